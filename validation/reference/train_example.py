@@ -24,6 +24,7 @@ import tempfile
 import time
 
 import torch
+import transformers
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sketchtune_ref as ref  # noqa: E402
@@ -89,6 +90,7 @@ def write_heldout(path: str, problems, answers) -> None:
 def build(args: argparse.Namespace, stage: str) -> dict:
     """Runs steps 1-4 writing into `stage`; returns the accuracy report."""
     torch.set_num_threads(args.threads)
+    transformers.utils.logging.disable_progress_bar()
     seed_everything(args.seed)
     t0 = time.time()
     hf_dir = os.path.join(stage, "hf")
@@ -163,7 +165,7 @@ def build(args: argparse.Namespace, stage: str) -> dict:
         "seeds": {"seed": args.seed, "addition_heldout": args.seed + 1, "subtraction_heldout": args.seed + 2,
                   "addition_train": args.seed + 3, "subtraction_train": args.seed + 4},
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
-                     "transformers": __import__("transformers").__version__,
+                     "transformers": transformers.__version__,
                      "tokenizers": __import__("tokenizers").__version__, "threads": args.threads},
         "wall_seconds": {"pretrain": round(t_pretrain), "lut_tune": round(t_tune),
                          "total": round(time.time() - t0)},
