@@ -26,6 +26,7 @@ __all__ = [
     "write_sketch_pickle",
     "write_tuned_pickle",
     "read_pickle_trusted",
+    "dump_pickle",
     "load_training_time_model",
     "greedy",
     "forward_logits",
@@ -143,8 +144,11 @@ def _deterministic_keys(data: bytes) -> bytes:
     return data
 
 
-def _dump(path: str | os.PathLike, obj: object) -> None:
-    data = _deterministic_keys(pickle.dumps(obj))
+def dump_pickle(path: str | os.PathLike, obj: object, deterministic: bool = True) -> None:
+    """pickle.dump(obj) to path (atomically); storage keys made reproducible unless told not to."""
+    data = pickle.dumps(obj)
+    if deterministic:
+        data = _deterministic_keys(data)
     tmp = f"{os.fspath(path)}.tmp"
     with open(tmp, "wb") as f:
         f.write(data)
@@ -153,12 +157,12 @@ def _dump(path: str | os.PathLike, obj: object) -> None:
 
 def write_sketch_pickle(path: str | os.PathLike, sketch: Mapping[str, tuple[torch.Tensor, torch.Tensor]]) -> None:
     """Writes the sketched base model: {module: (quant_grid, weight_codes)} with pickle.dump."""
-    _dump(path, {name: (_cpu_clone(lut), _cpu_clone(codes)) for name, (lut, codes) in sketch.items()})
+    dump_pickle(path, {name: (_cpu_clone(lut), _cpu_clone(codes)) for name, (lut, codes) in sketch.items()})
 
 
 def write_tuned_pickle(path: str | os.PathLike, tuned: Mapping[str, torch.Tensor]) -> None:
     """Writes a fine-tuned sketch (sketched_params.pkl): {module: quant_grid} with pickle.dump."""
-    _dump(path, {name: _cpu_clone(lut) for name, lut in tuned.items()})
+    dump_pickle(path, {name: _cpu_clone(lut) for name, lut in tuned.items()})
 
 
 def read_pickle_trusted(path: str | os.PathLike) -> dict:
