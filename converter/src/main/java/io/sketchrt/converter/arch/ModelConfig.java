@@ -15,6 +15,8 @@ import java.util.Map;
  * The architecture facts sketchrt needs from a Hugging Face {@code config.json}. Defaults for
  * absent keys follow the transformers config class of each family.
  *
+ * @param attentionBias whether q_proj, k_proj and v_proj have biases (see {@link
+ *     #outputProjectionBias()} for o_proj)
  * @param slidingWindow Mistral's attention window (null when absent or disabled); recorded so the
  *     converter can refuse or warn when a prompt could exceed it
  */
@@ -42,6 +44,14 @@ public record ModelConfig(
 
   public ModelConfig {
     eosTokenIds = List.copyOf(eosTokenIds);
+  }
+
+  /**
+   * Whether {@code o_proj} has a bias. Llama's {@code attention_bias} covers q, k, v and o; Qwen2's
+   * fixed biases cover q, k and v only.
+   */
+  public boolean outputProjectionBias() {
+    return attentionBias && !"Qwen2ForCausalLM".equals(architecture);
   }
 
   /** Per-family defaults, keyed by {@code architectures[0]}. */
@@ -119,7 +129,7 @@ public record ModelConfig(
       int vocab = positiveInt("vocab_size", null);
       int maxPos = positiveInt("max_position_embeddings", family.defaultMaxPositions());
       double eps = positiveDouble("rms_norm_eps", family.defaultRmsEps());
-      double theta = positiveDouble("rope_theta", 10000.0);
+      double theta = ropeTheta();
       RopeScaling rope = ropeScaling();
       boolean tie = bool("tie_word_embeddings", false);
       boolean attnBias = family.qkvBias() || bool("attention_bias", false);
@@ -158,23 +168,52 @@ public record ModelConfig(
     /** Mistral: default 4096 when the key is absent, none when null; Qwen2: only when enabled. */
     private Integer slidingWindow(Family family) throws CheckpointException {
       return switch (family.modelType()) {
-        case "mistral" -> root.has("sliding_window") ? optionalInt("sliding_window", null) : 4096;
+        // Not a ternary: "cond ? Integer : int" would unbox a null window.
+        case "mistral" -> optionalInt("sliding_window", root.has("sliding_window") ? null : 4096);
         case "qwen2" -> bool("use_sliding_window", false) ? optionalInt("sliding_window", null) : null;
         default -> null;
       };
     }
 
+    /**
+     * transformers 4 writes {@code rope_theta} and {@code rope_scaling} at the top level;
+     * transformers 5 writes both into one {@code rope_parameters} object.
+     */
+    private JsonNode ropeParameters() throws CheckpointException {
+      JsonNode rp = root.get("rope_parameters");
+      if (rp == null || rp.isNull()) {
+        return null;
+      }
+      if (!rp.isObject()) {
+        throw error("'rope_parameters' must be an object");
+      }
+      return rp;
+    }
+
+    private double ropeTheta() throws CheckpointException {
+      JsonNode rp = ropeParameters();
+      if (!root.has("rope_theta") && rp != null && rp.has("rope_theta")) {
+        return new Parser(file, rp).positiveDouble("rope_theta", null, "rope_parameters.");
+      }
+      return positiveDouble("rope_theta", 10000.0);
+    }
+
     private RopeScaling ropeScaling() throws CheckpointException {
-      JsonNode rs = root.get("rope_scaling");
+      String key = "rope_scaling";
+      JsonNode rs = root.get(key);
+      if ((rs == null || rs.isNull()) && ropeParameters() != null) {
+        key = "rope_parameters";
+        rs = ropeParameters();
+      }
       if (rs == null || rs.isNull()) {
         return null;
       }
       if (!rs.isObject()) {
-        throw error("'rope_scaling' must be an object or null");
+        throw error("'" + key + "' must be an object or null");
       }
       JsonNode typeNode = rs.has("rope_type") ? rs.get("rope_type") : rs.get("type");
       if (typeNode == null || !typeNode.isTextual()) {
-        throw error("missing required field 'rope_scaling.rope_type'");
+        throw error("missing required field '" + key + ".rope_type'");
       }
       String type = typeNode.asText();
       if (type.equals("default")) {
@@ -184,15 +223,16 @@ public record ModelConfig(
         throw error(
             "unsupported rope_scaling type "
                 + CheckpointException.quote(type)
-                + " (supported: llama3, default)");
+                + " in '" + key + "' (supported: llama3, default)");
       }
       Parser sub = new Parser(file, rs);
+      String prefix = key + ".";
       return new RopeScaling(
           type,
-          sub.positiveDouble("factor", null, "rope_scaling."),
-          sub.positiveDouble("low_freq_factor", null, "rope_scaling."),
-          sub.positiveDouble("high_freq_factor", null, "rope_scaling."),
-          sub.positiveInt("original_max_position_embeddings", null, "rope_scaling."));
+          sub.positiveDouble("factor", null, prefix),
+          sub.positiveDouble("low_freq_factor", null, prefix),
+          sub.positiveDouble("high_freq_factor", null, prefix),
+          sub.positiveInt("original_max_position_embeddings", null, prefix));
     }
 
     private List<Integer> eosIds(Integer dflt) throws CheckpointException {
