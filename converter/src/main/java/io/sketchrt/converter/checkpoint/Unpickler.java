@@ -101,7 +101,7 @@ final class Unpickler {
       case 0x95 -> { // FRAME: a length hint only, but it must fit
         long len = u64();
         if (len < 0 || len > remaining()) {
-          throw new Refusal("frame length " + Long.toUnsignedString(len) + " exceeds the " + remaining() + " bytes left");
+          throw new Refusal("truncated pickle: frame length " + Long.toUnsignedString(len) + " exceeds the " + remaining() + " bytes left");
         }
       }
       case '}' -> push(new LinkedHashMap<>());
