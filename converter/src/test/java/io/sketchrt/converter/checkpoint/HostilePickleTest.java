@@ -155,7 +155,7 @@ class HostilePickleTest {
     refused(new PickleWriter().proto(6).op('N').stop().toBytes(), "unsupported pickle protocol 6");
     refused(new PickleWriter().proto(4).op('N', 0x81).stop().toBytes(), "NEWOBJ arguments are a None, not a tuple");
     refused(new PickleWriter().proto(4).op(0x8c, 2, 0xff, 0xfe).stop().toBytes(), "not valid UTF-8");
-    refused(new PickleWriter().proto(4).op('N', ')', 'b').stop().toBytes(), "STOP with");
+    refused(new PickleWriter().proto(4).op('N', ')', 'b').stop().toBytes(), "refusing BUILD of a None with tuple state");
     refused(new PickleWriter().proto(4).op(']', 'X').u32(1).raw(new byte[] {'a'}).op('b').stop().toBytes(), "refusing BUILD of a list with str state");
   }
 
