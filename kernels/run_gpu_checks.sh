@@ -4,7 +4,8 @@
 #   on the test binary, then the bench, writing bench/results/*.json and the BENCHMARKS.md table.
 # Usage: kernels/run_gpu_checks.sh [extra bench args, e.g. --iters 100]
 # Env:   SKETCHRT_GPU_BUILD (build folder, default kernels/build-gpu),
-#        SKETCHRT_COPY_RESULTS_TO (also copy logs, JSON and BENCHMARKS.md there).
+#        SKETCHRT_COPY_RESULTS_TO (also copy logs, JSON and BENCHMARKS.md there),
+#        SKETCHRT_SANITIZER_TOOLS (default "memcheck racecheck initcheck"; "" skips them, which fails the run).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="${SKETCHRT_GPU_BUILD:-$here/build-gpu}"
@@ -48,7 +49,9 @@ sanitizer="$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-san
 if [[ -z "$sanitizer" ]]; then
   fail "compute-sanitizer not found"
 else
-  for tool in memcheck racecheck initcheck; do
+  tools="${SKETCHRT_SANITIZER_TOOLS-memcheck racecheck initcheck}"
+  [[ -z "$tools" ]] && fail "compute-sanitizer skipped by SKETCHRT_SANITIZER_TOOLS"
+  for tool in $tools; do
     echo "-- $tool"
     "$sanitizer" --tool "$tool" --error-exitcode 99 "$build/gpu_sketch_matmul_test" --quick >"$logs/sanitizer_$tool.log" 2>&1
     rc=$?
