@@ -1,6 +1,7 @@
 package io.sketchrt.cli;
 
 import io.sketchrt.converter.ConvertCommand;
+import io.sketchrt.runtime.cli.GenerateCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "sketchrt 0.1.0",
     description = "Export and deploy SketchTune fine-tuned LLMs.",
-    subcommands = {ConvertCommand.class})
+    subcommands = {ConvertCommand.class, GenerateCommand.class})
 public final class Main implements Runnable {
 
   @Override
