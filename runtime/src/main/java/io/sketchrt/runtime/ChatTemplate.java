@@ -45,10 +45,21 @@ final class ChatTemplate {
     RenderResult result = jinjava.renderForResult(template, context);
     for (TemplateError error : result.getErrors()) {
       if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
-        throw new SketchrtException(source + ": the chat template failed: " + error.getMessage().lines().findFirst().orElse(""));
+        throw new SketchrtException(source + ": the chat template failed: " + rootMessage(error));
       }
     }
     return result.getOutput();
+  }
+
+  /** raise_exception's own message sits under Jinjava's "Error invoking function" wrappers. */
+  private static String rootMessage(TemplateError error) {
+    String message = error.getMessage();
+    for (Throwable t = error.getException(); t != null; t = t.getCause()) {
+      if (t.getMessage() != null && !t.getMessage().isBlank()) {
+        message = t.getMessage();
+      }
+    }
+    return message == null ? "unknown error" : message.lines().findFirst().orElse("");
   }
 
   /** Called by templates as {@code raise_exception('...')}. */

@@ -31,10 +31,13 @@ public final class Tokenizer implements AutoCloseable {
   private final List<Integer> eosTokenIds;
   private final Boolean addBosToken;
   private final ChatTemplate chatTemplate;
+  private final java.util.BitSet byteTokens;
   private volatile boolean closed;
 
-  private Tokenizer(HuggingFaceTokenizer hf, JsonNode tokConfig, JsonNode genConfig, Path dir) throws SketchrtException {
+  private Tokenizer(HuggingFaceTokenizer hf, JsonNode tokConfig, JsonNode genConfig, java.util.BitSet byteTokens, Path dir)
+      throws SketchrtException {
     this.hf = hf;
+    this.byteTokens = byteTokens;
     this.bosToken = tokenText(tokConfig.get("bos_token"));
     this.eosToken = tokenText(tokConfig.get("eos_token"));
     this.addBosToken = tokConfig.hasNonNull("add_bos_token") ? tokConfig.get("add_bos_token").asBoolean() : null;
@@ -68,6 +71,7 @@ public final class Tokenizer implements AutoCloseable {
     }
     JsonNode tokConfig = readOptional(dir.resolve("tokenizer_config.json"));
     JsonNode genConfig = readOptional(dir.resolve("generation_config.json"));
+    java.util.BitSet byteTokens = byteFallbackTokens(readOptional(json).path("model"));
     HuggingFaceTokenizer hf;
     try {
       // No truncation or padding: the generator checks the context limit itself.
@@ -76,7 +80,7 @@ public final class Tokenizer implements AutoCloseable {
       throw new SketchrtException(json + ": cannot load the tokenizer (" + oneLine(e) + ")", e);
     }
     try {
-      return new Tokenizer(hf, tokConfig, genConfig, dir);
+      return new Tokenizer(hf, tokConfig, genConfig, byteTokens, dir);
     } catch (SketchrtException | RuntimeException e) {
       hf.close();
       throw e;
@@ -110,6 +114,11 @@ public final class Tokenizer implements AutoCloseable {
   public String decode(long[] ids) {
     checkOpen();
     return hf.decode(ids, true);
+  }
+
+  /** True for the {@code <0xNN>} tokens of a byte-fallback vocabulary (SentencePiece-style). */
+  public boolean isByteFallbackToken(long id) {
+    return id >= 0 && id < Integer.MAX_VALUE && byteTokens.get((int) id);
   }
 
   /** True when tokenizer_config.json carries a {@code chat_template}. */
@@ -164,6 +173,34 @@ public final class Tokenizer implements AutoCloseable {
       return null;
     }
     return node.isTextual() ? node.asText() : node.path("content").asText(null);
+  }
+
+  /** Ids of "<0xNN>" vocabulary entries when the model uses byte fallback (BPE: token->id map, Unigram: list). */
+  private static java.util.BitSet byteFallbackTokens(JsonNode model) {
+    java.util.BitSet ids = new java.util.BitSet();
+    if (!model.path("byte_fallback").asBoolean(false)) {
+      return ids;
+    }
+    JsonNode vocab = model.path("vocab");
+    if (vocab.isObject()) {
+      vocab.properties().forEach(e -> {
+        if (isByteToken(e.getKey())) {
+          ids.set(e.getValue().asInt());
+        }
+      });
+    } else if (vocab.isArray()) {
+      for (int i = 0; i < vocab.size(); i++) {
+        if (isByteToken(vocab.get(i).path(0).asText())) {
+          ids.set(i);
+        }
+      }
+    }
+    return ids;
+  }
+
+  private static boolean isByteToken(String token) {
+    return token.length() == 6 && token.startsWith("<0x") && token.endsWith(">")
+        && Character.digit(token.charAt(3), 16) >= 0 && Character.digit(token.charAt(4), 16) >= 0;
   }
 
   private static JsonNode readOptional(Path file) throws SketchrtException {
