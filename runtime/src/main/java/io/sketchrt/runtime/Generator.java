@@ -106,7 +106,7 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
         }
       }
       if (tokenizer != null) {
-        texts[b] = new TextStream(tokenizer::decode, tokenizer::isByteFallbackToken, config.stopStrings());
+        texts[b] = new TextStream(tokenizer::decode, tokenizer::isByteFallbackToken, config.stopStrings(), this.prompts.get(b));
       }
       nextPosition[b] = this.prompts.get(b).length;
     }

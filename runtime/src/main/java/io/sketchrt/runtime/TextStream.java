@@ -11,12 +11,16 @@ import java.util.function.LongPredicate;
  * decode) and emits the new suffix. Held back until they cannot change any more: a run of
  * byte-fallback tokens (the decoder turns the whole run into U+FFFDs if it is not valid UTF-8, so
  * a byte already shown could change), a trailing incomplete UTF-8 character (decoded as U+FFFD),
- * and any tail that could still grow into a stop string.
+ * and any tail that could still grow into a stop string. The last prompt tokens are decoded in
+ * front of the generated ones and their text cut off again (as transformers' pipeline does), so
+ * a leading space that SentencePiece-style decoders strip at the start of a text is kept.
  */
 final class TextStream {
   private final Function<long[], String> decoder;
   private final LongPredicate isByteToken;
   private final List<String> stopStrings;
+  private final int contextCount;
+  private String contextText = "";
   private long[] ids = new long[16];
   private int count;
   private boolean decoded = true;
@@ -25,9 +29,24 @@ final class TextStream {
   private boolean stopped;
 
   TextStream(Function<long[], String> decoder, LongPredicate isByteToken, List<String> stopStrings) {
+    this(decoder, isByteToken, stopStrings, new long[0]);
+  }
+
+  /** {@code context}: the prompt; its last few tokens (not inside a byte-fallback run) lead the decode. */
+  TextStream(Function<long[], String> decoder, LongPredicate isByteToken, List<String> stopStrings, long[] context) {
     this.decoder = decoder;
     this.isByteToken = isByteToken;
     this.stopStrings = stopStrings;
+    int from = Math.max(0, context.length - 4);
+    while (from < context.length && isByteToken.test(context[from])) {
+      from++;
+    }
+    ids = Arrays.copyOf(Arrays.copyOfRange(context, from, context.length), context.length - from + 16);
+    count = context.length - from;
+    contextCount = count;
+    if (count > 0) {
+      contextText = decoder.apply(Arrays.copyOf(ids, count));
+    }
   }
 
   /** Adds a token; returns the newly visible text (possibly empty). */
@@ -81,7 +100,10 @@ final class TextStream {
       return;
     }
     decoded = true;
-    text = decoder.apply(Arrays.copyOf(ids, count));
+    String full = decoder.apply(Arrays.copyOf(ids, count));
+    // If the prompt's text is not a prefix (a decoder rule changed it), fall back to the generated ids alone.
+    text = full.startsWith(contextText) ? full.substring(contextText.length())
+        : decoder.apply(Arrays.copyOfRange(ids, contextCount, count));
     int stopAt = firstStop(text);
     if (stopAt >= 0) {
       stopped = true;

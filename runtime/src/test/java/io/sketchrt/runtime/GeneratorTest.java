@@ -108,7 +108,8 @@ class GeneratorTest {
       assertEquals(Sampler.argmax(fullLogits(seq)), token);
       seq = concat(seq, new long[] {token});
     }
-    assertEquals(model.tokenizer().decode(r.tokens()), r.text());
+    // Like transformers' pipeline: decode(prompt + new) minus decode(prompt), leading space kept.
+    assertEquals(model.tokenizer().decode(seq), model.tokenizer().decode(prompt) + r.text());
   }
 
   @Test

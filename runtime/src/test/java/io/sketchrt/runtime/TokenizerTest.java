@@ -87,6 +87,21 @@ class TokenizerTest {
   }
 
   @Test
+  void continuationKeepsItsLeadingSpace() {
+    long[] ids = tok.encode("Once upon a time", true);
+    long[] prompt = java.util.Arrays.copyOf(ids, 3); // <s> Once upon
+    assertEquals(" a time", tok.decode(ids).substring(tok.decode(prompt).length()));
+    TextStream stream = new TextStream(tok::decode, tok::isByteFallbackToken, List.of(), prompt);
+    StringBuilder out = new StringBuilder();
+    for (int i = 3; i < ids.length; i++) {
+      out.append(stream.add(ids[i]));
+    }
+    out.append(stream.flush());
+    assertEquals(" a time", out.toString());
+    assertEquals(" a time", stream.text());
+  }
+
+  @Test
   void chatTemplateRendersLikeTransformers() throws SketchrtException {
     assertTrue(tok.hasChatTemplate());
     String rendered = tok.applyChatTemplate(
