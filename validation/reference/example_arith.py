@@ -32,7 +32,7 @@ def build_tokenizer() -> Tokenizer:
 
 
 def save_tokenizer_files(hf_dir: str, max_len: int) -> Tokenizer:
-    """tokenizer.json, tokenizer_config.json and generation_config.json of the HF directory."""
+    """tokenizer.json and tokenizer_config.json of the HF directory."""
     tok = build_tokenizer()
     tok.save(os.path.join(hf_dir, "tokenizer.json"))
     config = {
@@ -46,11 +46,9 @@ def save_tokenizer_files(hf_dir: str, max_len: int) -> Tokenizer:
         "model_max_length": max_len,
         "clean_up_tokenization_spaces": False,
     }
-    generation = {"bos_token_id": BOS_ID, "eos_token_id": EOS_ID, "pad_token_id": PAD_ID, "do_sample": False}
-    for name, obj in (("tokenizer_config.json", config), ("generation_config.json", generation)):
-        with open(os.path.join(hf_dir, name), "w") as f:
-            json.dump(obj, f, indent=2)
-            f.write("\n")
+    with open(os.path.join(hf_dir, "tokenizer_config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+        f.write("\n")
     return tok
 
 

@@ -71,7 +71,11 @@ def build_model(args: argparse.Namespace):
         bos_token_id=arith.BOS_ID, eos_token_id=arith.EOS_ID, pad_token_id=arith.PAD_ID,
         attention_bias=False, mlp_bias=False, initializer_range=0.02,
     )
-    return LlamaForCausalLM(config).to(torch.float32)
+    model = LlamaForCausalLM(config).to(torch.float32)
+    # written as hf/generation_config.json: greedy, stop at EOS
+    model.generation_config = transformers.GenerationConfig(
+        bos_token_id=arith.BOS_ID, eos_token_id=arith.EOS_ID, pad_token_id=arith.PAD_ID, do_sample=False)
+    return model
 
 
 def evaluate(model, tok, problems):
