@@ -144,6 +144,10 @@ def build(args: argparse.Namespace, stage: str) -> dict:
     sub_answers, acc["tuned_subtraction"] = evaluate(final, tok, sub_eval)
     write_heldout(os.path.join(stage, "heldout.jsonl"), sub_eval, sub_answers)
 
+    # The same answers through a different decode path (pyref's KV-cache greedy, one prompt at a time).
+    agree = sum(ref.greedy(final, arith.encode(tok, p), len(ids)).tolist() == ids
+                for (p, _), (_, ids, _) in zip(sub_eval, sub_answers))
+
     # The module trained in step 3 (fp32 LUTs) and the file-built model (bf16 LUTs) should agree closely.
     probe = torch.tensor([arith.encode(tok, p) for p, _ in sub_eval[:16] if len(p) == len(sub_eval[0][0])])
     with torch.no_grad():
@@ -166,6 +170,7 @@ def build(args: argparse.Namespace, stage: str) -> dict:
                      "tune_steps": args.tune_steps, "tune_lr": args.tune_lr, "batch": args.batch,
                      "optimizer": "AdamW(0.9, 0.98), warm-up + cosine, grad clip 1.0"},
         "max_abs_logit_gap_fp32_vs_bf16_luts": round(gap, 6),
+        "kv_cache_greedy_agrees": f"{agree}/{len(sub_eval)}",
         "seeds": {"seed": args.seed, "addition_heldout": args.seed + 1, "subtraction_heldout": args.seed + 2,
                   "addition_train": args.seed + 3, "subtraction_train": args.seed + 4},
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
