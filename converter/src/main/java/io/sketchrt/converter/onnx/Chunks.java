@@ -90,5 +90,4 @@ final class Chunks {
     int rounding = 0x7FFF + ((bits >>> 16) & 1);
     return (short) ((bits + rounding) >>> 16);
   }
-
 }
