@@ -1,0 +1,340 @@
+package io.sketchrt.converter.arch;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sketchrt.converter.checkpoint.CheckpointException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The architecture facts sketchrt needs from a Hugging Face {@code config.json}. Defaults for
+ * absent keys follow the transformers config class of each family.
+ *
+ * @param attentionBias whether q_proj, k_proj and v_proj have biases (see {@link
+ *     #outputProjectionBias()} for o_proj)
+ * @param slidingWindow Mistral's attention window (null when absent or disabled); recorded so the
+ *     converter can refuse or warn when a prompt could exceed it
+ */
+public record ModelConfig(
+    String architecture,
+    String modelType,
+    int hiddenSize,
+    int intermediateSize,
+    int numLayers,
+    int numAttentionHeads,
+    int numKeyValueHeads,
+    int headDim,
+    int vocabSize,
+    int maxPositionEmbeddings,
+    double rmsNormEps,
+    double ropeTheta,
+    RopeScaling ropeScaling,
+    boolean tieWordEmbeddings,
+    boolean attentionBias,
+    boolean mlpBias,
+    Integer bosTokenId,
+    List<Integer> eosTokenIds,
+    String torchDtype,
+    Integer slidingWindow) {
+
+  public ModelConfig {
+    eosTokenIds = List.copyOf(eosTokenIds);
+  }
+
+  /**
+   * Whether {@code o_proj} has a bias. Llama's {@code attention_bias} covers q, k, v and o; Qwen2's
+   * fixed biases cover q, k and v only.
+   */
+  public boolean outputProjectionBias() {
+    return attentionBias && !"Qwen2ForCausalLM".equals(architecture);
+  }
+
+  /** Per-family defaults, keyed by {@code architectures[0]}. */
+  private record Family(
+      String modelType,
+      int defaultMaxPositions,
+      double defaultRmsEps,
+      boolean qkvBias,
+      Integer defaultBos,
+      Integer defaultEos) {}
+
+  private static final Map<String, Family> FAMILIES =
+      Map.of(
+          "LlamaForCausalLM", new Family("llama", 2048, 1e-6, false, 1, 2),
+          "MistralForCausalLM", new Family("mistral", 4096 * 32, 1e-6, false, 1, 2),
+          // Qwen2 always has q/k/v biases (and none on o_proj or the MLP).
+          "Qwen2ForCausalLM", new Family("qwen2", 32768, 1e-6, true, null, null));
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Reads {@code <dir>/config.json}, or the given JSON file. */
+  public static ModelConfig read(Path hfDirOrConfigJson) throws CheckpointException {
+    Path file =
+        Files.isDirectory(hfDirOrConfigJson)
+            ? hfDirOrConfigJson.resolve("config.json")
+            : hfDirOrConfigJson;
+    if (!Files.isRegularFile(file)) {
+      throw new CheckpointException(file + ": model config not found");
+    }
+    JsonNode root;
+    try {
+      root = JSON.readTree(file.toFile());
+    } catch (JacksonException e) {
+      throw new CheckpointException(
+          file + ": not valid JSON: " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
+    }
+    if (root == null || !root.isObject()) {
+      throw new CheckpointException(file + ": config must be a JSON object");
+    }
+    return new Parser(file, root).parse();
+  }
+
+  /** Reads fields with one-line errors that name the file and the key. */
+  private record Parser(Path file, JsonNode root) {
+
+    ModelConfig parse() throws CheckpointException {
+      JsonNode archs = root.get("architectures");
+      if (archs == null || !archs.isArray() || archs.isEmpty() || !archs.get(0).isTextual()) {
+        throw error("missing required field 'architectures'");
+      }
+      String arch = archs.get(0).asText();
+      Family family = FAMILIES.get(arch);
+      if (family == null) {
+        throw error(
+            "unknown architecture "
+                + CheckpointException.quote(arch)
+                + " (supported: "
+                + String.join(", ", FAMILIES.keySet().stream().sorted().toList())
+                + ")");
+      }
+      int hidden = positiveInt("hidden_size", null);
+      int intermediate = positiveInt("intermediate_size", null);
+      int layers = positiveInt("num_hidden_layers", null);
+      int heads = positiveInt("num_attention_heads", null);
+      int kvHeads = positiveInt("num_key_value_heads", heads);
+      if (heads % kvHeads != 0) {
+        throw error(
+            "num_attention_heads (" + heads + ") is not a multiple of num_key_value_heads ("
+                + kvHeads + ")");
+      }
+      Integer headDimDefault = hidden % heads == 0 ? hidden / heads : null;
+      int headDim = positiveInt("head_dim", headDimDefault);
+      int vocab = positiveInt("vocab_size", null);
+      int maxPos = positiveInt("max_position_embeddings", family.defaultMaxPositions());
+      double eps = positiveDouble("rms_norm_eps", family.defaultRmsEps());
+      double theta = ropeTheta();
+      RopeScaling rope = ropeScaling();
+      boolean tie = bool("tie_word_embeddings", false);
+      boolean attnBias = family.qkvBias() || bool("attention_bias", false);
+      boolean mlpBias = bool("mlp_bias", false);
+      Integer bos = optionalInt("bos_token_id", family.defaultBos());
+      List<Integer> eos = eosIds(family.defaultEos());
+      String dtype = text("torch_dtype");
+      if (dtype == null) {
+        dtype = text("dtype"); // newer transformers write "dtype"
+      }
+      Integer window = slidingWindow(family);
+      String modelType = text("model_type");
+      return new ModelConfig(
+          arch,
+          modelType != null ? modelType : family.modelType(),
+          hidden,
+          intermediate,
+          layers,
+          heads,
+          kvHeads,
+          headDim,
+          vocab,
+          maxPos,
+          eps,
+          theta,
+          rope,
+          tie,
+          attnBias,
+          mlpBias,
+          bos,
+          eos,
+          dtype,
+          window);
+    }
+
+    /** Mistral: default 4096 when the key is absent, none when null; Qwen2: only when enabled. */
+    private Integer slidingWindow(Family family) throws CheckpointException {
+      return switch (family.modelType()) {
+        // Not a ternary: "cond ? Integer : int" would unbox a null window.
+        case "mistral" -> optionalInt("sliding_window", root.has("sliding_window") ? null : 4096);
+        case "qwen2" -> bool("use_sliding_window", false) ? optionalInt("sliding_window", null) : null;
+        default -> null;
+      };
+    }
+
+    /**
+     * transformers 4 writes {@code rope_theta} and {@code rope_scaling} at the top level;
+     * transformers 5 writes both into one {@code rope_parameters} object.
+     */
+    private JsonNode ropeParameters() throws CheckpointException {
+      JsonNode rp = root.get("rope_parameters");
+      if (rp == null || rp.isNull()) {
+        return null;
+      }
+      if (!rp.isObject()) {
+        throw error("'rope_parameters' must be an object");
+      }
+      return rp;
+    }
+
+    private double ropeTheta() throws CheckpointException {
+      JsonNode rp = ropeParameters();
+      if (!root.has("rope_theta") && rp != null && rp.has("rope_theta")) {
+        return new Parser(file, rp).positiveDouble("rope_theta", null, "rope_parameters.");
+      }
+      return positiveDouble("rope_theta", 10000.0);
+    }
+
+    private RopeScaling ropeScaling() throws CheckpointException {
+      String key = "rope_scaling";
+      JsonNode rs = root.get(key);
+      if ((rs == null || rs.isNull()) && ropeParameters() != null) {
+        key = "rope_parameters";
+        rs = ropeParameters();
+      }
+      if (rs == null || rs.isNull()) {
+        return null;
+      }
+      if (!rs.isObject()) {
+        throw error("'" + key + "' must be an object or null");
+      }
+      JsonNode typeNode = rs.has("rope_type") ? rs.get("rope_type") : rs.get("type");
+      if (typeNode == null || !typeNode.isTextual()) {
+        throw error("missing required field '" + key + ".rope_type'");
+      }
+      String type = typeNode.asText();
+      if (type.equals("default")) {
+        return null; // plain RoPE
+      }
+      if (!type.equals("llama3")) {
+        throw error(
+            "unsupported rope_scaling type "
+                + CheckpointException.quote(type)
+                + " in '" + key + "' (supported: llama3, default)");
+      }
+      Parser sub = new Parser(file, rs);
+      String prefix = key + ".";
+      return new RopeScaling(
+          type,
+          sub.positiveDouble("factor", null, prefix),
+          sub.positiveDouble("low_freq_factor", null, prefix),
+          sub.positiveDouble("high_freq_factor", null, prefix),
+          sub.positiveInt("original_max_position_embeddings", null, prefix));
+    }
+
+    private List<Integer> eosIds(Integer dflt) throws CheckpointException {
+      JsonNode n = root.get("eos_token_id");
+      List<Integer> ids = new ArrayList<>();
+      if (n == null || n.isNull()) {
+        if (dflt != null) {
+          ids.add(dflt);
+        }
+      } else if (n.isArray()) {
+        for (JsonNode e : n) {
+          if (!e.canConvertToExactIntegral() || !e.canConvertToInt() || e.asInt() < 0) {
+            throw error("'eos_token_id' must be an int or a list of ints");
+          }
+          ids.add(e.asInt());
+        }
+      } else if (n.canConvertToExactIntegral() && n.canConvertToInt() && n.asInt() >= 0) {
+        ids.add(n.asInt());
+      } else {
+        throw error("'eos_token_id' must be an int or a list of ints");
+      }
+      return ids;
+    }
+
+    private int positiveInt(String key, Integer dflt) throws CheckpointException {
+      return positiveInt(key, dflt, "");
+    }
+
+    private int positiveInt(String key, Integer dflt, String prefix) throws CheckpointException {
+      Integer v = optionalInt(key, dflt, prefix);
+      if (v == null) {
+        throw error("missing required field '" + prefix + key + "'");
+      }
+      if (v <= 0) {
+        throw error("'" + prefix + key + "' must be positive, got " + v);
+      }
+      return v;
+    }
+
+    private Integer optionalInt(String key, Integer dflt) throws CheckpointException {
+      return optionalInt(key, dflt, "");
+    }
+
+    private Integer optionalInt(String key, Integer dflt, String prefix)
+        throws CheckpointException {
+      JsonNode n = root.get(key);
+      if (n == null || n.isNull()) {
+        return dflt;
+      }
+      if (!n.isNumber() || !n.canConvertToExactIntegral() || !n.canConvertToInt()) {
+        throw error("'" + prefix + key + "' must be an integer, got " + abbreviate(n));
+      }
+      return n.asInt();
+    }
+
+    private double positiveDouble(String key, Double dflt) throws CheckpointException {
+      return positiveDouble(key, dflt, "");
+    }
+
+    private double positiveDouble(String key, Double dflt, String prefix)
+        throws CheckpointException {
+      JsonNode n = root.get(key);
+      if (n == null || n.isNull()) {
+        if (dflt == null) {
+          throw error("missing required field '" + prefix + key + "'");
+        }
+        return dflt;
+      }
+      if (!n.isNumber() || !(n.asDouble() > 0) || Double.isInfinite(n.asDouble())) {
+        throw error("'" + prefix + key + "' must be a positive number, got " + abbreviate(n));
+      }
+      return n.asDouble();
+    }
+
+    private boolean bool(String key, boolean dflt) throws CheckpointException {
+      JsonNode n = root.get(key);
+      if (n == null || n.isNull()) {
+        return dflt;
+      }
+      if (!n.isBoolean()) {
+        throw error("'" + key + "' must be true or false, got " + abbreviate(n));
+      }
+      return n.asBoolean();
+    }
+
+    private String text(String key) throws CheckpointException {
+      JsonNode n = root.get(key);
+      if (n == null || n.isNull()) {
+        return null;
+      }
+      if (!n.isTextual()) {
+        throw error("'" + key + "' must be a string, got " + abbreviate(n));
+      }
+      return n.asText();
+    }
+
+    private static String abbreviate(JsonNode n) {
+      return CheckpointException.quote(n.toString());
+    }
+
+    private CheckpointException error(String problem) {
+      return new CheckpointException(file + ": " + problem);
+    }
+  }
+}
