@@ -4,7 +4,9 @@ import io.sketchrt.converter.tensor.DType;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code sketchrt convert}: a SketchTune model to an ONNX model directory. */
 @Command(
@@ -45,14 +47,16 @@ public final class ConvertCommand implements Callable<Integer> {
       description = "Store weights in model.onnx.data even below 2 GB.")
   boolean externalData;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
     long start = System.nanoTime();
     Converter.Request request =
         new Converter.Request(
             model, sketch, tuned, out, parseDtype(dtype), Target.parse(target), externalData);
-    Converter.Result r = Converter.convert(request, System.err);
-    System.out.printf(
+    Converter.Result r = Converter.convert(request, spec.commandLine().getErr());
+    spec.commandLine().getOut().printf(
         "wrote %s: %d sketched modules, %.1f MB of weights%s, %.1f s%n",
         r.out(), r.sketchedModules(), r.weightBytes() / 1e6,
         r.external() ? " in model.onnx.data" : " inline", (System.nanoTime() - start) / 1e9);

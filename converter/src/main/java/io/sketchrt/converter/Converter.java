@@ -13,7 +13,7 @@ import io.sketchrt.converter.ops.SketchMatMul;
 import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -62,7 +62,7 @@ public final class Converter {
 
   private Converter() {}
 
-  public static Result convert(Request r, PrintStream log) throws IOException {
+  public static Result convert(Request r, PrintWriter log) throws IOException {
     try (StagingDirectory staging = StagingDirectory.beside(r.out())) {
       if (!Files.isDirectory(r.model())) {
         throw new ConvertException(r.model() + ": model directory not found");
@@ -82,6 +82,7 @@ public final class Converter {
           "sketchrt: converting %s (%s, %d layers, %d sketched modules) to %s, %s activations%n",
           r.model(), config.architecture(), config.numLayers(), sketch.size(), r.out(),
           r.dtype().name().toLowerCase());
+      log.flush();
       Result result;
       try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(r.model())) {
         GraphOptions opts = new GraphOptions(r.dtype(), r.target().sketchDomain());
@@ -185,7 +186,7 @@ public final class Converter {
   private static final Pattern LAYER = Pattern.compile("^model\\.layers\\.(\\d+)\\.");
 
   /** One stderr line per decoder layer written (long conversions). */
-  private static ModelWriter.Progress layerProgress(ModelConfig config, PrintStream log) {
+  private static ModelWriter.Progress layerProgress(ModelConfig config, PrintWriter log) {
     int[] lastLayer = {-1};
     long start = System.nanoTime();
     return (weight, total) -> {
@@ -197,6 +198,7 @@ public final class Converter {
           log.printf(
               "sketchrt: writing layer %d/%d (%.1f MB so far, %.1f s)%n",
               layer + 1, config.numLayers(), total / 1e6, (System.nanoTime() - start) / 1e9);
+          log.flush();
         }
       }
     };

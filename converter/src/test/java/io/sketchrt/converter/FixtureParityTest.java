@@ -12,7 +12,7 @@ import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FixtureParityTest {
 
-  private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
+  private static final PrintWriter QUIET = new PrintWriter(OutputStream.nullOutputStream());
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path tmp;
