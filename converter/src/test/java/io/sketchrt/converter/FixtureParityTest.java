@@ -98,7 +98,7 @@ class FixtureParityTest {
           countEqual(got, want), want.length);
       assertArrayEquals(want, got, "greedy continuation");
     }
-    checkOnnx(out);
+    Fixtures.checkOnnx(out.resolve(Converter.MODEL_FILE));
   }
 
   private void baseParity(Path fixture) throws Exception {
@@ -112,7 +112,7 @@ class FixtureParityTest {
       System.out.printf(
           "%s base (external data): max|dlogit| %.3e, rel err %.3e%n", fixture.getFileName(), f[0], f[1]);
     }
-    checkOnnx(out);
+    Fixtures.checkOnnx(out.resolve(Converter.MODEL_FILE));
   }
 
   /**
@@ -194,18 +194,6 @@ class FixtureParityTest {
       System.out.printf("%s left padding: rel diff %.3e%n", fixture.getFileName(), rel);
       assertTrue(rel <= 1e-5, "left-padded row differs: " + rel);
     }
-  }
-
-  private static void checkOnnx(Path out) throws Exception {
-    Assumptions.assumeTrue(Fixtures.pythonOnnxAvailable(), "python3 with the onnx package is not available");
-    Path script = Fixtures.repoRoot().resolve("validation/reference/check_onnx.py");
-    Assumptions.assumeTrue(Files.isRegularFile(script), script + " is missing (helper pyref)");
-    Process p =
-        new ProcessBuilder("python3", script.toString(), out.resolve(Converter.MODEL_FILE).toString())
-            .redirectErrorStream(true)
-            .start();
-    String text = new String(p.getInputStream().readAllBytes()).strip();
-    assertEquals(0, p.waitFor(), "onnx.checker: " + text);
   }
 
   static double[] figures(float[] actual, float[] ref, int vocab) {

@@ -1,10 +1,13 @@
 package io.sketchrt.converter;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 
 /** Locates the repository's test data (testdata/ from helper "pyref") and tools. */
 final class Fixtures {
@@ -37,6 +40,19 @@ final class Fixtures {
     try (Stream<Path> s = Files.list(root)) {
       return s.filter(p -> Files.isRegularFile(p.resolve("golden.safetensors"))).sorted().toList();
     }
+  }
+
+  /** Runs the official onnx checker (full_check) through validation/reference/check_onnx.py. */
+  static void checkOnnx(Path model) throws IOException, InterruptedException {
+    Assumptions.assumeTrue(pythonOnnxAvailable(), "python3 with the onnx package is not available");
+    Path script = repoRoot().resolve("validation/reference/check_onnx.py");
+    Assumptions.assumeTrue(Files.isRegularFile(script), script + " is missing (helper pyref)");
+    Process p =
+        new ProcessBuilder("python3", script.toString(), model.toString())
+            .redirectErrorStream(true)
+            .start();
+    String text = new String(p.getInputStream().readAllBytes()).strip();
+    assertEquals(0, p.waitFor(), "onnx.checker: " + text);
   }
 
   /** Whether {@code python3} can import onnx (for the official checker). */
