@@ -81,7 +81,7 @@ public final class Converter {
       log.printf(
           "sketchrt: converting %s (%s, %d layers, %d sketched modules) to %s, %s activations%n",
           r.model(), config.architecture(), config.numLayers(), sketch.size(), r.out(),
-          r.dtype().name().toLowerCase());
+          ModelCard.dtypeName(r.dtype()));
       log.flush();
       Result result;
       try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(r.model())) {
