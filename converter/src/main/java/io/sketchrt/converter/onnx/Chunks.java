@@ -14,6 +14,8 @@ final class Chunks {
 
   private static final long COPY_CHUNK = 64L << 20;
   private static final int CONVERT_CHUNK = 1 << 18; // elements
+  /** Transpose tiles of up to 4M elements: long contiguous reads even for 128K-row vocabularies. */
+  private static final int TRANSPOSE_TILE = 1 << 22;
 
   /** Writes every byte of {@code seg}, 64 MiB at a time. */
   static void copy(MemorySegment seg, WritableByteChannel out) throws IOException {
@@ -50,7 +52,7 @@ final class Chunks {
   static void transpose(TensorData src, DType target, WritableByteChannel out) throws IOException {
     long rows = src.dim(0);
     long cols = src.dim(1);
-    int block = (int) Math.max(1, Math.min(cols, CONVERT_CHUNK / Math.max(1, rows)));
+    int block = (int) Math.max(1, Math.min(cols, TRANSPOSE_TILE / Math.max(1, rows)));
     float[] tile = new float[(int) (block * rows)];
     ByteBuffer buf =
         ByteBuffer.allocate(tile.length * target.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
