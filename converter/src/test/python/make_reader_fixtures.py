@@ -31,7 +31,11 @@ def describe(t):
 def sketch_layer(gen, n, groups, k, bits, lut_dtype, two_d=False):
     """(quant_grid [N, G, 2^bits], codes uint8 [N, G, K/G/2]); 2-D forms when two_d (G = 1)."""
     lut = torch.randn(n, groups, 2 ** bits, generator=gen).to(lut_dtype)
-    codes = torch.randint(0, 256, (n, groups, k // groups // 2), generator=gen, dtype=torch.uint8)
+    # Two codes per byte (high nibble = even column), each < 2^bits.
+    shape = (n, groups, k // groups // 2)
+    hi = torch.randint(0, 2 ** bits, shape, generator=gen)
+    lo = torch.randint(0, 2 ** bits, shape, generator=gen)
+    codes = (hi * 16 + lo).to(torch.uint8)
     if two_d:
         assert groups == 1
         return lut.reshape(n, 2 ** bits), codes.reshape(n, k // 2)
@@ -94,6 +98,7 @@ def main():
         "codes_rows": (lut, codes[:3].contiguous()),
         "codes_2d_with_groups": (lut, codes.reshape(4, 8)),
         "not_a_tuple": lut,
+        "codes_exceed_lut": (lut[:, :, :4].contiguous(), codes | 0x40),
         "triple": (lut, codes, codes),
     }
     for name, value in bad.items():

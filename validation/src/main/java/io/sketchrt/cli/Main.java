@@ -1,6 +1,8 @@
 package io.sketchrt.cli;
 
 import io.sketchrt.converter.ConvertCommand;
+import io.sketchrt.runtime.cli.GenerateCommand;
+import io.sketchrt.validation.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -10,7 +12,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "sketchrt 0.1.0",
     description = "Export and deploy SketchTune fine-tuned LLMs.",
-    subcommands = {ConvertCommand.class})
+    subcommands = {ConvertCommand.class, GenerateCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
 
   @Override

@@ -3,6 +3,8 @@ package io.sketchrt.converter.checkpoint;
 import io.sketchrt.converter.checkpoint.PickleValues.PyTuple;
 import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -165,6 +167,28 @@ public final class SketchPickles {
           where + " has shape " + Arrays.toString(t.shape()) + " but quant_grid "
               + Arrays.toString(lut.shape()) + " needs [" + n + ", " + g + ", K/G/2]");
     }
-    return new TensorData(DType.U8, new long[] {n, g, t.dim(-1)}, t.bytes());
+    TensorData out = new TensorData(DType.U8, new long[] {n, g, t.dim(-1)}, t.bytes());
+    checkCodesFitLut(where, out, lut.dim(-1));
+    return out;
+  }
+
+  /**
+   * With fewer than 4 bits a nibble could name a LUT entry that does not exist; a kernel would
+   * then read past the LUT. One pass over the code bytes, only when bits < 4.
+   */
+  private static void checkCodesFitLut(String where, TensorData codes, long levels)
+      throws CheckpointException {
+    if (levels >= 16) {
+      return;
+    }
+    MemorySegment b = codes.bytes();
+    for (long i = 0, n = b.byteSize(); i < n; i++) {
+      int v = b.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
+      if ((v >> 4) >= levels || (v & 15) >= levels) {
+        throw new CheckpointException(
+            where + " holds code " + Math.max(v >> 4, v & 15) + " at byte " + i
+                + " but the LUT has only " + levels + " entries");
+      }
+    }
   }
 }

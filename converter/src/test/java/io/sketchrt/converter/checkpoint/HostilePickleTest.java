@@ -211,14 +211,12 @@ class HostilePickleTest {
 
   @Test
   void storageViewsAreRefused() {
-    PickleWriter w = new PickleWriter();
     byte[] stream = storageStream("FloatStorage", 4, floats(1, 2, 3, 4));
-    // Replace the view_metadata None ('N' before "tQ") with a tuple: rebuild the stream by hand.
+    // Replace the view_metadata None ('N' before "tQ") with a tuple (view_key, offset, size).
     int at = indexOf(stream, new byte[] {'N', 't', 'Q'});
     byte[] patched = new PickleWriter().raw(Arrays.copyOf(stream, at)).ints(0, 0, 4).op('t', 'Q')
         .raw(Arrays.copyOfRange(stream, at + 3, stream.length)).toBytes();
     refused(tensorDict(patched, 0, new long[] {4}, new long[] {1}), "storage views (view_metadata) are not supported");
-    assertEquals(0, w.toBytes().length);
   }
 
   private static int indexOf(byte[] hay, byte[] needle) {

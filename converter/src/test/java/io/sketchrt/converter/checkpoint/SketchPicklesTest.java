@@ -167,6 +167,7 @@ class SketchPicklesTest {
         "codes_groups|weight_codes has shape [4, 4, 2] but quant_grid [4, 2, 16] needs [4, 2, K/G/2]",
         "codes_rows|weight_codes has shape [3, 2, 4]",
         "codes_2d_with_groups|weight_codes has shape [4, 8] but quant_grid [4, 2, 16]",
+        "codes_exceed_lut|but the LUT has only 4 entries",
         "not_a_tuple|must be a (quant_grid, weight_codes) tuple, got a tensor",
         "triple|must be a (quant_grid, weight_codes) tuple, got a tuple",
       })

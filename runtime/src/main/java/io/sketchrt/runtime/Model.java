@@ -1,0 +1,148 @@
+package io.sketchrt.runtime;
+
+import io.sketchrt.runtime.spi.Backend;
+import io.sketchrt.runtime.spi.Backends;
+import io.sketchrt.runtime.spi.DecoderSession;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A converted model directory ({@code sketchrt convert} output) loaded once on one backend: the
+ * graph session, the model card and, when present, the tokenizer. Thread-safe: share one Model;
+ * each {@link Generator} has its own KV cache, and generators may run concurrently. Close it
+ * after every generator using it has finished; {@link #close()} is idempotent.
+ */
+public final class Model implements AutoCloseable {
+  private final Path directory;
+  private final ModelCard card;
+  private final String backendName;
+  private final DecoderSession session;
+  private final Tokenizer tokenizer;
+  private volatile boolean closed;
+
+  private Model(Path directory, ModelCard card, String backendName, DecoderSession session, Tokenizer tokenizer) {
+    this.directory = directory;
+    this.card = card;
+    this.backendName = backendName;
+    this.session = session;
+    this.tokenizer = tokenizer;
+  }
+
+  /** Loads {@code dir} on the default backend, {@code ort-cpu}. */
+  public static Model load(Path dir) throws SketchrtException {
+    return load(dir, Backends.DEFAULT);
+  }
+
+  /** Loads {@code dir} on the named backend ({@code ort-cpu}, {@code ort-cuda}, ...). */
+  public static Model load(Path dir, String backendName) throws SketchrtException {
+    ModelCard card = ModelCard.read(dir);
+    Backend backend = Backends.find(backendName);
+    Tokenizer tokenizer = Files.exists(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : null;
+    try {
+      return new Model(dir, card, backend.name(), backend.open(card, dir), tokenizer);
+    } catch (SketchrtException | RuntimeException e) {
+      if (tokenizer != null) {
+        tokenizer.close();
+      }
+      throw e;
+    }
+  }
+
+  public ModelCard card() {
+    return card;
+  }
+
+  public Path directory() {
+    return directory;
+  }
+
+  public String backendName() {
+    return backendName;
+  }
+
+  public boolean hasTokenizer() {
+    return tokenizer != null;
+  }
+
+  /** The model's tokenizer; {@link IllegalStateException} when the directory has no tokenizer.json. */
+  public Tokenizer tokenizer() {
+    checkOpen();
+    if (tokenizer == null) {
+      throw new IllegalStateException("no tokenizer.json in " + directory + ": only token-id prompts can be used");
+    }
+    return tokenizer;
+  }
+
+  /** EOS ids used unless a config overrides them: generation_config.json's, else the model card's. */
+  public List<Integer> eosTokenIds() {
+    if (tokenizer != null && !tokenizer.eosTokenIds().isEmpty()) {
+      return tokenizer.eosTokenIds();
+    }
+    return card.eosTokenIds();
+  }
+
+  /** Prompt tokens for plain text, BOS added as the tokenizer specifies. */
+  public long[] encode(String prompt) {
+    return tokenizer().encode(prompt, true);
+  }
+
+  /** Prompt tokens for a conversation rendered with the chat template, ready for the assistant's turn. */
+  public long[] encodeChat(List<ChatMessage> messages) throws SketchrtException {
+    Tokenizer t = tokenizer();
+    return t.encode(t.applyChatTemplate(messages, true), false);
+  }
+
+  /** A generator over one text prompt. */
+  public Generator generator(String prompt, GenerationConfig config) throws SketchrtException {
+    return generatorForTokens(List.of(encode(prompt)), config);
+  }
+
+  /** A generator over several text prompts at once (left-padded into one batch). */
+  public Generator generator(List<String> prompts, GenerationConfig config) throws SketchrtException {
+    return generatorForTokens(prompts.stream().map(this::encode).toList(), config);
+  }
+
+  /** A generator over token-id prompts (one array per batch row). */
+  public Generator generatorForTokens(List<long[]> prompts, GenerationConfig config) throws SketchrtException {
+    checkOpen();
+    List<Integer> eos = config.eosTokenIds() != null ? config.eosTokenIds() : eosTokenIds();
+    return new Generator(this, session, tokenizer, prompts, config, eos);
+  }
+
+  /** The common call: the generated text for {@code prompt}. */
+  public String generate(String prompt, GenerationConfig config) throws SketchrtException {
+    return generate(prompt, config, null).text();
+  }
+
+  /** Generates for {@code prompt}, streaming each token to {@code listener} (may be null). */
+  public GenerationResult generate(String prompt, GenerationConfig config, TokenListener listener) throws SketchrtException {
+    try (Generator g = generator(prompt, config)) {
+      return g.run(listener).getFirst();
+    }
+  }
+
+  /** Generates for every prompt in one batch; results in prompt order. */
+  public List<GenerationResult> generate(List<String> prompts, GenerationConfig config) throws SketchrtException {
+    try (Generator g = generator(prompts, config)) {
+      return g.run(null);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      session.close();
+      if (tokenizer != null) {
+        tokenizer.close();
+      }
+    }
+  }
+
+  void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("the model is closed");
+    }
+  }
+}

@@ -1,0 +1,192 @@
+package io.sketchrt.runtime.ort;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import io.sketchrt.runtime.ModelCard;
+import io.sketchrt.runtime.SketchrtException;
+import io.sketchrt.runtime.spi.DecoderSession;
+import io.sketchrt.runtime.spi.KvCache;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * One OrtSession over a decoder graph with the DESIGN section 4 I/O. OrtSession.run is
+ * thread-safe, so passes of different generators run concurrently; a read-write lock keeps
+ * {@link #close()} from freeing the session under a running pass.
+ */
+final class OrtDecoderSession implements DecoderSession {
+  private final OrtEnvironment env;
+  private final OrtSession session;
+  private final int layers;
+  private final int kvHeads;
+  private final int headDim;
+  private final int vocab;
+  private final OnnxJavaType kvType;
+  private final int kvElementBytes;
+  private final String[] pastNames;
+  private final String[] presentNames;
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private boolean closed;
+
+  OrtDecoderSession(OrtEnvironment env, OrtSession session, ModelCard card, Path graph) throws SketchrtException, OrtException {
+    this.env = env;
+    this.session = session;
+    this.layers = card.numLayers();
+    this.kvHeads = card.numKeyValueHeads();
+    this.headDim = card.headDim();
+    this.vocab = card.vocabSize();
+    Map<String, NodeInfo> inputs = session.getInputInfo();
+    Map<String, NodeInfo> outputs = session.getOutputInfo();
+    List<String> missing = new ArrayList<>();
+    for (String name : List.of("input_ids", "attention_mask", "position_ids")) {
+      if (!inputs.containsKey(name)) {
+        missing.add("input " + name);
+      }
+    }
+    if (!outputs.containsKey("logits")) {
+      missing.add("output logits");
+    }
+    pastNames = new String[2 * layers];
+    presentNames = new String[2 * layers];
+    for (int i = 0; i < layers; i++) {
+      for (int kv = 0; kv < 2; kv++) {
+        String kind = kv == 0 ? "key" : "value";
+        pastNames[2 * i + kv] = "past_key_values." + i + "." + kind;
+        presentNames[2 * i + kv] = "present." + i + "." + kind;
+        if (!inputs.containsKey(pastNames[2 * i + kv])) {
+          missing.add("input " + pastNames[2 * i + kv]);
+        }
+        if (!outputs.containsKey(presentNames[2 * i + kv])) {
+          missing.add("output " + presentNames[2 * i + kv]);
+        }
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new SketchrtException(graph + " is not a sketchrt decoder graph for " + layers + " layers: no "
+          + String.join(", ", missing.subList(0, Math.min(3, missing.size()))) + (missing.size() > 3 ? ", ..." : ""));
+    }
+    TensorInfo past = (TensorInfo) inputs.get(pastNames[0]).getInfo();
+    this.kvType = past.type;
+    this.kvElementBytes = switch (kvType) {
+      case FLOAT -> 4;
+      case FLOAT16, BFLOAT16 -> 2;
+      default -> throw new SketchrtException(graph + ": KV cache type " + kvType + " is not supported (float, float16, bfloat16)");
+    };
+    long[] shape = past.getShape();
+    if (shape.length != 4 || (shape[1] > 0 && shape[1] != kvHeads) || (shape[3] > 0 && shape[3] != headDim)) {
+      throw new SketchrtException(graph + ": " + pastNames[0] + " has shape " + java.util.Arrays.toString(shape)
+          + ", sketchrt.json says [batch, " + kvHeads + ", past, " + headDim + "]");
+    }
+    TensorInfo logits = (TensorInfo) outputs.get("logits").getInfo();
+    if (logits.type != OnnxJavaType.FLOAT) {
+      throw new SketchrtException(graph + ": logits are " + logits.type + ", expected float32");
+    }
+  }
+
+  @Override
+  public int vocabSize() {
+    return vocab;
+  }
+
+  @Override
+  public KvCache newCache(int batch, int capacity) throws SketchrtException {
+    if (batch < 1 || capacity < 1) {
+      throw new IllegalArgumentException("a KV cache needs batch >= 1 and capacity >= 1");
+    }
+    try {
+      return new OrtKvCache(layers, batch, capacity, kvHeads, headDim, kvType, kvElementBytes, vocab);
+    } catch (OutOfMemoryError e) {
+      throw new SketchrtException("cannot allocate a KV cache for batch " + batch + " x " + capacity + " positions", e);
+    }
+  }
+
+  @Override
+  public void forward(long[] inputIds, long[] attentionMask, long[] positionIds, int seq, KvCache kvCache, float[] lastLogits)
+      throws SketchrtException {
+    if (!(kvCache instanceof OrtKvCache cache)) {
+      throw new IllegalArgumentException("the KV cache was not made by this session");
+    }
+    cache.checkOpen();
+    int batch = cache.batch();
+    int total = cache.length() + seq;
+    if (total > cache.capacity()) {
+      throw new IllegalStateException("the KV cache holds " + cache.capacity() + " positions, " + total + " requested");
+    }
+    if (inputIds.length != batch * seq || positionIds.length != batch * seq || attentionMask.length != batch * total
+        || lastLogits.length != batch * vocab) {
+      throw new IllegalArgumentException("forward: input sizes do not match batch " + batch + ", seq " + seq);
+    }
+    lock.readLock().lock();
+    Map<String, OnnxTensor> inputs = new HashMap<>();
+    Map<String, OnnxValue> pinned = new HashMap<>();
+    // Prefill logits ([batch, seq, vocab]) live only for this pass; decode reuses the cache's buffer.
+    Arena scratch = Arena.ofConfined();
+    try {
+      if (closed) {
+        throw new IllegalStateException("the model is closed");
+      }
+      inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(inputIds), new long[] {batch, seq}));
+      inputs.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(attentionMask), new long[] {batch, total}));
+      inputs.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(positionIds), new long[] {batch, seq}));
+      for (int i = 0; i < pastNames.length; i++) {
+        inputs.put(pastNames[i], cache.past(env, i));
+        pinned.put(presentNames[i], cache.present(env, i, total));
+      }
+      MemorySegment logits;
+      if (seq == 1) {
+        logits = cache.decodeLogitsMemory();
+        pinned.put("logits", cache.decodeLogits(env, vocab));
+      } else {
+        logits = scratch.allocate((long) batch * seq * vocab * Float.BYTES, 64);
+        pinned.put("logits", OnnxTensor.createTensor(env, logits.asByteBuffer().order(ByteOrder.nativeOrder()),
+            new long[] {batch, seq, vocab}, OnnxJavaType.FLOAT));
+      }
+      try (OrtSession.Result ignored = session.run(inputs, Set.of(), pinned)) {
+        // Every output was written into pinned memory.
+      }
+      for (int b = 0; b < batch; b++) {
+        long from = ((long) b * seq + seq - 1) * vocab * Float.BYTES;
+        MemorySegment.copy(logits, ValueLayout.JAVA_FLOAT, from, lastLogits, b * vocab, vocab);
+      }
+      cache.advance(seq);
+    } catch (OrtException e) {
+      throw new SketchrtException("ONNX Runtime failed running the model: " + OrtBackend.firstLine(e.getMessage()), e);
+    } finally {
+      inputs.values().forEach(OnnxTensor::close);
+      pinned.values().forEach(OnnxValue::close);
+      scratch.close();
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public void close() {
+    lock.writeLock().lock();
+    try {
+      if (!closed) {
+        closed = true;
+        session.close();
+      }
+    } catch (OrtException e) {
+      // Nothing more to free; ONNX Runtime reports only an already-closed session here.
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+}

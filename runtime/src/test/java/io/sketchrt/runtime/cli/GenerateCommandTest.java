@@ -1,0 +1,96 @@
+package io.sketchrt.runtime.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sketchrt.runtime.GenerationConfig;
+import io.sketchrt.runtime.Model;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class GenerateCommandTest {
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  private static Path toy() throws URISyntaxException {
+    return Path.of(GenerateCommandTest.class.getResource("/toy/sketchrt.json").toURI()).getParent();
+  }
+
+  /** Runs the command the way Main does: exceptions from call() become one "error:" line. */
+  private int run(String... args) {
+    CommandLine cli = new CommandLine(new GenerateCommand());
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    cli.setExecutionExceptionHandler((ex, cmd, parse) -> {
+      cmd.getErr().println("error: " + ex.getMessage());
+      return 2;
+    });
+    return cli.execute(args);
+  }
+
+  @Test
+  void streamsTheSameTextAsTheApi() throws Exception {
+    assertEquals(0, run("--model", toy().toString(), "--prompt", "Once upon a time", "--max-new-tokens", "10"));
+    String expected;
+    try (Model m = Model.load(toy())) {
+      expected = m.generate("Once upon a time", GenerationConfig.greedy(10));
+    }
+    assertEquals(expected + System.lineSeparator(), out.toString());
+  }
+
+  @Test
+  void jsonReportsTextTokensAndTimings() throws Exception {
+    assertEquals(0, run("--model", toy().toString(), "--prompt", "hello", "--max-new-tokens", "6", "--json",
+        "--temperature", "0.7", "--top-k", "20", "--top-p", "0.9", "--seed", "1", "--chat"));
+    JsonNode json = new ObjectMapper().readTree(out.toString());
+    assertTrue(json.get("text").isTextual());
+    assertTrue(json.get("tokens").size() >= 1 && json.get("tokens").size() <= 6);
+    for (String field : List.of("prefill_ms", "decode_ms_per_token", "tokens_per_s")) {
+      assertTrue(json.get(field).asDouble() >= 0, field);
+    }
+    assertTrue(json.get("prefill_ms").asDouble() > 0);
+  }
+
+  @Test
+  void badInputIsOneLineAndNonZero(@TempDir Path tmp) throws Exception {
+    String model = toy().toString();
+    String[][] cases = {
+      {"--model", model, "--prompt", "x", "--temperature", "-1"},
+      {"--model", model, "--prompt", "x", "--top-p", "0"},
+      {"--model", model, "--prompt", "x", "--top-p", "1.5"},
+      {"--model", model, "--prompt", "x", "--top-k", "-3"},
+      {"--model", model, "--prompt", "x", "--max-new-tokens", "0"},
+      {"--model", tmp.toString(), "--prompt", "x"},
+      {"--model", model, "--prompt", "The quick brown fox jumps over the lazy dog. ".repeat(10)},
+      {"--model", model, "--prompt", "x", "--backend", "nope"},
+    };
+    String[] expected = {"temperature", "top-p", "top-p", "top-k", "max-new-tokens", "no sketchrt.json", "context limit", "unknown backend"};
+    for (int i = 0; i < cases.length; i++) {
+      err.getBuffer().setLength(0);
+      assertNotEquals(0, run(cases[i]), expected[i]);
+      String message = err.toString().strip();
+      assertTrue(message.startsWith("error: ") && message.contains(expected[i]) && !message.contains("\n"), message);
+    }
+  }
+
+  @Test
+  void modelForAnotherTargetIsRefused(@TempDir Path tmp) throws Exception {
+    for (Path f : Files.list(toy()).toList()) {
+      Files.copy(f, tmp.resolve(f.getFileName()));
+    }
+    Path card = tmp.resolve("sketchrt.json");
+    Files.writeString(card, Files.readString(card).replace("\"portable\"", "\"ort-tensorrt\""));
+    assertNotEquals(0, run("--model", tmp.toString(), "--prompt", "x"));
+    assertTrue(err.toString().contains("converted for target 'ort-tensorrt'"), err.toString());
+  }
+}

@@ -1,0 +1,71 @@
+package io.sketchrt.validation.bench;
+
+import io.sketchrt.runtime.Model;
+import io.sketchrt.runtime.ModelCard;
+import io.sketchrt.runtime.spi.Backends;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code sketchrt bench}: generation speed and a memory soak on a converted model. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = "Measure prefill/decode speed of a converted model and soak it for memory growth.")
+public final class BenchCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Converted model directory.")
+  Path model;
+
+  @Option(names = "--backend", defaultValue = Backends.DEFAULT, paramLabel = "NAME", description = "ort-cpu (default) or ort-cuda.")
+  String backend;
+
+  @Option(names = "--prompt-tokens", defaultValue = "128", paramLabel = "N", description = "Prompt length for prefill/decode throughput (default: ${DEFAULT-VALUE}).")
+  int promptTokens;
+
+  @Option(names = "--new-tokens", defaultValue = "64", paramLabel = "N", description = "Tokens generated per run (default: ${DEFAULT-VALUE}).")
+  int newTokens;
+
+  @Option(names = "--contexts", defaultValue = "32,512", split = ",", paramLabel = "C", description = "Contexts for the per-token decode time (default: ${DEFAULT-VALUE}).")
+  List<Integer> contexts;
+
+  @Option(names = "--repeats", defaultValue = "5", paramLabel = "R", description = "Timed runs per figure; the median is printed (default: ${DEFAULT-VALUE}).")
+  int repeats;
+
+  @Option(names = "--soak", defaultValue = "0", paramLabel = "N", description = "Also run N generations and print VmRSS at start and end (0 = skip).")
+  int soak;
+
+  @Option(names = "--soak-only", description = "Skip the speed figures.")
+  boolean soakOnly;
+
+  @Override
+  public Integer call() throws Exception {
+    if (promptTokens < 1 || newTokens < 2 || repeats < 1 || soak < 0 || contexts.stream().anyMatch(c -> c < 1)) {
+      throw new IllegalArgumentException("bench: --prompt-tokens, --contexts and --repeats must be >= 1, --new-tokens >= 2, --soak >= 0");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    try (Model m = Model.load(model, backend)) {
+      ModelCard c = m.card();
+      out.printf("model: %s (%s, %d layers, hidden %d, vocab %d, %s, target %s) on %s, %d CPUs; VmRSS after load %s%n",
+          model, c.architecture(), c.numLayers(), c.hiddenSize(), c.vocabSize(), c.dtype(), c.target(), m.backendName(),
+          Runtime.getRuntime().availableProcessors(), GenerateBench.rss());
+      GenerateBench bench = new GenerateBench(m, out, repeats);
+      if (!soakOnly) {
+        bench.throughput(promptTokens, newTokens);
+        for (int context : contexts) {
+          bench.decodeAtContext(context, Math.min(newTokens, 16));
+        }
+      }
+      if (soak > 0) {
+        bench.soak(soak, Math.min(promptTokens, 32), Math.min(newTokens, 32));
+      }
+    }
+    return 0;
+  }
+}

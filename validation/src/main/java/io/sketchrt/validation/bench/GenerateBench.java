@@ -1,0 +1,129 @@
+package io.sketchrt.validation.bench;
+
+import io.sketchrt.runtime.GenerationConfig;
+import io.sketchrt.runtime.GenerationResult;
+import io.sketchrt.runtime.Generator;
+import io.sketchrt.runtime.Model;
+import io.sketchrt.runtime.SketchrtException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Generation speed of a converted model on one backend: prefill tokens/s, decode tokens/s, the
+ * per-token decode time at short and long contexts, and a soak of many generations that prints
+ * the process's resident memory (VmRSS) before and after. Prompts are random token ids (seeded)
+ * and EOS is ignored, so every run does the same work. Times are medians over repeats after one
+ * warm-up run.
+ */
+public final class GenerateBench {
+  private final Model model;
+  private final PrintWriter out;
+  private final int repeats;
+  private final SplittableRandom random = new SplittableRandom(2025);
+
+  public GenerateBench(Model model, PrintWriter out, int repeats) {
+    this.model = model;
+    this.out = out;
+    this.repeats = Math.max(1, repeats);
+  }
+
+  private long[] randomPrompt(int length) {
+    long[] ids = new long[length];
+    int vocab = model.card().vocabSize();
+    for (int i = 0; i < length; i++) {
+      ids[i] = random.nextInt(vocab);
+    }
+    return ids;
+  }
+
+  private GenerationResult once(long[] prompt, int newTokens) throws SketchrtException {
+    GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(newTokens).eosTokenIds(List.of()).build();
+    try (Generator g = model.generatorForTokens(List.of(prompt), cfg)) {
+      return g.run(null).getFirst();
+    }
+  }
+
+  private static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+
+  /** Longest prompt that still leaves room for {@code newTokens}. */
+  private int fit(int promptTokens, int newTokens) {
+    return Math.max(1, Math.min(promptTokens, model.card().maxPositionEmbeddings() - newTokens));
+  }
+
+  /** Prefill and decode throughput for one prompt length. */
+  public void throughput(int promptTokens, int newTokens) throws SketchrtException {
+    int p = fit(promptTokens, newTokens);
+    long[] prompt = randomPrompt(p);
+    once(prompt, newTokens); // warm-up: session arenas, JIT
+    double[] prefillMs = new double[repeats];
+    double[] decodeMs = new double[repeats];
+    for (int r = 0; r < repeats; r++) {
+      GenerationResult res = once(prompt, newTokens);
+      prefillMs[r] = res.prefillMillis();
+      decodeMs[r] = res.decodeMillisPerToken();
+    }
+    double pre = median(prefillMs);
+    double dec = median(decodeMs);
+    out.printf("prefill: %d tokens in %.2f ms = %.1f tokens/s%n", p, pre, p / pre * 1000);
+    out.printf("decode: %d new tokens after a %d-token prompt: %.3f ms/token = %.1f tokens/s%n", newTokens, p, dec, 1000 / dec);
+    out.flush();
+  }
+
+  /** Mean decode time per token with {@code context} tokens already in the cache. */
+  public void decodeAtContext(int context, int newTokens) throws SketchrtException {
+    int c = fit(context, newTokens);
+    long[] prompt = randomPrompt(c);
+    once(prompt, newTokens);
+    double[] ms = new double[repeats];
+    for (int r = 0; r < repeats; r++) {
+      ms[r] = once(prompt, newTokens).decodeMillisPerToken();
+    }
+    out.printf("decode at context %d: %.3f ms/token (%d tokens, median of %d)%s%n", c, median(ms), newTokens, repeats,
+        c != context ? " [context clipped to the model's max_position_embeddings]" : "");
+    out.flush();
+  }
+
+  /** {@code generations} generations back to back; prints VmRSS before and after. */
+  public void soak(int generations, int promptTokens, int newTokens) throws SketchrtException {
+    int p = fit(promptTokens, newTokens);
+    once(randomPrompt(p), newTokens);
+    System.gc();
+    String before = rss();
+    long start = System.nanoTime();
+    for (int i = 0; i < generations; i++) {
+      once(randomPrompt(p), newTokens);
+      if (generations >= 10 && (i + 1) % (generations / 5) == 0) {
+        out.printf("soak: %d/%d generations, VmRSS %s%n", i + 1, generations, rss());
+        out.flush();
+      }
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    System.gc();
+    out.printf("soak: %d generations (%d-token prompt, %d new tokens) in %.1f s; VmRSS at start %s, at end %s%n",
+        generations, p, newTokens, seconds, before, rss());
+    out.flush();
+  }
+
+  /** Resident set size from /proc/self/status, e.g. "123456 kB" ("n/a" off Linux). */
+  static String rss() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return line.substring("VmRSS:".length()).strip();
+        }
+      }
+    } catch (IOException e) {
+      // not Linux
+    }
+    return "n/a";
+  }
+}
