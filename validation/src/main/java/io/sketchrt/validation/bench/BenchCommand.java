@@ -3,8 +3,13 @@ package io.sketchrt.validation.bench;
 import io.sketchrt.runtime.Model;
 import io.sketchrt.runtime.ModelCard;
 import io.sketchrt.runtime.spi.Backends;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -41,6 +46,9 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--soak", defaultValue = "0", paramLabel = "N", description = "Also run N generations and print VmRSS at start and end (0 = skip).")
   int soak;
 
+  @Option(names = "--json", paramLabel = "FILE", description = "Also write the speed figures to FILE as JSON (the layout of validation/reference/bench_reference.py's).")
+  Path json;
+
   @Option(names = "--soak-only", description = "Skip the speed figures.")
   boolean soakOnly;
 
@@ -57,9 +65,13 @@ public final class BenchCommand implements Callable<Integer> {
           Runtime.getRuntime().availableProcessors(), GenerateBench.rss());
       GenerateBench bench = new GenerateBench(m, out, repeats);
       if (!soakOnly) {
-        bench.throughput(promptTokens, newTokens);
+        GenerateBench.Throughput t = bench.throughput(promptTokens, newTokens);
+        List<GenerateBench.ContextDecode> perContext = new ArrayList<>();
         for (int context : contexts) {
-          bench.decodeAtContext(context, Math.min(newTokens, 16));
+          perContext.add(bench.decodeAtContext(context, Math.min(newTokens, 16)));
+        }
+        if (json != null) {
+          writeJson(m, t, perContext);
         }
       }
       if (soak > 0) {
@@ -67,5 +79,20 @@ public final class BenchCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  private void writeJson(Model m, GenerateBench.Throughput t, List<GenerateBench.ContextDecode> perContext) throws IOException {
+    ObjectMapper mapper = new ObjectMapper();
+    ObjectNode root = mapper.createObjectNode();
+    root.put("implementation", "sketchrt-java").put("backend", m.backendName()).put("model", model.toAbsolutePath().toString())
+        .put("cpus", Runtime.getRuntime().availableProcessors());
+    root.putObject("prefill").put("tokens", t.promptTokens()).put("ms", t.prefillMillis()).put("tokens_per_s", t.prefillTokensPerSecond());
+    root.putObject("decode").put("prompt_tokens", t.promptTokens()).put("new_tokens", t.newTokens())
+        .put("ms_per_token", t.decodeMillisPerToken()).put("tokens_per_s", t.decodeTokensPerSecond());
+    ArrayNode list = root.putArray("contexts");
+    for (GenerateBench.ContextDecode c : perContext) {
+      list.addObject().put("context", c.context()).put("new_tokens", c.newTokens()).put("ms_per_token", c.millisPerToken());
+    }
+    mapper.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), root);
   }
 }

@@ -59,8 +59,22 @@ public final class GenerateBench {
     return Math.max(1, Math.min(promptTokens, model.card().maxPositionEmbeddings() - newTokens));
   }
 
+  /** Prefill of {@code promptTokens} tokens and decode of {@code newTokens} tokens after it (medians). */
+  public record Throughput(int promptTokens, double prefillMillis, int newTokens, double decodeMillisPerToken) {
+    public double prefillTokensPerSecond() {
+      return promptTokens / prefillMillis * 1000;
+    }
+
+    public double decodeTokensPerSecond() {
+      return 1000 / decodeMillisPerToken;
+    }
+  }
+
+  /** Mean decode time per token with {@code context} tokens in the cache (median over repeats). */
+  public record ContextDecode(int context, int newTokens, double millisPerToken) {}
+
   /** Prefill and decode throughput for one prompt length. */
-  public void throughput(int promptTokens, int newTokens) throws SketchrtException {
+  public Throughput throughput(int promptTokens, int newTokens) throws SketchrtException {
     int p = fit(promptTokens, newTokens);
     long[] prompt = randomPrompt(p);
     once(prompt, newTokens); // warm-up: session arenas, JIT
@@ -76,10 +90,11 @@ public final class GenerateBench {
     out.printf("prefill: %d tokens in %.2f ms = %.1f tokens/s%n", p, pre, p / pre * 1000);
     out.printf("decode: %d new tokens after a %d-token prompt: %.3f ms/token = %.1f tokens/s%n", newTokens, p, dec, 1000 / dec);
     out.flush();
+    return new Throughput(p, pre, newTokens, dec);
   }
 
   /** Mean decode time per token with {@code context} tokens already in the cache. */
-  public void decodeAtContext(int context, int newTokens) throws SketchrtException {
+  public ContextDecode decodeAtContext(int context, int newTokens) throws SketchrtException {
     int c = fit(context, newTokens);
     long[] prompt = randomPrompt(c);
     once(prompt, newTokens);
@@ -90,6 +105,7 @@ public final class GenerateBench {
     out.printf("decode at context %d: %.3f ms/token (%d tokens, median of %d)%s%n", c, median(ms), newTokens, repeats,
         c != context ? " [context clipped to the model's max_position_embeddings]" : "");
     out.flush();
+    return new ContextDecode(c, newTokens, median(ms));
   }
 
   /** {@code generations} generations back to back; prints VmRSS before and after. */

@@ -1,0 +1,215 @@
+package io.sketchrt.converter;
+
+import io.sketchrt.converter.arch.Architectures;
+import io.sketchrt.converter.arch.GraphOptions;
+import io.sketchrt.converter.arch.ModelConfig;
+import io.sketchrt.converter.arch.Weights;
+import io.sketchrt.converter.checkpoint.SafetensorsCheckpoint;
+import io.sketchrt.converter.checkpoint.SketchPickles;
+import io.sketchrt.converter.checkpoint.SketchedLinear;
+import io.sketchrt.converter.onnx.GraphBuilder;
+import io.sketchrt.converter.onnx.ModelWriter;
+import io.sketchrt.converter.ops.SketchMatMul;
+import io.sketchrt.converter.tensor.DType;
+import io.sketchrt.converter.tensor.TensorData;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * {@code sketchrt convert}: Hugging Face model + SketchTune sketch (+ fine-tuned LUTs) to a
+ * converted model directory (model.onnx, model.onnx.data, tokenizer files, sketchrt.json).
+ */
+public final class Converter {
+
+  public static final String VERSION = "0.1.0";
+  public static final String MODEL_FILE = "model.onnx";
+  public static final String CARD_FILE = "sketchrt.json";
+  static final List<String> TOKENIZER_FILES =
+      List.of(
+          "tokenizer.json",
+          "tokenizer_config.json",
+          "generation_config.json",
+          "special_tokens_map.json",
+          "tokenizer.model");
+
+  /**
+   * What to convert.
+   *
+   * @param tuned a checkpoint directory or sketched_params.pkl, or null for the base sketch
+   * @param dtype activation type: F32, F16 or BF16
+   * @param externalData force model.onnx.data (it is used anyway past 2 GB)
+   */
+  public record Request(
+      Path model,
+      Path sketch,
+      Path tuned,
+      Path out,
+      DType dtype,
+      Target target,
+      boolean externalData) {}
+
+  /** What was written. */
+  public record Result(Path out, long weightBytes, boolean external, int sketchedModules) {}
+
+  private Converter() {}
+
+  public static Result convert(Request r, PrintWriter log) throws IOException {
+    try (StagingDirectory staging = StagingDirectory.beside(r.out())) {
+      if (!Files.isDirectory(r.model())) {
+        throw new ConvertException(r.model() + ": model directory not found");
+      }
+      if (!Files.isRegularFile(r.sketch())) {
+        throw new ConvertException(r.sketch() + ": sketch file not found");
+      }
+      ModelConfig config = ModelConfig.read(r.model());
+      Map<String, SketchedLinear> sketch = SketchPickles.readBase(r.sketch());
+      Path tunedFile = null;
+      if (r.tuned() != null) {
+        tunedFile =
+            Files.isDirectory(r.tuned()) ? r.tuned().resolve(SketchPickles.TUNED_FILE) : r.tuned();
+        sketch = SketchPickles.applyTuned(sketch, SketchPickles.readTuned(r.tuned()));
+      }
+      log.printf(
+          "sketchrt: converting %s (%s, %d layers, %d sketched modules) to %s, %s activations%n",
+          r.model(), config.architecture(), config.numLayers(), sketch.size(), r.out(),
+          ModelCard.dtypeName(r.dtype()));
+      log.flush();
+      Result result;
+      try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(r.model())) {
+        GraphOptions opts = new GraphOptions(r.dtype(), r.target().sketchDomain());
+        GraphBuilder g =
+            Architectures.create(config, weights(ckpt, r.model()), sketch, opts).build();
+        Map<String, Sources.Digest> sources = new LinkedHashMap<>();
+        sources.put("sketch", Sources.digest(r.sketch()));
+        if (tunedFile != null) {
+          sources.put("tuned", Sources.digest(tunedFile));
+        }
+        sources.put("config", Sources.digest(r.model().resolve("config.json")));
+        SketchSummary summary = SketchSummary.of(sketch, r.tuned() != null);
+        ModelWriter.Header header =
+            new ModelWriter.Header(
+                "sketchrt_" + config.modelType(),
+                "SketchTune " + config.architecture() + " converted by sketchrt " + VERSION,
+                VERSION,
+                opsets(r.target()),
+                metadata(config, r, summary, sources));
+        ModelWriter.Result files =
+            ModelWriter.write(
+                g, header, staging.path(), MODEL_FILE, r.externalData(), layerProgress(config, log));
+        copyTokenizerFiles(r.model(), staging.path());
+        ModelCard.write(
+            staging.path().resolve(CARD_FILE), config, r, files.externalData() != null, summary, sources);
+        result = new Result(r.out(), files.weightBytes(), files.externalData() != null, sketch.size());
+      }
+      staging.commit();
+      return result;
+    }
+  }
+
+  private static Weights weights(SafetensorsCheckpoint ckpt, Path dir) {
+    String where =
+        Files.exists(dir.resolve(SafetensorsCheckpoint.INDEX_FILE))
+            ? SafetensorsCheckpoint.INDEX_FILE
+            : SafetensorsCheckpoint.SINGLE_FILE;
+    return new Weights() {
+      @Override
+      public boolean contains(String name) {
+        return ckpt.contains(name);
+      }
+
+      @Override
+      public TensorData get(String name) throws IOException {
+        return ckpt.get(name);
+      }
+
+      @Override
+      public String describe() {
+        return where;
+      }
+    };
+  }
+
+  static Map<String, Long> opsets(Target target) {
+    Map<String, Long> m = new LinkedHashMap<>();
+    m.put("", (long) ModelWriter.OPSET);
+    m.put(target.sketchDomain(), (long) SketchMatMul.VERSION);
+    return m;
+  }
+
+  /** The sketch facts recorded in metadata and the model card. */
+  record SketchSummary(List<Integer> bits, List<Integer> groups, List<String> modules, boolean tuned) {
+    static SketchSummary of(Map<String, SketchedLinear> sketch, boolean tuned) {
+      TreeSet<Integer> bits = new TreeSet<>();
+      TreeSet<Integer> groups = new TreeSet<>();
+      for (SketchedLinear s : sketch.values()) {
+        bits.add(s.bits());
+        groups.add(s.groups());
+      }
+      return new SketchSummary(
+          List.copyOf(bits), List.copyOf(groups), List.copyOf(sketch.keySet()), tuned);
+    }
+  }
+
+  private static Map<String, String> metadata(
+      ModelConfig config, Request r, SketchSummary s, Map<String, Sources.Digest> sources) {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("sketchrt.format_version", "1");
+    m.put("sketchrt.converter_version", VERSION);
+    m.put("sketchrt.architecture", config.architecture());
+    m.put("sketchrt.dtype", ModelCard.dtypeName(r.dtype()));
+    m.put("sketchrt.target", r.target().cliName());
+    m.put("sketchrt.sketch.bits", join(s.bits()));
+    m.put("sketchrt.sketch.groups", join(s.groups()));
+    m.put("sketchrt.sketch.tuned", Boolean.toString(s.tuned()));
+    m.put("sketchrt.sketch.modules", String.join(",", s.modules()));
+    sources.forEach(
+        (k, d) -> {
+          m.put("sketchrt.source." + k + ".file", d.file());
+          m.put("sketchrt.source." + k + ".sha256", d.sha256());
+        });
+    return m;
+  }
+
+  private static String join(List<Integer> values) {
+    return values.stream().map(String::valueOf).collect(Collectors.joining(","));
+  }
+
+  private static final Pattern LAYER = Pattern.compile("^model\\.layers\\.(\\d+)\\.");
+
+  /** One stderr line per decoder layer written (long conversions). */
+  private static ModelWriter.Progress layerProgress(ModelConfig config, PrintWriter log) {
+    int[] lastLayer = {-1};
+    long start = System.nanoTime();
+    return (weight, total) -> {
+      Matcher m = LAYER.matcher(weight);
+      if (m.find()) {
+        int layer = Integer.parseInt(m.group(1));
+        if (layer != lastLayer[0]) {
+          lastLayer[0] = layer;
+          log.printf(
+              "sketchrt: writing layer %d/%d (%.1f MB so far, %.1f s)%n",
+              layer + 1, config.numLayers(), total / 1e6, (System.nanoTime() - start) / 1e9);
+          log.flush();
+        }
+      }
+    };
+  }
+
+  private static void copyTokenizerFiles(Path from, Path to) throws IOException {
+    for (String name : TOKENIZER_FILES) {
+      Path f = from.resolve(name);
+      if (Files.isRegularFile(f)) {
+        Files.copy(f, to.resolve(name));
+      }
+    }
+  }
+}

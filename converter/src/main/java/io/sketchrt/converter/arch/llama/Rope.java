@@ -1,0 +1,91 @@
+package io.sketchrt.converter.arch.llama;
+
+import io.sketchrt.converter.ConvertException;
+import io.sketchrt.converter.arch.RopeScaling;
+
+/**
+ * Rotary position embedding tables, computed the way Hugging Face transformers does: inverse
+ * frequencies and angles in fp32, {@code cos}/{@code sin} of {@code cat(freqs, freqs)}.
+ */
+public final class Rope {
+  private Rope() {}
+
+  /** {@code cos}/{@code sin} tables {@code [positions, headDim]}, row-major. */
+  public record Tables(float[] cos, float[] sin, int positions, int headDim) {}
+
+  /** {@code inv_freq[i] = 1 / theta^(2i / d)}, then the {@code rope_scaling} rule if any. */
+  public static float[] inverseFrequencies(int headDim, double theta, RopeScaling scaling)
+      throws ConvertException {
+    float[] inv = new float[headDim / 2];
+    for (int i = 0; i < inv.length; i++) {
+      float exponent = (float) (2 * i) / (float) headDim;
+      inv[i] = 1.0f / (float) Math.pow((float) theta, exponent);
+    }
+    if (scaling == null) {
+      return inv;
+    }
+    String type = scaling.type() == null ? "default" : scaling.type();
+    return switch (type) {
+      case "default" -> inv;
+      case "linear" -> scaleLinear(inv, (float) scaling.factor());
+      case "llama3" -> scaleLlama3(inv, scaling);
+      default ->
+          throw new ConvertException(
+              "rope_scaling type '" + type + "' is not supported (supported: linear, llama3)");
+    };
+  }
+
+  /** Linear interpolation: positions divided by {@code factor}, i.e. {@code inv_freq / factor}. */
+  private static float[] scaleLinear(float[] inv, float factor) {
+    float[] out = new float[inv.length];
+    for (int i = 0; i < inv.length; i++) {
+      out[i] = inv[i] / factor;
+    }
+    return out;
+  }
+
+  /**
+   * Llama 3.1: long wavelengths ({@code > old_ctx / low_freq_factor}) are divided by {@code
+   * factor}, short ones ({@code < old_ctx / high_freq_factor}) kept, the band between blended by
+   * {@code s = (old_ctx / wavelen - low) / (high - low)}.
+   */
+  private static float[] scaleLlama3(float[] inv, RopeScaling s) {
+    float factor = (float) s.factor();
+    float low = (float) s.lowFreqFactor();
+    float high = (float) s.highFreqFactor();
+    float oldContext = s.originalMaxPositionEmbeddings();
+    float lowFreqWavelen = oldContext / low;
+    float highFreqWavelen = oldContext / high;
+    float[] out = new float[inv.length];
+    for (int i = 0; i < inv.length; i++) {
+      float wavelen = (float) (2 * Math.PI) / inv[i];
+      float scaled = wavelen > lowFreqWavelen ? inv[i] / factor : inv[i];
+      boolean medium = !(wavelen < highFreqWavelen) && !(wavelen > lowFreqWavelen);
+      if (medium) {
+        float smooth = (oldContext / wavelen - low) / (high - low);
+        scaled = (1 - smooth) * scaled / factor + smooth * scaled;
+      }
+      out[i] = scaled;
+    }
+    return out;
+  }
+
+  /** {@code freqs[p, i] = p * inv_freq[i]}; {@code cos/sin} of {@code cat(freqs, freqs)}. */
+  public static Tables tables(int positions, int headDim, float[] invFreq) {
+    int half = headDim / 2;
+    float[] cos = new float[positions * headDim];
+    float[] sin = new float[positions * headDim];
+    for (int p = 0; p < positions; p++) {
+      for (int i = 0; i < half; i++) {
+        float angle = (float) p * invFreq[i];
+        float c = (float) Math.cos(angle);
+        float s = (float) Math.sin(angle);
+        cos[p * headDim + i] = c;
+        cos[p * headDim + i + half] = c;
+        sin[p * headDim + i] = s;
+        sin[p * headDim + i + half] = s;
+      }
+    }
+    return new Tables(cos, sin, positions, headDim);
+  }
+}

@@ -1,0 +1,215 @@
+package io.sketchrt.converter.ops;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.FunctionProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import io.sketchrt.converter.ConvertException;
+import io.sketchrt.converter.onnx.Attrs;
+import io.sketchrt.converter.onnx.GraphBuilder;
+import io.sketchrt.converter.onnx.ModelWriter;
+import io.sketchrt.converter.onnx.TensorSource;
+import io.sketchrt.converter.tensor.DType;
+import io.sketchrt.converter.tensor.TensorData;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.WritableByteChannel;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The {@code SketchMatMul} operator (DESIGN section 3): {@code Y = X · Wᵀ (+ bias)} with
+ * {@code W[n, k] = lut[n, k / (K/G), code(n, k)]}, plus the model-local function that computes the
+ * same with standard ops, so that a runtime without the kernel still runs the model exactly.
+ */
+public final class SketchMatMul {
+
+  public static final String OP_TYPE = "SketchMatMul";
+  /** The portable domain. */
+  public static final String DOMAIN = "ai.sketchrt";
+  /** ONNX Runtime's TensorRT execution provider hands only this domain to TensorRT plugins. */
+  public static final String TRT_DOMAIN = "trt.plugins";
+  public static final int VERSION = 1;
+
+  private SketchMatMul() {}
+
+  /**
+   * Adds one {@code SketchMatMul} node (and, once, its function) to {@code g}.
+   *
+   * @param bias a weight name, or null
+   * @return the node's output {@code [..., N]}
+   */
+  public static String add(
+      GraphBuilder g,
+      String domain,
+      String nodeName,
+      String x,
+      String codes,
+      String lut,
+      String bias,
+      int bits,
+      int groups,
+      long k,
+      long n) {
+    g.function(function(domain));
+    List<String> inputs = new ArrayList<>(List.of(x, codes, lut));
+    if (bias != null) {
+      inputs.add(bias);
+    }
+    String out = nodeName + "/output_0";
+    g.node(
+        nodeName,
+        domain,
+        OP_TYPE,
+        inputs,
+        List.of(out),
+        Attrs.i("bits", bits),
+        Attrs.i("groups", groups),
+        Attrs.i("K", k),
+        Attrs.i("N", n),
+        // TensorRT's parser picks a plugin over the local function only when this is present.
+        Attrs.s("plugin_namespace", ""));
+    return out;
+  }
+
+  /**
+   * The codes as ONNX INT8 with SketchTune's uint8 bytes (TensorRT widens UINT8 initializers).
+   * While streaming them out, checks that every code fits the LUT ({@code < 2^bits}).
+   */
+  public static TensorSource codes(String module, TensorData u8codes, int bits) {
+    return new Codes(module, u8codes, bits);
+  }
+
+  private record Codes(String module, TensorData src, int bits) implements TensorSource {
+    @Override
+    public DType dtype() {
+      return DType.I8;
+    }
+
+    @Override
+    public long[] shape() {
+      return src.shape();
+    }
+
+    @Override
+    public void writeTo(WritableByteChannel out) throws IOException {
+      MemorySegment seg = src.bytes();
+      long chunk = 16L << 20;
+      for (long off = 0; off < seg.byteSize(); off += chunk) {
+        MemorySegment piece = seg.asSlice(off, Math.min(chunk, seg.byteSize() - off));
+        if (bits < 4) {
+          checkCodes(piece, off);
+        }
+        ByteBuffer buf = piece.asByteBuffer();
+        while (buf.hasRemaining()) {
+          out.write(buf);
+        }
+      }
+    }
+
+    private void checkCodes(MemorySegment piece, long base) throws ConvertException {
+      int limit = 1 << bits;
+      for (long i = 0; i < piece.byteSize(); i++) {
+        int b = piece.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
+        if ((b >>> 4) >= limit || (b & 0xF) >= limit) {
+          throw new ConvertException(
+              module
+                  + ": code byte 0x"
+                  + Integer.toHexString(b)
+                  + " at offset "
+                  + (base + i)
+                  + " indexes past the "
+                  + limit
+                  + "-entry LUT ("
+                  + bits
+                  + " bits)");
+        }
+      }
+    }
+  }
+
+  /**
+   * The function body, standard ops only, generic over shapes:
+   *
+   * <pre>
+   *   u   = Cast&lt;uint8&gt;(codes)                     # [N, G, K/G/2] the bytes (ONNX: two's complement)
+   *   nib = BitShift(u[..., None], [4, 0]) &amp; 15        # [N, G, K/G/2, 2] high nibble = even column
+   *   idx = Cast&lt;int32&gt;(Reshape(nib, [0, 0, -1]))     # [N, G, K/G]
+   *   W   = Reshape(GatherElements(lut, idx, axis=2), [0, -1])   # [N, K]
+   *   Y   = Reshape(Gemm(Flatten(X), W, bias, transB=1), [..., N])
+   * </pre>
+   *
+   * Everything up to W depends only on initializers, so ONNX Runtime folds it into one dense
+   * constant at session start. Its constant folding keeps every intermediate until the pass ends,
+   * so the body works in uint8 as long as it can: about 16 bytes per weight at the peak instead of
+   * 29 with int32 nibbles. Gemm takes the optional bias, so an absent bias needs no branch. The
+   * LUT must have X's element type (the converter writes it so).
+   */
+  public static FunctionProto function(String domain) {
+    List<NodeProto> body = new ArrayList<>();
+    body.add(constTensor("shifts", DType.U8, new long[] {2}, new byte[] {4, 0}));
+    body.add(constTensor("low_nibble", DType.U8, new long[0], new byte[] {15}));
+    body.add(constInt64s("last_axis", -1));
+    body.add(constInt64s("shape_n_g_rest", 0, 0, -1));
+    body.add(constInt64s("shape_n_rest", 0, -1));
+    body.add(node("Cast", List.of("codes"), "u", Attrs.i("to", TensorProto.DataType.UINT8_VALUE)));
+    body.add(node("Unsqueeze", List.of("u", "last_axis"), "u_1"));
+    body.add(node("BitShift", List.of("u_1", "shifts"), "shifted", Attrs.s("direction", "RIGHT")));
+    body.add(node("BitwiseAnd", List.of("shifted", "low_nibble"), "nibbles"));
+    body.add(node("Reshape", List.of("nibbles", "shape_n_g_rest"), "idx_u8"));
+    body.add(node("Cast", List.of("idx_u8"), "idx", Attrs.i("to", TensorProto.DataType.INT32_VALUE)));
+    body.add(node("GatherElements", List.of("lut", "idx"), "w_grouped", Attrs.i("axis", 2)));
+    body.add(node("Reshape", List.of("w_grouped", "shape_n_rest"), "w"));
+    body.add(node("Flatten", List.of("X"), "x_2d", Attrs.i("axis", -1)));
+    body.add(node("Gemm", List.of("x_2d", "w", "bias"), "y_2d", Attrs.i("transB", 1)));
+    body.add(node("Shape", List.of("X"), "lead_dims", Attrs.i("end", -1)));
+    body.add(node("Shape", List.of("codes"), "n_dim", Attrs.i("end", 1)));
+    body.add(node("Concat", List.of("lead_dims", "n_dim"), "y_shape", Attrs.i("axis", 0)));
+    body.add(node("Reshape", List.of("y_2d", "y_shape"), "Y"));
+    return FunctionProto.newBuilder()
+        .setName(OP_TYPE)
+        .setDomain(domain)
+        .setDocString(
+            "Y = X @ W^T (+ bias), W[n, k] = lut[n, k / (K/G), code(n, k)]; codes are int8 bytes"
+                + " holding two 4-bit codes each, the high nibble being the even column")
+        .addAllInput(List.of("X", "codes", "lut", "bias"))
+        .addOutput("Y")
+        .addAllAttribute(List.of("bits", "groups", "K", "N", "plugin_namespace"))
+        .addAllNode(body)
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(ModelWriter.OPSET))
+        .build();
+  }
+
+  private static NodeProto node(
+      String op, List<String> inputs, String output, AttributeProto... attrs) {
+    return NodeProto.newBuilder()
+        .setOpType(op)
+        .addAllInput(inputs)
+        .addOutput(output)
+        .addAllAttribute(List.of(attrs))
+        .build();
+  }
+
+  private static NodeProto constTensor(String name, DType type, long[] shape, byte[] bytes) {
+    return node(
+        "Constant", List.of(), name, Attrs.tensor("value", GraphBuilder.tensorProto(name, type, shape, bytes)));
+  }
+
+  private static NodeProto constInt64s(String name, long... values) {
+    ByteBuffer buf = ByteBuffer.allocate(8 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (long v : values) {
+      buf.putLong(v);
+    }
+    return node(
+        "Constant",
+        List.of(),
+        name,
+        Attrs.tensor(
+            "value",
+            GraphBuilder.tensorProto(name, DType.I64, new long[] {values.length}, buf.array())));
+  }
+}
