@@ -8,7 +8,7 @@
      activations) on 200 held-out problems by greedy decoding until EOS, and writes heldout.jsonl
      and reference_accuracy.json.
 
-Run from the repository root:  python3 validation/reference/train_example.py --out examples/arith
+Run:  python3 validation/reference/train_example.py   (writes examples/arith; --out DIR to write elsewhere)
 """
 
 from __future__ import annotations
@@ -31,13 +31,15 @@ import sketchtune_ref as ref  # noqa: E402
 import example_arith as arith  # noqa: E402
 import example_sketch_train as st  # noqa: E402
 
+DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "arith")
+DEFAULT_OUT = os.path.relpath(os.path.normpath(DEFAULT_OUT))
 HELDOUT = 200
 MAX_NEW_TOKENS = 6  # longest answer (4 digits) + EOS, plus one token of slack
 
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", required=True, help="output directory (e.g. examples/arith)")
+    p.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default: {DEFAULT_OUT})")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--max-operand", type=int, default=99)
     p.add_argument("--hidden", type=int, default=128)
