@@ -31,16 +31,21 @@ public final class Model implements AutoCloseable {
 
   /** Loads {@code dir} on the default backend, {@code ort-cpu}. */
   public static Model load(Path dir) throws SketchrtException {
-    return load(dir, Backends.DEFAULT);
+    return load(dir, LoadOptions.defaults());
   }
 
   /** Loads {@code dir} on the named backend ({@code ort-cpu}, {@code ort-cuda}, ...). */
   public static Model load(Path dir, String backendName) throws SketchrtException {
+    return load(dir, LoadOptions.defaults().withBackend(backendName));
+  }
+
+  /** Loads {@code dir} with explicit options (backend, threads). */
+  public static Model load(Path dir, LoadOptions options) throws SketchrtException {
     ModelCard card = ModelCard.read(dir);
-    Backend backend = Backends.find(backendName);
+    Backend backend = Backends.find(options.backend());
     Tokenizer tokenizer = Files.exists(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : null;
     try {
-      return new Model(dir, card, backend.name(), backend.open(card, dir), tokenizer);
+      return new Model(dir, card, backend.name(), backend.open(card, dir, options), tokenizer);
     } catch (SketchrtException | RuntimeException e) {
       if (tokenizer != null) {
         tokenizer.close();

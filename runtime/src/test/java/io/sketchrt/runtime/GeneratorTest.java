@@ -28,7 +28,7 @@ class GeneratorTest {
   @BeforeAll
   static void load() throws SketchrtException {
     model = Model.load(ToyModel.dir());
-    reference = Backends.find("ort-cpu").open(model.card(), ToyModel.dir());
+    reference = Backends.find("ort-cpu").open(model.card(), ToyModel.dir(), LoadOptions.defaults());
   }
 
   @AfterAll

@@ -6,13 +6,14 @@ import io.sketchrt.runtime.ChatMessage;
 import io.sketchrt.runtime.GenerationConfig;
 import io.sketchrt.runtime.GenerationResult;
 import io.sketchrt.runtime.Generator;
+import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.Model;
-import io.sketchrt.runtime.spi.Backends;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -62,8 +63,7 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object {text, tokens, prefill_ms, decode_ms_per_token, tokens_per_s} instead of streaming.")
   boolean json;
 
-  @Option(names = "--backend", paramLabel = "NAME", defaultValue = Backends.DEFAULT, description = "ort-cpu (default) or ort-cuda.")
-  String backend;
+  @Mixin BackendOptions backend;
 
   @Override
   public Integer call() throws Exception {
@@ -79,8 +79,9 @@ public final class GenerateCommand implements Callable<Integer> {
       builder.seed(seed);
     }
     GenerationConfig config = builder.build(); // rejects bad sampling values before loading anything
+    LoadOptions loadOptions = backend.toLoadOptions();
     PrintWriter out = spec.commandLine().getOut();
-    try (Model m = Model.load(model, backend)) {
+    try (Model m = Model.load(model, loadOptions)) {
       long[] promptTokens = chat ? m.encodeChat(List.of(ChatMessage.user(prompt))) : m.encode(prompt);
       GenerationResult result;
       try (Generator generator = m.generatorForTokens(List.of(promptTokens), config)) {

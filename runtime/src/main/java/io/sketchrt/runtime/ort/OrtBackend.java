@@ -3,6 +3,7 @@ package io.sketchrt.runtime.ort;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.ModelCard;
 import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.spi.Backend;
@@ -18,7 +19,7 @@ abstract class OrtBackend implements Backend {
   abstract void addExecutionProvider(OrtSession.SessionOptions options) throws SketchrtException;
 
   @Override
-  public final DecoderSession open(ModelCard card, Path modelDir) throws SketchrtException {
+  public final DecoderSession open(ModelCard card, Path modelDir, LoadOptions loadOptions) throws SketchrtException {
     Set<String> targets = supportedTargets();
     if (!targets.contains(card.target())) {
       throw new SketchrtException("the model in " + modelDir + " was converted for target '" + card.target()
@@ -35,6 +36,9 @@ abstract class OrtBackend implements Backend {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      if (loadOptions.intraOpThreads() > 0) {
+        options.setIntraOpNumThreads(loadOptions.intraOpThreads());
+      }
       addExecutionProvider(options);
       OrtSession session = env.createSession(graph.toString(), options);
       try {

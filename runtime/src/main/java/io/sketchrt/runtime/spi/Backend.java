@@ -1,5 +1,6 @@
 package io.sketchrt.runtime.spi;
 
+import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.ModelCard;
 import io.sketchrt.runtime.SketchrtException;
 import java.nio.file.Path;
@@ -23,8 +24,9 @@ public interface Backend {
   Set<String> supportedTargets();
 
   /**
-   * Opens the graph of a converted model directory. The returned session is shared by every
+   * Opens the graph of a converted model directory with the caller's options (a backend ignores
+   * what does not apply to it, e.g. CPU threads on a GPU engine). The returned session is shared by every
    * generation on the model and must allow concurrent {@link DecoderSession#forward} calls.
    */
-  DecoderSession open(ModelCard card, Path modelDir) throws SketchrtException;
+  DecoderSession open(ModelCard card, Path modelDir, LoadOptions options) throws SketchrtException;
 }

@@ -49,6 +49,15 @@ class GenerateCommandTest {
   }
 
   @Test
+  void oneThreadGeneratesTheSameText() throws Exception {
+    assertEquals(0, run("--model", toy().toString(), "--prompt", "Once upon a time", "--max-new-tokens", "10", "--threads", "1"));
+    String oneThread = out.toString();
+    out.getBuffer().setLength(0);
+    assertEquals(0, run("--model", toy().toString(), "--prompt", "Once upon a time", "--max-new-tokens", "10"));
+    assertEquals(out.toString(), oneThread);
+  }
+
+  @Test
   void jsonReportsTextTokensAndTimings() throws Exception {
     assertEquals(0, run("--model", toy().toString(), "--prompt", "hello", "--max-new-tokens", "6", "--json",
         "--temperature", "0.7", "--top-k", "20", "--top-p", "0.9", "--seed", "1", "--chat"));
@@ -73,8 +82,10 @@ class GenerateCommandTest {
       {"--model", tmp.toString(), "--prompt", "x"},
       {"--model", model, "--prompt", "The quick brown fox jumps over the lazy dog. ".repeat(10)},
       {"--model", model, "--prompt", "x", "--backend", "nope"},
+      {"--model", model, "--prompt", "x", "--threads", "-2"},
     };
-    String[] expected = {"temperature", "top-p", "top-p", "top-k", "max-new-tokens", "no sketchrt.json", "context limit", "unknown backend"};
+    String[] expected = {"temperature", "top-p", "top-p", "top-k", "max-new-tokens", "no sketchrt.json", "context limit", "unknown backend",
+        "intra-op threads must be >= 0"};
     for (int i = 0; i < cases.length; i++) {
       err.getBuffer().setLength(0);
       assertNotEquals(0, run(cases[i]), expected[i]);

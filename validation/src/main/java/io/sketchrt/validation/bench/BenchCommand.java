@@ -1,8 +1,9 @@
 package io.sketchrt.validation.bench;
 
+import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.Model;
 import io.sketchrt.runtime.ModelCard;
-import io.sketchrt.runtime.spi.Backends;
+import io.sketchrt.runtime.cli.BackendOptions;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -28,8 +30,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, paramLabel = "DIR", description = "Converted model directory.")
   Path model;
 
-  @Option(names = "--backend", defaultValue = Backends.DEFAULT, paramLabel = "NAME", description = "ort-cpu (default) or ort-cuda.")
-  String backend;
+  @Mixin BackendOptions backend;
 
   @Option(names = "--prompt-tokens", defaultValue = "128", paramLabel = "N", description = "Prompt length for prefill/decode throughput (default: ${DEFAULT-VALUE}).")
   int promptTokens;
@@ -57,11 +58,13 @@ public final class BenchCommand implements Callable<Integer> {
     if (promptTokens < 1 || newTokens < 2 || repeats < 1 || soak < 0 || contexts.stream().anyMatch(c -> c < 1)) {
       throw new IllegalArgumentException("bench: --prompt-tokens, --contexts and --repeats must be >= 1, --new-tokens >= 2, --soak >= 0");
     }
+    LoadOptions loadOptions = backend.toLoadOptions();
     PrintWriter out = spec.commandLine().getOut();
-    try (Model m = Model.load(model, backend)) {
+    try (Model m = Model.load(model, loadOptions)) {
       ModelCard c = m.card();
-      out.printf("model: %s (%s, %d layers, hidden %d, vocab %d, %s, target %s) on %s, %d CPUs; VmRSS after load %s%n",
+      out.printf("model: %s (%s, %d layers, hidden %d, vocab %d, %s, target %s) on %s, %s threads, %d CPUs; VmRSS after load %s%n",
           model, c.architecture(), c.numLayers(), c.hiddenSize(), c.vocabSize(), c.dtype(), c.target(), m.backendName(),
+          loadOptions.intraOpThreads() == 0 ? "default" : String.valueOf(loadOptions.intraOpThreads()),
           Runtime.getRuntime().availableProcessors(), GenerateBench.rss());
       GenerateBench bench = new GenerateBench(m, out, repeats);
       if (!soakOnly) {
@@ -85,7 +88,7 @@ public final class BenchCommand implements Callable<Integer> {
     ObjectMapper mapper = new ObjectMapper();
     ObjectNode root = mapper.createObjectNode();
     root.put("implementation", "sketchrt-java").put("backend", m.backendName()).put("model", model.toAbsolutePath().toString())
-        .put("cpus", Runtime.getRuntime().availableProcessors());
+        .put("cpus", Runtime.getRuntime().availableProcessors()).put("intra_op_threads", backend.toLoadOptions().intraOpThreads());
     root.putObject("prefill").put("tokens", t.promptTokens()).put("ms", t.prefillMillis()).put("tokens_per_s", t.prefillTokensPerSecond());
     root.putObject("decode").put("prompt_tokens", t.promptTokens()).put("new_tokens", t.newTokens())
         .put("ms_per_token", t.decodeMillisPerToken()).put("tokens_per_s", t.decodeTokensPerSecond());
