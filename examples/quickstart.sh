@@ -13,6 +13,5 @@ mkdir -p "$root/build"
 
 for prompt in "57-38=" "91-19=" "40-7=" "64-64="; do  # two-digit operands, as trained
   printf '%s' "$prompt"
-  "$root/sketchrt" generate --model "$out" --prompt "$prompt" --max-new-tokens 8
-  echo
+  "$root/sketchrt" generate --model "$out" --prompt "$prompt" --max-new-tokens 8   # ends the line itself
 done
