@@ -74,7 +74,7 @@ public final class BenchCommand implements Callable<Integer> {
           perContext.add(bench.decodeAtContext(context, Math.min(newTokens, 16)));
         }
         if (json != null) {
-          writeJson(m, t, perContext);
+          writeJson(m, loadOptions, t, perContext);
         }
       }
       if (soak > 0) {
@@ -84,11 +84,11 @@ public final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  private void writeJson(Model m, GenerateBench.Throughput t, List<GenerateBench.ContextDecode> perContext) throws IOException {
+  private void writeJson(Model m, LoadOptions loadOptions, GenerateBench.Throughput t, List<GenerateBench.ContextDecode> perContext) throws IOException {
     ObjectMapper mapper = new ObjectMapper();
     ObjectNode root = mapper.createObjectNode();
     root.put("implementation", "sketchrt-java").put("backend", m.backendName()).put("model", model.toAbsolutePath().toString())
-        .put("cpus", Runtime.getRuntime().availableProcessors()).put("intra_op_threads", backend.toLoadOptions().intraOpThreads());
+        .put("cpus", Runtime.getRuntime().availableProcessors()).put("intra_op_threads", loadOptions.intraOpThreads());
     root.putObject("prefill").put("tokens", t.promptTokens()).put("ms", t.prefillMillis()).put("tokens_per_s", t.prefillTokensPerSecond());
     root.putObject("decode").put("prompt_tokens", t.promptTokens()).put("new_tokens", t.newTokens())
         .put("ms_per_token", t.decodeMillisPerToken()).put("tokens_per_s", t.decodeTokensPerSecond());
