@@ -35,8 +35,13 @@ def peak_rss_mb(folder: str, name: str) -> str:
     return f"{int(m.group(1)) / 1024:.0f}" if m else "-"
 
 
-def ratio(a: float | None, b: float | None) -> str:
-    return f"{a / b:.1f}x" if a and b else "-"
+def speedup(java: dict, py: dict | None, phase: str) -> float | None:
+    """Java tokens/s over Python tokens/s for 'prefill' or 'decode'; None without a Python run."""
+    return java[phase]["tokens_per_s"] / py[phase]["tokens_per_s"] if py else None
+
+
+def times(x: float | None) -> str:
+    return f"{x:.1f}x" if x is not None else "-"
 
 
 def fmt(x: float | None, digits: int = 1) -> str:
@@ -47,21 +52,21 @@ def main() -> None:
     if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
         sys.exit("usage: bench_report.py RESULTS_DIR (validation/run_benchmarks.sh writes build/bench)")
     folder = sys.argv[1]
-    rows, ctx_rows, curves = [], [], []
+    rows, ctx_rows, models = [], [], []
     for key, label in LABELS.items():
         j, p = load(folder, f"java_{key}.json"), load(folder, f"py_{key}.json")
         if j is None:
             continue
-        jp, jd = j["prefill"]["tokens_per_s"], j["decode"]["tokens_per_s"]
         pp = p["prefill"]["tokens_per_s"] if p else None
         pd = p["decode"]["tokens_per_s"] if p else None
-        rows.append(f"| {label} | {j['prefill']['tokens']} / {j['decode']['new_tokens']} | {fmt(jp)} | {fmt(pp)} | {ratio(jp, pp)} "
-                    f"| {fmt(jd)} | {fmt(pd, 2)} | {ratio(jd, pd)} | {peak_rss_mb(folder, f'java_{key}.time')} "
+        rows.append(f"| {label} | {j['prefill']['tokens']} / {j['decode']['new_tokens']} | {fmt(j['prefill']['tokens_per_s'])} "
+                    f"| {fmt(pp)} | {times(speedup(j, p, 'prefill'))} | {fmt(j['decode']['tokens_per_s'])} | {fmt(pd, 2)} "
+                    f"| {times(speedup(j, p, 'decode'))} | {peak_rss_mb(folder, f'java_{key}.time')} "
                     f"| {peak_rss_mb(folder, f'py_{key}.time')} |")
         py_ctx = {c["context"]: c["ms_per_token"] for c in (p["contexts"] if p else [])}
         for c in j["contexts"]:
             ctx_rows.append(f"| {label} | {c['context']} | {c['ms_per_token']:.3f} | {fmt(py_ctx.get(c['context']), 3)} |")
-        curves.append((label, j["contexts"], p["contexts"] if p else [], j, p))
+        models.append((label, j, p))
     if not rows:
         sys.exit(f"bench_report: no java_*.json in {folder}")
     report = "\n".join([
@@ -80,15 +85,16 @@ def main() -> None:
         print("bench_report: matplotlib is not installed, so no picture (pip install matplotlib)")
         return
     fig, (ctx_ax, ratio_ax) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [3, 2]})
-    for i, (label, java, py, jdoc, pdoc) in enumerate(curves):
+    for i, (label, j, p) in enumerate(models):
         color = f"C{i}"
-        ctx_ax.plot([c["context"] for c in java], [c["ms_per_token"] for c in java], "o-", color=color, label=f"{label}: Java")
-        if py:
-            ctx_ax.plot([c["context"] for c in py], [c["ms_per_token"] for c in py], "s--", color=color, alpha=0.7,
-                        label=f"{label}: Python")
-        elif pdoc:  # no context sweep: its decode figure, taken just after the prompt
-            ctx_ax.plot([pdoc["decode"]["prompt_tokens"]], [pdoc["decode"]["ms_per_token"]], "s", color=color, alpha=0.7,
-                        label=f"{label}: Python (decode after {pdoc['decode']['prompt_tokens']}-token prompt)")
+        ctx_ax.plot([c["context"] for c in j["contexts"]], [c["ms_per_token"] for c in j["contexts"]], "o-", color=color,
+                    label=f"{label}: Java")
+        if p and p["contexts"]:
+            ctx_ax.plot([c["context"] for c in p["contexts"]], [c["ms_per_token"] for c in p["contexts"]], "s--", color=color,
+                        alpha=0.7, label=f"{label}: Python")
+        elif p:  # no context sweep: its decode figure, taken just after the prompt
+            ctx_ax.plot([p["decode"]["prompt_tokens"]], [p["decode"]["ms_per_token"]], "s", color=color, alpha=0.7,
+                        label=f"{label}: Python (decode after {p['decode']['prompt_tokens']}-token prompt)")
     ctx_ax.set_xscale("log", base=2)
     ctx_ax.set_yscale("log")
     ctx_ax.set_xlabel("context (tokens already in the KV cache)")
@@ -97,9 +103,10 @@ def main() -> None:
     ctx_ax.grid(alpha=0.3, which="both")
     ctx_ax.set_ylim(top=ctx_ax.get_ylim()[1] * 300)  # room for the legend above the curves
     ctx_ax.legend(fontsize=6.5, loc="upper right", ncol=2)
-    names = [label for label, _, _, _, p in curves if p]
-    pre = [j["prefill"]["tokens_per_s"] / p["prefill"]["tokens_per_s"] for _, _, _, j, p in curves if p]
-    dec = [j["decode"]["tokens_per_s"] / p["decode"]["tokens_per_s"] for _, _, _, j, p in curves if p]
+    compared = [(label, j, p) for label, j, p in models if p]
+    names = [label for label, _, _ in compared]
+    pre = [speedup(j, p, "prefill") for _, j, p in compared]
+    dec = [speedup(j, p, "decode") for _, j, p in compared]
     xs = range(len(names))
     ratio_ax.bar([x - 0.2 for x in xs], pre, 0.4, label="prefill")
     ratio_ax.bar([x + 0.2 for x in xs], dec, 0.4, label="decode")
