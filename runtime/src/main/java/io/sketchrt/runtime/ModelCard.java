@@ -54,7 +54,7 @@ public record ModelCard(
     try {
       root = JSON.readTree(file.toFile());
     } catch (IOException e) {
-      throw new SketchrtException(file + ": not valid JSON (" + firstLine(e.getMessage()) + ")", e);
+      throw new SketchrtException(file + ": not valid JSON (" + SketchrtException.firstLine(e) + ")", e);
     }
     if (root == null || !"sketchrt-model".equals(root.path("format").asText())) {
       throw new SketchrtException(file + ": \"format\" is not \"sketchrt-model\"");
@@ -97,9 +97,5 @@ public record ModelCard(
       throw new SketchrtException(file + ": \"" + field + "\" must be a positive integer (got " + n + ")");
     }
     return n.asInt();
-  }
-
-  private static String firstLine(String s) {
-    return s == null ? "" : s.lines().findFirst().orElse("");
   }
 }

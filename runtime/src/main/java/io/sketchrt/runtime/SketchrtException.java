@@ -15,4 +15,13 @@ public final class SketchrtException extends Exception {
   public SketchrtException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  /**
+   * The first line of {@code cause}'s message (its class name when it has none), for quoting a
+   * library's multi-line error inside a one-line message.
+   */
+  public static String firstLine(Throwable cause) {
+    String m = cause.getMessage();
+    return m == null ? cause.getClass().getSimpleName() : m.lines().findFirst().orElse("").strip();
+  }
 }

@@ -77,7 +77,7 @@ public final class Tokenizer implements AutoCloseable {
       // No truncation or padding: the generator checks the context limit itself.
       hf = HuggingFaceTokenizer.newInstance(json, Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "true"));
     } catch (IOException | RuntimeException e) {
-      throw new SketchrtException(json + ": cannot load the tokenizer (" + oneLine(e) + ")", e);
+      throw new SketchrtException(json + ": cannot load the tokenizer (" + SketchrtException.firstLine(e) + ")", e);
     }
     try {
       return new Tokenizer(hf, tokConfig, genConfig, byteTokens, dir);
@@ -211,13 +211,8 @@ public final class Tokenizer implements AutoCloseable {
       JsonNode node = JSON.readTree(file.toFile());
       return node == null ? JSON.createObjectNode() : node;
     } catch (IOException e) {
-      throw new SketchrtException(file + ": not valid JSON (" + oneLine(e) + ")", e);
+      throw new SketchrtException(file + ": not valid JSON (" + SketchrtException.firstLine(e) + ")", e);
     }
-  }
-
-  private static String oneLine(Throwable e) {
-    String m = e.getMessage();
-    return m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse("");
   }
 
   /**

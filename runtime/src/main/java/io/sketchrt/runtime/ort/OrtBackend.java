@@ -48,11 +48,7 @@ abstract class OrtBackend implements Backend {
         throw e;
       }
     } catch (OrtException e) {
-      throw new SketchrtException("ONNX Runtime cannot load " + graph + ": " + firstLine(e.getMessage()), e);
+      throw new SketchrtException("ONNX Runtime cannot load " + graph + ": " + SketchrtException.firstLine(e), e);
     }
-  }
-
-  static String firstLine(String s) {
-    return s == null ? "" : s.lines().findFirst().orElse("").strip();
   }
 }

@@ -40,7 +40,7 @@ public final class OrtCudaBackend extends OrtBackend {
     try {
       options.addCUDA(0);
     } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
-      throw new SketchrtException(MISSING + " (" + firstLine(e.getMessage()) + ")", e);
+      throw new SketchrtException(MISSING + " (" + SketchrtException.firstLine(e) + ")", e);
     }
   }
 }

@@ -166,7 +166,7 @@ final class OrtDecoderSession implements DecoderSession {
       }
       cache.advance(seq);
     } catch (OrtException e) {
-      throw new SketchrtException("ONNX Runtime failed running the model: " + OrtBackend.firstLine(e.getMessage()), e);
+      throw new SketchrtException("ONNX Runtime failed running the model: " + SketchrtException.firstLine(e), e);
     } finally {
       inputs.values().forEach(OnnxTensor::close);
       pinned.values().forEach(OnnxValue::close);
