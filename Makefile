@@ -6,7 +6,7 @@ SHELL := /bin/bash
 test: java-test kernels-test
 
 java-test:
-	source .ci/java-home.sh && mvn -B -ntp verify
+	source .ci/java-home.sh && mvn -B -ntp verify; status=$$?; python3 .ci/list-skipped.py; exit $$status
 
 kernels-test:
 	@if [[ -f kernels/CMakeLists.txt ]]; then \

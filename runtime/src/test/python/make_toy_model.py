@@ -161,7 +161,8 @@ def main():
         "model_file": "model.onnx", "external_data": None,
         "num_layers": LAYERS, "hidden_size": HIDDEN, "num_attention_heads": HEADS,
         "num_key_value_heads": HEADS, "head_dim": HEAD_DIM, "vocab_size": vocab,
-        "max_position_embeddings": MAX_POS, "bos_token_id": 1, "eos_token_ids": [2]}, indent=1))
+        "max_position_embeddings": MAX_POS, "bos_token_id": 1, "eos_token_ids": [2],
+        "sketch": {"bits": [], "groups": [], "modules": 0, "tuned": False}, "sources": {}}, indent=1))
     print(f"wrote {OUT} (vocab {vocab})")
 
 

@@ -9,11 +9,14 @@ import io.sketchrt.converter.checkpoint.SketchPickles;
 import io.sketchrt.converter.checkpoint.SketchedLinear;
 import io.sketchrt.converter.onnx.GraphBuilder;
 import io.sketchrt.converter.onnx.ModelWriter;
-import io.sketchrt.converter.ops.SketchMatMul;
 import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
+import io.sketchrt.format.ActivationType;
+import io.sketchrt.format.ModelCard;
+import io.sketchrt.format.SketchMatMulOp;
+import io.sketchrt.format.SketchrtVersion;
+import io.sketchrt.format.Target;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -30,9 +33,8 @@ import java.util.stream.Collectors;
  */
 public final class Converter {
 
-  public static final String VERSION = "0.1.0";
+  public static final String VERSION = SketchrtVersion.VERSION;
   public static final String MODEL_FILE = "model.onnx";
-  public static final String CARD_FILE = "sketchrt.json";
   static final List<String> TOKENIZER_FILES =
       List.of(
           "tokenizer.json",
@@ -62,7 +64,7 @@ public final class Converter {
 
   private Converter() {}
 
-  public static Result convert(Request r, PrintWriter log) throws IOException {
+  public static Result convert(Request r, ConversionListener listener) throws IOException {
     try (StagingDirectory staging = StagingDirectory.beside(r.out())) {
       if (!Files.isDirectory(r.model())) {
         throw new ConvertException(r.model() + ": model directory not found");
@@ -78,11 +80,10 @@ public final class Converter {
             Files.isDirectory(r.tuned()) ? r.tuned().resolve(SketchPickles.TUNED_FILE) : r.tuned();
         sketch = SketchPickles.applyTuned(sketch, SketchPickles.readTuned(r.tuned()));
       }
-      log.printf(
-          "sketchrt: converting %s (%s, %d layers, %d sketched modules) to %s, %s activations%n",
+      listener.started(String.format(
+          "converting %s (%s, %d layers, %d sketched modules) to %s, %s activations",
           r.model(), config.architecture(), config.numLayers(), sketch.size(), r.out(),
-          ModelCard.dtypeName(r.dtype()));
-      log.flush();
+          activationType(r.dtype()).id()), config.numLayers());
       Result result;
       try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(r.model())) {
         GraphOptions opts = new GraphOptions(r.dtype(), r.target().sketchDomain());
@@ -104,10 +105,9 @@ public final class Converter {
                 metadata(config, r, summary, sources));
         ModelWriter.Result files =
             ModelWriter.write(
-                g, header, staging.path(), MODEL_FILE, r.externalData(), layerProgress(config, log));
+                g, header, staging.path(), MODEL_FILE, r.externalData(), layerProgress(listener));
         copyTokenizerFiles(r.model(), staging.path());
-        ModelCard.write(
-            staging.path().resolve(CARD_FILE), config, r, files.externalData() != null, summary, sources);
+        card(config, r, files.externalData() != null, summary, sources).write(staging.path().resolve(ModelCard.FILE_NAME));
         result = new Result(r.out(), files.weightBytes(), files.externalData() != null, sketch.size());
       }
       staging.commit();
@@ -141,7 +141,7 @@ public final class Converter {
   static Map<String, Long> opsets(Target target) {
     Map<String, Long> m = new LinkedHashMap<>();
     m.put("", (long) ModelWriter.OPSET);
-    m.put(target.sketchDomain(), (long) SketchMatMul.VERSION);
+    m.put(target.sketchDomain(), (long) SketchMatMulOp.VERSION);
     return m;
   }
 
@@ -162,11 +162,11 @@ public final class Converter {
   private static Map<String, String> metadata(
       ModelConfig config, Request r, SketchSummary s, Map<String, Sources.Digest> sources) {
     Map<String, String> m = new LinkedHashMap<>();
-    m.put("sketchrt.format_version", "1");
+    m.put("sketchrt.format_version", Integer.toString(ModelCard.FORMAT_VERSION));
     m.put("sketchrt.converter_version", VERSION);
     m.put("sketchrt.architecture", config.architecture());
-    m.put("sketchrt.dtype", ModelCard.dtypeName(r.dtype()));
-    m.put("sketchrt.target", r.target().cliName());
+    m.put("sketchrt.dtype", activationType(r.dtype()).id());
+    m.put("sketchrt.target", r.target().id());
     m.put("sketchrt.sketch.bits", join(s.bits()));
     m.put("sketchrt.sketch.groups", join(s.groups()));
     m.put("sketchrt.sketch.tuned", Boolean.toString(s.tuned()));
@@ -179,26 +179,56 @@ public final class Converter {
     return m;
   }
 
+  /** The graph's activation type as the model card names it. */
+  static ActivationType activationType(DType t) {
+    return switch (t) {
+      case F32 -> ActivationType.FP32;
+      case F16 -> ActivationType.FP16;
+      case BF16 -> ActivationType.BF16;
+      default -> throw new IllegalArgumentException("not an activation type: " + t);
+    };
+  }
+
+  private static ModelCard card(
+      ModelConfig c, Request r, boolean external, SketchSummary s, Map<String, Sources.Digest> sources) {
+    Map<String, ModelCard.Source> digests = new LinkedHashMap<>();
+    sources.forEach((k, d) -> digests.put(k, new ModelCard.Source(d.file(), d.sha256())));
+    return new ModelCard(
+        VERSION,
+        c.architecture(),
+        r.target(),
+        activationType(r.dtype()),
+        MODEL_FILE,
+        external ? MODEL_FILE + ".data" : null,
+        c.numLayers(),
+        c.hiddenSize(),
+        c.numAttentionHeads(),
+        c.numKeyValueHeads(),
+        c.headDim(),
+        c.vocabSize(),
+        c.maxPositionEmbeddings(),
+        c.bosTokenId(),
+        c.eosTokenIds(),
+        new ModelCard.Sketch(s.bits(), s.groups(), s.modules().size(), s.tuned()),
+        digests);
+  }
+
   private static String join(List<Integer> values) {
     return values.stream().map(String::valueOf).collect(Collectors.joining(","));
   }
 
   private static final Pattern LAYER = Pattern.compile("^model\\.layers\\.(\\d+)\\.");
 
-  /** One stderr line per decoder layer written (long conversions). */
-  private static ModelWriter.Progress layerProgress(ModelConfig config, PrintWriter log) {
+  /** Reports each decoder layer once, when its first weight is written. */
+  private static ModelWriter.Progress layerProgress(ConversionListener listener) {
     int[] lastLayer = {-1};
-    long start = System.nanoTime();
     return (weight, total) -> {
       Matcher m = LAYER.matcher(weight);
       if (m.find()) {
         int layer = Integer.parseInt(m.group(1));
         if (layer != lastLayer[0]) {
           lastLayer[0] = layer;
-          log.printf(
-              "sketchrt: writing layer %d/%d (%.1f MB so far, %.1f s)%n",
-              layer + 1, config.numLayers(), total / 1e6, (System.nanoTime() - start) / 1e9);
-          log.flush();
+          listener.layer(layer, total);
         }
       }
     };

@@ -1,5 +1,7 @@
 package io.sketchrt.converter;
 
+import io.sketchrt.format.SketchMatMulOp;
+import io.sketchrt.format.Target;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,7 +20,6 @@ import io.sketchrt.converter.checkpoint.SketchedLinear;
 import io.sketchrt.converter.ops.SketchMatMul;
 import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.lang.foreign.ValueLayout;
 import java.nio.LongBuffer;
@@ -36,14 +37,13 @@ import org.junit.jupiter.api.io.TempDir;
 /** What the converted file holds: domains, attributes, codes bytes, metadata; other dtypes. */
 class ConvertOptionsTest {
 
-  private static final PrintWriter QUIET = new PrintWriter(OutputStream.nullOutputStream());
-  private static final Path FIXTURE = Fixtures.fixturesRoot().resolve("llama3_gqa_g4_bf16");
+  private static final ConversionListener QUIET = ConversionListener.silent();
+  private static final Path FIXTURE = Fixtures.fixture("llama3_gqa_g4_bf16");
 
   @TempDir Path tmp;
 
   @BeforeEach
   void needFixture() {
-    Assumptions.assumeTrue(Files.isDirectory(FIXTURE), FIXTURE + " is missing (helper pyref)");
   }
 
   private Path convert(DType dtype, Target target, String tag) throws Exception {
@@ -68,16 +68,16 @@ class ConvertOptionsTest {
         m.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("SketchMatMul")).toList();
     assertEquals(14, sketchNodes.size());
     for (NodeProto n : sketchNodes) {
-      assertEquals(SketchMatMul.TRT_DOMAIN, n.getDomain());
+      assertEquals(SketchMatMulOp.TRT_DOMAIN, n.getDomain());
       Map<String, Object> attrs = new HashMap<>();
       n.getAttributeList().forEach(a -> attrs.put(a.getName(), a.hasS() ? a.getS().toStringUtf8() : a.getI()));
       assertEquals("", attrs.get("plugin_namespace"), n.getName());
       assertEquals(4L, attrs.get("bits"));
       assertEquals(4L, attrs.get("groups"));
     }
-    assertTrue(m.getOpsetImportList().stream().anyMatch(o -> o.getDomain().equals(SketchMatMul.TRT_DOMAIN)));
+    assertTrue(m.getOpsetImportList().stream().anyMatch(o -> o.getDomain().equals(SketchMatMulOp.TRT_DOMAIN)));
     FunctionProto f = m.getFunctions(0);
-    assertEquals(SketchMatMul.TRT_DOMAIN, f.getDomain());
+    assertEquals(SketchMatMulOp.TRT_DOMAIN, f.getDomain());
     // and ONNX Runtime without TensorRT still runs it through the function: same logits as golden
     try (SafetensorsCheckpoint golden = SafetensorsCheckpoint.open(FIXTURE.resolve("golden.safetensors"))) {
       double[] fig = logitsVsGolden(out, golden);
@@ -151,11 +151,10 @@ class ConvertOptionsTest {
         OrtDecoder.ENV.createSession(out.resolve(Converter.MODEL_FILE).toString(), new OrtSession.SessionOptions())) {
       assertEquals(3 + 4, s.getNumInputs());
     } catch (ai.onnxruntime.OrtException e) {
-      // ONNX Runtime's CPU provider has no bf16 kernels for Mul/MatMul: bf16 is a GPU target.
-      Assumptions.assumeTrue(
-          e.getCode() != ai.onnxruntime.OrtException.OrtErrorCode.ORT_NOT_IMPLEMENTED,
-          "bf16 run skipped: this ONNX Runtime CPU build lacks bf16 kernels (" + e.getMessage() + ")");
-      throw e;
+      // ONNX Runtime's CPU provider has no bf16 kernels for Mul/MatMul: bf16 is a GPU target. That
+      // is the one failure accepted here; the graph itself passed the onnx checker above.
+      assertEquals(ai.onnxruntime.OrtException.OrtErrorCode.ORT_NOT_IMPLEMENTED, e.getCode(), e.getMessage());
+      System.out.println("bf16 graph checked; not run: ONNX Runtime's CPU provider lacks bf16 kernels");
     }
   }
 

@@ -1,72 +1,24 @@
 package io.sketchrt.converter;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
+import io.sketchrt.format.testing.TestData;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 
-/** Locates the repository's test data (testdata/ from helper "pyref") and tools. */
+/** The converter tests' view of the shared test data (through {@link TestData}) and tools. */
 final class Fixtures {
   private Fixtures() {}
 
-  /** The repository root: Maven runs tests in converter/, the IDE may run them at the root. */
-  static Path repoRoot() {
-    Path here = Path.of("").toAbsolutePath();
-    for (Path p = here; p != null; p = p.getParent()) {
-      if (Files.isRegularFile(p.resolve("sketchrt")) && Files.isDirectory(p.resolve("converter"))) {
-        return p;
-      }
-    }
-    return here;
+  static Path fixture(String name) {
+    return TestData.fixture(name);
   }
 
-  static Path fixturesRoot() {
-    return repoRoot().resolve("testdata/fixtures");
-  }
-
-  static Path badRoot() {
-    return repoRoot().resolve("testdata/bad");
-  }
-
-  static List<Path> all() throws IOException {
-    Path root = fixturesRoot();
-    if (!Files.isDirectory(root)) {
-      return List.of();
-    }
-    try (Stream<Path> s = Files.list(root)) {
-      return s.filter(p -> Files.isRegularFile(p.resolve("golden.safetensors"))).sorted().toList();
-    }
+  static List<Path> all() {
+    return TestData.fixtures();
   }
 
   /** Runs the official onnx checker (full_check) through validation/reference/check_onnx.py. */
   static void checkOnnx(Path model) throws IOException, InterruptedException {
-    Assumptions.assumeTrue(pythonOnnxAvailable(), "python3 with the onnx package is not available");
-    Path script = repoRoot().resolve("validation/reference/check_onnx.py");
-    Assumptions.assumeTrue(Files.isRegularFile(script), script + " is missing (helper pyref)");
-    Process p =
-        new ProcessBuilder("python3", script.toString(), model.toString())
-            .redirectErrorStream(true)
-            .start();
-    String text = new String(p.getInputStream().readAllBytes()).strip();
-    assertEquals(0, p.waitFor(), "onnx.checker: " + text);
-  }
-
-  /** Whether {@code python3} can import onnx (for the official checker). */
-  static boolean pythonOnnxAvailable() {
-    try {
-      Process p =
-          new ProcessBuilder("python3", "-c", "import onnx").redirectErrorStream(true).start();
-      p.getInputStream().readAllBytes();
-      return p.waitFor() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    TestData.python(TestData.committed("validation/reference/check_onnx.py").toString(), model.toString());
   }
 }

@@ -1,36 +1,36 @@
 package io.sketchrt.runtime;
 
-import io.sketchrt.runtime.spi.Backends;
+import io.sketchrt.format.BackendNames;
 import java.util.Objects;
 
 /**
- * How {@link Model#load(java.nio.file.Path, LoadOptions)} opens a model: which backend, and how
- * many threads one forward pass may use.
+ * How {@link Model#load(java.nio.file.Path, LoadOptions)} opens a model: the backend by name, and
+ * typed options per backend family (each backend reads its own and ignores the others).
+ *
+ * <pre>{@code
+ * LoadOptions.defaults().withBackend("ort-cpu").withOrt(OrtOptions.defaults().withIntraOpThreads(1))
+ * }</pre>
  *
  * @param backend the backend's name ({@code ort-cpu}, {@code ort-cuda}, ...)
- * @param intraOpThreads threads inside one forward pass (ONNX Runtime's intra-op pool); 0 lets the
- *     backend choose (ONNX Runtime: one per physical core). Services running several generations
- *     at once on a small machine set it low so concurrent forwards do not oversubscribe the cores.
+ * @param ort options of the ONNX Runtime backends
  */
-public record LoadOptions(String backend, int intraOpThreads) {
+public record LoadOptions(String backend, OrtOptions ort) {
 
   public LoadOptions {
     Objects.requireNonNull(backend, "backend");
-    if (intraOpThreads < 0) {
-      throw new IllegalArgumentException("intra-op threads must be >= 0 (0 = the backend's default), got " + intraOpThreads);
-    }
+    Objects.requireNonNull(ort, "ort");
   }
 
-  /** The default backend with its own thread count. */
+  /** The default backend ({@code ort-cpu}) with its default options. */
   public static LoadOptions defaults() {
-    return new LoadOptions(Backends.DEFAULT, 0);
+    return new LoadOptions(BackendNames.ORT_CPU, OrtOptions.defaults());
   }
 
   public LoadOptions withBackend(String name) {
-    return new LoadOptions(name, intraOpThreads);
+    return new LoadOptions(name, ort);
   }
 
-  public LoadOptions withIntraOpThreads(int threads) {
-    return new LoadOptions(backend, threads);
+  public LoadOptions withOrt(OrtOptions options) {
+    return new LoadOptions(backend, options);
   }
 }

@@ -1,5 +1,7 @@
 package io.sketchrt.runtime;
 
+import io.sketchrt.format.FormatException;
+import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.spi.Backend;
 import io.sketchrt.runtime.spi.Backends;
 import io.sketchrt.runtime.spi.DecoderSession;
@@ -39,9 +41,14 @@ public final class Model implements AutoCloseable {
     return load(dir, LoadOptions.defaults().withBackend(backendName));
   }
 
-  /** Loads {@code dir} with explicit options (backend, threads). */
+  /** Loads {@code dir} with explicit options (backend and its typed options). */
   public static Model load(Path dir, LoadOptions options) throws SketchrtException {
-    ModelCard card = ModelCard.read(dir);
+    ModelCard card;
+    try {
+      card = ModelCard.read(dir);
+    } catch (FormatException e) {
+      throw new SketchrtException(e.getMessage(), e);
+    }
     Backend backend = Backends.find(options.backend());
     Tokenizer tokenizer = Files.exists(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : null;
     try {

@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtProvider;
-import io.sketchrt.runtime.spi.Backend;
+import io.sketchrt.format.ModelCard;
+import io.sketchrt.format.Target;
 import io.sketchrt.runtime.spi.Backends;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,10 +27,24 @@ class ModelLoadTest {
 
   @Test
   void backendsAreFoundByName() throws SketchrtException {
-    List<String> names = Backends.available().stream().map(Backend::name).toList();
+    List<String> names = Backends.available().stream().map(Backends.Status::name).toList();
     assertTrue(names.containsAll(List.of("ort-cpu", "ort-cuda")), names.toString());
     assertEquals("ort-cpu", Backends.find("ort-cpu").name());
-    assertTrue(failure(ToyModel.dir(), "tensorrt-fake").contains("unknown backend 'tensorrt-fake' (available: ort-cpu, ort-cuda)"));
+    String msg = failure(ToyModel.dir(), "tensorrt-fake");
+    assertTrue(msg.contains("unknown backend 'tensorrt-fake' (available: ") && msg.contains("ort-cpu"), msg);
+  }
+
+  /** The test class path lists {@link BrokenBackend}, whose constructor throws, before the real ones. */
+  @Test
+  void aBrokenProviderNeverStopsTheOthers() throws Exception {
+    Backends.Status broken = Backends.available().stream()
+        .filter(s -> s.name().equals(BrokenBackend.class.getName())).findFirst().orElseThrow();
+    assertTrue(!broken.available() && broken.problem().contains("its native library is broken"), broken.toString());
+    Backends.Status cpu = Backends.available().stream().filter(s -> s.name().equals("ort-cpu")).findFirst().orElseThrow();
+    assertTrue(cpu.available(), cpu.toString());
+    try (Model m = Model.load(ToyModel.dir())) {
+      assertEquals("ort-cpu", m.backendName());
+    }
   }
 
   @Test
@@ -72,10 +87,10 @@ class ModelLoadTest {
   }
 
   @Test
-  void cardFieldsAreRead() throws SketchrtException {
+  void cardFieldsAreRead() throws Exception {
     ModelCard card = ModelCard.read(ToyModel.dir());
     assertEquals(2, card.numLayers());
-    assertEquals("portable", card.target());
+    assertEquals(Target.PORTABLE, card.target());
     assertEquals(List.of(2), card.eosTokenIds());
     assertEquals(64, card.maxPositionEmbeddings());
   }

@@ -12,6 +12,7 @@ import io.sketchrt.converter.onnx.ModelWriter;
 import io.sketchrt.converter.onnx.TensorSource;
 import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
+import io.sketchrt.format.SketchMatMulOp;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -27,13 +28,6 @@ import java.util.List;
  * same with standard ops, so that a runtime without the kernel still runs the model exactly.
  */
 public final class SketchMatMul {
-
-  public static final String OP_TYPE = "SketchMatMul";
-  /** The portable domain. */
-  public static final String DOMAIN = "ai.sketchrt";
-  /** ONNX Runtime's TensorRT execution provider hands only this domain to TensorRT plugins. */
-  public static final String TRT_DOMAIN = "trt.plugins";
-  public static final int VERSION = 1;
 
   private SketchMatMul() {}
 
@@ -64,15 +58,15 @@ public final class SketchMatMul {
     g.node(
         nodeName,
         domain,
-        OP_TYPE,
+        SketchMatMulOp.OP_TYPE,
         inputs,
         List.of(out),
-        Attrs.i("bits", bits),
-        Attrs.i("groups", groups),
-        Attrs.i("K", k),
-        Attrs.i("N", n),
+        Attrs.i(SketchMatMulOp.ATTR_BITS, bits),
+        Attrs.i(SketchMatMulOp.ATTR_GROUPS, groups),
+        Attrs.i(SketchMatMulOp.ATTR_K, k),
+        Attrs.i(SketchMatMulOp.ATTR_N, n),
         // TensorRT's parser picks a plugin over the local function only when this is present.
-        Attrs.s("plugin_namespace", ""));
+        Attrs.s(SketchMatMulOp.ATTR_PLUGIN_NAMESPACE, ""));
     return out;
   }
 
@@ -171,14 +165,14 @@ public final class SketchMatMul {
     body.add(node("Concat", List.of("lead_dims", "n_dim"), "y_shape", Attrs.i("axis", 0)));
     body.add(node("Reshape", List.of("y_2d", "y_shape"), "Y"));
     return FunctionProto.newBuilder()
-        .setName(OP_TYPE)
+        .setName(SketchMatMulOp.OP_TYPE)
         .setDomain(domain)
         .setDocString(
             "Y = X @ W^T (+ bias), W[n, k] = lut[n, k / (K/G), code(n, k)]; codes are int8 bytes"
                 + " holding two 4-bit codes each, the high nibble being the even column")
         .addAllInput(List.of("X", "codes", "lut", "bias"))
         .addOutput("Y")
-        .addAllAttribute(List.of("bits", "groups", "K", "N", "plugin_namespace"))
+        .addAllAttribute(List.of(SketchMatMulOp.ATTR_BITS, SketchMatMulOp.ATTR_GROUPS, SketchMatMulOp.ATTR_K, SketchMatMulOp.ATTR_N, SketchMatMulOp.ATTR_PLUGIN_NAMESPACE))
         .addAllNode(body)
         .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(ModelWriter.OPSET))
         .build();

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.sketchrt.format.testing.TestData;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sketchrt.converter.arch.ModelConfig;
 import io.sketchrt.converter.tensor.DType;
@@ -28,16 +28,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class FixtureReadersTest {
 
-  private static final Path TESTDATA = Path.of("../testdata");
+  private static final Path TESTDATA = TestData.committed("testdata");
 
   static Stream<String> fixtures() throws IOException {
-    Path dir = TESTDATA.resolve("fixtures");
-    if (!Files.isDirectory(dir)) {
-      return Stream.of("(none)");
-    }
-    try (var s = Files.list(dir)) {
-      return s.map(p -> p.getFileName().toString()).sorted().toList().stream();
-    }
+    return TestData.fixtures().stream().map(p -> p.getFileName().toString());
   }
 
   private static DType dtype(String torchName) {
@@ -52,8 +46,7 @@ class FixtureReadersTest {
   @ParameterizedTest
   @MethodSource("fixtures")
   void readsFixture(String name) throws IOException {
-    Path dir = TESTDATA.resolve("fixtures").resolve(name);
-    assumeTrue(Files.isDirectory(dir), "shared fixtures not found under ../testdata/fixtures");
+    Path dir = TestData.fixture(name);
     JsonNode fx = Expected.json(dir.resolve("fixture.json"));
 
     ModelConfig c = ModelConfig.read(dir.resolve("hf"));
@@ -118,9 +111,7 @@ class FixtureReadersTest {
   }
 
   private static Path bad(String file) {
-    Path p = TESTDATA.resolve("bad").resolve(file);
-    assumeTrue(Files.isRegularFile(p), "shared bad inputs not found under ../testdata/bad");
-    return p;
+    return TestData.committed("testdata/bad/" + file);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.sketchrt.converter.ops;
 
+import io.sketchrt.format.SketchMatMulOp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -84,7 +85,7 @@ class SketchMatMulTest {
     var ops = opt.getGraph().getNodeList().stream().map(NodeProto::getOpType).toList();
     System.out.println("optimized graph: " + ops);
     assertFalse(ops.contains("GatherElements"), "dequantisation not folded: " + ops);
-    assertFalse(ops.contains(SketchMatMul.OP_TYPE), "function not inlined: " + ops);
+    assertFalse(ops.contains(SketchMatMulOp.OP_TYPE), "function not inlined: " + ops);
     assertTrue(ops.contains("Gemm") || ops.contains("MatMul") || ops.contains("FusedGemm"), "" + ops);
   }
 
@@ -149,7 +150,7 @@ class SketchMatMulTest {
     String l = g.weight("layer.lut", TensorSource.of(lut, DType.F32));
     String b = bias == null ? null : g.weight("layer.bias", TensorSource.of(bias, DType.F32));
     String y =
-        SketchMatMul.add(g, SketchMatMul.DOMAIN, "/layer/SketchMatMul", "X", c, l, b, bits, groups, K, N);
+        SketchMatMul.add(g, SketchMatMulOp.DOMAIN, "/layer/SketchMatMul", "X", c, l, b, bits, groups, K, N);
     g.opTo("Y", "/output/Identity", "Identity", java.util.List.of(y));
     Object[] outDims = dims.clone();
     outDims[outDims.length - 1] = N;
@@ -160,7 +161,7 @@ class SketchMatMulTest {
             "sketchmatmul_test",
             "SketchMatMul test",
             "test",
-            Map.of("", (long) ModelWriter.OPSET, SketchMatMul.DOMAIN, (long) SketchMatMul.VERSION),
+            Map.of("", (long) ModelWriter.OPSET, SketchMatMulOp.DOMAIN, (long) SketchMatMulOp.VERSION),
             Map.of());
     return ModelWriter.write(g, header, dir, "model.onnx", false, (w, t) -> {}).model();
   }

@@ -3,14 +3,15 @@ package io.sketchrt.runtime.ort;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.LoadOptions;
-import io.sketchrt.runtime.ModelCard;
+import io.sketchrt.runtime.OrtOptions;
 import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.spi.Backend;
 import io.sketchrt.runtime.spi.DecoderSession;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Set;
+import java.util.stream.Collectors;
 
 /** What the ONNX Runtime backends share: file checks, the target check and session creation. */
 abstract class OrtBackend implements Backend {
@@ -18,13 +19,23 @@ abstract class OrtBackend implements Backend {
   /** Adds this backend's execution provider to the options. */
   abstract void addExecutionProvider(OrtSession.SessionOptions options) throws SketchrtException;
 
+  /** Loads ONNX Runtime's native library (the first {@code getEnvironment()} does). */
+  @Override
+  public void checkAvailable() throws SketchrtException {
+    try {
+      OrtEnvironment.getEnvironment();
+    } catch (RuntimeException | LinkageError e) {
+      throw new SketchrtException("ONNX Runtime's native library cannot be loaded: " + SketchrtException.firstLine(e), e);
+    }
+  }
+
   @Override
   public final DecoderSession open(ModelCard card, Path modelDir, LoadOptions loadOptions) throws SketchrtException {
-    Set<String> targets = supportedTargets();
-    if (!targets.contains(card.target())) {
-      throw new SketchrtException("the model in " + modelDir + " was converted for target '" + card.target()
-          + "', which backend '" + name() + "' cannot run (it runs " + String.join(", ", targets.stream().sorted().toList())
-          + "): convert it again with --target portable, or use the backend made for '" + card.target() + "'");
+    if (!card.target().runsOn(name())) {
+      throw new SketchrtException("the model in " + modelDir + " was converted for target '" + card.target().id()
+          + "', which backend '" + name() + "' cannot run (it runs on "
+          + card.target().backends().stream().sorted().collect(Collectors.joining(", "))
+          + "): convert it again with --target portable, or use one of those backends");
     }
     Path graph = modelDir.resolve(card.modelFile());
     if (!Files.isRegularFile(graph)) {
@@ -33,11 +44,18 @@ abstract class OrtBackend implements Backend {
     if (card.externalData() != null && !Files.isRegularFile(modelDir.resolve(card.externalData()))) {
       throw new SketchrtException("external weights " + modelDir.resolve(card.externalData()) + " are missing");
     }
+    checkAvailable();
     OrtEnvironment env = OrtEnvironment.getEnvironment();
+    OrtOptions ort = loadOptions.ort();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      if (loadOptions.intraOpThreads() > 0) {
-        options.setIntraOpNumThreads(loadOptions.intraOpThreads());
+      options.setOptimizationLevel(switch (ort.optimizationLevel()) {
+        case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+        case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+        case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+        case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+      });
+      if (ort.intraOpThreads() > 0) {
+        options.setIntraOpNumThreads(ort.intraOpThreads());
       }
       addExecutionProvider(options);
       OrtSession session = env.createSession(graph.toString(), options);

@@ -1,23 +1,18 @@
 package io.sketchrt.runtime.ort;
 
 import ai.onnxruntime.OrtSession;
-import java.util.Set;
+import io.sketchrt.format.BackendNames;
 
 /** ONNX Runtime on the CPU: the default backend. */
 public final class OrtCpuBackend extends OrtBackend {
   @Override
   public String name() {
-    return "ort-cpu";
+    return BackendNames.ORT_CPU;
   }
 
   @Override
   public String description() {
     return "ONNX Runtime, CPU execution provider";
-  }
-
-  @Override
-  public Set<String> supportedTargets() {
-    return Set.of("portable", "ort-cpu");
   }
 
   @Override

@@ -4,8 +4,8 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
+import io.sketchrt.format.BackendNames;
 import io.sketchrt.runtime.SketchrtException;
-import java.util.Set;
 
 /**
  * ONNX Runtime's CUDA execution provider. Needs the GPU build of ONNX Runtime
@@ -19,7 +19,7 @@ public final class OrtCudaBackend extends OrtBackend {
 
   @Override
   public String name() {
-    return "ort-cuda";
+    return BackendNames.ORT_CUDA;
   }
 
   @Override
@@ -28,8 +28,11 @@ public final class OrtCudaBackend extends OrtBackend {
   }
 
   @Override
-  public Set<String> supportedTargets() {
-    return Set.of("portable", "ort-cpu", "ort-cuda");
+  public void checkAvailable() throws SketchrtException {
+    super.checkAvailable();
+    if (!OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
+      throw new SketchrtException(MISSING);
+    }
   }
 
   @Override

@@ -8,7 +8,8 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import io.sketchrt.runtime.ModelCard;
+import io.sketchrt.format.GraphNames;
+import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.spi.DecoderSession;
 import io.sketchrt.runtime.spi.KvCache;
@@ -54,21 +55,21 @@ final class OrtDecoderSession implements DecoderSession {
     Map<String, NodeInfo> inputs = session.getInputInfo();
     Map<String, NodeInfo> outputs = session.getOutputInfo();
     List<String> missing = new ArrayList<>();
-    for (String name : List.of("input_ids", "attention_mask", "position_ids")) {
+    for (String name : List.of(GraphNames.INPUT_IDS, GraphNames.ATTENTION_MASK, GraphNames.POSITION_IDS)) {
       if (!inputs.containsKey(name)) {
         missing.add("input " + name);
       }
     }
-    if (!outputs.containsKey("logits")) {
+    if (!outputs.containsKey(GraphNames.LOGITS)) {
       missing.add("output logits");
     }
     pastNames = new String[2 * layers];
     presentNames = new String[2 * layers];
     for (int i = 0; i < layers; i++) {
       for (int kv = 0; kv < 2; kv++) {
-        String kind = kv == 0 ? "key" : "value";
-        pastNames[2 * i + kv] = "past_key_values." + i + "." + kind;
-        presentNames[2 * i + kv] = "present." + i + "." + kind;
+        String kind = GraphNames.KV_KINDS[kv];
+        pastNames[2 * i + kv] = GraphNames.pastKeyValue(i, kind);
+        presentNames[2 * i + kv] = GraphNames.present(i, kind);
         if (!inputs.containsKey(pastNames[2 * i + kv])) {
           missing.add("input " + pastNames[2 * i + kv]);
         }
@@ -93,7 +94,7 @@ final class OrtDecoderSession implements DecoderSession {
       throw new SketchrtException(graph + ": " + pastNames[0] + " has shape " + java.util.Arrays.toString(shape)
           + ", sketchrt.json says [batch, " + kvHeads + ", past, " + headDim + "]");
     }
-    TensorInfo logits = (TensorInfo) outputs.get("logits").getInfo();
+    TensorInfo logits = (TensorInfo) outputs.get(GraphNames.LOGITS).getInfo();
     if (logits.type != OnnxJavaType.FLOAT) {
       throw new SketchrtException(graph + ": logits are " + logits.type + ", expected float32");
     }
@@ -141,9 +142,9 @@ final class OrtDecoderSession implements DecoderSession {
       if (closed) {
         throw new IllegalStateException("the model is closed");
       }
-      inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(inputIds), new long[] {batch, seq}));
-      inputs.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(attentionMask), new long[] {batch, total}));
-      inputs.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(positionIds), new long[] {batch, seq}));
+      inputs.put(GraphNames.INPUT_IDS, OnnxTensor.createTensor(env, LongBuffer.wrap(inputIds), new long[] {batch, seq}));
+      inputs.put(GraphNames.ATTENTION_MASK, OnnxTensor.createTensor(env, LongBuffer.wrap(attentionMask), new long[] {batch, total}));
+      inputs.put(GraphNames.POSITION_IDS, OnnxTensor.createTensor(env, LongBuffer.wrap(positionIds), new long[] {batch, seq}));
       for (int i = 0; i < pastNames.length; i++) {
         inputs.put(pastNames[i], cache.past(env, i));
         pinned.put(presentNames[i], cache.present(env, i, total));
@@ -151,10 +152,10 @@ final class OrtDecoderSession implements DecoderSession {
       MemorySegment logits;
       if (seq == 1) {
         logits = cache.decodeLogitsMemory();
-        pinned.put("logits", cache.decodeLogits(env, vocab));
+        pinned.put(GraphNames.LOGITS, cache.decodeLogits(env, vocab));
       } else {
         logits = scratch.allocate((long) batch * seq * vocab * Float.BYTES, 64);
-        pinned.put("logits", OnnxTensor.createTensor(env, logits.asByteBuffer().order(ByteOrder.nativeOrder()),
+        pinned.put(GraphNames.LOGITS, OnnxTensor.createTensor(env, logits.asByteBuffer().order(ByteOrder.nativeOrder()),
             new long[] {batch, seq, vocab}, OnnxJavaType.FLOAT));
       }
       try (OrtSession.Result ignored = session.run(inputs, Set.of(), pinned)) {

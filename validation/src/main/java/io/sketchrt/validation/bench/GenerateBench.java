@@ -130,7 +130,7 @@ public final class GenerateBench {
   }
 
   /** Resident set size from /proc/self/status, e.g. "123456 kB" ("n/a" off Linux). */
-  static String rss() {
+  public static String rss() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
         if (line.startsWith("VmRSS:")) {

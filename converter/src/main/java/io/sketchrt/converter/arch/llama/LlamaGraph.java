@@ -1,5 +1,6 @@
 package io.sketchrt.converter.arch.llama;
 
+import io.sketchrt.format.GraphNames;
 import io.sketchrt.converter.ConvertException;
 import io.sketchrt.converter.arch.DecoderGraph;
 import io.sketchrt.converter.arch.GraphOptions;
@@ -75,7 +76,7 @@ public class LlamaGraph implements DecoderGraph {
     declareInputsAndOutputs();
     // x = embed_tokens[input_ids]                                   [B, S, hidden]
     String embedding = weight("model.embed_tokens.weight", cfg.vocabSize(), cfg.hiddenSize());
-    String x = g.op("/model/embed_tokens/Gather", "Gather", List.of(embedding, "input_ids"));
+    String x = g.op("/model/embed_tokens/Gather", "Gather", List.of(embedding, GraphNames.INPUT_IDS));
     Shared shared = new Shared(rotary("cos"), rotary("sin"), attentionMask());
     for (int i = 0; i < cfg.numLayers(); i++) {
       x = decoderLayer(i, x, shared);
@@ -85,39 +86,39 @@ public class LlamaGraph implements DecoderGraph {
     // logits = h W_lmᵀ, in fp32                                      [B, S, V]
     String logits = lmHead(x, embedding);
     if (act == DType.F32) {
-      g.opTo("logits", "/model/logits/Identity", "Identity", List.of(logits));
+      g.opTo(GraphNames.LOGITS, "/model/logits/Identity", "Identity", List.of(logits));
     } else {
-      g.opTo("logits", "/model/logits/Cast", "Cast", List.of(logits), to(DType.F32));
+      g.opTo(GraphNames.LOGITS, "/model/logits/Cast", "Cast", List.of(logits), to(DType.F32));
     }
     checkSketchFullyUsed();
     return g;
   }
 
   private void declareInputsAndOutputs() {
-    g.input("input_ids", DType.I64, "batch_size", "sequence_length");
-    g.input("attention_mask", DType.I64, "batch_size", "total_sequence_length");
-    g.input("position_ids", DType.I64, "batch_size", "sequence_length");
+    g.input(GraphNames.INPUT_IDS, DType.I64, "batch_size", "sequence_length");
+    g.input(GraphNames.ATTENTION_MASK, DType.I64, "batch_size", "total_sequence_length");
+    g.input(GraphNames.POSITION_IDS, DType.I64, "batch_size", "sequence_length");
     long kv = cfg.numKeyValueHeads();
     long d = cfg.headDim();
     for (int i = 0; i < cfg.numLayers(); i++) {
-      for (String kind : List.of("key", "value")) {
+      for (String kind : GraphNames.KV_KINDS) {
         g.input(pastName(i, kind), act, "batch_size", kv, "past_sequence_length", d);
       }
     }
-    g.output("logits", DType.F32, "batch_size", "sequence_length", (long) cfg.vocabSize());
+    g.output(GraphNames.LOGITS, DType.F32, "batch_size", "sequence_length", (long) cfg.vocabSize());
     for (int i = 0; i < cfg.numLayers(); i++) {
-      for (String kind : List.of("key", "value")) {
+      for (String kind : GraphNames.KV_KINDS) {
         g.output(presentName(i, kind), act, "batch_size", kv, "total_sequence_length", d);
       }
     }
   }
 
   protected static String pastName(int layer, String kind) {
-    return "past_key_values." + layer + "." + kind;
+    return GraphNames.pastKeyValue(layer, kind);
   }
 
   protected static String presentName(int layer, String kind) {
-    return "present." + layer + "." + kind;
+    return GraphNames.present(layer, kind);
   }
 
   /** cos (or sin) = table[position_ids], unsqueezed for the head axis        [B, 1, S, D]. */
@@ -130,7 +131,7 @@ public class LlamaGraph implements DecoderGraph {
     String table =
         g.weight("model.rotary_emb." + which + "_cache", TensorSource.ofFloats(values, act, positions, d));
     String p = "/model/rotary_emb/" + which;
-    String gathered = g.op(p + "/Gather", "Gather", List.of(table, "position_ids"));
+    String gathered = g.op(p + "/Gather", "Gather", List.of(table, GraphNames.POSITION_IDS));
     return g.op(p + "/Unsqueeze", "Unsqueeze", List.of(gathered, g.int64s(1)));
   }
 
@@ -142,8 +143,8 @@ public class LlamaGraph implements DecoderGraph {
   private String attentionMask() {
     String p = "/model/attn_mask";
     // T = attention_mask.shape[1], S = input_ids.shape[1], P = T - S (scalars)
-    String total = g.op(p + "/total/Shape", "Shape", List.of("attention_mask"), Attrs.i("start", 1), Attrs.i("end", 2));
-    String seq = g.op(p + "/seq/Shape", "Shape", List.of("input_ids"), Attrs.i("start", 1), Attrs.i("end", 2));
+    String total = g.op(p + "/total/Shape", "Shape", List.of(GraphNames.ATTENTION_MASK), Attrs.i("start", 1), Attrs.i("end", 2));
+    String seq = g.op(p + "/seq/Shape", "Shape", List.of(GraphNames.INPUT_IDS), Attrs.i("start", 1), Attrs.i("end", 2));
     String past = g.op(p + "/past/Sub", "Sub", List.of(total, seq));
     String totalScalar = g.op(p + "/total/Squeeze", "Squeeze", List.of(total));
     String pastScalar = g.op(p + "/past/Squeeze", "Squeeze", List.of(past));
@@ -163,7 +164,7 @@ public class LlamaGraph implements DecoderGraph {
       allowed = g.op(p + "/window/And", "And", List.of(allowed, inWindow));
     }
     // padding: attention_mask[b, j] != 0                             [B, 1, 1, 1, T]
-    String keep = g.op(p + "/padding/Cast", "Cast", List.of("attention_mask"), to(DType.BOOL));
+    String keep = g.op(p + "/padding/Cast", "Cast", List.of(GraphNames.ATTENTION_MASK), to(DType.BOOL));
     String keep5 = g.op(p + "/padding/Unsqueeze", "Unsqueeze", List.of(keep, g.int64s(1, 2, 3)));
     return g.op(p + "/And", "And", List.of(keep5, allowed));
   }

@@ -1,0 +1,89 @@
+package io.sketchrt.cli;
+
+import io.sketchrt.converter.Converter;
+import io.sketchrt.converter.tensor.DType;
+import io.sketchrt.format.FormatException;
+import io.sketchrt.format.Target;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code sketchrt convert}: a SketchTune model to an ONNX model directory. */
+@Command(
+    name = "convert",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Convert a SketchTune model (Hugging Face base model + sketch + fine-tuned LUTs) to ONNX.",
+      "Writes OUT_DIR/model.onnx (+ model.onnx.data), tokenizer files and sketchrt.json."
+    })
+public final class ConvertCommand implements Callable<Integer> {
+
+  @Option(names = "--model", required = true, paramLabel = "HF_DIR",
+      description = "Hugging Face model directory (config.json, *.safetensors, tokenizer files).")
+  Path model;
+
+  @Option(names = "--sketch", required = true, paramLabel = "BASE.pkl",
+      description = "Sketched base model pickle: module -> (quant_grid, weight_codes).")
+  Path sketch;
+
+  @Option(names = "--tuned", paramLabel = "DIR_OR_PKL",
+      description = "Fine-tuned checkpoint directory or sketched_params.pkl (default: base LUTs).")
+  Path tuned;
+
+  @Option(names = "--out", required = true, paramLabel = "OUT_DIR",
+      description = "Output directory; must not exist.")
+  Path out;
+
+  @Option(names = "--dtype", defaultValue = "fp32", paramLabel = "fp32|fp16|bf16",
+      description = "Activation and weight type (default: ${DEFAULT-VALUE}); logits are fp32.")
+  String dtype;
+
+  @Option(names = "--target", defaultValue = "portable", paramLabel = "portable|ort-tensorrt",
+      description = "portable (domain ai.sketchrt) or ort-tensorrt (domain trt.plugins)"
+          + " (default: ${DEFAULT-VALUE}).")
+  String target;
+
+  @Option(names = "--external-data",
+      description = "Store weights in model.onnx.data even below 2 GB.")
+  boolean externalData;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    long start = System.nanoTime();
+    Converter.Request request =
+        new Converter.Request(
+            model, sketch, tuned, out, parseDtype(dtype), parseTarget(target), externalData);
+    Converter.Result r;
+    try (ConversionProgress progress =
+        new ConversionProgress(spec.commandLine().getErr(), ConversionProgress.onTerminal())) {
+      r = Converter.convert(request, progress);
+    }
+    spec.commandLine().getOut().printf(
+        "wrote %s: %d sketched modules, %.1f MB of weights%s, %.1f s%n",
+        r.out(), r.sketchedModules(), r.weightBytes() / 1e6,
+        r.external() ? " in model.onnx.data" : " inline", (System.nanoTime() - start) / 1e9);
+    return 0;
+  }
+
+  static Target parseTarget(String s) throws UsageException {
+    try {
+      return Target.fromId(s);
+    } catch (FormatException e) {
+      throw new UsageException("--target '" + s + "' is not supported (choose " + Target.ids() + ")");
+    }
+  }
+
+  static DType parseDtype(String s) throws UsageException {
+    return switch (s) {
+      case "fp32" -> DType.F32;
+      case "fp16" -> DType.F16;
+      case "bf16" -> DType.BF16;
+      default -> throw new UsageException("--dtype '" + s + "' is not supported (choose fp32, fp16, bf16)");
+    };
+  }
+}

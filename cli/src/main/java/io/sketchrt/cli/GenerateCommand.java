@@ -1,0 +1,111 @@
+package io.sketchrt.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sketchrt.runtime.ChatMessage;
+import io.sketchrt.runtime.GenerationConfig;
+import io.sketchrt.runtime.GenerationResult;
+import io.sketchrt.runtime.Generator;
+import io.sketchrt.runtime.LoadOptions;
+import io.sketchrt.runtime.Model;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code sketchrt generate}: streams a continuation of a prompt from a converted model. */
+@Command(
+    name = "generate",
+    mixinStandardHelpOptions = true,
+    description = "Generate text from a converted model directory, streaming it to stdout.")
+public final class GenerateCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Converted model directory (sketchrt convert output).")
+  Path model;
+
+  @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The prompt.")
+  String prompt;
+
+  @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "128", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
+  int maxNewTokens;
+
+  @Option(names = "--temperature", paramLabel = "T", defaultValue = "0", description = "Sampling temperature; 0 = greedy (default: ${DEFAULT-VALUE}).")
+  double temperature;
+
+  @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Sample among the K most likely tokens; 0 = off.")
+  int topK;
+
+  @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", description = "Nucleus sampling mass in (0, 1]; 1 = off.")
+  double topP;
+
+  @Option(names = "--repetition-penalty", paramLabel = "R", defaultValue = "1", description = "Penalty > 0 for tokens already present; 1 = off.")
+  double repetitionPenalty;
+
+  @Option(names = "--seed", paramLabel = "S", description = "Sampling seed (default: random).")
+  Long seed;
+
+  @Option(names = "--context-limit", paramLabel = "N", defaultValue = "0", description = "Most tokens of prompt + output; 0 = the model's maximum.")
+  int contextLimit;
+
+  @Option(names = "--stop", paramLabel = "TEXT", description = "Stop when the output contains TEXT (repeatable).")
+  List<String> stops = List.of();
+
+  @Option(names = "--chat", description = "Wrap the prompt in the tokenizer's chat template as a user message.")
+  boolean chat;
+
+  @Option(names = "--json", description = "Print one JSON object {text, tokens, prefill_ms, decode_ms_per_token, tokens_per_s} instead of streaming.")
+  boolean json;
+
+  @Mixin BackendOptions backend;
+
+  @Override
+  public Integer call() throws Exception {
+    GenerationConfig.Builder builder = GenerationConfig.builder()
+        .maxNewTokens(maxNewTokens)
+        .contextLimit(contextLimit)
+        .temperature(temperature)
+        .topK(topK)
+        .topP(topP)
+        .repetitionPenalty(repetitionPenalty)
+        .stopStrings(stops);
+    if (seed != null) {
+      builder.seed(seed);
+    }
+    GenerationConfig config = builder.build(); // rejects bad sampling values before loading anything
+    LoadOptions loadOptions = backend.toLoadOptions();
+    PrintWriter out = spec.commandLine().getOut();
+    try (Model m = Model.load(model, loadOptions)) {
+      long[] promptTokens = chat ? m.encodeChat(List.of(ChatMessage.user(prompt))) : m.encode(prompt);
+      GenerationResult result;
+      try (Generator generator = m.generatorForTokens(List.of(promptTokens), config)) {
+        result = generator.run(json ? null : token -> {
+          out.print(token.text());
+          out.flush();
+        }).getFirst();
+      }
+      if (json) {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode node = mapper.createObjectNode();
+        node.put("text", result.text());
+        node.putPOJO("tokens", result.tokens());
+        node.put("prompt_tokens", result.promptTokens());
+        node.put("stop_reason", result.stopReason().name().toLowerCase(java.util.Locale.ROOT));
+        node.put("prefill_ms", result.prefillMillis());
+        node.put("decode_ms_per_token", result.decodeMillisPerToken());
+        node.put("tokens_per_s", result.tokensPerSecond());
+        out.println(mapper.writeValueAsString(node));
+      } else {
+        out.println();
+      }
+      out.flush();
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,85 @@
+package io.sketchrt.cli;
+
+import io.sketchrt.converter.ConvertException;
+import io.sketchrt.converter.checkpoint.CheckpointException;
+import io.sketchrt.format.FormatException;
+import io.sketchrt.format.SketchrtVersion;
+import io.sketchrt.runtime.SketchrtException;
+import io.sketchrt.runtime.UncheckedSketchrtException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code sketchrt} command: one entry point, one subcommand per job. */
+@Command(
+    name = "sketchrt",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Export and deploy SketchTune fine-tuned LLMs.",
+    subcommands = {ConvertCommand.class, GenerateCommand.class, BenchCommand.class, BackendsCommand.class},
+    footer = {"", "Exit codes: 0 success, 1 a check failed, 2 bad usage or input, 3 latency regression, 70 internal error."})
+public final class Main implements Runnable {
+
+  @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of errors.")
+  boolean debug;
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The version of the POM, read once by the format module. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"sketchrt " + SketchrtVersion.VERSION};
+    }
+  }
+
+  /** The configured command line, shared by {@link #main} and the tests. */
+  public static CommandLine commandLine() {
+    Main main = new Main();
+    CommandLine cli = new CommandLine(main);
+    // "--prompt @notes" is the text "@notes", not the contents of a file called notes.
+    cli.setExpandAtFiles(false);
+    cli.setParameterExceptionHandler((ex, args) -> {
+      PrintWriter err = ex.getCommandLine().getErr();
+      err.println("sketchrt: error: " + ErrorMessages.oneLine(ex));
+      err.println("(see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+      return ExitCodes.BAD_INPUT;
+    });
+    cli.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+      PrintWriter err = cmd.getErr();
+      boolean debug = parseResult.hasMatchedOption("--debug") || main.debug;
+      if (debug) {
+        ex.printStackTrace(err);
+      }
+      if (isBadInput(ex)) {
+        err.println("sketchrt: error: " + ErrorMessages.oneLine(ex));
+        return ExitCodes.BAD_INPUT;
+      }
+      err.println("sketchrt: internal error: " + ex.getClass().getSimpleName() + ": " + ErrorMessages.oneLine(ex)
+          + (debug ? "" : " (rerun with --debug for the stack trace)"));
+      return ExitCodes.INTERNAL_ERROR;
+    });
+    return cli;
+  }
+
+  /** Errors that name a problem with the user's input or environment, as opposed to a bug in sketchrt. */
+  static boolean isBadInput(Throwable ex) {
+    return ex instanceof SketchrtException
+        || ex instanceof UncheckedSketchrtException
+        || ex instanceof FormatException
+        || ex instanceof ConvertException
+        || ex instanceof CheckpointException
+        || ex instanceof UsageException
+        || ex instanceof IllegalArgumentException
+        || ex instanceof IOException;
+  }
+}

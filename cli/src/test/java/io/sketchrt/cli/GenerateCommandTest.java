@@ -1,0 +1,104 @@
+package io.sketchrt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sketchrt.runtime.GenerationConfig;
+import io.sketchrt.runtime.Model;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import io.sketchrt.format.testing.TestData;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class GenerateCommandTest {
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  private static Path toy() {
+    return TestData.committed("runtime/src/test/resources/toy");
+  }
+
+  /** Runs {@code sketchrt generate ARGS} through Main's command line. */
+  private int run(String... args) {
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    return cli.execute(Stream.concat(Stream.of("generate"), Stream.of(args)).toArray(String[]::new));
+  }
+
+  @Test
+  void streamsTheSameTextAsTheApi() throws Exception {
+    assertEquals(0, run("--model", toy().toString(), "--prompt", "Once upon a time", "--max-new-tokens", "10"));
+    String expected;
+    try (Model m = Model.load(toy())) {
+      expected = m.generate("Once upon a time", GenerationConfig.greedy(10));
+    }
+    assertEquals(expected + System.lineSeparator(), out.toString());
+  }
+
+  @Test
+  void oneThreadGeneratesTheSameText() throws Exception {
+    assertEquals(0, run("--model", toy().toString(), "--prompt", "Once upon a time", "--max-new-tokens", "10", "--threads", "1"));
+    String oneThread = out.toString();
+    out.getBuffer().setLength(0);
+    assertEquals(0, run("--model", toy().toString(), "--prompt", "Once upon a time", "--max-new-tokens", "10"));
+    assertEquals(out.toString(), oneThread);
+  }
+
+  @Test
+  void jsonReportsTextTokensAndTimings() throws Exception {
+    assertEquals(0, run("--model", toy().toString(), "--prompt", "hello", "--max-new-tokens", "6", "--json",
+        "--temperature", "0.7", "--top-k", "20", "--top-p", "0.9", "--seed", "1", "--chat"));
+    JsonNode json = new ObjectMapper().readTree(out.toString());
+    assertTrue(json.get("text").isTextual());
+    assertTrue(json.get("tokens").size() >= 1 && json.get("tokens").size() <= 6);
+    for (String field : List.of("prefill_ms", "decode_ms_per_token", "tokens_per_s")) {
+      assertTrue(json.get(field).asDouble() >= 0, field);
+    }
+    assertTrue(json.get("prefill_ms").asDouble() > 0);
+  }
+
+  @Test
+  void badInputIsOneLineAndNonZero(@TempDir Path tmp) throws Exception {
+    String model = toy().toString();
+    String[][] cases = {
+      {"--model", model, "--prompt", "x", "--temperature", "-1"},
+      {"--model", model, "--prompt", "x", "--top-p", "0"},
+      {"--model", model, "--prompt", "x", "--top-p", "1.5"},
+      {"--model", model, "--prompt", "x", "--top-k", "-3"},
+      {"--model", model, "--prompt", "x", "--max-new-tokens", "0"},
+      {"--model", tmp.toString(), "--prompt", "x"},
+      {"--model", model, "--prompt", "The quick brown fox jumps over the lazy dog. ".repeat(10)},
+      {"--model", model, "--prompt", "x", "--backend", "nope"},
+      {"--model", model, "--prompt", "x", "--threads", "-2"},
+    };
+    String[] expected = {"temperature", "top-p", "top-p", "top-k", "max-new-tokens", "no sketchrt.json", "context limit", "unknown backend",
+        "intra-op threads must be >= 0"};
+    for (int i = 0; i < cases.length; i++) {
+      err.getBuffer().setLength(0);
+      assertEquals(ExitCodes.BAD_INPUT, run(cases[i]), expected[i]);
+      String message = err.toString().strip();
+      assertTrue(message.startsWith("sketchrt: error: ") && message.contains(expected[i]) && !message.contains("\n"), message);
+    }
+  }
+
+  @Test
+  void modelForAnotherTargetIsRefused(@TempDir Path tmp) throws Exception {
+    for (Path f : Files.list(toy()).toList()) {
+      Files.copy(f, tmp.resolve(f.getFileName()));
+    }
+    Path card = tmp.resolve("sketchrt.json");
+    Files.writeString(card, Files.readString(card).replace("\"portable\"", "\"ort-tensorrt\""));
+    assertNotEquals(0, run("--model", tmp.toString(), "--prompt", "x"));
+    assertTrue(err.toString().contains("converted for target 'ort-tensorrt'"), err.toString());
+  }
+}

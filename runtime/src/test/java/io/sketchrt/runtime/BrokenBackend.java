@@ -1,0 +1,31 @@
+package io.sketchrt.runtime;
+
+import io.sketchrt.format.ModelCard;
+import io.sketchrt.runtime.spi.Backend;
+import io.sketchrt.runtime.spi.DecoderSession;
+import java.nio.file.Path;
+
+/** A provider that fails the way a backend with a broken native library does: in its constructor. */
+public final class BrokenBackend implements Backend {
+  public BrokenBackend() {
+    throw new UnsatisfiedLinkError("libfake.so: its native library is broken");
+  }
+
+  @Override
+  public String name() {
+    return "broken";
+  }
+
+  @Override
+  public String description() {
+    return "never created";
+  }
+
+  @Override
+  public void checkAvailable() {}
+
+  @Override
+  public DecoderSession open(ModelCard card, Path modelDir, LoadOptions options) {
+    throw new AssertionError("never created");
+  }
+}
