@@ -39,7 +39,6 @@ public record ModelConfig(
     boolean mlpBias,
     Integer bosTokenId,
     List<Integer> eosTokenIds,
-    String torchDtype,
     Integer slidingWindow) {
 
   public ModelConfig {
@@ -136,10 +135,6 @@ public record ModelConfig(
       boolean mlpBias = bool("mlp_bias", false);
       Integer bos = optionalInt("bos_token_id", family.defaultBos());
       List<Integer> eos = eosIds(family.defaultEos());
-      String dtype = text("torch_dtype");
-      if (dtype == null) {
-        dtype = text("dtype"); // newer transformers write "dtype"
-      }
       Integer window = slidingWindow(family);
       String modelType = text("model_type");
       return new ModelConfig(
@@ -161,7 +156,6 @@ public record ModelConfig(
           mlpBias,
           bos,
           eos,
-          dtype,
           window);
     }
 

@@ -13,13 +13,6 @@ public final class Attrs {
     return AttributeProto.newBuilder().setName(name).setType(AttributeType.INT).setI(value).build();
   }
 
-  public static AttributeProto f(String name, float value) {
-    return AttributeProto.newBuilder()
-        .setName(name)
-        .setType(AttributeType.FLOAT)
-        .setF(value)
-        .build();
-  }
 
   public static AttributeProto s(String name, String value) {
     return AttributeProto.newBuilder()
@@ -44,8 +37,4 @@ public final class Attrs {
         .build();
   }
 
-  /** A function-body attribute that takes the calling node's attribute {@code ref}. */
-  public static AttributeProto ref(String name, AttributeType type, String ref) {
-    return AttributeProto.newBuilder().setName(name).setType(type).setRefAttrName(ref).build();
-  }
 }

@@ -96,7 +96,6 @@ class ModelConfigTest {
     assertEquals(new RopeScaling("llama3", 8.0, 1.0, 4.0, 8192), c.ropeScaling());
     assertEquals(128000, c.bosTokenId());
     assertEquals(List.of(128001, 128008, 128009), c.eosTokenIds());
-    assertEquals("bfloat16", c.torchDtype());
     assertFalse(c.tieWordEmbeddings());
     assertFalse(c.attentionBias());
     assertFalse(c.mlpBias());
@@ -119,7 +118,6 @@ class ModelConfigTest {
     ModelConfig c = ModelConfig.read(CONFIGS.resolve("llama2/config.json"));
     assertNull(c.ropeScaling(), "rope_type default means plain RoPE");
     assertEquals(10000.0, c.ropeTheta());
-    assertEquals("bfloat16", c.torchDtype());
     assertEquals(1, c.bosTokenId());
     assertEquals(List.of(2), c.eosTokenIds());
     assertEquals(64, c.hiddenSize());
@@ -178,7 +176,6 @@ class ModelConfigTest {
     assertFalse(c.tieWordEmbeddings());
     assertEquals(1, c.bosTokenId());
     assertEquals(List.of(2), c.eosTokenIds());
-    assertNull(c.torchDtype());
     assertEquals("llama", c.modelType());
   }
 

@@ -97,7 +97,7 @@ class SafetensorsCheckpointTest {
       for (String n : src.names()) {
         tensors.put(n, src.get(n));
       }
-      SafetensorsCheckpoint.write(out, tensors, Map.of("producer", "sketchrt"));
+      SafetensorsWriter.write(out, tensors, Map.of("producer", "sketchrt"));
     }
     try (SafetensorsCheckpoint back = SafetensorsCheckpoint.open(tmp)) {
       assertAll(expected("all_dtypes.safetensors"), back);
@@ -113,7 +113,7 @@ class SafetensorsCheckpointTest {
   @Test
   void writeFloatsRoundTrip() throws IOException {
     Path out = tmp.resolve("x.safetensors");
-    SafetensorsCheckpoint.write(out, Map.of("w", TensorData.ofFloats(new float[] {1.5f, -2f, 3.25f, 0f, 7f, 8f}, 2, 3)), Map.of());
+    SafetensorsWriter.write(out, Map.of("w", TensorData.ofFloats(new float[] {1.5f, -2f, 3.25f, 0f, 7f, 8f}, 2, 3)), Map.of());
     try (SafetensorsCheckpoint back = SafetensorsCheckpoint.open(out)) {
       assertArrayEquals(new float[] {1.5f, -2f, 3.25f, 0f, 7f, 8f}, back.get("w").toFloatArray());
       assertArrayEquals(new long[] {2, 3}, back.get("w").shape());

@@ -24,24 +24,8 @@ public final class Rope {
     if (scaling == null) {
       return inv;
     }
-    String type = scaling.type() == null ? "default" : scaling.type();
-    return switch (type) {
-      case "default" -> inv;
-      case "linear" -> scaleLinear(inv, (float) scaling.factor());
-      case "llama3" -> scaleLlama3(inv, scaling);
-      default ->
-          throw new ConvertException(
-              "rope_scaling type '" + type + "' is not supported (supported: linear, llama3)");
-    };
-  }
-
-  /** Linear interpolation: positions divided by {@code factor}, i.e. {@code inv_freq / factor}. */
-  private static float[] scaleLinear(float[] inv, float factor) {
-    float[] out = new float[inv.length];
-    for (int i = 0; i < inv.length; i++) {
-      out[i] = inv[i] / factor;
-    }
-    return out;
+    // ModelConfig accepts only llama3 scaling (anything else is refused when config.json is read).
+    return scaleLlama3(inv, scaling);
   }
 
   /**
