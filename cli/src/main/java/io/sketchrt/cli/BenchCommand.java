@@ -4,6 +4,8 @@ import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.Model;
 import io.sketchrt.format.ModelCard;
 import io.sketchrt.validation.bench.GenerateBench;
+import io.sketchrt.validation.latency.LatencySamples;
+import io.sketchrt.validation.latency.LatencySettings;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -47,7 +49,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--soak", defaultValue = "0", paramLabel = "N", description = "Also run N generations and print VmRSS at start and end (0 = skip).")
   int soak;
 
-  @Option(names = "--json", paramLabel = "FILE", description = "Also write the speed figures to FILE as JSON (the layout of validation/reference/bench_reference.py's).")
+  @Option(names = "--json", paramLabel = "FILE", description = "Also write the speed figures to FILE as JSON (the layout of the Python reference's bench), with every repeat under \"latency\": a baseline for 'validate --latency-baseline'.")
   Path json;
 
   @Option(names = "--soak-only", description = "Skip the speed figures.")
@@ -96,6 +98,8 @@ public final class BenchCommand implements Callable<Integer> {
     for (GenerateBench.ContextDecode c : perContext) {
       list.addObject().put("context", c.context()).put("new_tokens", c.newTokens()).put("ms_per_token", c.millisPerToken());
     }
-    mapper.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), root);
+    LatencySamples samples = new LatencySamples(LatencySettings.of(m, loadOptions, t.promptTokens(), t.newTokens()),
+        t.decodeSamples(), t.prefillSamples());
+    LatencySamples.write(json, root, samples); // the "latency" object is what validate --latency-baseline reads
   }
 }

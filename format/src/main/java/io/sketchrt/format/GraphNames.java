@@ -26,6 +26,21 @@ public final class GraphNames {
     return "present." + layer + "." + kind;
   }
 
+  /** The int8 code initializer of the sketched module {@code module} (e.g. model.layers.0.self_attn.q_proj). */
+  public static String sketchCodes(String module) {
+    return module + ".codes";
+  }
+
+  /** The LUT initializer of the sketched module {@code module}. */
+  public static String sketchLut(String module) {
+    return module + ".lut";
+  }
+
+  /** The module a code initializer belongs to, or null when {@code initializer} is not one. */
+  public static String moduleOfCodes(String initializer) {
+    return initializer.endsWith(".codes") ? initializer.substring(0, initializer.length() - ".codes".length()) : null;
+  }
+
   /** The two cache tensors of a layer, in the order the graph lists them. */
   public static final String[] KV_KINDS = {"key", "value"};
 }

@@ -45,28 +45,33 @@ abstract class OrtBackend implements Backend {
       throw new SketchrtException("external weights " + modelDir.resolve(card.externalData()) + " are missing");
     }
     checkAvailable();
-    OrtEnvironment env = OrtEnvironment.getEnvironment();
-    OrtOptions ort = loadOptions.ort();
-    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      options.setOptimizationLevel(switch (ort.optimizationLevel()) {
-        case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
-        case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
-        case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
-        case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
-      });
-      if (ort.intraOpThreads() > 0) {
-        options.setIntraOpNumThreads(ort.intraOpThreads());
-      }
+    OrtSession session = createSession(graph, loadOptions.ort());
+    try {
+      return new OrtDecoderSession(OrtSessions.environment(), session, card, graph);
+    } catch (SketchrtException | RuntimeException e) {
+      closeQuietly(session, e);
+      throw e;
+    } catch (OrtException e) {
+      closeQuietly(session, e);
+      throw new SketchrtException("ONNX Runtime cannot load " + graph + ": " + SketchrtException.firstLine(e), e);
+    }
+  }
+
+  /** A session with this backend's provider and the caller's options; the one place sessions are made. */
+  final OrtSession createSession(Path graph, OrtOptions ort) throws SketchrtException {
+    try (OrtSession.SessionOptions options = OrtSessions.sessionOptions(ort)) {
       addExecutionProvider(options);
-      OrtSession session = env.createSession(graph.toString(), options);
-      try {
-        return new OrtDecoderSession(env, session, card, graph);
-      } catch (SketchrtException | RuntimeException e) {
-        session.close();
-        throw e;
-      }
+      return OrtSessions.environment().createSession(graph.toString(), options);
     } catch (OrtException e) {
       throw new SketchrtException("ONNX Runtime cannot load " + graph + ": " + SketchrtException.firstLine(e), e);
+    }
+  }
+
+  private static void closeQuietly(OrtSession session, Exception failure) {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      failure.addSuppressed(e);
     }
   }
 }

@@ -60,7 +60,8 @@ public final class GenerateBench {
   }
 
   /** Prefill of {@code promptTokens} tokens and decode of {@code newTokens} tokens after it (medians). */
-  public record Throughput(int promptTokens, double prefillMillis, int newTokens, double decodeMillisPerToken) {
+  public record Throughput(int promptTokens, double prefillMillis, int newTokens, double decodeMillisPerToken,
+      double[] prefillSamples, double[] decodeSamples) {
     public double prefillTokensPerSecond() {
       return promptTokens / prefillMillis * 1000;
     }
@@ -90,7 +91,7 @@ public final class GenerateBench {
     out.printf("prefill: %d tokens in %.2f ms = %.1f tokens/s%n", p, pre, p / pre * 1000);
     out.printf("decode: %d new tokens after a %d-token prompt: %.3f ms/token = %.1f tokens/s%n", newTokens, p, dec, 1000 / dec);
     out.flush();
-    return new Throughput(p, pre, newTokens, dec);
+    return new Throughput(p, pre, newTokens, dec, prefillMs, decodeMs);
   }
 
   /** Mean decode time per token with {@code context} tokens already in the cache. */

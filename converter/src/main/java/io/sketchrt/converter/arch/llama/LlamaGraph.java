@@ -312,9 +312,9 @@ public class LlamaGraph implements DecoderGraph {
     if (sk != null) {
       checkSketchShape(module, sk, n, k);
       sketchUsed.add(module);
-      String codes = g.weight(module + ".codes", SketchMatMul.codes(module, sk.codes(), sk.bits()));
+      String codes = g.weight(GraphNames.sketchCodes(module), SketchMatMul.codes(module, sk.codes(), sk.bits()));
       // The function fallback needs the LUT in the activation type (fp32: widening is exact).
-      String lut = g.weight(module + ".lut", TensorSource.of(sk.lut(), act));
+      String lut = g.weight(GraphNames.sketchLut(module), TensorSource.of(sk.lut(), act));
       return SketchMatMul.add(
           g, options.sketchDomain(), node + "/SketchMatMul", x, codes, lut, b, sk.bits(), sk.groups(), k, n);
     }

@@ -1,0 +1,157 @@
+package io.sketchrt.validation;
+
+import io.sketchrt.converter.checkpoint.SketchPickles;
+import io.sketchrt.converter.checkpoint.SketchedLinear;
+import io.sketchrt.format.ModelCard;
+import io.sketchrt.runtime.LoadOptions;
+import io.sketchrt.runtime.Model;
+import io.sketchrt.runtime.SketchrtException;
+import io.sketchrt.validation.accuracy.LayerCheck;
+import io.sketchrt.validation.accuracy.LayerResult;
+import io.sketchrt.validation.bench.GenerateBench;
+import io.sketchrt.validation.graph.ConvertedGraph;
+import io.sketchrt.validation.graph.ConvertedGraph.SketchLayer;
+import io.sketchrt.validation.latency.LatencyGate;
+import io.sketchrt.validation.latency.LatencySamples;
+import io.sketchrt.validation.latency.LatencySettings;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * {@code sketchrt validate}: checks a converted model against the training-time computation
+ * rebuilt from the original pickles (per layer), against golden outputs (whole model), and its
+ * decode latency against a baseline. Each part runs when its inputs are given.
+ */
+public final class Validation {
+  private Validation() {}
+
+  /**
+   * @param sketch the base sketch pickle, or null to skip the per-layer check
+   * @param tuned the fine-tuned LUTs the deployment is supposed to hold, or null for the base LUTs
+   * @param layers only modules whose name this pattern finds
+   * @param samples rows of random X per layer
+   * @param latencyBaseline a {@code bench --json} file, or null
+   * @param contexts contexts at which to time decode for the report's curve (may be empty)
+   */
+  public record Request(Path model, Path sketch, Path tuned, LoadOptions options, Pattern layers, int samples, long seed,
+      Path latencyBaseline, double maxRegression, List<Integer> contexts, int latencyRepeats) {}
+
+  /** Decode time at one context length. */
+  public record ContextPoint(int context, double msPerToken) {}
+
+  /** Everything measured; see {@link ValidationReport} for the JSON and HTML forms. */
+  public record Outcome(Request request, ModelCard card, List<LayerResult> layers, LatencyGate.Verdict latency,
+      List<ContextPoint> decodeCurve, Map<String, String> environment) {
+
+    public boolean accuracyPassed() {
+      return layers.stream().allMatch(LayerResult::passed);
+    }
+
+    public boolean latencyPassed() {
+      return latency == null || !latency.regressed();
+    }
+
+    /** The layer with the largest error relative to its tolerance, or null. */
+    public LayerResult worstLayer() {
+      return layers.stream().max(Comparator.comparingDouble(l -> l.relError() / l.tolerance())).orElse(null);
+    }
+  }
+
+  public static Outcome run(Request r, PrintWriter progress) throws IOException, SketchrtException {
+    if (r.sketch() == null && r.latencyBaseline() == null && r.contexts().isEmpty()) {
+      throw new IllegalArgumentException("nothing to validate: give --sketch (per-layer accuracy) and/or --latency-baseline");
+    }
+    ModelCard card = readCard(r.model());
+    List<LayerResult> layers = r.sketch() == null ? List.of() : checkLayers(r, card, progress);
+    LatencyGate.Verdict verdict = null;
+    List<ContextPoint> curve = new ArrayList<>();
+    if (r.latencyBaseline() != null || !r.contexts().isEmpty()) {
+      LatencySamples baseline = r.latencyBaseline() == null ? null : LatencySamples.read(r.latencyBaseline());
+      try (Model model = Model.load(r.model(), r.options())) {
+        GenerateBench bench = new GenerateBench(model, progress, r.latencyRepeats());
+        if (baseline != null) {
+          int prompt = Integer.parseInt(baseline.settings().getOrDefault(LatencySettings.PROMPT_TOKENS, "0"));
+          int fresh = Integer.parseInt(baseline.settings().getOrDefault(LatencySettings.NEW_TOKENS, "0"));
+          if (prompt < 1 || fresh < 2) {
+            throw new IOException(r.latencyBaseline() + ": settings lack prompt_tokens/new_tokens");
+          }
+          GenerateBench.Throughput t = bench.throughput(prompt, fresh);
+          LatencySamples now = new LatencySamples(LatencySettings.of(model, r.options(), t.promptTokens(), t.newTokens()),
+              t.decodeSamples(), t.prefillSamples());
+          verdict = LatencyGate.compare(baseline, now, r.maxRegression());
+          progress.println("latency: " + verdict.describe());
+          progress.flush();
+        }
+        for (int c : r.contexts()) {
+          GenerateBench.ContextDecode d = bench.decodeAtContext(c, 8);
+          curve.add(new ContextPoint(d.context(), d.millisPerToken()));
+        }
+      }
+    }
+    return new Outcome(r, card, layers, verdict, curve, Environment.describe(r.options()));
+  }
+
+  private static ModelCard readCard(Path dir) throws SketchrtException {
+    try {
+      return ModelCard.read(dir);
+    } catch (io.sketchrt.format.FormatException e) {
+      throw new SketchrtException(e.getMessage(), e);
+    }
+  }
+
+  private static List<LayerResult> checkLayers(Request r, ModelCard card, PrintWriter progress)
+      throws IOException, SketchrtException {
+    Map<String, SketchedLinear> reference = SketchPickles.readBase(r.sketch());
+    if (r.tuned() != null) {
+      reference = SketchPickles.applyTuned(reference, SketchPickles.readTuned(r.tuned()));
+    }
+    List<LayerResult> results = new ArrayList<>();
+    Path work = Files.createTempDirectory("sketchrt-validate");
+    try (ConvertedGraph graph = ConvertedGraph.read(r.model(), card)) {
+      List<SketchLayer> chosen = graph.sketchLayers().stream().filter(l -> r.layers().matcher(l.module()).find()).toList();
+      if (chosen.isEmpty()) {
+        throw new IllegalArgumentException("--layers '" + r.layers().pattern() + "' matches none of the "
+            + graph.sketchLayers().size() + " sketched modules");
+      }
+      for (SketchLayer l : graph.sketchLayers()) {
+        if (!reference.containsKey(l.module())) {
+          throw new SketchrtException("the converted model sketches " + l.module() + ", which " + r.sketch() + " does not contain");
+        }
+      }
+      if (reference.size() != graph.sketchLayers().size()) {
+        throw new SketchrtException(r.sketch() + " sketches " + reference.size() + " modules but the converted model has "
+            + graph.sketchLayers().size() + " SketchMatMul nodes");
+      }
+      LayerCheck check = new LayerCheck(card, graph, r.options(), r.samples(), r.seed(), work);
+      int i = 0;
+      for (SketchLayer l : chosen) {
+        LayerResult res = check.check(l, reference.get(l.module()));
+        results.add(res);
+        progress.printf("layer %d/%d %s: rel err %.3e (vs bf16 LUT %.3e), tolerance %.0e %s%n", ++i, chosen.size(), l.module(),
+            res.relError(), res.relErrorVsBf16Lut(), res.tolerance(), res.passed() ? "ok" : "FAILED");
+        progress.flush();
+      }
+    } finally {
+      try (Stream<Path> s = Files.walk(work)) {
+        for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+    return results;
+  }
+
+  /** A writer that drops everything, for callers that want no progress lines. */
+  public static PrintWriter quiet() {
+    return new PrintWriter(OutputStream.nullOutputStream());
+  }
+}
