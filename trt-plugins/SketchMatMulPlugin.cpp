@@ -43,6 +43,10 @@ TensorType toTensorType(DataType t) {
         case DataType::kHALF: return TensorType::kHALF;
         case DataType::kBF16: return TensorType::kBF16;
         case DataType::kINT8: return TensorType::kINT8;
+        case DataType::kUINT8: return TensorType::kUINT8;
+        case DataType::kINT32: return TensorType::kINT32;
+        case DataType::kINT64: return TensorType::kINT64;
+        case DataType::kBOOL: return TensorType::kBOOL;
         default: return TensorType::kOTHER;
     }
 }
@@ -83,23 +87,24 @@ Shape toShape(DimsExprs const& d) {
 }
 
 // Types and shapes of configurePlugin/onShapeChange's tensors, checked by the rules.
-template <typename Desc, typename DescToDims>
+template <typename Desc, typename ToPluginTensorDesc>
 std::string checkConfiguration(SketchMatMulAttributes const& a, Desc const* in, int32_t nbInputs, Desc const* out,
-                               int32_t nbOutputs, DescToDims dimsOf) {
+                               int32_t nbOutputs, ToPluginTensorDesc plain) {
     std::string err = checkIoCounts(nbInputs, nbOutputs);
     if (!err.empty()) return err;
     if (in == nullptr || out == nullptr) return "null tensor descriptors";
     std::vector<TensorType> types;
     std::vector<Shape> shapes;
     for (int32_t i = 0; i < nbInputs; ++i) {
-        types.push_back(toTensorType(in[i].type));
-        shapes.push_back(toShape(dimsOf(in[i])));
+        types.push_back(toTensorType(plain(in[i]).type));
+        shapes.push_back(toShape(plain(in[i]).dims));
     }
     TensorType yType = TensorType::kOTHER;
     err = outputType(types.data(), nbInputs, yType);
     if (!err.empty()) return err;
-    if (toTensorType(out[0].type) != yType) {
-        return std::string("output Y is ") + tensorTypeName(toTensorType(out[0].type)) + ", expected " +
+    TensorType const actual = toTensorType(plain(out[0]).type);
+    if (actual != yType) {
+        return std::string("output Y is ") + tensorTypeName(actual) + ", expected " +
                tensorTypeName(yType) + " like X";
     }
     return checkInputShapes(a, shapes.data(), nbInputs);
@@ -159,7 +164,7 @@ int32_t SketchMatMulPlugin::configurePlugin(DynamicPluginTensorDesc const* in, i
                                             DynamicPluginTensorDesc const* out, int32_t nbOutputs) noexcept {
     try {
         std::string const err = checkConfiguration(mAttributes, in, nbInputs, out, nbOutputs,
-                                                   [](DynamicPluginTensorDesc const& d) -> Dims const& { return d.desc.dims; });
+                                                   [](DynamicPluginTensorDesc const& d) -> PluginTensorDesc const& { return d.desc; });
         if (!err.empty()) return fail("configurePlugin", err);
         mNbInputs = nbInputs;
         return 0;
@@ -217,7 +222,7 @@ bool SketchMatMulPlugin::supportsFormatCombination(int32_t pos, DynamicPluginTen
             return false;
         }
         // Only [0, pos] may be read (TensorRT's contract); the rules look no further.
-        std::array<TensorFormat, kMAX_INPUTS + 1> formats{};
+        std::array<IoFormat, kMAX_INPUTS + 1> formats{};
         for (int32_t i = 0; i <= pos; ++i) {
             formats[i] = {toTensorType(inOut[i].desc.type), inOut[i].desc.format == TensorFormat::kLINEAR};
         }
@@ -242,7 +247,7 @@ int32_t SketchMatMulPlugin::onShapeChange(PluginTensorDesc const* in, int32_t nb
                                           int32_t nbOutputs) noexcept {
     try {
         std::string err = checkConfiguration(mAttributes, in, nbInputs, out, nbOutputs,
-                                             [](PluginTensorDesc const& d) -> Dims const& { return d.dims; });
+                                             [](PluginTensorDesc const& d) -> PluginTensorDesc const& { return d; });
         if (err.empty()) {
             Shape const x = toShape(in[kX].dims);
             int64_t rows = 0;

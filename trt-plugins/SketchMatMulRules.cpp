@@ -105,6 +105,10 @@ char const* tensorTypeName(TensorType t) {
         case TensorType::kHALF: return "float16";
         case TensorType::kBF16: return "bfloat16";
         case TensorType::kINT8: return "int8";
+        case TensorType::kUINT8: return "uint8";
+        case TensorType::kINT32: return "int32";
+        case TensorType::kINT64: return "int64";
+        case TensorType::kBOOL: return "bool";
         case TensorType::kOTHER: return "an unsupported type";
     }
     return "unknown";
@@ -153,7 +157,7 @@ std::string checkInputTypes(TensorType const* inputs, int32_t nbInputs) {
         std::ostringstream err;
         err << "SketchMatMul: input " << i << " (" << inputName(i) << ") is " << tensorTypeName(inputs[i]) << ", expected ";
         if (i == kCODES) {
-            err << "int8 (the code bytes)";
+            err << "int8 (the code bytes; write uint8 codes as int8, DESIGN §3)";
         } else if (i == kBIAS) {
             err << tensorTypeName(inputs[kX]) << " like X";
         } else {
@@ -170,10 +174,10 @@ std::string outputType(TensorType const* inputs, int32_t nbInputs, TensorType& o
     return err;
 }
 
-bool supportsFormatCombination(int32_t pos, TensorFormat const* inOut, int32_t nbInputs, int32_t nbOutputs) {
+bool supportsFormatCombination(int32_t pos, IoFormat const* inOut, int32_t nbInputs, int32_t nbOutputs) {
     if (!checkIoCounts(nbInputs, nbOutputs).empty() || inOut == nullptr) return false;
     if (pos < 0 || pos >= nbInputs + nbOutputs) return false;
-    TensorFormat const& f = inOut[pos];
+    IoFormat const& f = inOut[pos];
     if (!f.linear) return false;
     if (pos == kX) return isFloatType(f.type);
     TensorType const xType = inOut[kX].type;

@@ -77,8 +77,9 @@ std::array<int32_t, kNB_FIELDS> serializedValues(SketchMatMulAttributes const& a
 
 // ---- Types and formats -----------------------------------------------------------------------
 
-// Tensor element types as far as this operator cares; all others are kOTHER.
-enum class TensorType : int32_t { kFLOAT, kHALF, kBF16, kINT8, kOTHER };
+// Tensor element types: the ones this operator takes, plus common wrong ones so that errors can
+// name them (uint8 codes, int32 codes as TensorRT widens UINT8 initializers); all others kOTHER.
+enum class TensorType : int32_t { kFLOAT, kHALF, kBF16, kINT8, kUINT8, kINT32, kINT64, kBOOL, kOTHER };
 
 char const* tensorTypeName(TensorType t);
 
@@ -92,15 +93,15 @@ std::string checkInputTypes(TensorType const* inputs, int32_t nbInputs);
 // Y has X's type. Writes it to `output` and returns "", or returns the problem with the inputs.
 std::string outputType(TensorType const* inputs, int32_t nbInputs, TensorType& output);
 
-struct TensorFormat {
+struct IoFormat {
     TensorType type = TensorType::kOTHER;
-    bool linear = false;  // row-major, TensorRT's TensorFormat::kLINEAR
+    bool linear = false;  // row-major, TensorRT's IoFormat::kLINEAR
 };
 
 // TensorRT's supportsFormatCombination contract: may position `pos` (inputs first, then the output)
 // have inOut[pos], given inOut[0..pos-1]? Every tensor linear; X, lut float types; codes int8;
 // bias and Y the type of X. Never looks past `pos`.
-bool supportsFormatCombination(int32_t pos, TensorFormat const* inOut, int32_t nbInputs, int32_t nbOutputs);
+bool supportsFormatCombination(int32_t pos, IoFormat const* inOut, int32_t nbInputs, int32_t nbOutputs);
 
 // "" when TensorRT gives the node 3 or 4 inputs and 1 output.
 std::string checkIoCounts(int32_t nbInputs, int32_t nbOutputs);

@@ -133,8 +133,12 @@ void testTypes(Tally& t) {
         }
     }
     TensorType y = TensorType::kOTHER;
-    TensorType codesWide[3] = {TensorType::kHALF, TensorType::kOTHER, TensorType::kHALF};  // e.g. int32 codes
-    t.checkError(outputType(codesWide, 3, y), "codes) is an unsupported type, expected int8", "codes not int8");
+    TensorType codesWide[3] = {TensorType::kHALF, TensorType::kINT32, TensorType::kHALF};  // UINT8 widened by the parser
+    t.checkError(outputType(codesWide, 3, y), "codes) is int32, expected int8", "int32 codes");
+    TensorType codesU8[3] = {TensorType::kHALF, TensorType::kUINT8, TensorType::kHALF};
+    t.checkError(outputType(codesU8, 3, y), "codes) is uint8, expected int8", "uint8 codes");
+    TensorType codesOther[3] = {TensorType::kHALF, TensorType::kOTHER, TensorType::kHALF};
+    t.checkError(outputType(codesOther, 3, y), "codes) is an unsupported type", "other codes type");
     TensorType xInt[3] = {TensorType::kINT8, TensorType::kINT8, TensorType::kHALF};
     t.checkError(outputType(xInt, 3, y), "(X) is int8", "X int8");
     TensorType lutInt[3] = {TensorType::kHALF, TensorType::kINT8, TensorType::kINT8};
@@ -147,8 +151,8 @@ void testTypes(Tally& t) {
 }
 
 // Independent statement of DESIGN §7's formats: is a whole combination valid?
-bool validCombination(std::vector<TensorFormat> const& c, int32_t nbInputs) {
-    for (TensorFormat const& f : c) {
+bool validCombination(std::vector<IoFormat> const& c, int32_t nbInputs) {
+    for (IoFormat const& f : c) {
         if (!f.linear) return false;
     }
     TensorType const x = c[0].type;
@@ -160,8 +164,9 @@ bool validCombination(std::vector<TensorFormat> const& c, int32_t nbInputs) {
 // TensorRT asks position by position with a prefix it already accepted. The answer for `pos` must
 // be true exactly when some valid combination extends the prefix with inOut[pos].
 void testFormatCombinations(Tally& t) {
-    std::vector<TensorFormat> formats;
-    for (TensorType ty : {TensorType::kFLOAT, TensorType::kHALF, TensorType::kBF16, TensorType::kINT8, TensorType::kOTHER}) {
+    std::vector<IoFormat> formats;
+    for (TensorType ty : {TensorType::kFLOAT, TensorType::kHALF, TensorType::kBF16, TensorType::kINT8, TensorType::kUINT8,
+                          TensorType::kOTHER}) {
         formats.push_back({ty, true});
         formats.push_back({ty, false});
     }
@@ -170,9 +175,9 @@ void testFormatCombinations(Tally& t) {
         int32_t const n = nbInputs + 1;
         int64_t total = 1;
         for (int32_t i = 0; i < n; ++i) total *= nf;
-        std::vector<std::vector<TensorFormat>> valid;
+        std::vector<std::vector<IoFormat>> valid;
         for (int64_t code = 0; code < total; ++code) {
-            std::vector<TensorFormat> c(n);
+            std::vector<IoFormat> c(n);
             int64_t rest = code;
             for (int32_t i = 0; i < n; ++i, rest /= nf) c[i] = formats[rest % nf];
             if (validCombination(c, nbInputs)) valid.push_back(c);
@@ -181,7 +186,7 @@ void testFormatCombinations(Tally& t) {
                                        std::to_string(valid.size()));
         int mismatches = 0, asked = 0;
         for (int64_t code = 0; code < total; ++code) {
-            std::vector<TensorFormat> c(n);
+            std::vector<IoFormat> c(n);
             int64_t rest = code;
             for (int32_t i = 0; i < n; ++i, rest /= nf) c[i] = formats[rest % nf];
             // Walk positions as TensorRT does: stop at the first refused one.
@@ -201,7 +206,7 @@ void testFormatCombinations(Tally& t) {
         t.check(mismatches == 0, std::to_string(nbInputs) + " inputs: supportsFormatCombination agrees with the spec on " +
                                      std::to_string(asked) + " questions, " + std::to_string(mismatches) + " mismatches");
     }
-    TensorFormat ok[4] = {{TensorType::kHALF, true}, {TensorType::kINT8, true}, {TensorType::kHALF, true}, {TensorType::kHALF, true}};
+    IoFormat ok[4] = {{TensorType::kHALF, true}, {TensorType::kINT8, true}, {TensorType::kHALF, true}, {TensorType::kHALF, true}};
     t.check(!supportsFormatCombination(4, ok, 3, 1) && !supportsFormatCombination(-1, ok, 3, 1),
             "positions outside the node are refused");
     t.check(!supportsFormatCombination(0, ok, 2, 1) && !supportsFormatCombination(0, nullptr, 3, 1),
