@@ -2,7 +2,7 @@
 """SketchMatMul layer fixtures for run_trt_checks.sh, and the comparison of TensorRT's outputs.
 
   make     --out DIR --n N --k K [--groups G] [--bits B] [--layers L] [--bias] [--dtype fp16|fp32]
-           [--rows 1,16,512] [--seed S]
+           [--rows 1,16,512] [--seed S] [--no-reference]
       DIR/sketch.onnx  L chained SketchMatMul nodes (domain ai.sketchrt, plugin_namespace "", the
                        model-local function as the converter writes it), X [batch, seq, K]
       DIR/dense.onnx   the same layers as dense MatMul with W = gather(lut, codes) in fp16/fp32
@@ -12,11 +12,18 @@
   compare  --trt OUT.json --dir DIR --rows M [--dtype fp16]
       reads trtexec --exportOutput, prints ||y - ref|| / ||ref|| against ORT CPU and float64, exits 1
       past DESIGN §5's tolerance (fp16 2e-3 vs float64; 4e-3 vs ORT's own fp16 result).
+  timing   --log TRTEXEC.log
+      prints trtexec's "GPU Compute Time" min, median and max in milliseconds.
+  shapes   --model model.onnx [--max-batch B] [--max-seq S] [--max-past P]
+      prints trtexec's --minShapes, --optShapes and --maxShapes values for a sketchrt decoder graph
+      (input_ids, attention_mask, position_ids, past_key_values.*), one per line.
   self-check
       CPU only: builds small fixtures, checks ORT CPU against the float64 reference and the dense
       model, and that `compare` accepts a faithful output and rejects a perturbed one.
 """
 import argparse
+import contextlib
+import io
 import json
 import os
 import sys
@@ -151,6 +158,8 @@ def make(args):
     for m in [int(r) for r in args.rows.split(",")]:
         x = rng.uniform(-1, 1, size=(1, m, args.k)).astype(NP_DTYPE[args.dtype])
         x.tofile(os.path.join(args.out, f"x_{m}.bin"))
+        if args.no_reference:
+            continue
         np.save(os.path.join(args.out, f"ort_{m}.npy"), ort_forward(os.path.join(args.out, "sketch.onnx"), x)
                 .astype(np.float32))
         if args.layers == 1:
@@ -195,6 +204,40 @@ def compare(args):
     return 0 if ok else 1
 
 
+def timing(args):
+    """trtexec: "GPU Compute Time: min = 0.01 ms, max = 0.02 ms, mean = ..., median = 0.015 ms, ..."."""
+    import re
+    with open(args.log) as f:
+        text = f.read()
+    m = re.search(r"GPU Compute Time: min = ([0-9.e+-]+) ms, max = ([0-9.e+-]+) ms, mean = [0-9.e+-]+ ms, "
+                  r"median = ([0-9.e+-]+) ms", text)
+    if not m:
+        raise SystemExit(f"{args.log}: no 'GPU Compute Time' line (did trtexec run inference?)")
+    print(m.group(1), m.group(3), m.group(2))
+    return 0
+
+
+def shapes(args):
+    """Profile shapes for the decoder graph of DESIGN §4: [batch, seq], [batch, past+seq], KV [batch, h, past, d]."""
+    model = onnx.load(args.model, load_external_data=False)
+    rows = {"min": (1, 1, 0), "opt": (1, 1, args.max_past // 2), "max": (args.max_batch, args.max_seq, args.max_past)}
+    for kind, (b, s, p) in rows.items():
+        parts = []
+        for inp in model.graph.input:
+            dims = [d.dim_value for d in inp.type.tensor_type.shape.dim]
+            if inp.name in ("input_ids", "position_ids"):
+                shape = [b, s]
+            elif inp.name == "attention_mask":
+                shape = [b, p + s]
+            elif inp.name.startswith("past_key_values."):
+                shape = [b, dims[1], p, dims[3]]
+            else:
+                raise SystemExit(f"{args.model}: unexpected graph input {inp.name!r}")
+            parts.append(f"{inp.name}:{'x'.join(map(str, shape))}")
+        print(",".join(parts))
+    return 0
+
+
 def self_check(_args):
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -202,7 +245,7 @@ def self_check(_args):
                                                   ("fp16", 2, 4, True, 1), ("fp16", 8, 2, False, 3)):
             d = os.path.join(tmp, f"{dtype}_{groups}_{bits}_{bias}_{layers}")
             ns = argparse.Namespace(out=d, n=96, k=128, groups=groups, bits=bits, layers=layers, bias=bias,
-                                    dtype=dtype, rows="1,5", seed=3)
+                                    dtype=dtype, rows="1,5", seed=3, no_reference=False)
             make(ns)
             for m in (1, 5):
                 x = np.fromfile(os.path.join(d, f"x_{m}.bin"), dtype=NP_DTYPE[dtype]).reshape(1, m, 128)
@@ -227,6 +270,18 @@ def self_check(_args):
                         print("  (next line must say FAILED: the output was perturbed by 5 %)")
                     got = compare(argparse.Namespace(trt=out, dir=d, rows=m, dtype=dtype))
                     failures += got != want
+    # timing() reads trtexec's summary line.
+    with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
+        f.write("[I] GPU Compute Time: min = 0.0123 ms, max = 0.0456 ms, mean = 0.02 ms, median = 0.0189 ms, "
+                "percentile(90%) = 0.03 ms\n")
+        log = f.name
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        timing(argparse.Namespace(log=log))
+    os.unlink(log)
+    ok = buf.getvalue().split() == ["0.0123", "0.0189", "0.0456"]
+    failures += not ok
+    print(f"{'ok  ' if ok else 'FAIL'} timing parses trtexec's GPU Compute Time line: {buf.getvalue().strip()}")
     print(f"sketch_layer_fixture self-check: {'OK' if failures == 0 else f'{failures} FAILED'}")
     return 1 if failures else 0
 
@@ -245,14 +300,23 @@ def main():
     m.add_argument("--dtype", choices=["fp16", "fp32"], default="fp16")
     m.add_argument("--rows", default="1,16,512")
     m.add_argument("--seed", type=int, default=7)
+    m.add_argument("--no-reference", action="store_true", help="skip ORT/float64 outputs (timing fixtures)")
     c = sub.add_parser("compare")
     c.add_argument("--trt", required=True)
     c.add_argument("--dir", required=True)
     c.add_argument("--rows", type=int, required=True)
     c.add_argument("--dtype", choices=["fp16", "fp32"], default="fp16")
+    t = sub.add_parser("timing")
+    t.add_argument("--log", required=True)
+    s = sub.add_parser("shapes")
+    s.add_argument("--model", required=True)
+    s.add_argument("--max-batch", type=int, default=1)
+    s.add_argument("--max-seq", type=int, default=64)
+    s.add_argument("--max-past", type=int, default=64)
     sub.add_parser("self-check")
     args = p.parse_args()
-    return {"make": make, "compare": compare, "self-check": self_check}[args.cmd](args) or 0
+    commands = {"make": make, "compare": compare, "timing": timing, "shapes": shapes, "self-check": self_check}
+    return commands[args.cmd](args) or 0
 
 
 if __name__ == "__main__":
