@@ -31,6 +31,10 @@ public final class ValidateCommand implements Callable<Integer> {
   @Option(names = "--tuned", paramLabel = "DIR_OR_PKL", description = "The fine-tuned LUTs the model should hold (default: the base LUTs).")
   Path tuned;
 
+  @Option(names = "--reference", paramLabel = "GOLDEN.json",
+      description = "Golden outputs of the whole model from python3 -m sketchrt_ref.training_time.golden (logits, top-1, greedy).")
+  Path reference;
+
   @Option(names = "--layers", paramLabel = "REGEX", defaultValue = ".", description = "Only modules whose name matches (default: all).")
   String layers;
 
@@ -81,7 +85,7 @@ public final class ValidateCommand implements Callable<Integer> {
       throw new UsageException("--layers '" + layers + "' is not a valid regular expression: " + e.getDescription());
     }
     PrintWriter out = spec.commandLine().getOut();
-    Validation.Request request = new Validation.Request(model, sketch, tuned, backend.toLoadOptions(), pattern, samples, seed,
+    Validation.Request request = new Validation.Request(model, sketch, tuned, reference, backend.toLoadOptions(), pattern, samples, seed,
         latencyBaseline, maxRegression, contexts, repeats);
     Validation.Outcome outcome = Validation.run(request, spec.commandLine().getErr());
     if (json != null) {

@@ -6,6 +6,7 @@ import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.Model;
 import io.sketchrt.runtime.SketchrtException;
+import io.sketchrt.validation.accuracy.GoldenCheck;
 import io.sketchrt.validation.accuracy.LayerCheck;
 import io.sketchrt.validation.accuracy.LayerResult;
 import io.sketchrt.validation.bench.GenerateBench;
@@ -37,23 +38,29 @@ public final class Validation {
   /**
    * @param sketch the base sketch pickle, or null to skip the per-layer check
    * @param tuned the fine-tuned LUTs the deployment is supposed to hold, or null for the base LUTs
+   * @param reference a golden file of the whole model (python3 -m sketchrt_ref.training_time.golden), or null
    * @param layers only modules whose name this pattern finds
    * @param samples rows of random X per layer
    * @param latencyBaseline a {@code bench --json} file, or null
    * @param contexts contexts at which to time decode for the report's curve (may be empty)
    */
-  public record Request(Path model, Path sketch, Path tuned, LoadOptions options, Pattern layers, int samples, long seed,
-      Path latencyBaseline, double maxRegression, List<Integer> contexts, int latencyRepeats) {}
+  public record Request(Path model, Path sketch, Path tuned, Path reference, LoadOptions options, Pattern layers, int samples,
+      long seed, Path latencyBaseline, double maxRegression, List<Integer> contexts, int latencyRepeats) {}
 
   /** Decode time at one context length. */
   public record ContextPoint(int context, double msPerToken) {}
 
   /** Everything measured; see {@link ValidationReport} for the JSON and HTML forms. */
-  public record Outcome(Request request, ModelCard card, List<LayerResult> layers, LatencyGate.Verdict latency,
-      List<ContextPoint> decodeCurve, Map<String, String> environment) {
+  public record Outcome(Request request, ModelCard card, List<LayerResult> layers, List<GoldenCheck.PromptResult> prompts,
+      LatencyGate.Verdict latency, List<ContextPoint> decodeCurve, Map<String, String> environment) {
 
     public boolean accuracyPassed() {
-      return layers.stream().allMatch(LayerResult::passed);
+      return layers.stream().allMatch(LayerResult::passed) && prompts.stream().allMatch(GoldenCheck.PromptResult::passed);
+    }
+
+    /** The first prompt that failed, or null. */
+    public GoldenCheck.PromptResult failedPrompt() {
+      return prompts.stream().filter(p -> !p.passed()).findFirst().orElse(null);
     }
 
     public boolean latencyPassed() {
@@ -67,11 +74,22 @@ public final class Validation {
   }
 
   public static Outcome run(Request r, PrintWriter progress) throws IOException, SketchrtException {
-    if (r.sketch() == null && r.latencyBaseline() == null && r.contexts().isEmpty()) {
-      throw new IllegalArgumentException("nothing to validate: give --sketch (per-layer accuracy) and/or --latency-baseline");
+    if (r.sketch() == null && r.reference() == null && r.latencyBaseline() == null && r.contexts().isEmpty()) {
+      throw new IllegalArgumentException(
+          "nothing to validate: give --sketch (per-layer accuracy), --reference (whole model) and/or --latency-baseline");
     }
     ModelCard card = readCard(r.model());
     List<LayerResult> layers = r.sketch() == null ? List.of() : checkLayers(r, card, progress);
+    List<GoldenCheck.PromptResult> prompts = List.of();
+    if (r.reference() != null) {
+      prompts = GoldenCheck.run(r.reference(), r.model(), r.options());
+      for (GoldenCheck.PromptResult p : prompts) {
+        progress.printf("prompt %s: logits rel err %.3e, max |dlogit| %.3e, top-1 %s, greedy %s (tolerance %.0e) %s%n",
+            quote(p.text()), p.relError(), p.maxAbsError(), p.top1Agrees() ? "agrees" : "DIFFERS",
+            p.greedyAgrees() ? "identical (" + p.actualGreedy().size() + " tokens)" : "DIFFERS", p.tolerance(), p.passed() ? "ok" : "FAILED");
+      }
+      progress.flush();
+    }
     LatencyGate.Verdict verdict = null;
     List<ContextPoint> curve = new ArrayList<>();
     if (r.latencyBaseline() != null || !r.contexts().isEmpty()) {
@@ -97,7 +115,7 @@ public final class Validation {
         }
       }
     }
-    return new Outcome(r, card, layers, verdict, curve, Environment.describe(r.options()));
+    return new Outcome(r, card, layers, prompts, verdict, curve, Environment.describe(r.options()));
   }
 
   private static ModelCard readCard(Path dir) throws SketchrtException {
@@ -148,6 +166,12 @@ public final class Validation {
       }
     }
     return results;
+  }
+
+  /** A prompt for one line of output: control characters replaced, at most 40 characters. */
+  public static String quote(String text) {
+    String clean = text.replaceAll("\\p{Cntrl}", "?");
+    return "\"" + (clean.length() > 40 ? clean.substring(0, 37) + "..." : clean) + "\"";
   }
 
   /** A writer that drops everything, for callers that want no progress lines. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sketchrt.validation.Validation;
+import io.sketchrt.validation.accuracy.GoldenCheck;
 import io.sketchrt.validation.accuracy.LayerResult;
 import io.sketchrt.validation.latency.LatencyGate;
 import java.io.IOException;
@@ -37,6 +38,16 @@ public final class ValidationReport {
     if (worst != null) {
       root.put("worst_layer", worst.module());
     }
+    ArrayNode prompts = root.putArray("prompts");
+    for (GoldenCheck.PromptResult p : o.prompts()) {
+      ObjectNode n = prompts.addObject().put("text", p.text()).put("prompt_tokens", p.promptTokens()).put("rel_error", p.relError())
+          .put("max_abs_logit_error", p.maxAbsError()).put("top1_agrees", p.top1Agrees()).put("greedy_agrees", p.greedyAgrees())
+          .put("tolerance", p.tolerance()).put("passed", p.passed());
+      ArrayNode e = n.putArray("expected_greedy");
+      p.expectedGreedy().forEach(e::add);
+      ArrayNode a = n.putArray("actual_greedy");
+      p.actualGreedy().forEach(a::add);
+    }
     if (o.latency() != null) {
       LatencyGate.Verdict v = o.latency();
       root.putObject("latency").put("baseline_median_ms_per_token", v.baselineMedian()).put("baseline_min", v.baselineMin())
@@ -50,6 +61,12 @@ public final class ValidationReport {
   }
 
   public static String verdict(Validation.Outcome o) {
+    if (o.failedPrompt() != null) {
+      GoldenCheck.PromptResult p = o.failedPrompt();
+      return String.format(Locale.ROOT, "FAILED accuracy: prompt %s logits rel err %.3e (tolerance %.0e), top-1 %s, greedy %s",
+          Validation.quote(p.text()), p.relError(), p.tolerance(), p.top1Agrees() ? "agrees" : "differs",
+          p.greedyAgrees() ? "identical" : "differs");
+    }
     if (!o.accuracyPassed()) {
       LayerResult w = o.worstLayer();
       return String.format(Locale.ROOT, "FAILED accuracy: %s rel err %.3e > %.0e", w.module(), w.relError(), w.tolerance());
@@ -62,6 +79,9 @@ public final class ValidationReport {
     if (!o.layers().isEmpty()) {
       LayerResult w = o.worstLayer();
       s.append(String.format(Locale.ROOT, ": %d layers within tolerance (worst %s, %.3e)", o.layers().size(), w.module(), w.relError()));
+    }
+    if (!o.prompts().isEmpty()) {
+      s.append(String.format(Locale.ROOT, "%s %d prompts match the golden outputs", s.length() > 6 ? ";" : ":", o.prompts().size()));
     }
     if (o.latency() != null) {
       s.append(String.format(Locale.ROOT, "%s decode %+.1f%% vs baseline", o.layers().isEmpty() ? ":" : ";", 100 * o.latency().change()));
@@ -112,6 +132,16 @@ public final class ValidationReport {
             l.passed() ? "ok" : "<b>FAILED</b>"));
       }
       h.append("</table></details>\n");
+    }
+    if (!o.prompts().isEmpty()) {
+      h.append("<h2>Whole model against the golden outputs</h2>\n<table><tr><th>prompt</th><th>tokens</th><th>logits rel err</th>")
+          .append("<th>max |Δlogit|</th><th>top-1</th><th>greedy</th><th></th></tr>\n");
+      for (GoldenCheck.PromptResult p : o.prompts()) {
+        h.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%d</td><td>%.3e</td><td>%.3e</td><td>%s</td><td>%s</td><td>%s</td></tr>%n",
+            Svg.esc(Validation.quote(p.text())), p.promptTokens(), p.relError(), p.maxAbsError(), p.top1Agrees() ? "agrees" : "<b>differs</b>",
+            p.greedyAgrees() ? "identical (" + p.actualGreedy().size() + ")" : "<b>differs</b>", p.passed() ? "ok" : "<b>FAILED</b>"));
+      }
+      h.append("</table>\n");
     }
     if (!o.decodeCurve().isEmpty()) {
       double[] cx = o.decodeCurve().stream().mapToDouble(Validation.ContextPoint::context).toArray();
