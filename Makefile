@@ -1,9 +1,16 @@
-# One entry point for the whole test suite: the Java reactor (JDK 25) and the CUDA kernels' CPU tests.
+# One entry point for the whole test suite: the Python reference's own tests, the Java reactor
+# (JDK 25) and the CUDA kernels' CPU tests.
 SHELL := /bin/bash
 
-.PHONY: test java-test kernels-test clean
+.PHONY: test python-test java-test kernels-test clean
 
-test: java-test kernels-test
+test: python-test java-test kernels-test
+
+# The package validation/reference (sketchrt_ref) must be installed: .ci/python-deps.sh does it.
+python-test:
+	@python3 -c "import sketchrt_ref" 2>/dev/null || { \
+	  echo "python-test: sketchrt_ref is not installed: run .ci/python-deps.sh" >&2; exit 1; }
+	python3 -m pytest validation/reference
 
 java-test:
 	source .ci/java-home.sh && mvn -B -ntp verify

@@ -1,6 +1,7 @@
 package io.sketchrt.converter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,13 +43,21 @@ final class Fixtures {
     }
   }
 
-  /** Runs the official onnx checker (full_check) through validation/reference/check_onnx.py. */
+  /**
+   * Runs the official onnx checker (full_check) through {@code python3 -m
+   * sketchrt_ref.fixtures.check_onnx}, from validation/reference so that it works whether or not
+   * the package is installed.
+   */
   static void checkOnnx(Path model) throws IOException, InterruptedException {
     Assumptions.assumeTrue(pythonOnnxAvailable(), "python3 with the onnx package is not available");
-    Path script = repoRoot().resolve("validation/reference/check_onnx.py");
-    Assumptions.assumeTrue(Files.isRegularFile(script), script + " is missing (helper pyref)");
+    Path reference = repoRoot().resolve("validation/reference");
+    assertTrue(
+        Files.isRegularFile(reference.resolve("sketchrt_ref/fixtures/check_onnx.py")),
+        "the Python reference is missing under " + reference);
     Process p =
-        new ProcessBuilder("python3", script.toString(), model.toString())
+        new ProcessBuilder(
+                "python3", "-m", "sketchrt_ref.fixtures.check_onnx", model.toAbsolutePath().toString())
+            .directory(reference.toFile())
             .redirectErrorStream(true)
             .start();
     String text = new String(p.getInputStream().readAllBytes()).strip();
