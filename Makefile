@@ -6,10 +6,12 @@ SHELL := /bin/bash
 
 test: python-test java-test kernels-test
 
-# The package validation/reference (sketchrt_ref) must be installed: .ci/python-deps.sh does it.
+# The package validation/reference (sketchrt_ref) must be installed from this checkout
+# (.ci/python-deps.sh does it), or the tests would run another checkout's code.
 python-test:
-	@python3 -c "import sketchrt_ref" 2>/dev/null || { \
-	  echo "python-test: sketchrt_ref is not installed: run .ci/python-deps.sh" >&2; exit 1; }
+	@python3 -c "import os, sketchrt_ref; assert os.path.realpath(sketchrt_ref.__file__) == \
+	  os.path.realpath('validation/reference/sketchrt_ref/__init__.py')" 2>/dev/null || { \
+	  echo "python-test: sketchrt_ref is not installed from this checkout: run .ci/python-deps.sh" >&2; exit 1; }
 	python3 -m pytest validation/reference
 
 java-test:

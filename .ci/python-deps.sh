@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 package=validation/reference
 req=$package/requirements.txt
 [[ -f $req && -f $package/pyproject.toml ]] || { echo "python deps: no $package/pyproject.toml or $req"; exit 1; }
-pip=(python3 -m pip install -q --disable-pip-version-check)
+pip=(python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore)
 
 # sketchrt_ref must be this checkout's (an editable install points at the folder it came from,
 # and CI clones the repository into a fresh folder).
