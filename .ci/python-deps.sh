@@ -8,6 +8,11 @@ package=validation/reference
 req=$package/requirements.txt
 [[ -f $req && -f $package/pyproject.toml ]] || { echo "python deps: no $package/pyproject.toml or $req"; exit 1; }
 pip=(python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore)
+# pip retries an index it cannot reach five times with back-off, about 8 s for every package when
+# one configured index is offline; one retry tells the two apart. A configured value wins.
+if [[ -z "${PIP_RETRIES:-}" ]] && ! python3 -m pip config list 2>/dev/null | grep -q '\.retries='; then
+  export PIP_RETRIES=1
+fi
 
 # sketchrt_ref must be this checkout's (an editable install points at the folder it came from,
 # and CI clones the repository into a fresh folder).

@@ -101,7 +101,8 @@ def median_of(model, prompt, new_tokens, repeats):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog=f"python3 -m {__spec__.name}", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--hf", required=True, help="Hugging Face model folder (config.json, model.safetensors)")
     ap.add_argument("--sketch", required=True, help="SketchTune sketch pickle")
     ap.add_argument("--tuned", help="tuned LUTs: a folder with sketched_params.pkl, or the pickle")

@@ -36,7 +36,8 @@ MAX_NEW_TOKENS = 6  # longest answer (4 digits) + EOS, plus one token of slack
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog=f"python3 -m {__spec__.name}", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", help="output directory (default: the checkout's examples/arith)")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--max-operand", type=int, default=99)
