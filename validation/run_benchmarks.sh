@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Java runtime vs the Python training-time reference on the same inputs, model by model, then the
-# tables and the decode-vs-context picture (validation/reference/bench_report.py).
+# tables and the decode-vs-context picture (python3 -m sketchrt_ref.bench.report).
 #
 #   validation/run_benchmarks.sh [MODEL ...]     MODEL: arith llama3 stories260K tinyllama (default: all)
 #
@@ -11,6 +11,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+python3 -c "import sketchrt_ref" 2>/dev/null || { echo "run_benchmarks: the Python reference (sketchrt_ref) is not installed: run .ci/python-deps.sh" >&2; exit 2; }
 out="$root/build/bench"
 models_dir="$out/models"
 mkdir -p "$out" "$models_dir"
@@ -31,8 +32,8 @@ run_model() {
   /usr/bin/time -v ./sketchrt bench --model "$converted" "${threads[@]}" --prompt-tokens "$prompt" --new-tokens "$new" \
     --contexts "$contexts" --repeats "$jrep" --json "$out/java_$name.json" 2> "$out/java_$name.time" | tee "$out/java_$name.log"
   grep -E "Maximum resident|Elapsed" "$out/java_$name.time" || true
-  echo "== $name: Python training-time reference (bench_reference.py)"
-  /usr/bin/time -v python3 validation/reference/bench_reference.py --hf "$src/hf" --sketch "$src/sketch.pkl" --tuned "$src/tuned" \
+  echo "== $name: Python training-time reference (sketchrt_ref.bench.reference)"
+  /usr/bin/time -v python3 -m sketchrt_ref.bench.reference --hf "$src/hf" --sketch "$src/sketch.pkl" --tuned "$src/tuned" \
     --prompt-len "$prompt" --new-tokens "$new" --contexts "$pycontexts" --repeats "$prep" --json "$out/py_$name.json" \
     2> "$out/py_$name.time" | tee "$out/py_$name.log"
   grep -E "Maximum resident|Elapsed" "$out/py_$name.time" || true
@@ -45,14 +46,14 @@ for m in "${models[@]}"; do
     stories260K)
       if [ ! -f build/stories260K/sketch.pkl ]; then
         [ -d ../shared/models/stories260K ] || { echo "stories260K: ../shared/models/stories260K is absent" >&2; exit 1; }
-        python3 validation/reference/stories260k_to_hf.py --shared ../shared/models/stories260K --out build/stories260K
+        python3 -m sketchrt_ref.fixtures.stories260k_to_hf --shared ../shared/models/stories260K --out build/stories260K
       fi
       run_model stories260K build/stories260K 128 64 32,64,128,256,512 21 5 32,64,128,256,512 ;;
     tinyllama)
-      [ -f build/tinyllama_sketch/sketch.pkl ] || python3 validation/reference/make_fixtures.py --tinyllama build/tinyllama_sketch
+      [ -f build/tinyllama_sketch/sketch.pkl ] || python3 -m sketchrt_ref.fixtures.make_fixtures --tinyllama build/tinyllama_sketch
       # Python: no context sweep (each forward pass takes seconds); its decode figure is at context 32..48.
       run_model tinyllama build/tinyllama_sketch 32 16 32,512 2 1 "" ;;
     *) echo "unknown model '$m' (arith, llama3, stories260K, tinyllama)" >&2; exit 2 ;;
   esac
 done
-python3 validation/reference/bench_report.py "$out"
+python3 -m sketchrt_ref.bench.report "$out"

@@ -29,7 +29,7 @@ import picocli.CommandLine;
  * reference token for token, and the tokenizer must round-trip the reference story.
  *
  * <p>The data is derived from ../shared (never committed); {@code .ci/run} prepares it with
- * {@code python3 validation/reference/stories260k_to_hf.py --shared ../shared/models/stories260K
+ * {@code python3 -m sketchrt_ref.fixtures.stories260k_to_hf --shared ../shared/models/stories260K
  * --out build/stories260K}. Another folder can be named with the system property
  * {@code sketchrt.stories260k.dir} or the environment variable {@code SKETCHRT_STORIES_DIR}.
  * Without the data every test is skipped, saying why.
@@ -57,7 +57,7 @@ class Stories260kTest {
   }
 
   private static String absent() {
-    return data.resolve("reference.json") + " is absent: prepare it with `python3 validation/reference/stories260k_to_hf.py"
+    return data.resolve("reference.json") + " is absent: prepare it with `python3 -m sketchrt_ref.fixtures.stories260k_to_hf"
         + " --shared ../shared/models/stories260K --out build/stories260K` (or set SKETCHRT_STORIES_DIR)";
   }
 

@@ -17,8 +17,8 @@ final class Fixtures {
     return TestData.fixtures();
   }
 
-  /** Runs the official onnx checker (full_check) through validation/reference/check_onnx.py. */
+  /** Runs the official onnx checker (full_check): {@code python3 -m sketchrt_ref.fixtures.check_onnx}. */
   static void checkOnnx(Path model) throws IOException, InterruptedException {
-    TestData.python(TestData.committed("validation/reference/check_onnx.py").toString(), model.toString());
+    TestData.pythonModule("sketchrt_ref.fixtures.check_onnx", model.toAbsolutePath().toString());
   }
 }

@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 
-/** The test model of src/test/resources/toy (written by src/test/python/make_toy_model.py). */
+/** The test model of src/test/resources/toy (written by python3 -m sketchrt_ref.fixtures.toy_model). */
 final class ToyModel {
   private ToyModel() {}
 

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class ModelConfigTest {
 
-  /** config.json files written by transformers 5 (see make_reader_fixtures.py). */
+  /** config.json files written by transformers 5 (see sketchrt_ref.fixtures.reader_fixtures). */
   private static final Path CONFIGS = Path.of("src/test/resources/configs");
 
   @TempDir Path tmp;

@@ -70,6 +70,21 @@ public final class TestData {
     return p;
   }
 
+  /**
+   * Runs {@code python3 -m MODULE ARGS...} from validation/reference, so the reference package
+   * sketchrt_ref of this checkout is used whether or not it is installed.
+   */
+  public static String pythonModule(String module, String... args) throws IOException, InterruptedException {
+    List<String> cmd = Stream.concat(Stream.of("python3", "-m", module), Stream.of(args)).toList();
+    Process p = new ProcessBuilder(cmd).directory(committed("validation/reference").toFile()).redirectErrorStream(true).start();
+    String text = new String(p.getInputStream().readAllBytes()).strip();
+    int rc = p.waitFor();
+    if (rc != 0) {
+      throw new AssertionError(String.join(" ", cmd) + " exited with " + rc + ": " + text);
+    }
+    return text;
+  }
+
   /** Runs {@code python3 ARGS...} from the repository root; python3 is required (CI installs it). */
   public static String python(String... args) throws IOException, InterruptedException {
     List<String> cmd = Stream.concat(Stream.of("python3"), Stream.of(args)).toList();

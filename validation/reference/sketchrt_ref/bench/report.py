@@ -1,6 +1,6 @@
 """Tables and the decode-vs-context picture from validation/run_benchmarks.sh's results.
 
-    python3 validation/reference/bench_report.py build/bench
+    python3 -m sketchrt_ref.bench.report build/bench
 
 Reads java_MODEL.json / py_MODEL.json (and the /usr/bin/time -v logs beside them), writes
 report.md and decode_vs_context.png into the same folder and prints report.md. The picture needs
@@ -48,10 +48,8 @@ def fmt(x: float | None, digits: int = 1) -> str:
     return f"{x:.{digits}f}" if x is not None else "not measured"
 
 
-def main() -> None:
-    if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
-        sys.exit("usage: bench_report.py RESULTS_DIR (validation/run_benchmarks.sh writes build/bench)")
-    folder = sys.argv[1]
+def collect(folder: str) -> tuple[list[str], list[str], list[tuple[str, dict, dict | None]]]:
+    """Table rows (speed, decode vs context) and (label, java, python) per model with a Java result."""
     rows, ctx_rows, models = [], [], []
     for key, label in LABELS.items():
         j, p = load(folder, f"java_{key}.json"), load(folder, f"py_{key}.json")
@@ -67,13 +65,26 @@ def main() -> None:
         for c in j["contexts"]:
             ctx_rows.append(f"| {label} | {c['context']} | {c['ms_per_token']:.3f} | {fmt(py_ctx.get(c['context']), 3)} |")
         models.append((label, j, p))
-    if not rows:
-        sys.exit(f"bench_report: no java_*.json in {folder}")
-    report = "\n".join([
+    return rows, ctx_rows, models
+
+
+def render(rows: list[str], ctx_rows: list[str]) -> str:
+    """report.md: the speed table, then decode ms/token by context."""
+    return "\n".join([
         "| model | prompt / new tokens | prefill tok/s Java | prefill tok/s Python | ratio | decode tok/s Java "
         "| decode tok/s Python | ratio | peak RSS MB Java | peak RSS MB Python |",
         "|---|---|---|---|---|---|---|---|---|---|", *rows, "",
         "| model | context | Java decode ms/token | Python decode ms/token |", "|---|---|---|---|", *ctx_rows, ""])
+
+
+def main() -> None:
+    if len(sys.argv) != 2 or not os.path.isdir(sys.argv[1]):
+        sys.exit("usage: python3 -m sketchrt_ref.bench.report RESULTS_DIR (validation/run_benchmarks.sh writes build/bench)")
+    folder = sys.argv[1]
+    rows, ctx_rows, models = collect(folder)
+    if not rows:
+        sys.exit(f"bench_report: no java_*.json in {folder}")
+    report = render(rows, ctx_rows)
     with open(os.path.join(folder, "report.md"), "w") as f:
         f.write(report)
     print(report)
@@ -84,6 +95,11 @@ def main() -> None:
     except ImportError:
         print("bench_report: matplotlib is not installed, so no picture (pip install matplotlib)")
         return
+    draw(plt, models, os.path.join(folder, "decode_vs_context.png"))
+
+
+def draw(plt, models: list[tuple[str, dict, dict | None]], png: str) -> None:
+    """Decode ms/token against context (left) and the Java/Python speed-ups (right)."""
     fig, (ctx_ax, ratio_ax) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [3, 2]})
     for i, (label, j, p) in enumerate(models):
         color = f"C{i}"
@@ -120,7 +136,6 @@ def main() -> None:
     ratio_ax.set_title("Speed-up of the Java runtime over the Python reference", fontsize=9)
     ratio_ax.legend(fontsize=8)
     fig.tight_layout()
-    png = os.path.join(folder, "decode_vs_context.png")
     fig.savefig(png, dpi=110)
     print(f"picture: {png}")
 

@@ -1,6 +1,6 @@
 """A TinyLlama-1.1B-shaped random SketchTune model for converter/runtime benchmarks (not committed).
 
-    python3 validation/reference/make_fixtures.py --tinyllama OUT_DIR
+    python3 -m sketchrt_ref.fixtures.make_fixtures --tinyllama OUT_DIR
 
 Writes OUT_DIR/hf (config.json, generation_config.json, ONE 2.2 GB bf16 model.safetensors written
 tensor by tensor, so it also exercises > 2 GB memory mapping), OUT_DIR/sketch.pkl (G=4, 16-entry fp16
@@ -23,7 +23,7 @@ import time
 
 import torch
 
-import sketchtune_ref as ref
+from .. import training_time as ref
 
 CONFIG = {
     "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_act": "silu",
@@ -105,9 +105,9 @@ def write(out_dir: str) -> None:
                 print(f"  {module.rsplit('.', 2)[0]} written ({time.time() - t0:.0f} s)", flush=True)
     # pickles of ~0.5 GB: skip the byte-level storage-key renaming (it rescans the bytes per key)
     ref.dump_pickle(os.path.join(out_dir, "sketch.pkl"),
-                    {k: (ref._cpu_clone(l), ref._cpu_clone(c)) for k, (l, c) in sketch.items()}, deterministic=False)
+                    {k: (ref.cpu_clone(l), ref.cpu_clone(c)) for k, (l, c) in sketch.items()}, deterministic=False)
     ref.dump_pickle(os.path.join(out_dir, "tuned", "sketched_params.pkl"),
-                    {k: ref._cpu_clone(v) for k, v in tuned.items()}, deterministic=False)
+                    {k: ref.cpu_clone(v) for k, v in tuned.items()}, deterministic=False)
     sizes = {p: os.path.getsize(os.path.join(out_dir, p)) for p in
              ("hf/model.safetensors", "sketch.pkl", "tuned/sketched_params.pkl")}
     print(f"TinyLlama-shaped model in {out_dir}: {len(sketch)} sketched linears, "

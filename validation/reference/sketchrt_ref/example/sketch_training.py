@@ -13,8 +13,8 @@ import time
 import torch
 from torch import nn
 
-import sketchtune_ref as ref
-from example_arith import EOS_ID, ProblemStream, encode
+from .. import training_time as ref
+from .arith import EOS_ID, ProblemStream, encode
 
 SKETCHED_SUFFIXES = (
     "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",

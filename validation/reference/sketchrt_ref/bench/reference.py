@@ -1,10 +1,10 @@
 """Speed of the training-time SketchTune model (the reference `sketchrt bench` is compared with).
 
-    python3 validation/reference/bench_reference.py --hf DIR/hf --sketch DIR/sketch.pkl \
+    python3 -m sketchrt_ref.bench.reference --hf DIR/hf --sketch DIR/sketch.pkl \
         [--tuned DIR/tuned] --prompt-len 32 --new-tokens 64 [--contexts 32,512] --json OUT.json
 
 Every sketched nn.Linear becomes a module that, on every forward, gathers its dense weight from
-the LUT and the 4-bit codes (sketchtune_ref.gather_weight, in the LUT's dtype, cast to fp32) and
+the LUT and the 4-bit codes (training_time.gather_weight, in the LUT's dtype, cast to fp32) and
 multiplies: X @ W^T - the computation SketchTune runs while training and evaluating. Generation is
 transformers' generate (greedy, KV cache, min_new_tokens = max_new_tokens so EOS never stops it)
 on 2 torch threads. Prompts are seeded random token ids, as in `sketchrt bench`.
@@ -28,8 +28,7 @@ import time
 import torch
 from transformers.generation.streamers import BaseStreamer
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sketchtune_ref as ref  # noqa: E402
+from .. import training_time as ref
 
 
 class GatherLinear(torch.nn.Module):
@@ -102,7 +101,8 @@ def median_of(model, prompt, new_tokens, repeats):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog=f"python3 -m {__spec__.name}", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--hf", required=True, help="Hugging Face model folder (config.json, model.safetensors)")
     ap.add_argument("--sketch", required=True, help="SketchTune sketch pickle")
     ap.add_argument("--tuned", help="tuned LUTs: a folder with sketched_params.pkl, or the pickle")

@@ -8,7 +8,7 @@
      activations) on 200 held-out problems by greedy decoding until EOS, and writes heldout.jsonl
      and reference_accuracy.json.
 
-Run:  python3 validation/reference/train_example.py   (writes examples/arith; --out DIR to write elsewhere)
+Run:  python3 -m sketchrt_ref.example.train   (writes examples/arith; --out DIR to write elsewhere)
 """
 
 from __future__ import annotations
@@ -26,20 +26,19 @@ import time
 import torch
 import transformers
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sketchtune_ref as ref  # noqa: E402
-import example_arith as arith  # noqa: E402
-import example_sketch_train as st  # noqa: E402
+from .. import training_time as ref
+from ..paths import repo_path
+from . import arith
+from . import sketch_training as st
 
-DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "arith")
-DEFAULT_OUT = os.path.relpath(os.path.normpath(DEFAULT_OUT))
 HELDOUT = 200
 MAX_NEW_TOKENS = 6  # longest answer (4 digits) + EOS, plus one token of slack
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default=DEFAULT_OUT, help=f"output directory (default: {DEFAULT_OUT})")
+    p = argparse.ArgumentParser(prog=f"python3 -m {__spec__.name}", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", help="output directory (default: the checkout's examples/arith)")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--max-operand", type=int, default=99)
     p.add_argument("--hidden", type=int, default=128)
@@ -190,7 +189,7 @@ def build(args: argparse.Namespace, stage: str) -> dict:
 
 def main() -> int:
     args = parse_args()
-    out = os.path.abspath(args.out)
+    out = os.path.abspath(args.out or repo_path("examples", "arith"))
     stage = tempfile.mkdtemp(prefix=".arith-", dir=os.path.dirname(out))  # swapped in only when complete
     try:
         report = build(args, stage)
