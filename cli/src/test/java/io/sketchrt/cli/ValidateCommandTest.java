@@ -84,6 +84,21 @@ class ValidateCommandTest {
   }
 
   @Test
+  void theExampleMatchesItsGoldenOutputsAndAForeignGoldenFails() throws Exception {
+    Path golden = EXAMPLE.resolve("golden.json");
+    Run ok = sketchrt("validate", "--model", tuned.toString(), "--reference", golden.toString());
+    assertEquals(ExitCodes.OK, ok.exit(), ok.out() + ok.err());
+    assertTrue(ok.out().startsWith("PASSED: 3 prompts match"), ok.out());
+    // The golden was written from the tuned LUTs: the base conversion must not match it.
+    Run bad = sketchrt("validate", "--model", untuned.toString(), "--reference", golden.toString());
+    assertEquals(ExitCodes.CHECK_FAILED, bad.exit(), bad.out() + bad.err());
+    assertTrue(bad.out().startsWith("FAILED accuracy: prompt \"57-38=\""), bad.out());
+    Path broken = tmp.resolve("broken.json");
+    Files.writeString(broken, "{\"format\": \"something-else\"}");
+    assertEquals(ExitCodes.BAD_INPUT, sketchrt("validate", "--model", tuned.toString(), "--reference", broken.toString()).exit());
+  }
+
+  @Test
   void badInputIsExitCode2() {
     assertEquals(ExitCodes.BAD_INPUT, sketchrt("validate", "--model", tuned.toString()).exit());
     assertEquals(ExitCodes.BAD_INPUT, sketchrt("validate", "--model", tuned.toString(), "--sketch",
@@ -99,11 +114,11 @@ class ValidateCommandTest {
   void latencyGatePassesItsOwnBaselineAndFailsATwiceFasterOne() throws Exception {
     Path baseline = tmp.resolve("baseline.json");
     Run bench = sketchrt("bench", "--model", tuned.toString(), "--prompt-tokens", "8", "--new-tokens", "16", "--contexts", "8",
-        "--repeats", "7", "--threads", "1", "--json", baseline.toString());
+        "--repeats", "9", "--threads", "1", "--json", baseline.toString());
     assertEquals(0, bench.exit(), bench.err());
     // A 2-core shared machine: 0.5 keeps the fresh-baseline case robust; the gate logic is what is tested.
     Run same = sketchrt("validate", "--model", tuned.toString(), "--threads", "1", "--latency-baseline", baseline.toString(),
-        "--max-regression", "0.5");
+        "--max-regression", "0.5", "--repeats", "9");
     assertEquals(ExitCodes.OK, same.exit(), same.out() + same.err());
     assertTrue(same.err().contains("within allowance"), same.err());
 
@@ -118,7 +133,7 @@ class ValidateCommandTest {
     Path fast = tmp.resolve("fast.json");
     mapper.writeValue(fast.toFile(), root);
     Run slow = sketchrt("validate", "--model", tuned.toString(), "--threads", "1", "--latency-baseline", fast.toString(),
-        "--max-regression", "0.10");
+        "--max-regression", "0.10", "--repeats", "9");
     assertEquals(ExitCodes.LATENCY_REGRESSION, slow.exit(), slow.out() + slow.err());
     assertTrue(slow.out().startsWith("FAILED latency"), slow.out());
 

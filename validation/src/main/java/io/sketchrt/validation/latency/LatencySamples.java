@@ -40,6 +40,13 @@ public record LatencySamples(Map<String, String> settings, double[] decodeMsPerT
     return Arrays.stream(decodeMsPerToken).min().orElseThrow();
   }
 
+  /** The lower quartile: three repeats in four were at least this slow. */
+  public double decodeLowerQuartile() {
+    double[] s = decodeMsPerToken.clone();
+    java.util.Arrays.sort(s);
+    return s[(s.length - 1) / 4];
+  }
+
   public double decodeMax() {
     return Arrays.stream(decodeMsPerToken).max().orElseThrow();
   }
