@@ -57,6 +57,16 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--stop", paramLabel = "TEXT", description = "Stop when the output contains TEXT (repeatable).")
   List<String> stops = List.of();
 
+  @Option(names = "--num-beams", paramLabel = "N", defaultValue = "1", description = "Beam search with N beams (as transformers' num_beams, no sampling); 1 = off. The text arrives when the search ends.")
+  int numBeams;
+
+  @Option(names = "--length-penalty", paramLabel = "L", defaultValue = "1", description = "Beam search: a finished beam scores sum(log-probs) / length^L; > 0 favours longer answers (default: ${DEFAULT-VALUE}).")
+  double lengthPenalty;
+
+  @Option(names = "--early-stopping", paramLabel = "MODE", arity = "0..1", fallbackValue = "true", defaultValue = "false",
+      description = "Beam search stopping as transformers' early_stopping: true (stop once N beams finished; the flag alone), false (heuristic, default) or never.")
+  String earlyStopping;
+
   @Option(names = "--chat", description = "Wrap the prompt in the tokenizer's chat template as a user message.")
   boolean chat;
 
@@ -74,7 +84,10 @@ public final class GenerateCommand implements Callable<Integer> {
         .topK(topK)
         .topP(topP)
         .repetitionPenalty(repetitionPenalty)
-        .stopStrings(stops);
+        .stopStrings(stops)
+        .numBeams(numBeams)
+        .lengthPenalty(lengthPenalty)
+        .earlyStopping(GenerationConfig.EarlyStopping.parse(earlyStopping));
     if (seed != null) {
       builder.seed(seed);
     }

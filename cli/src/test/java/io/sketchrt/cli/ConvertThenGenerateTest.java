@@ -99,7 +99,7 @@ class ConvertThenGenerateTest {
     // EOS must not stop the golden continuation (it was generated without stopping).
     GenerationConfig greedy = GenerationConfig.builder().maxNewTokens(golden.length).eosTokenIds(List.of()).build();
     try (Model model = Model.load(out)) {
-      GenerationResult r = model.generatorForTokens(List.of(prompt), greedy).run(null).getFirst();
+      GenerationResult r = model.generateTokens(List.of(prompt), greedy).getFirst();
       assertArrayEquals(golden, r.tokens(), fixture + ": greedy tokens differ from the training-time golden");
 
       // Different lengths in one left-padded batch, against one-by-one.
@@ -107,9 +107,9 @@ class ConvertThenGenerateTest {
           Arrays.copyOf(prompt, 2));
       GenerationConfig sampled = greedy.toBuilder().maxNewTokens(12).temperature(0.8).topK(40).seed(11).build();
       for (GenerationConfig cfg : List.of(greedy.toBuilder().maxNewTokens(12).build(), sampled)) {
-        List<GenerationResult> batch = model.generatorForTokens(prompts, cfg).run(null);
+        List<GenerationResult> batch = model.generateTokens(prompts, cfg);
         for (int i = 0; i < prompts.size(); i++) {
-          long[] alone = model.generatorForTokens(List.of(prompts.get(i)), cfg).run(null).getFirst().tokens();
+          long[] alone = model.generateTokens(List.of(prompts.get(i)), cfg).getFirst().tokens();
           assertArrayEquals(alone, batch.get(i).tokens(), fixture + ": batch row " + i + " (" + cfg + ")");
         }
       }
@@ -117,14 +117,14 @@ class ConvertThenGenerateTest {
       // Threads on one Model.
       List<long[]> sequential = new ArrayList<>();
       for (long[] p : prompts) {
-        sequential.add(model.generatorForTokens(List.of(p), sampled).run(null).getFirst().tokens());
+        sequential.add(model.generateTokens(List.of(p), sampled).getFirst().tokens());
       }
       ExecutorService pool = Executors.newFixedThreadPool(4);
       try {
         List<Future<long[]>> futures = new ArrayList<>();
         for (int round = 0; round < 2; round++) {
           for (long[] p : prompts) {
-            futures.add(pool.submit(() -> model.generatorForTokens(List.of(p), sampled).run(null).getFirst().tokens()));
+            futures.add(pool.submit(() -> model.generateTokens(List.of(p), sampled).getFirst().tokens()));
           }
         }
         for (int i = 0; i < futures.size(); i++) {

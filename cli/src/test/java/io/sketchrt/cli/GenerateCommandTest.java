@@ -68,6 +68,24 @@ class GenerateCommandTest {
   }
 
   @Test
+  void beamFlagsReachTheConfig() throws Exception {
+    assertEquals(0, run("--model", toy().toString(), "--prompt", "Once upon a time", "--max-new-tokens", "8",
+        "--num-beams", "3", "--length-penalty", "0.5", "--early-stopping"));
+    String expected;
+    try (Model m = Model.load(toy())) {
+      expected = m.generate("Once upon a time", GenerationConfig.builder().maxNewTokens(8).numBeams(3).lengthPenalty(0.5)
+          .earlyStopping(GenerationConfig.EarlyStopping.ON_FULL).build());
+    }
+    assertEquals(expected + System.lineSeparator(), out.toString());
+    err.getBuffer().setLength(0);
+    assertNotEquals(0, run("--model", toy().toString(), "--prompt", "x", "--num-beams", "2", "--temperature", "0.5"));
+    assertTrue(err.toString().contains("beam search does not sample"), err.toString());
+    err.getBuffer().setLength(0);
+    assertNotEquals(0, run("--model", toy().toString(), "--prompt", "x", "--num-beams", "2", "--early-stopping=maybe"));
+    assertTrue(err.toString().contains("early stopping must be true, false or never"), err.toString());
+  }
+
+  @Test
   void badInputIsOneLineAndNonZero(@TempDir Path tmp) throws Exception {
     String model = toy().toString();
     String[][] cases = {

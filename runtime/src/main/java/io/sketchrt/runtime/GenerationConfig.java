@@ -6,8 +6,10 @@ import java.util.OptionalLong;
 /**
  * How to generate: length limits, sampling and stop conditions. Immutable; build with
  * {@link #builder()}. {@code temperature == 0} means greedy decoding (argmax after the repetition
- * penalty); top-k and top-p then have no effect. Invalid values fail in {@link Builder#build()}
- * with an {@link IllegalArgumentException} naming the option.
+ * penalty); top-k and top-p then have no effect. {@code numBeams > 1} selects beam search
+ * with Hugging Face transformers' rules ({@code generate(num_beams=N, do_sample=False)}). Invalid
+ * values fail in {@link Builder#build()} with an {@link IllegalArgumentException} naming the
+ * option.
  */
 public final class GenerationConfig {
   private final int maxNewTokens;
@@ -19,6 +21,42 @@ public final class GenerationConfig {
   private final Long seed;
   private final List<String> stopStrings;
   private final List<Integer> eosTokenIds;
+  private final int numBeams;
+  private final double lengthPenalty;
+  private final EarlyStopping earlyStopping;
+
+  /**
+   * When beam search stops, as transformers' {@code early_stopping}: {@link #HEURISTIC} (False,
+   * the default) stops once the best running beam, scored at its current length, cannot beat the
+   * worst of the {@code numBeams} finished ones; {@link #ON_FULL} (True) stops as soon as
+   * {@code numBeams} hypotheses have finished; {@link #NEVER} ("never", canonical beam search)
+   * scores the running beam at the longest length it could reach when the length penalty is > 0.
+   */
+  public enum EarlyStopping {
+    HEURISTIC,
+    ON_FULL,
+    NEVER;
+
+    /** Parses transformers' spelling: {@code false}, {@code true} or {@code never}. */
+    public static EarlyStopping parse(String value) {
+      return switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
+        case "false" -> HEURISTIC;
+        case "true" -> ON_FULL;
+        case "never" -> NEVER;
+        default -> throw new IllegalArgumentException("early stopping must be true, false or never (got '" + value + "')");
+      };
+    }
+
+    /** transformers' spelling. */
+    @Override
+    public String toString() {
+      return switch (this) {
+        case HEURISTIC -> "false";
+        case ON_FULL -> "true";
+        case NEVER -> "never";
+      };
+    }
+  }
 
   private GenerationConfig(Builder b) {
     this.maxNewTokens = b.maxNewTokens;
@@ -30,6 +68,9 @@ public final class GenerationConfig {
     this.seed = b.seed;
     this.stopStrings = List.copyOf(b.stopStrings);
     this.eosTokenIds = b.eosTokenIds == null ? null : List.copyOf(b.eosTokenIds);
+    this.numBeams = b.numBeams;
+    this.lengthPenalty = b.lengthPenalty;
+    this.earlyStopping = b.earlyStopping;
   }
 
   public static Builder builder() {
@@ -87,6 +128,27 @@ public final class GenerationConfig {
     return eosTokenIds;
   }
 
+  /** Beams per prompt; 1 = no beam search (greedy or sampling). */
+  public int numBeams() {
+    return numBeams;
+  }
+
+  public boolean isBeamSearch() {
+    return numBeams > 1;
+  }
+
+  /**
+   * Beam search ranks a finished hypothesis by sum(log-probs) / generated_tokens^lengthPenalty
+   * (transformers' {@code length_penalty}): > 0 favours longer answers, < 0 shorter ones.
+   */
+  public double lengthPenalty() {
+    return lengthPenalty;
+  }
+
+  public EarlyStopping earlyStopping() {
+    return earlyStopping;
+  }
+
   public Builder toBuilder() {
     Builder b = new Builder();
     b.maxNewTokens = maxNewTokens;
@@ -98,6 +160,9 @@ public final class GenerationConfig {
     b.seed = seed;
     b.stopStrings = stopStrings;
     b.eosTokenIds = eosTokenIds;
+    b.numBeams = numBeams;
+    b.lengthPenalty = lengthPenalty;
+    b.earlyStopping = earlyStopping;
     return b;
   }
 
@@ -105,10 +170,14 @@ public final class GenerationConfig {
   public String toString() {
     return "GenerationConfig[maxNewTokens=" + maxNewTokens + ", contextLimit=" + contextLimit + ", temperature="
         + temperature + ", topK=" + topK + ", topP=" + topP + ", repetitionPenalty=" + repetitionPenalty + ", seed="
-        + seed + ", stopStrings=" + stopStrings + ", eosTokenIds=" + eosTokenIds + "]";
+        + seed + ", stopStrings=" + stopStrings + ", eosTokenIds=" + eosTokenIds + ", numBeams=" + numBeams
+        + ", lengthPenalty=" + lengthPenalty + ", earlyStopping=" + earlyStopping + "]";
   }
 
-  /** Typed options; defaults: 128 new tokens, model context, greedy, no top-k/top-p/penalty. */
+  /**
+   * Typed options; defaults: 128 new tokens, model context, greedy, no top-k/top-p/penalty, one
+   * beam, length penalty 1, heuristic early stopping (transformers' defaults).
+   */
   public static final class Builder {
     private int maxNewTokens = 128;
     private int contextLimit = 0;
@@ -119,6 +188,9 @@ public final class GenerationConfig {
     private Long seed;
     private List<String> stopStrings = List.of();
     private List<Integer> eosTokenIds;
+    private int numBeams = 1;
+    private double lengthPenalty = 1.0;
+    private EarlyStopping earlyStopping = EarlyStopping.HEURISTIC;
 
     private Builder() {}
 
@@ -167,6 +239,22 @@ public final class GenerationConfig {
       return this;
     }
 
+    /** Beam search with {@code n} beams per prompt (n > 1); needs temperature 0 and no stop strings. */
+    public Builder numBeams(int n) {
+      this.numBeams = n;
+      return this;
+    }
+
+    public Builder lengthPenalty(double penalty) {
+      this.lengthPenalty = penalty;
+      return this;
+    }
+
+    public Builder earlyStopping(EarlyStopping mode) {
+      this.earlyStopping = java.util.Objects.requireNonNull(mode, "early stopping");
+      return this;
+    }
+
     public GenerationConfig build() {
       require(maxNewTokens >= 1, "max-new-tokens must be at least 1 (got " + maxNewTokens + ")");
       require(contextLimit >= 0, "context limit must be >= 0, 0 meaning the model's (got " + contextLimit + ")");
@@ -177,6 +265,13 @@ public final class GenerationConfig {
           "repetition penalty must be > 0 (got " + repetitionPenalty + ")");
       for (String s : stopStrings) {
         require(s != null && !s.isEmpty(), "stop strings must not be empty");
+      }
+      require(numBeams >= 1, "num-beams must be at least 1 (got " + numBeams + ")");
+      require(Double.isFinite(lengthPenalty), "length penalty must be a finite number (got " + lengthPenalty + ")");
+      if (numBeams > 1) {
+        require(temperature == 0, "beam search does not sample: use temperature 0 with num-beams " + numBeams
+            + " (got temperature " + temperature + ")");
+        require(stopStrings.isEmpty(), "stop strings cannot be combined with beam search (num-beams " + numBeams + ")");
       }
       return new GenerationConfig(this);
     }

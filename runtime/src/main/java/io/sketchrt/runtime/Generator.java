@@ -2,6 +2,8 @@ package io.sketchrt.runtime;
 
 import io.sketchrt.runtime.spi.DecoderSession;
 import io.sketchrt.runtime.spi.KvCache;
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,19 +11,35 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.SplittableRandom;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Generates continuations of one or more prompts token by token: a prefill pass over the
  * left-padded prompts, then one decode pass per token through the KV cache (allocated once, at
  * the capacity this generation can reach). Iterate it for a stream of {@link Token}s, call
- * {@link #step()} for one pass, or {@link #run(TokenListener)} to finish. Not thread-safe: use one
- * generator per thread; many generators may share a {@link Model}.
+ * {@link #step()} for one pass, or {@link #run(TokenListener)} to finish. Step it from one thread
+ * at a time; many generators may share a {@link Model}.
+ *
+ * <p>{@link #cancel()} and {@link #close()} are safe from any thread: a forward pass in flight
+ * always finishes first, so the KV cache is never freed under it. A generator that is never
+ * closed has its cache freed by a {@link Cleaner} once it is unreachable, with one warning.
+ *
+ * <p>With {@link GenerationConfig#numBeams()} N > 1 every prompt runs as N rows of the batch
+ * (beam search, {@link BeamSearch}); the KV cache rows follow their beams after each pass. The
+ * best beam is known only when a prompt's search ends, so its tokens all arrive in that step.
  */
 public final class Generator implements AutoCloseable, Iterable<Token> {
+  private static final Cleaner CLEANER = Cleaner.create();
+  private static final System.Logger LOG = System.getLogger(Generator.class.getName());
+
   private final Model model;
   private final DecoderSession session;
   private final GenerationConfig config;
   private final int batch;
+  /** Batch rows per prompt: the beams, or 1. */
+  private final int beams;
+  private final int rows;
+  private final BeamSearch[] beamSearches;
   private final int vocab;
   private final int contextLimit;
   private final long[] eos;
@@ -42,7 +60,44 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
   private long prefillNanos;
   private long decodeNanos;
   private int decodeSteps;
-  private boolean closed;
+  /** Held for a whole step: close() waits on it, so the cache outlives every pass. */
+  private final ReentrantLock passLock = new ReentrantLock();
+  private final NativeState state;
+  private final Cleaner.Cleanable cleanable;
+  private volatile boolean closed;
+
+  /**
+   * What must be freed, and what Model.close() cancels: everything but the Generator itself, so
+   * the Cleaner can run once the Generator is unreachable.
+   */
+  static final class NativeState implements Runnable {
+    private final Model model;
+    private final KvCache cache;
+    private final String description;
+    volatile boolean cancelRequested;
+    private volatile boolean closedByUser;
+
+    NativeState(Model model, KvCache cache, String description) {
+      this.model = model;
+      this.cache = cache;
+      this.description = description;
+    }
+
+    void cancel() {
+      cancelRequested = true;
+    }
+
+    /** Runs once: from close(), or from the Cleaner when the Generator was dropped unclosed. */
+    @Override
+    public void run() {
+      model.forget(this);
+      if (!closedByUser) {
+        LOG.log(System.Logger.Level.WARNING, "a Generator (" + description + ") was never closed: its KV cache was"
+            + " freed only when the garbage collector found it; close generators (try-with-resources)");
+      }
+      cache.close();
+    }
+  }
 
   Generator(Model model, DecoderSession session, Tokenizer tokenizer, List<long[]> prompts, GenerationConfig config,
       List<Integer> eosIds) throws SketchrtException {
@@ -61,6 +116,8 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
     this.session = session;
     this.config = config;
     this.batch = prompts.size();
+    this.beams = config.numBeams();
+    this.rows = batch * beams;
     this.vocab = session.vocabSize();
     this.contextLimit = config.contextLimit() == 0 ? maxPositions : config.contextLimit();
     this.eos = eosIds.stream().mapToLong(Integer::longValue).toArray();
@@ -85,21 +142,31 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
     }
     // Every fed-back token needs a slot; the shortest row may run longest before its context fills.
     int newTokens = Math.min(config.maxNewTokens(), contextLimit - shortest);
-    this.cache = session.newCache(batch, longest + newTokens - 1);
-    this.logits = new float[batch * vocab];
+    this.beamSearches = new BeamSearch[config.isBeamSearch() ? batch : 0];
+    for (int b = 0; b < beamSearches.length; b++) {
+      long[] p = this.prompts.get(b);
+      int limit = Math.min(config.maxNewTokens(), contextLimit - p.length);
+      beamSearches[b] = new BeamSearch(config, p, eos, vocab, limit);
+    }
+    this.cache = session.newCache(rows, longest + newTokens - 1);
+    this.state = new NativeState(model, cache, batch + " prompt(s) x " + beams + " beam(s), " + cache.capacity()
+        + " positions, on " + model.directory());
+    this.cleanable = CLEANER.register(this, state);
+    model.track(state);
+    this.logits = new float[rows * vocab];
     long seed = config.seed().orElseGet(() -> new SplittableRandom().nextLong());
     this.samplers = new Sampler[batch];
     this.seen = new boolean[batch][];
     this.texts = new TextStream[batch];
     this.generated = new long[batch][Math.min(newTokens, 64)];
     this.generatedCount = new int[batch];
-    this.nextPosition = new long[batch];
+    this.nextPosition = new long[rows];
     this.stopReasons = new StopReason[batch];
-    this.lastToken = new long[batch];
+    this.lastToken = new long[rows];
     for (int b = 0; b < batch; b++) {
       // The same seed for every row: a prompt samples the same tokens alone or in a batch.
       samplers[b] = new Sampler(config, seed);
-      if (config.repetitionPenalty() != 1.0) {
+      if (config.repetitionPenalty() != 1.0 && !config.isBeamSearch()) {
         seen[b] = new boolean[vocab];
         for (long id : this.prompts.get(b)) {
           seen[b][(int) id] = true;
@@ -108,7 +175,7 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
       if (tokenizer != null) {
         texts[b] = new TextStream(tokenizer::decode, tokenizer::isByteFallbackToken, config.stopStrings(), this.prompts.get(b));
       }
-      nextPosition[b] = this.prompts.get(b).length;
+      Arrays.fill(nextPosition, b * beams, (b + 1) * beams, this.prompts.get(b).length);
     }
     this.active = batch;
   }
@@ -125,38 +192,60 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
 
   /**
    * One forward pass (the prefill on the first call) and one new token for every sequence still
-   * running, in row order.
+   * running, in row order. After {@link #cancel()} it ends every running sequence instead.
    */
   public List<Token> step() throws SketchrtException {
-    checkOpen();
-    if (isDone()) {
-      throw new IllegalStateException("the generation is done");
+    passLock.lock();
+    try (Model.Pass ignored = model.beginPass()) {
+      checkOpen();
+      if (isDone()) {
+        throw new IllegalStateException("the generation is done");
+      }
+      return state.cancelRequested ? endCancelled() : forwardAndPick();
+    } finally {
+      passLock.unlock();
+      // The cache must stay reachable (not cleaned) until the native pass over it has returned.
+      Reference.reachabilityFence(this);
     }
+  }
+
+  private List<Token> forwardAndPick() throws SketchrtException {
     long start = System.nanoTime();
     boolean prefill = !prefilled;
     if (prefill) {
-      PaddedBatch padded = PaddedBatch.leftPad(prompts, eos.length > 0 ? eos[0] : 0);
+      // Beam search: each prompt once per beam; the beams part after the first step.
+      List<long[]> rowPrompts = new ArrayList<>(rows);
+      for (long[] p : prompts) {
+        for (int j = 0; j < beams; j++) {
+          rowPrompts.add(p);
+        }
+      }
+      PaddedBatch padded = PaddedBatch.leftPad(rowPrompts, eos.length > 0 ? eos[0] : 0);
       mask = padded.attentionMask();
       session.forward(padded.inputIds(), mask, padded.positionIds(), padded.length(), cache, logits);
       prefilled = true;
     } else {
       int past = cache.length();
-      long[] grown = new long[batch * (past + 1)];
-      long[] positions = new long[batch];
-      for (int b = 0; b < batch; b++) {
-        System.arraycopy(mask, b * past, grown, b * (past + 1), past);
-        grown[b * (past + 1) + past] = 1;
+      long[] grown = new long[rows * (past + 1)];
+      long[] positions = new long[rows];
+      for (int r = 0; r < rows; r++) {
+        System.arraycopy(mask, r * past, grown, r * (past + 1), past);
+        grown[r * (past + 1) + past] = 1;
         // A finished row keeps running in lockstep; its position stays put so it never passes the
         // model's position range, and its outputs are ignored.
-        positions[b] = stopReasons[b] == null ? nextPosition[b]++ : nextPosition[b] - 1;
+        positions[r] = stopReasons[r / beams] == null ? nextPosition[r]++ : nextPosition[r] - 1;
       }
       mask = grown;
       session.forward(lastToken.clone(), mask, positions, 1, cache, logits);
     }
-    List<Token> tokens = new ArrayList<>(active);
-    for (int b = 0; b < batch; b++) {
+    // A cancel that arrived during the pass ends the sequences with this pass's tokens.
+    boolean cancelling = state.cancelRequested;
+    List<Token> tokens = config.isBeamSearch() ? beamStep(cancelling) : new ArrayList<>(active);
+    for (int b = 0; b < batch && !config.isBeamSearch(); b++) {
       if (stopReasons[b] == null) {
-        tokens.add(accept(b, samplers[b].next(logits, b * vocab, vocab, seen[b])));
+        int id = samplers[b].next(logits, b * vocab, vocab, seen[b]);
+        lastToken[b] = id;
+        tokens.add(accept(b, id, cancelling));
       }
     }
     long elapsed = System.nanoTime() - start;
@@ -169,12 +258,77 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
     return tokens;
   }
 
-  private Token accept(int b, int id) {
+  /**
+   * Advances every running beam search; a prompt whose search ended hands over its best
+   * hypothesis's tokens. Then the cache rows follow their beams.
+   */
+  private List<Token> beamStep(boolean cancelling) {
+    List<Token> tokens = new ArrayList<>();
+    int[] sourceRows = new int[rows];
+    boolean reordered = false;
+    for (int b = 0; b < batch; b++) {
+      int row0 = b * beams;
+      if (stopReasons[b] != null) {
+        for (int j = 0; j < beams; j++) {
+          sourceRows[row0 + j] = row0 + j;
+        }
+        continue;
+      }
+      BeamSearch search = beamSearches[b];
+      search.advance(logits, row0);
+      for (int j = 0; j < beams; j++) {
+        sourceRows[row0 + j] = row0 + search.sourceBeams()[j];
+        lastToken[row0 + j] = search.nextTokens()[j];
+        reordered |= sourceRows[row0 + j] != row0 + j;
+      }
+      if (search.isDone()) {
+        for (long id : search.best()) {
+          tokens.add(accept(b, (int) id, false));
+        }
+        if (stopReasons[b] == null) {
+          throw new IllegalStateException("beam search ended on a hypothesis with no end: " + Arrays.toString(search.best()));
+        }
+      } else if (cancelling) {
+        handOverBestSoFar(b, tokens);
+      }
+    }
+    if (reordered && active > 0) {
+      cache.reorderRows(sourceRows);
+    }
+    return tokens;
+  }
+
+  /** Cancelled beam search: the best hypothesis so far becomes the answer. */
+  private void handOverBestSoFar(int b, List<Token> tokens) {
+    long[] best = beamSearches[b].best();
+    for (int i = 0; i < best.length && stopReasons[b] == null; i++) {
+      tokens.add(accept(b, (int) best[i], i == best.length - 1));
+    }
+  }
+
+  /** cancel() seen before a pass: every running sequence ends without another pass. */
+  private List<Token> endCancelled() {
+    List<Token> tokens = new ArrayList<>();
+    for (int b = 0; b < batch; b++) {
+      if (stopReasons[b] == null && config.isBeamSearch()) {
+        handOverBestSoFar(b, tokens);
+      }
+      if (stopReasons[b] == null) {
+        stopReasons[b] = StopReason.CANCELLED;
+        active--;
+        if (texts[b] != null) {
+          texts[b].flush();
+        }
+      }
+    }
+    return tokens;
+  }
+
+  private Token accept(int b, int id, boolean cancelling) {
     if (generatedCount[b] == generated[b].length) {
       generated[b] = Arrays.copyOf(generated[b], generated[b].length * 2);
     }
     generated[b][generatedCount[b]++] = id;
-    lastToken[b] = id;
     if (seen[b] != null) {
       seen[b][id] = true;
     }
@@ -197,6 +351,9 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
     }
     if (reason == null && prompts.get(b).length + generatedCount[b] >= contextLimit) {
       reason = StopReason.CONTEXT_LIMIT;
+    }
+    if (reason == null && cancelling) {
+      reason = StopReason.CANCELLED;
     }
     if (reason != null) {
       stopReasons[b] = reason;
@@ -265,12 +422,32 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
     };
   }
 
-  /** Frees the KV cache; idempotent. */
+  /**
+   * Asks the generation to stop; safe from any thread, idempotent. A pass in flight finishes and
+   * its tokens are delivered; then every sequence still running ends with
+   * {@link StopReason#CANCELLED} (beam search hands over its best hypothesis so far). No further
+   * forward pass runs.
+   */
+  public void cancel() {
+    state.cancel();
+  }
+
+  /**
+   * Cancels, waits for a pass in flight to finish, then frees the KV cache; safe from any thread,
+   * idempotent.
+   */
   @Override
   public void close() {
-    if (!closed) {
-      closed = true;
-      cache.close();
+    state.cancel();
+    passLock.lock();
+    try {
+      if (!closed) {
+        closed = true;
+        state.closedByUser = true;
+        cleanable.clean();
+      }
+    } finally {
+      passLock.unlock();
     }
   }
 

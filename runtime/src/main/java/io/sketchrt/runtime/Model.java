@@ -8,12 +8,20 @@ import io.sketchrt.runtime.spi.DecoderSession;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A converted model directory ({@code sketchrt convert} output) loaded once on one backend: the
  * graph session, the model card and, when present, the tokenizer. Thread-safe: share one Model;
- * each {@link Generator} has its own KV cache, and generators may run concurrently. Close it
- * after every generator using it has finished; {@link #close()} is idempotent.
+ * each {@link Generator} has its own KV cache, and generators may run concurrently.
+ *
+ * <p>{@link #close()} (idempotent, from any thread) <b>cancels</b> the generations still running
+ * on the model and waits only for their forward passes in flight: those finish, deliver their
+ * tokens and end their sequences with {@link StopReason#CANCELLED}. Then the graph session and
+ * the tokenizer are freed; a later step of any generator fails with {@link IllegalStateException}.
+ * Memory a running pass uses is never freed under it.
  */
 public final class Model implements AutoCloseable {
   private final Path directory;
@@ -22,8 +30,18 @@ public final class Model implements AutoCloseable {
   private final DecoderSession session;
   private final Tokenizer tokenizer;
   private volatile boolean closed;
+  /** Read-held by every generation step and tokenizer call; close() takes it for writing. */
+  private final ReentrantReadWriteLock passes = new ReentrantReadWriteLock();
+  /** Generations to cancel on close(); their NativeState, not the Generators (those stay collectable). */
+  private final Set<Generator.NativeState> generations = ConcurrentHashMap.newKeySet();
 
-  private Model(Path directory, ModelCard card, String backendName, DecoderSession session, Tokenizer tokenizer) {
+  /** A section in which the model's native resources stay open. */
+  interface Pass extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  Model(Path directory, ModelCard card, String backendName, DecoderSession session, Tokenizer tokenizer) {
     this.directory = directory;
     this.card = card;
     this.backendName = backendName;
@@ -96,13 +114,17 @@ public final class Model implements AutoCloseable {
 
   /** Prompt tokens for plain text, BOS added as the tokenizer specifies. */
   public long[] encode(String prompt) {
-    return tokenizer().encode(prompt, true);
+    try (Pass ignored = beginPass()) {
+      return tokenizer().encode(prompt, true);
+    }
   }
 
   /** Prompt tokens for a conversation rendered with the chat template, ready for the assistant's turn. */
   public long[] encodeChat(List<ChatMessage> messages) throws SketchrtException {
-    Tokenizer t = tokenizer();
-    return t.encode(t.applyChatTemplate(messages, true), false);
+    try (Pass ignored = beginPass()) {
+      Tokenizer t = tokenizer();
+      return t.encode(t.applyChatTemplate(messages, true), false);
+    }
   }
 
   /** A generator over one text prompt. */
@@ -141,15 +163,53 @@ public final class Model implements AutoCloseable {
     }
   }
 
+  /** Runs already tokenized prompts to the end as one left-padded batch (the generator is closed after). */
+  public List<GenerationResult> generateTokens(List<long[]> prompts, GenerationConfig config) throws SketchrtException {
+    try (Generator g = generatorForTokens(prompts, config)) {
+      return g.run(null);
+    }
+  }
+
+  /** Cancels running generations, waits for their passes in flight, then frees the session and tokenizer. */
   @Override
   public void close() {
-    if (!closed) {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
       closed = true;
+    }
+    generations.forEach(Generator.NativeState::cancel);
+    passes.writeLock().lock();
+    try {
       session.close();
       if (tokenizer != null) {
         tokenizer.close();
       }
+    } finally {
+      passes.writeLock().unlock();
     }
+  }
+
+  /** Enters a section that uses the native session or tokenizer; fails once the model is closed. */
+  Pass beginPass() {
+    passes.readLock().lock();
+    if (closed) {
+      passes.readLock().unlock();
+      throw new IllegalStateException("the model is closed");
+    }
+    return passes.readLock()::unlock;
+  }
+
+  void track(Generator.NativeState generation) {
+    generations.add(generation);
+    if (closed) {
+      generation.cancel();
+    }
+  }
+
+  void forget(Generator.NativeState generation) {
+    generations.remove(generation);
   }
 
   void checkOpen() {

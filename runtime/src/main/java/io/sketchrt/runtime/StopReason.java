@@ -9,5 +9,7 @@ public enum StopReason {
   /** maxNewTokens were generated. */
   MAX_NEW_TOKENS,
   /** Prompt plus generated tokens reached the context limit. */
-  CONTEXT_LIMIT
+  CONTEXT_LIMIT,
+  /** {@link Generator#cancel()}, {@link Generator#close()} or {@link Model#close()} stopped it. */
+  CANCELLED
 }

@@ -89,6 +89,35 @@ final class OrtKvCache implements KvCache {
     length += seq;
   }
 
+  /**
+   * Gathers the rows of the current half into the other half (which the next pass overwrites
+   * with present anyway) and swaps: no extra memory, one copy of the cached positions.
+   */
+  @Override
+  public void reorderRows(int[] sourceRows) {
+    checkOpen();
+    if (sourceRows.length != batch) {
+      throw new IllegalArgumentException("reorderRows: " + sourceRows.length + " rows given, the cache has " + batch);
+    }
+    long rowBytes = (long) kvHeads * length * headDim * elementBytes;
+    for (int r = 0; r < batch; r++) {
+      if (sourceRows[r] < 0 || sourceRows[r] >= batch) {
+        throw new IllegalArgumentException("reorderRows: row " + sourceRows[r] + " is outside [0, " + batch + ")");
+      }
+    }
+    if (rowBytes == 0) {
+      return;
+    }
+    for (int i = 0; i < halves[current].length; i++) {
+      MemorySegment from = halves[current][i];
+      MemorySegment to = halves[1 - current][i];
+      for (int r = 0; r < batch; r++) {
+        MemorySegment.copy(from, sourceRows[r] * rowBytes, to, r * rowBytes, rowBytes);
+      }
+    }
+    current = 1 - current;
+  }
+
   void checkOpen() {
     if (closed) {
       throw new IllegalStateException("the KV cache is closed");

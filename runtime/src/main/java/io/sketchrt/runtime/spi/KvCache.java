@@ -10,6 +10,13 @@ public interface KvCache extends AutoCloseable {
   /** Positions cached so far (padding included). */
   int length();
 
+  /**
+   * Makes row {@code r} hold what row {@code sourceRows[r]} holds now, for every row (beam
+   * search: each beam continues the cache of the beam it extends). Rows may be repeated or
+   * dropped.
+   */
+  void reorderRows(int[] sourceRows);
+
   /** Frees the buffers; idempotent. */
   @Override
   void close();
