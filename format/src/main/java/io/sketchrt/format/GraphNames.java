@@ -13,7 +13,13 @@ public final class GraphNames {
   public static final String ATTENTION_MASK = "attention_mask";
   /** int64 [batch, seq]. */
   public static final String POSITION_IDS = "position_ids";
-  /** fp32 [batch, seq, vocab]. */
+  /**
+   * int64 scalar: logits are computed only for the last k positions of each row (0 = all). Decode
+   * and prefill feed 1, so a long prompt never materialises [seq x vocab]; validation feeds 0.
+   * Graphs converted before it existed lack this input and always return every position.
+   */
+  public static final String NUM_LOGITS_TO_KEEP = "num_logits_to_keep";
+  /** fp32 [batch, num_logits, vocab]: the last num_logits_to_keep positions (every position when 0). */
   public static final String LOGITS = "logits";
 
   /** [batch, kv_heads, past, head_dim] input of layer {@code layer}; kind is "key" or "value". */

@@ -100,6 +100,11 @@ class NativeMemorySafetyTest {
     }
 
     @Override
+    public void forwardAllLogits(long[] ids, long[] mask, long[] pos, int seq, KvCache cache, float[] logits) {
+      throw new UnsupportedOperationException("not used by these tests");
+    }
+
+    @Override
     public void close() {
       closed = true;
       real.close();

@@ -43,6 +43,8 @@ final class OrtDecoderSession implements DecoderSession {
   private final String[] pastNames;
   private final String[] presentNames;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  /** Graphs converted before num_logits_to_keep existed return every position's logits. */
+  private final boolean logitsToKeep;
   private boolean closed;
 
   OrtDecoderSession(OrtEnvironment env, OrtSession session, ModelCard card, Path graph) throws SketchrtException, OrtException {
@@ -54,6 +56,7 @@ final class OrtDecoderSession implements DecoderSession {
     this.vocab = card.vocabSize();
     Map<String, NodeInfo> inputs = session.getInputInfo();
     Map<String, NodeInfo> outputs = session.getOutputInfo();
+    this.logitsToKeep = inputs.containsKey(GraphNames.NUM_LOGITS_TO_KEEP);
     List<String> missing = new ArrayList<>();
     for (String name : List.of(GraphNames.INPUT_IDS, GraphNames.ATTENTION_MASK, GraphNames.POSITION_IDS)) {
       if (!inputs.containsKey(name)) {
@@ -120,6 +123,18 @@ final class OrtDecoderSession implements DecoderSession {
   @Override
   public void forward(long[] inputIds, long[] attentionMask, long[] positionIds, int seq, KvCache kvCache, float[] lastLogits)
       throws SketchrtException {
+    run(inputIds, attentionMask, positionIds, seq, kvCache, lastLogits, false);
+  }
+
+  @Override
+  public void forwardAllLogits(long[] inputIds, long[] attentionMask, long[] positionIds, int seq, KvCache kvCache,
+      float[] logits) throws SketchrtException {
+    run(inputIds, attentionMask, positionIds, seq, kvCache, logits, true);
+  }
+
+  /** One pass; {@code out} receives [batch, vocab] (last positions) or [batch, seq, vocab] ({@code all}). */
+  private void run(long[] inputIds, long[] attentionMask, long[] positionIds, int seq, KvCache kvCache, float[] out,
+      boolean all) throws SketchrtException {
     if (!(kvCache instanceof OrtKvCache cache)) {
       throw new IllegalArgumentException("the KV cache was not made by this session");
     }
@@ -130,13 +145,14 @@ final class OrtDecoderSession implements DecoderSession {
       throw new IllegalStateException("the KV cache holds " + cache.capacity() + " positions, " + total + " requested");
     }
     if (inputIds.length != batch * seq || positionIds.length != batch * seq || attentionMask.length != batch * total
-        || lastLogits.length != batch * vocab) {
+        || out.length != (long) batch * (all ? seq : 1) * vocab) {
       throw new IllegalArgumentException("forward: input sizes do not match batch " + batch + ", seq " + seq);
     }
     lock.readLock().lock();
     Map<String, OnnxTensor> inputs = new HashMap<>();
     Map<String, OnnxValue> pinned = new HashMap<>();
-    // Prefill logits ([batch, seq, vocab]) live only for this pass; decode reuses the cache's buffer.
+    // Only the last position's logits are computed (num_logits_to_keep = 1) and land in the cache's
+    // [batch, 1, vocab] buffer; all positions (validation, or graphs without the input) use scratch.
     Arena scratch = Arena.ofConfined();
     try {
       if (closed) {
@@ -149,21 +165,29 @@ final class OrtDecoderSession implements DecoderSession {
         inputs.put(pastNames[i], cache.past(env, i));
         pinned.put(presentNames[i], cache.present(env, i, total));
       }
+      if (logitsToKeep) {
+        inputs.put(GraphNames.NUM_LOGITS_TO_KEEP, OnnxTensor.createTensor(env, LongBuffer.wrap(new long[] {all ? 0 : 1}), new long[0]));
+      }
+      int rows = all || !logitsToKeep ? seq : 1; // logits per batch row that the graph returns
       MemorySegment logits;
-      if (seq == 1) {
+      if (rows == 1) {
         logits = cache.decodeLogitsMemory();
         pinned.put(GraphNames.LOGITS, cache.decodeLogits(env, vocab));
       } else {
-        logits = scratch.allocate((long) batch * seq * vocab * Float.BYTES, 64);
+        logits = scratch.allocate((long) batch * rows * vocab * Float.BYTES, 64);
         pinned.put(GraphNames.LOGITS, OnnxTensor.createTensor(env, logits.asByteBuffer().order(ByteOrder.nativeOrder()),
-            new long[] {batch, seq, vocab}, OnnxJavaType.FLOAT));
+            new long[] {batch, rows, vocab}, OnnxJavaType.FLOAT));
       }
       try (OrtSession.Result ignored = session.run(inputs, Set.of(), pinned)) {
         // Every output was written into pinned memory.
       }
-      for (int b = 0; b < batch; b++) {
-        long from = ((long) b * seq + seq - 1) * vocab * Float.BYTES;
-        MemorySegment.copy(logits, ValueLayout.JAVA_FLOAT, from, lastLogits, b * vocab, vocab);
+      if (all) {
+        MemorySegment.copy(logits, ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
+      } else {
+        for (int b = 0; b < batch; b++) {
+          long from = ((long) b * rows + rows - 1) * vocab * Float.BYTES;
+          MemorySegment.copy(logits, ValueLayout.JAVA_FLOAT, from, out, b * vocab, vocab);
+        }
       }
       cache.advance(seq);
     } catch (OrtException e) {

@@ -26,6 +26,14 @@ public interface DecoderSession extends AutoCloseable {
   void forward(long[] inputIds, long[] attentionMask, long[] positionIds, int seq, KvCache cache, float[] lastLogits)
       throws SketchrtException;
 
+  /**
+   * Like {@link #forward}, but returns the logits of every new position, [batch, seq, vocab]
+   * (validation). {@link #forward} computes only the last position's, so a long prompt never
+   * materialises [seq x vocab].
+   */
+  void forwardAllLogits(long[] inputIds, long[] attentionMask, long[] positionIds, int seq, KvCache cache, float[] logits)
+      throws SketchrtException;
+
   /** Releases the graph; idempotent. */
   @Override
   void close();

@@ -81,9 +81,13 @@ public class LlamaGraph implements DecoderGraph {
     for (int i = 0; i < cfg.numLayers(); i++) {
       x = decoderLayer(i, x, shared);
     }
-    // h = norm(x)                                                    [B, S, hidden]
+    // only the last k = num_logits_to_keep positions go on (k = 0: all)  [B, S', hidden]
+    String keep = g.op("/model/logits_to_keep/Reshape", "Reshape", List.of(GraphNames.NUM_LOGITS_TO_KEEP, g.int64s(1)));
+    String start = g.op("/model/logits_to_keep/Neg", "Neg", List.of(keep));
+    x = g.op("/model/logits_to_keep/Slice", "Slice", List.of(x, start, g.int64s(Long.MAX_VALUE), g.int64s(1)));
+    // h = norm(x)                                                    [B, S', hidden]
     x = rmsNorm("/model/norm", x, "model.norm.weight");
-    // logits = h W_lmᵀ, in fp32                                      [B, S, V]
+    // logits = h W_lmᵀ, in fp32                                      [B, S', V]
     String logits = lmHead(x, embedding);
     if (act == DType.F32) {
       g.opTo(GraphNames.LOGITS, "/model/logits/Identity", "Identity", List.of(logits));
@@ -105,7 +109,8 @@ public class LlamaGraph implements DecoderGraph {
         g.input(pastName(i, kind), act, "batch_size", kv, "past_sequence_length", d);
       }
     }
-    g.output(GraphNames.LOGITS, DType.F32, "batch_size", "sequence_length", (long) cfg.vocabSize());
+    g.input(GraphNames.NUM_LOGITS_TO_KEEP, DType.I64);
+    g.output(GraphNames.LOGITS, DType.F32, "batch_size", "num_logits", (long) cfg.vocabSize());
     for (int i = 0; i < cfg.numLayers(); i++) {
       for (String kind : GraphNames.KV_KINDS) {
         g.output(presentName(i, kind), act, "batch_size", kv, "total_sequence_length", d);
