@@ -125,4 +125,21 @@ class Stories260kTest {
       assertEquals(text, tok.decode(ids), "the story does not decode back to the same text");
     }
   }
+
+  @Test
+  void validatePassesEveryLayerAgainstThePickles() throws Exception {
+    Path dir = convertedModel();
+    List<String> args = new ArrayList<>(List.of("validate", "--model", dir.toString(), "--sketch", data.resolve("sketch.pkl").toString()));
+    if (Files.isDirectory(data.resolve("tuned"))) {
+      args.addAll(List.of("--tuned", data.resolve("tuned").toString()));
+    }
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    assertEquals(ExitCodes.OK, cli.execute(args.toArray(String[]::new)), out + "\n" + err);
+    assertTrue(out.toString().startsWith("PASSED: "), out.toString());
+    System.out.println("stories260K: " + out.toString().strip());
+  }
 }
