@@ -1,15 +1,18 @@
 package io.sketchrt.cli;
 
+import io.sketchrt.format.BackendNames;
 import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.OrtOptions;
+import io.sketchrt.runtime.TrtOptions;
 import io.sketchrt.runtime.spi.Backends;
+import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /** The options every command that loads a converted model shares ({@code generate}, {@code bench}). */
 public final class BackendOptions {
 
   @Option(names = "--backend", paramLabel = "NAME", defaultValue = Backends.DEFAULT,
-      description = "ort-cpu (default) or ort-cuda; 'sketchrt backends' lists what runs here.")
+      description = "ort-cpu (default), ort-cuda, ort-tensorrt or trt; 'sketchrt backends' lists what runs here.")
   String backend;
 
   @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
@@ -20,8 +23,20 @@ public final class BackendOptions {
       description = "ONNX Runtime graph optimisation: NONE, BASIC, EXTENDED, ALL (default: ${DEFAULT-VALUE}).")
   OrtOptions.OptimizationLevel optLevel;
 
+  @Option(names = "--trt-plugin", paramLabel = "FILE",
+      description = "SketchMatMul TensorRT plugin: for trt libsketchrt_trt_plugin_dynamic.so (TensorRT 11, default "
+          + "$SKETCHRT_TRT_PLUGIN), for ort-tensorrt libsketchrt_trt_plugin.so (TensorRT 10, default $SKETCHRT_ORT_TRT_PLUGIN).")
+  Path trtPlugin;
+
+  @Option(names = "--engine-cache", paramLabel = "DIR",
+      description = "trt: folder of built engines (sketchrt build-engine --out); default $SKETCHRT_ENGINE_CACHE or ~/.cache/sketchrt/engines.")
+  Path engineCache;
+
   /** The options as the runtime API takes them; rejects a negative thread count. */
   public LoadOptions toLoadOptions() {
-    return LoadOptions.defaults().withBackend(backend).withOrt(new OrtOptions(threads, optLevel));
+    boolean ortTensorrt = BackendNames.ORT_TENSORRT.equals(backend);
+    OrtOptions ort = new OrtOptions(threads, optLevel, ortTensorrt ? trtPlugin : null);
+    TrtOptions trt = TrtOptions.defaults().withPluginLibrary(ortTensorrt ? null : trtPlugin).withEngineCache(engineCache);
+    return LoadOptions.defaults().withBackend(backend).withOrt(ort).withTrt(trt);
   }
 }

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Export and deploy SketchTune fine-tuned LLMs.",
-    subcommands = {ConvertCommand.class, GenerateCommand.class, BenchCommand.class, ValidateCommand.class, InspectCommand.class, BackendsCommand.class},
+    subcommands = {ConvertCommand.class, GenerateCommand.class, BenchCommand.class, ValidateCommand.class, InspectCommand.class, BackendsCommand.class, BuildEngineCommand.class},
     footer = {"", "Exit codes: 0 success, 1 a check failed, 2 bad usage or input, 3 latency regression, 70 internal error."})
 public final class Main implements Runnable {
 

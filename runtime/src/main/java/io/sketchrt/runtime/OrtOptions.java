@@ -1,16 +1,22 @@
 package io.sketchrt.runtime;
 
+import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * Options of the ONNX Runtime backends ({@code ort-cpu}, {@code ort-cuda}).
+ * Options of the ONNX Runtime backends ({@code ort-cpu}, {@code ort-cuda}, {@code ort-tensorrt}).
  *
  * @param intraOpThreads threads inside one forward pass (ONNX Runtime's intra-op pool); 0 lets ONNX
  *     Runtime choose (one per physical core). Services running several generations at once on a
  *     small machine set it low so concurrent forwards do not oversubscribe the cores.
  * @param optimizationLevel ONNX Runtime's graph optimisation level
+ * @param tensorrtPluginLibrary for {@code ort-tensorrt}: the self-registering SketchMatMul plugin
+ *     {@code libsketchrt_trt_plugin.so} built against the TensorRT major ONNX Runtime links (10 for
+ *     onnxruntime_gpu 1.29); null means the environment variable {@value #TENSORRT_PLUGIN_ENV}
  */
-public record OrtOptions(int intraOpThreads, OptimizationLevel optimizationLevel) {
+public record OrtOptions(int intraOpThreads, OptimizationLevel optimizationLevel, Path tensorrtPluginLibrary) {
+
+  public static final String TENSORRT_PLUGIN_ENV = "SKETCHRT_ORT_TRT_PLUGIN";
 
   /** ONNX Runtime's graph optimisation levels. */
   public enum OptimizationLevel {
@@ -27,15 +33,33 @@ public record OrtOptions(int intraOpThreads, OptimizationLevel optimizationLevel
     }
   }
 
+  /** Threads and optimisation level; the TensorRT plugin comes from the environment. */
+  public OrtOptions(int intraOpThreads, OptimizationLevel optimizationLevel) {
+    this(intraOpThreads, optimizationLevel, null);
+  }
+
   public static OrtOptions defaults() {
-    return new OrtOptions(0, OptimizationLevel.ALL);
+    return new OrtOptions(0, OptimizationLevel.ALL, null);
   }
 
   public OrtOptions withIntraOpThreads(int threads) {
-    return new OrtOptions(threads, optimizationLevel);
+    return new OrtOptions(threads, optimizationLevel, tensorrtPluginLibrary);
   }
 
   public OrtOptions withOptimizationLevel(OptimizationLevel level) {
-    return new OrtOptions(intraOpThreads, level);
+    return new OrtOptions(intraOpThreads, level, tensorrtPluginLibrary);
+  }
+
+  public OrtOptions withTensorrtPluginLibrary(Path path) {
+    return new OrtOptions(intraOpThreads, optimizationLevel, path);
+  }
+
+  /** The ort-tensorrt plugin: the option, else {@value #TENSORRT_PLUGIN_ENV}, else null. */
+  public Path resolvedTensorrtPluginLibrary() {
+    if (tensorrtPluginLibrary != null) {
+      return tensorrtPluginLibrary;
+    }
+    String env = System.getenv(TENSORRT_PLUGIN_ENV);
+    return env == null || env.isBlank() ? null : Path.of(env);
   }
 }

@@ -19,6 +19,11 @@ abstract class OrtBackend implements Backend {
   /** Adds this backend's execution provider to the options. */
   abstract void addExecutionProvider(OrtSession.SessionOptions options) throws SketchrtException;
 
+  /** The same, for providers that read the caller's options (ort-tensorrt's plugin path). */
+  void addExecutionProvider(OrtSession.SessionOptions options, OrtOptions ort) throws SketchrtException {
+    addExecutionProvider(options);
+  }
+
   /** Loads ONNX Runtime's native library (the first {@code getEnvironment()} does). */
   @Override
   public void checkAvailable() throws SketchrtException {
@@ -60,7 +65,7 @@ abstract class OrtBackend implements Backend {
   /** A session with this backend's provider and the caller's options; the one place sessions are made. */
   final OrtSession createSession(Path graph, OrtOptions ort) throws SketchrtException {
     try (OrtSession.SessionOptions options = OrtSessions.sessionOptions(ort)) {
-      addExecutionProvider(options);
+      addExecutionProvider(options, ort);
       return OrtSessions.environment().createSession(graph.toString(), options);
     } catch (OrtException e) {
       throw new SketchrtException("ONNX Runtime cannot load " + graph + ": " + SketchrtException.firstLine(e), e);

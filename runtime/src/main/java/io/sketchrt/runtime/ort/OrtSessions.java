@@ -21,7 +21,8 @@ public final class OrtSessions {
     OrtBackend b = switch (backend) {
       case BackendNames.ORT_CPU -> new OrtCpuBackend();
       case BackendNames.ORT_CUDA -> new OrtCudaBackend();
-      default -> throw new SketchrtException("backend '" + backend + "' does not run single ONNX graphs (use ort-cpu or ort-cuda)");
+      case BackendNames.ORT_TENSORRT -> new OrtTensorRTBackend();
+      default -> throw new SketchrtException("backend '" + backend + "' does not run single ONNX graphs (use ort-cpu, ort-cuda or ort-tensorrt)");
     };
     b.checkAvailable();
     return b.createSession(onnxFile, options);
