@@ -3,7 +3,9 @@ package io.sketchrt.runtime.trt;
 import static org.bytedeco.cuda.global.cudart.cudaFree;
 import static org.bytedeco.cuda.global.cudart.cudaGetErrorName;
 import static org.bytedeco.cuda.global.cudart.cudaMalloc;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToDevice;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
 import static org.bytedeco.cuda.global.cudart.cudaStreamCreateWithFlags;
@@ -66,6 +68,11 @@ final class Cuda {
 
   static void toDevice(Pointer device, Pointer host, long bytes, CUstream_st stream) throws SketchrtException {
     check(cudaMemcpyAsync(device, host, bytes, cudaMemcpyHostToDevice, stream), "copying " + bytes + " bytes to the GPU");
+  }
+
+  /** A synchronous copy inside GPU memory. */
+  static void deviceToDevice(Pointer to, Pointer from, long bytes) throws SketchrtException {
+    check(cudaMemcpy(to, from, bytes, cudaMemcpyDeviceToDevice), "copying " + bytes + " bytes inside the GPU");
   }
 
   static void toHost(Pointer host, Pointer device, long bytes, CUstream_st stream) throws SketchrtException {

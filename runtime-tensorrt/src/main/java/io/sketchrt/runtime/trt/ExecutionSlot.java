@@ -20,6 +20,8 @@ final class ExecutionSlot implements AutoCloseable {
   final Pointer positionIds;
   final LongPointer hostLongs;
   final FloatPointer hostLogits;
+  /** Host memory for the num_logits_to_keep shape tensor: 0, every position's logits. */
+  final LongPointer keepAll = new LongPointer(1).put(0L);
   private Pointer logits;
   private long logitsBytes;
 
@@ -82,6 +84,7 @@ final class ExecutionSlot implements AutoCloseable {
     Cuda.free(logits);
     Cuda.destroy(stream);
     hostLongs.close();
+    keepAll.close();
     hostLogits.close();
   }
 }

@@ -41,6 +41,8 @@ final class TrtDecoderSession implements DecoderSession {
   private final List<ExecutionSlot> slots = new ArrayList<>();
   private final BlockingQueue<ExecutionSlot> free;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  /** Engines of graphs with num_logits_to_keep get it as a host shape tensor fixed at 0 (every position). */
+  private boolean logitsToKeep;
   private boolean closed;
 
   TrtDecoderSession(IRuntime runtime, ICudaEngine engine, TrtLogger logger, ModelCard card, Path engineFile, int maxBatch,
@@ -93,6 +95,7 @@ final class TrtDecoderSession implements DecoderSession {
     for (int i = 0; i < engine.getNbIOTensors(); i++) {
       names.add(engine.getIOTensorName(i));
     }
+    logitsToKeep = names.contains(GraphNames.NUM_LOGITS_TO_KEEP);
     List<String> missing = new ArrayList<>();
     for (String n : List.of(GraphNames.INPUT_IDS, GraphNames.ATTENTION_MASK, GraphNames.POSITION_IDS, GraphNames.LOGITS)) {
       if (!names.contains(n)) {
@@ -142,6 +145,17 @@ final class TrtDecoderSession implements DecoderSession {
   @Override
   public void forward(long[] inputIds, long[] attentionMask, long[] positionIds, int seq, KvCache kvCache, float[] lastLogits)
       throws SketchrtException {
+    forward(inputIds, attentionMask, positionIds, seq, kvCache, lastLogits, false);
+  }
+
+  @Override
+  public void forwardAllLogits(long[] inputIds, long[] attentionMask, long[] positionIds, int seq, KvCache kvCache,
+      float[] logits) throws SketchrtException {
+    forward(inputIds, attentionMask, positionIds, seq, kvCache, logits, true);
+  }
+
+  private void forward(long[] inputIds, long[] attentionMask, long[] positionIds, int seq, KvCache kvCache, float[] lastLogits,
+      boolean all) throws SketchrtException {
     if (!(kvCache instanceof TrtKvCache cache)) {
       throw new IllegalArgumentException("the KV cache was not made by this session");
     }
@@ -153,7 +167,7 @@ final class TrtDecoderSession implements DecoderSession {
       throw new IllegalStateException("the KV cache holds " + cache.capacity() + " positions, " + total + " requested");
     }
     if (inputIds.length != batch * seq || positionIds.length != batch * seq || attentionMask.length != batch * total
-        || lastLogits.length != batch * vocab) {
+        || lastLogits.length != (long) batch * (all ? seq : 1) * vocab) {
       throw new IllegalArgumentException("forward: input sizes do not match batch " + batch + ", seq " + seq);
     }
     lock.readLock().lock();
@@ -163,7 +177,7 @@ final class TrtDecoderSession implements DecoderSession {
         throw new IllegalStateException("the model is closed");
       }
       slot = free.take();
-      run(slot, inputIds, attentionMask, positionIds, batch, seq, past, cache, lastLogits);
+      run(slot, inputIds, attentionMask, positionIds, batch, seq, past, cache, lastLogits, all);
       cache.advance(seq);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -177,7 +191,7 @@ final class TrtDecoderSession implements DecoderSession {
   }
 
   private void run(ExecutionSlot slot, long[] ids, long[] mask, long[] pos, int batch, int seq, int past, TrtKvCache cache,
-      float[] lastLogits) throws SketchrtException {
+      float[] lastLogits, boolean all) throws SketchrtException {
     IExecutionContext ctx = slot.context;
     int total = past + seq;
     // Inputs up: the host buffer is reused for each of the three (the copies are ordered on the stream,
@@ -191,6 +205,9 @@ final class TrtDecoderSession implements DecoderSession {
     address(ctx, GraphNames.INPUT_IDS, slot.inputIds);
     address(ctx, GraphNames.ATTENTION_MASK, slot.attentionMask);
     address(ctx, GraphNames.POSITION_IDS, slot.positionIds);
+    if (logitsToKeep) {
+      address(ctx, GraphNames.NUM_LOGITS_TO_KEEP, slot.keepAll); // a host-memory shape tensor holding 0
+    }
     for (int i = 0; i < pastNames.length; i++) {
       shape(ctx, pastNames[i], batch, kvHeads, past, headDim);
       address(ctx, pastNames[i], cache.past(i));
@@ -204,6 +221,16 @@ final class TrtDecoderSession implements DecoderSession {
       throw new SketchrtException("TensorRT failed to run the engine: " + logger.takeLastError());
     }
     long rowBytes = (long) vocab * Float.BYTES;
+    if (all) {
+      float[] host = new float[batch * seq * vocab];
+      try (org.bytedeco.javacpp.FloatPointer staging = new org.bytedeco.javacpp.FloatPointer(host.length)) {
+        Cuda.toHost(staging, logits, logitsBytes, slot.stream);
+        Cuda.sync(slot.stream);
+        staging.get(host);
+      }
+      System.arraycopy(host, 0, lastLogits, 0, host.length);
+      return;
+    }
     for (int b = 0; b < batch; b++) {
       long from = ((long) b * seq + seq - 1) * rowBytes;
       Cuda.toHost(Cuda.at(slot.hostLogits, b * rowBytes), Cuda.at(logits, from), rowBytes, slot.stream);

@@ -6,6 +6,7 @@ import static org.bytedeco.tensorrt.global.nvonnxparser.createParser;
 import io.sketchrt.format.ActivationType;
 import io.sketchrt.format.BackendNames;
 import io.sketchrt.format.FormatException;
+import io.sketchrt.format.GraphNames;
 import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.TrtOptions;
@@ -105,7 +106,12 @@ public final class TrtEngineBuilder implements EngineBuilder {
         throw new SketchrtException("TensorRT cannot parse " + graph + ": " + parserErrors(parser, logger));
       }
       Map<String, ProfileShapes.Range> ranges = ProfileShapes.of(card, options.maxBatch(), maxSequence);
-      checkInputs(network, ranges.keySet(), graph);
+      boolean logitsToKeep = hasInput(network, GraphNames.NUM_LOGITS_TO_KEEP);
+      Set<String> expected = new HashSet<>(ranges.keySet());
+      if (logitsToKeep) {
+        expected.add(GraphNames.NUM_LOGITS_TO_KEEP);
+      }
+      checkInputs(network, expected, graph);
       config = builder.createBuilderConfig();
       for (int p = 0; p < options.executionContexts(); p++) {
         IOptimizationProfile profile = builder.createOptimizationProfile();
@@ -115,6 +121,16 @@ public final class TrtEngineBuilder implements EngineBuilder {
               || !profile.setDimensions(e.getKey(), nvinfer.OptProfileSelector.kOPT, dims(r.opt()))
               || !profile.setDimensions(e.getKey(), nvinfer.OptProfileSelector.kMAX, dims(r.max()))) {
             throw new SketchrtException("TensorRT refused the shapes of input " + e.getKey() + ": " + logger.takeLastError());
+          }
+        }
+        // num_logits_to_keep feeds Slice's start: a shape tensor for TensorRT, fixed at 0 (every
+        // position's logits, which is what the decode session reads back). Not yet run on a GPU.
+        if (logitsToKeep) {
+          for (nvinfer.OptProfileSelector sel : new nvinfer.OptProfileSelector[] {nvinfer.OptProfileSelector.kMIN,
+              nvinfer.OptProfileSelector.kOPT, nvinfer.OptProfileSelector.kMAX}) {
+            if (!profile.setShapeValuesV2(GraphNames.NUM_LOGITS_TO_KEEP, sel, new long[] {0}, 1)) {
+              throw new SketchrtException("TensorRT refused the values of " + GraphNames.NUM_LOGITS_TO_KEEP + ": " + logger.takeLastError());
+            }
           }
         }
         if (config.addOptimizationProfile(profile) < 0) {
@@ -134,6 +150,15 @@ public final class TrtEngineBuilder implements EngineBuilder {
       NativeDelete.noCopy(config);
       NativeDelete.noCopy(builder);
     }
+  }
+
+  private static boolean hasInput(INetworkDefinition network, String name) {
+    for (int i = 0; i < network.getNbInputs(); i++) {
+      if (network.getInput(i).getName().equals(name)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static void checkInputs(INetworkDefinition network, Set<String> expected, Path graph) throws SketchrtException {

@@ -15,6 +15,7 @@ final class TrtKvCache implements KvCache {
   private final int capacity;
   /** [half][2 * layer + (0 = key, 1 = value)]. */
   private final Pointer[][] halves;
+  private final long bytesPerBuffer;
   private int current;
   private int length;
   private boolean closed;
@@ -23,6 +24,7 @@ final class TrtKvCache implements KvCache {
     this.batch = batch;
     this.capacity = capacity;
     this.halves = new Pointer[2][2 * layers];
+    this.bytesPerBuffer = bytesPerBuffer;
     try {
       for (int h = 0; h < 2; h++) {
         for (int i = 0; i < 2 * layers; i++) {
@@ -64,6 +66,38 @@ final class TrtKvCache implements KvCache {
   void advance(int seq) {
     current = 1 - current;
     length += seq;
+  }
+
+  /**
+   * Row r takes what row sourceRows[r] held (beam search): each cached tensor is copied into the
+   * other half in the new row order inside GPU memory, then the halves swap.
+   */
+  @Override
+  public void reorderRows(int[] sourceRows) {
+    checkOpen();
+    if (sourceRows.length != batch) {
+      throw new IllegalArgumentException("reorderRows: " + sourceRows.length + " rows given, the cache has " + batch);
+    }
+    for (int s : sourceRows) {
+      if (s < 0 || s >= batch) {
+        throw new IllegalArgumentException("reorderRows: row " + s + " is outside [0, " + batch + ")");
+      }
+    }
+    long rowBytes = bytesPerBuffer / ((long) batch * capacity) * length; // [heads, length, dim] of one row
+    if (rowBytes == 0) {
+      return;
+    }
+    try {
+      for (int i = 0; i < halves[current].length; i++) {
+        for (int r = 0; r < batch; r++) {
+          Cuda.deviceToDevice(Cuda.at(halves[1 - current][i], r * rowBytes), Cuda.at(halves[current][i], sourceRows[r] * rowBytes),
+              rowBytes);
+        }
+      }
+    } catch (SketchrtException e) {
+      throw new io.sketchrt.runtime.UncheckedSketchrtException(e);
+    }
+    current = 1 - current;
   }
 
   void checkOpen() {
