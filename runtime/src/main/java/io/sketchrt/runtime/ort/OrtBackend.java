@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtSession;
 import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.ModelCard;
 import io.sketchrt.runtime.SketchrtException;
+import io.sketchrt.runtime.ort.sketch.SketchKernels;
 import io.sketchrt.runtime.spi.Backend;
 import io.sketchrt.runtime.spi.DecoderSession;
 import java.nio.file.Files;
@@ -40,6 +41,10 @@ abstract class OrtBackend implements Backend {
         options.setIntraOpNumThreads(loadOptions.intraOpThreads());
       }
       addExecutionProvider(options);
+      if ("ort-cpu".equals(name())) {
+        // The Java SketchMatMul kernel (or, by choice or necessity, ONNX Runtime's folded dense fallback).
+        SketchKernels.install(options, loadOptions.kernel(), modelDir);
+      }
       OrtSession session = env.createSession(graph.toString(), options);
       try {
         return new OrtDecoderSession(env, session, card, graph);
