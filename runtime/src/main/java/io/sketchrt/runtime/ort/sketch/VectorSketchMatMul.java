@@ -21,7 +21,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  *   <li>Decode (at most {@link #DECODE_MAX_ROWS} rows of X): stream each row's codes once, FMA the
  *       looked-up weights straight into per-row accumulators.
- *   <li>Prefill: decode a tile of W rows into a per-thread fp32 buffer, then a 4×4 register-blocked
+ *   <li>Prefill: decode a tile of W rows into a per-thread fp32 buffer, then a 2×4 register-blocked
  *       dot-product micro-kernel over chunks of X rows.
  * </ul>
  * Work splits over rows of W. Accumulation is fp32; only the order of the sum differs from the scalar
@@ -35,6 +35,8 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
   private static final int TILE_ROWS = 16;
   /** Bytes of staged X per prefill chunk, per thread: keeps the chunk and the W tile near L2. */
   private static final int X_CHUNK_BYTES = 256 * 1024;
+  /** Floats of X permuted at once by the calling thread for the prefill path (16 MB). */
+  private static final int STAGED_X_FLOATS = 4 << 20;
   /** Weights a task should hold at least, so that scheduling costs stay small. */
   private static final long WEIGHTS_PER_TASK = 1L << 18;
   private static final int MAX_TASKS = 32;
@@ -86,7 +88,18 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
       }
       parallel.run(realTasks, t -> decodeRows(op, xp, rows, t * rowsPerTask, Math.min(s.n(), (t + 1) * rowsPerTask)));
     } else {
-      parallel.run(realTasks, t -> prefillRows(op, t * rowsPerTask, Math.min(s.n(), (t + 1) * rowsPerTask)));
+      // X is permuted once per chunk of rows by the calling thread, then shared read-only by the tasks.
+      int k = s.k();
+      int rowsPerStage = (int) Math.min(op.m(), Math.max(1, STAGED_X_FLOATS / k));
+      float[] xs = SCRATCH.get().x(rowsPerStage * k);
+      for (long m0 = 0; m0 < op.m(); m0 += rowsPerStage) {
+        int rows = (int) Math.min(rowsPerStage, op.m() - m0);
+        for (int r = 0; r < rows; r++) {
+          NibbleLayout.permuteRow(op, m0 + r, xs, r * k);
+        }
+        long first = m0;
+        parallel.run(realTasks, t -> prefillRows(op, xs, first, rows, t * rowsPerTask, Math.min(s.n(), (t + 1) * rowsPerTask)));
+      }
     }
   }
 
@@ -97,30 +110,32 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
 
   // ---- LUT registers ----
 
-  /** Entries {@code half·L ..< half·L + L} of one row-group's LUT as fp32 bits (unused entries 0). */
-  private static IntVector table(SketchOperands op, long rowGroup, int half, int[] scratch) {
-    SketchShape s = op.shape();
-    int entries = s.entries();
-    if (op.lutType() == ElementType.FLOAT && entries == 16) {
-      return IntVector.fromMemorySegment(INTS, op.lut(), (rowGroup * 16 + (long) half * L) * 4, ORDER);
-    }
+  /**
+   * One row-group's LUT as 16 fp32 bit patterns in {@code scratch} (entries past 2^bits are 0), for
+   * LUTs that cannot be loaded as they are (not fp32, or fewer than 16 entries). Fills an array
+   * rather than returning a vector: a vector returned from a call that is not inlined gets boxed.
+   */
+  private static void fillTable(SketchOperands op, long rowGroup, int[] scratch) {
+    int entries = op.shape().entries();
     long base = rowGroup * entries;
-    for (int e = 0; e < L; e++) {
-      int entry = half * L + e;
-      scratch[e] = entry < entries ? Float.floatToRawIntBits(Numerics.load(op.lut(), op.lutType(), base + entry)) : 0;
+    for (int e = 0; e < 16; e++) {
+      scratch[e] = e < entries ? Float.floatToRawIntBits(Numerics.load(op.lut(), op.lutType(), base + e)) : 0;
     }
-    return IntVector.fromArray(INTS, scratch, 0);
   }
 
-  /** Weights (fp32 bits) for 4-bit indices: one permute with 16 lanes, a two-register permute with 8. */
+  /** Whether the LUT can be loaded straight into registers: fp32 with all 16 entries. */
+  private static boolean directLut(SketchOperands op) {
+    return op.lutType() == ElementType.FLOAT && op.shape().entries() == 16;
+  }
+
+  /**
+   * Weights (fp32 bits) for 4-bit indices: one two-register permute (vpermt2d). With 16 lanes
+   * {@code hi == lo} and indices stay below 16; with 8 lanes entries 8..15 come from {@code hi}.
+   * (A {@code L == 16 ?} choice between the one- and two-register forms here made C2 slow the whole
+   * loop down several times, although L is a constant.)
+   */
   private static FloatVector lookup(IntVector index, IntVector lo, IntVector hi) {
-    IntVector bits = L == 16 ? index.selectFrom(lo) : index.selectFrom(lo, hi);
-    return bits.reinterpretAsFloats();
-  }
-
-  private static IntVector nibbles(IntVector codes, int j) {
-    int shift = SHIFTS[j];
-    return shift == 28 ? codes.lanewise(VectorOperators.LSHR, 28) : codes.lanewise(VectorOperators.LSHR, shift).and(15);
+    return index.selectFrom(lo, hi).reinterpretAsFloats();
   }
 
   private static float tailWeight(SketchOperands op, long rowGroup, int code) {
@@ -152,6 +167,7 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
     int groupSize = s.groupSize();
     int blocks = NibbleLayout.blocks(groupSize);
     MemorySegment codes = op.codes();
+    boolean direct = directLut(op);
     FloatVector a0 = FloatVector.zero(FLOATS);
     FloatVector a1 = a0;
     FloatVector a2 = a0;
@@ -160,20 +176,28 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
     long rowBytes = (long) n * s.codeBytesPerRow();
     for (int g = 0; g < s.groups(); g++) {
       long rowGroup = (long) n * s.groups() + g;
-      IntVector lo = table(op, rowGroup, 0, scratch);
-      IntVector hi = L == 16 ? lo : table(op, rowGroup, 1, scratch);
+      IntVector lo;
+      IntVector hi;
+      if (direct) {
+        lo = IntVector.fromMemorySegment(INTS, op.lut(), rowGroup * 64, ORDER);
+        hi = L == 16 ? lo : IntVector.fromMemorySegment(INTS, op.lut(), rowGroup * 64 + 4L * L, ORDER);
+      } else {
+        fillTable(op, rowGroup, scratch);
+        lo = IntVector.fromArray(INTS, scratch, 0);
+        hi = L == 16 ? lo : IntVector.fromArray(INTS, scratch, L);
+      }
       int col0 = g * groupSize;
       for (int b = 0; b < blocks; b++) {
         int col = col0 + b * BLOCK;
         IntVector v = IntVector.fromMemorySegment(INTS, codes, rowBytes + col / 2, ORDER);
-        a0 = lookup(nibbles(v, 0), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col), a0);
-        a1 = lookup(nibbles(v, 1), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + L), a1);
-        a2 = lookup(nibbles(v, 2), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 2 * L), a2);
-        a3 = lookup(nibbles(v, 3), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 3 * L), a3);
-        a0 = lookup(nibbles(v, 4), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 4 * L), a0);
-        a1 = lookup(nibbles(v, 5), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 5 * L), a1);
-        a2 = lookup(nibbles(v, 6), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 6 * L), a2);
-        a3 = lookup(nibbles(v, 7), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 7 * L), a3);
+        a0 = lookup(v.lanewise(VectorOperators.LSHR, 4).and(15), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col), a0);
+        a1 = lookup(v.and(15), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + L), a1);
+        a2 = lookup(v.lanewise(VectorOperators.LSHR, 12).and(15), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 2 * L), a2);
+        a3 = lookup(v.lanewise(VectorOperators.LSHR, 8).and(15), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 3 * L), a3);
+        a0 = lookup(v.lanewise(VectorOperators.LSHR, 20).and(15), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 4 * L), a0);
+        a1 = lookup(v.lanewise(VectorOperators.LSHR, 16).and(15), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 5 * L), a1);
+        a2 = lookup(v.lanewise(VectorOperators.LSHR, 28), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 6 * L), a2);
+        a3 = lookup(v.lanewise(VectorOperators.LSHR, 24).and(15), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 7 * L), a3);
       }
       for (int col = col0 + blocks * BLOCK; col < col0 + groupSize; col++) {
         tail += tailWeight(op, rowGroup, Numerics.code(codes, rowBytes, col)) * xp[col];
@@ -189,6 +213,7 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
     int groupSize = s.groupSize();
     int blocks = NibbleLayout.blocks(groupSize);
     MemorySegment codes = op.codes();
+    boolean direct = directLut(op);
     int x1 = rows > 1 ? k : 0;
     int x2 = rows > 2 ? 2 * k : 0;
     int x3 = rows > 3 ? 3 * k : 0;
@@ -203,14 +228,22 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
     long rowBytes = (long) n * s.codeBytesPerRow();
     for (int g = 0; g < s.groups(); g++) {
       long rowGroup = (long) n * s.groups() + g;
-      IntVector lo = table(op, rowGroup, 0, scratch);
-      IntVector hi = L == 16 ? lo : table(op, rowGroup, 1, scratch);
+      IntVector lo;
+      IntVector hi;
+      if (direct) {
+        lo = IntVector.fromMemorySegment(INTS, op.lut(), rowGroup * 64, ORDER);
+        hi = L == 16 ? lo : IntVector.fromMemorySegment(INTS, op.lut(), rowGroup * 64 + 4L * L, ORDER);
+      } else {
+        fillTable(op, rowGroup, scratch);
+        lo = IntVector.fromArray(INTS, scratch, 0);
+        hi = L == 16 ? lo : IntVector.fromArray(INTS, scratch, L);
+      }
       int col0 = g * groupSize;
       for (int b = 0; b < blocks; b++) {
         int col = col0 + b * BLOCK;
         IntVector v = IntVector.fromMemorySegment(INTS, codes, rowBytes + col / 2, ORDER);
         for (int j = 0; j < 8; j++) {
-          FloatVector w = lookup(nibbles(v, j), lo, hi);
+          FloatVector w = lookup(v.lanewise(VectorOperators.LSHR, SHIFTS[j]).and(15), lo, hi);
           int c = col + j * L;
           a0 = w.fma(FloatVector.fromArray(FLOATS, xp, c), a0);
           a1 = w.fma(FloatVector.fromArray(FLOATS, xp, x1 + c), a1);
@@ -234,24 +267,20 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
 
   // ---- prefill: many rows of X ----
 
-  private static void prefillRows(SketchOperands op, int n0, int n1) {
-    SketchShape s = op.shape();
-    int k = s.k();
+  /** W rows {@code n0 ..< n1} against X rows {@code m0 ..< m0 + rows}, staged (permuted) in {@code xs}. */
+  private static void prefillRows(SketchOperands op, float[] xs, long m0, int rows, int n0, int n1) {
+    int k = op.shape().k();
     Scratch scratch = SCRATCH.get();
-    int chunk = Math.max(4, Math.min(64, X_CHUNK_BYTES / (4 * k)) & ~3);
-    float[] xs = scratch.x(chunk * k);
+    int chunk = Math.max(2, Math.min(64, X_CHUNK_BYTES / (4 * k)) & ~1);
     float[] wt = scratch.w(TILE_ROWS * k);
-    for (long m0 = 0; m0 < op.m(); m0 += chunk) {
-      int mc = (int) Math.min(chunk, op.m() - m0);
-      for (int r = 0; r < mc; r++) {
-        NibbleLayout.permuteRow(op, m0 + r, xs, r * k);
-      }
+    for (int c0 = 0; c0 < rows; c0 += chunk) {
+      int mc = Math.min(chunk, rows - c0);
       for (int t0 = n0; t0 < n1; t0 += TILE_ROWS) {
         int nt = Math.min(TILE_ROWS, n1 - t0);
         for (int r = 0; r < nt; r++) {
           decodeWeights(op, t0 + r, wt, r * k, scratch.table);
         }
-        multiplyTile(op, xs, mc, m0, wt, nt, t0);
+        multiplyTile(op, xs, c0 * k, mc, m0 + c0, wt, nt, t0);
       }
     }
   }
@@ -262,17 +291,26 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
     int groupSize = s.groupSize();
     int blocks = NibbleLayout.blocks(groupSize);
     MemorySegment codes = op.codes();
+    boolean direct = directLut(op);
     long rowBytes = (long) n * s.codeBytesPerRow();
     for (int g = 0; g < s.groups(); g++) {
       long rowGroup = (long) n * s.groups() + g;
-      IntVector lo = table(op, rowGroup, 0, scratch);
-      IntVector hi = L == 16 ? lo : table(op, rowGroup, 1, scratch);
+      IntVector lo;
+      IntVector hi;
+      if (direct) {
+        lo = IntVector.fromMemorySegment(INTS, op.lut(), rowGroup * 64, ORDER);
+        hi = L == 16 ? lo : IntVector.fromMemorySegment(INTS, op.lut(), rowGroup * 64 + 4L * L, ORDER);
+      } else {
+        fillTable(op, rowGroup, scratch);
+        lo = IntVector.fromArray(INTS, scratch, 0);
+        hi = L == 16 ? lo : IntVector.fromArray(INTS, scratch, L);
+      }
       int col0 = g * groupSize;
       for (int b = 0; b < blocks; b++) {
         int col = col0 + b * BLOCK;
         IntVector v = IntVector.fromMemorySegment(INTS, codes, rowBytes + col / 2, ORDER);
         for (int j = 0; j < 8; j++) {
-          lookup(nibbles(v, j), lo, hi).intoArray(dst, off + col + j * L);
+          lookup(v.lanewise(VectorOperators.LSHR, SHIFTS[j]).and(15), lo, hi).intoArray(dst, off + col + j * L);
         }
       }
       for (int col = col0 + blocks * BLOCK; col < col0 + groupSize; col++) {
@@ -282,70 +320,62 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
   }
 
   /** {@code y[m0 + i, t0 + j] = dot(xs row i, wt row j)} for a chunk of X rows and a tile of W rows. */
-  private static void multiplyTile(SketchOperands op, float[] xs, int mc, long m0, float[] wt, int nt, int t0) {
+  private static void multiplyTile(SketchOperands op, float[] xs, int xBase, int mc, long m0, float[] wt, int nt, int t0) {
     int k = op.shape().k();
     int i = 0;
-    for (; i + 4 <= mc; i += 4) {
+    for (; i + 2 <= mc; i += 2) {
       int j = 0;
       for (; j + 4 <= nt; j += 4) {
-        dot4x4(op, xs, i, m0, wt, j, t0, k);
+        dot2x4(op, xs, xBase + i * k, m0 + i, wt, j, t0, k);
       }
       for (; j < nt; j++) {
-        for (int r = 0; r < 4; r++) {
-          store(op, m0 + i + r, t0 + j, dot(xs, (i + r) * k, wt, j * k, k));
-        }
+        store(op, m0 + i, t0 + j, dot(xs, xBase + i * k, wt, j * k, k));
+        store(op, m0 + i + 1, t0 + j, dot(xs, xBase + (i + 1) * k, wt, j * k, k));
       }
     }
     for (; i < mc; i++) {
       for (int j = 0; j < nt; j++) {
-        store(op, m0 + i, t0 + j, dot(xs, i * k, wt, j * k, k));
+        store(op, m0 + i, t0 + j, dot(xs, xBase + i * k, wt, j * k, k));
       }
     }
   }
 
-  private static void dot4x4(SketchOperands op, float[] xs, int i, long m0, float[] wt, int j, int t0, int k) {
-    int x0 = i * k;
+  /**
+   * Two X rows against four W rows: 8 accumulators. Kept this small on purpose: C2 stops inlining
+   * Vector API calls past its per-method budget, and a 4×4 block (16 FMAs a step) ran unvectorised.
+   */
+  private static void dot2x4(SketchOperands op, float[] xs, int x0, long m, float[] wt, int j, int t0, int k) {
     int x1 = x0 + k;
-    int x2 = x1 + k;
-    int x3 = x2 + k;
     int w0 = j * k;
     int w1 = w0 + k;
     int w2 = w1 + k;
     int w3 = w2 + k;
     FloatVector c00 = FloatVector.zero(FLOATS);
-    FloatVector c01 = c00, c02 = c00, c03 = c00;
-    FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-    FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
-    FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+    FloatVector c01 = c00;
+    FloatVector c02 = c00;
+    FloatVector c03 = c00;
+    FloatVector c10 = c00;
+    FloatVector c11 = c00;
+    FloatVector c12 = c00;
+    FloatVector c13 = c00;
     int lanes = FLOATS.length();
     int kv = k - k % lanes;
     for (int c = 0; c < kv; c += lanes) {
-      FloatVector b0 = FloatVector.fromArray(FLOATS, wt, w0 + c);
-      FloatVector b1 = FloatVector.fromArray(FLOATS, wt, w1 + c);
-      FloatVector b2 = FloatVector.fromArray(FLOATS, wt, w2 + c);
-      FloatVector b3 = FloatVector.fromArray(FLOATS, wt, w3 + c);
-      FloatVector a = FloatVector.fromArray(FLOATS, xs, x0 + c);
-      c00 = a.fma(b0, c00);
-      c01 = a.fma(b1, c01);
-      c02 = a.fma(b2, c02);
-      c03 = a.fma(b3, c03);
-      a = FloatVector.fromArray(FLOATS, xs, x1 + c);
-      c10 = a.fma(b0, c10);
-      c11 = a.fma(b1, c11);
-      c12 = a.fma(b2, c12);
-      c13 = a.fma(b3, c13);
-      a = FloatVector.fromArray(FLOATS, xs, x2 + c);
-      c20 = a.fma(b0, c20);
-      c21 = a.fma(b1, c21);
-      c22 = a.fma(b2, c22);
-      c23 = a.fma(b3, c23);
-      a = FloatVector.fromArray(FLOATS, xs, x3 + c);
-      c30 = a.fma(b0, c30);
-      c31 = a.fma(b1, c31);
-      c32 = a.fma(b2, c32);
-      c33 = a.fma(b3, c33);
+      FloatVector a0 = FloatVector.fromArray(FLOATS, xs, x0 + c);
+      FloatVector a1 = FloatVector.fromArray(FLOATS, xs, x1 + c);
+      FloatVector b = FloatVector.fromArray(FLOATS, wt, w0 + c);
+      c00 = a0.fma(b, c00);
+      c10 = a1.fma(b, c10);
+      b = FloatVector.fromArray(FLOATS, wt, w1 + c);
+      c01 = a0.fma(b, c01);
+      c11 = a1.fma(b, c11);
+      b = FloatVector.fromArray(FLOATS, wt, w2 + c);
+      c02 = a0.fma(b, c02);
+      c12 = a1.fma(b, c12);
+      b = FloatVector.fromArray(FLOATS, wt, w3 + c);
+      c03 = a0.fma(b, c03);
+      c13 = a1.fma(b, c13);
     }
-    long m = m0 + i;
     int n = t0 + j;
     store(op, m, n, sum(c00) + tailDot(xs, x0, wt, w0, kv, k));
     store(op, m, n + 1, sum(c01) + tailDot(xs, x0, wt, w1, kv, k));
@@ -355,14 +385,6 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
     store(op, m + 1, n + 1, sum(c11) + tailDot(xs, x1, wt, w1, kv, k));
     store(op, m + 1, n + 2, sum(c12) + tailDot(xs, x1, wt, w2, kv, k));
     store(op, m + 1, n + 3, sum(c13) + tailDot(xs, x1, wt, w3, kv, k));
-    store(op, m + 2, n, sum(c20) + tailDot(xs, x2, wt, w0, kv, k));
-    store(op, m + 2, n + 1, sum(c21) + tailDot(xs, x2, wt, w1, kv, k));
-    store(op, m + 2, n + 2, sum(c22) + tailDot(xs, x2, wt, w2, kv, k));
-    store(op, m + 2, n + 3, sum(c23) + tailDot(xs, x2, wt, w3, kv, k));
-    store(op, m + 3, n, sum(c30) + tailDot(xs, x3, wt, w0, kv, k));
-    store(op, m + 3, n + 1, sum(c31) + tailDot(xs, x3, wt, w1, kv, k));
-    store(op, m + 3, n + 2, sum(c32) + tailDot(xs, x3, wt, w2, kv, k));
-    store(op, m + 3, n + 3, sum(c33) + tailDot(xs, x3, wt, w3, kv, k));
   }
 
   private static float dot(float[] xs, int xOff, float[] wt, int wOff, int k) {
