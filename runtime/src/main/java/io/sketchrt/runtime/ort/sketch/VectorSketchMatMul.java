@@ -128,15 +128,10 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
     return op.lutType() == ElementType.FLOAT && op.shape().entries() == 16;
   }
 
-  /**
-   * Weights (fp32 bits) for 4-bit indices: one two-register permute (vpermt2d). With 16 lanes
-   * {@code hi == lo} and indices stay below 16; with 8 lanes entries 8..15 come from {@code hi}.
-   * (A {@code L == 16 ?} choice between the one- and two-register forms here made C2 slow the whole
-   * loop down several times, although L is a constant.)
-   */
-  private static FloatVector lookup(IntVector index, IntVector lo, IntVector hi) {
-    return index.selectFrom(lo, hi).reinterpretAsFloats();
-  }
+  // Lookup: {@code index.selectFrom(lo, hi)}, a two-register permute (vpermt2d). With 16 lanes
+  // hi == lo and indices stay below 16; with 8 lanes entries 8..15 come from hi. Written out at every
+  // use: a helper returning a vector is not always inlined by C2 (it then boxes every vector, ~10x
+  // slower), and an {@code L == 16 ?} choice of the one-register form slowed C2's code down as much.
 
   private static float tailWeight(SketchOperands op, long rowGroup, int code) {
     return Numerics.load(op.lut(), op.lutType(), rowGroup * op.shape().entries() + code);
@@ -190,14 +185,14 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
       for (int b = 0; b < blocks; b++) {
         int col = col0 + b * BLOCK;
         IntVector v = IntVector.fromMemorySegment(INTS, codes, rowBytes + col / 2, ORDER);
-        a0 = lookup(v.lanewise(VectorOperators.LSHR, 4).and(15), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col), a0);
-        a1 = lookup(v.and(15), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + L), a1);
-        a2 = lookup(v.lanewise(VectorOperators.LSHR, 12).and(15), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 2 * L), a2);
-        a3 = lookup(v.lanewise(VectorOperators.LSHR, 8).and(15), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 3 * L), a3);
-        a0 = lookup(v.lanewise(VectorOperators.LSHR, 20).and(15), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 4 * L), a0);
-        a1 = lookup(v.lanewise(VectorOperators.LSHR, 16).and(15), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 5 * L), a1);
-        a2 = lookup(v.lanewise(VectorOperators.LSHR, 28), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 6 * L), a2);
-        a3 = lookup(v.lanewise(VectorOperators.LSHR, 24).and(15), lo, hi).fma(FloatVector.fromArray(FLOATS, xp, col + 7 * L), a3);
+        a0 = v.lanewise(VectorOperators.LSHR, 4).and(15).selectFrom(lo, hi).reinterpretAsFloats().fma(FloatVector.fromArray(FLOATS, xp, col), a0);
+        a1 = v.and(15).selectFrom(lo, hi).reinterpretAsFloats().fma(FloatVector.fromArray(FLOATS, xp, col + L), a1);
+        a2 = v.lanewise(VectorOperators.LSHR, 12).and(15).selectFrom(lo, hi).reinterpretAsFloats().fma(FloatVector.fromArray(FLOATS, xp, col + 2 * L), a2);
+        a3 = v.lanewise(VectorOperators.LSHR, 8).and(15).selectFrom(lo, hi).reinterpretAsFloats().fma(FloatVector.fromArray(FLOATS, xp, col + 3 * L), a3);
+        a0 = v.lanewise(VectorOperators.LSHR, 20).and(15).selectFrom(lo, hi).reinterpretAsFloats().fma(FloatVector.fromArray(FLOATS, xp, col + 4 * L), a0);
+        a1 = v.lanewise(VectorOperators.LSHR, 16).and(15).selectFrom(lo, hi).reinterpretAsFloats().fma(FloatVector.fromArray(FLOATS, xp, col + 5 * L), a1);
+        a2 = v.lanewise(VectorOperators.LSHR, 28).selectFrom(lo, hi).reinterpretAsFloats().fma(FloatVector.fromArray(FLOATS, xp, col + 6 * L), a2);
+        a3 = v.lanewise(VectorOperators.LSHR, 24).and(15).selectFrom(lo, hi).reinterpretAsFloats().fma(FloatVector.fromArray(FLOATS, xp, col + 7 * L), a3);
       }
       for (int col = col0 + blocks * BLOCK; col < col0 + groupSize; col++) {
         tail += tailWeight(op, rowGroup, Numerics.code(codes, rowBytes, col)) * xp[col];
@@ -243,7 +238,7 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
         int col = col0 + b * BLOCK;
         IntVector v = IntVector.fromMemorySegment(INTS, codes, rowBytes + col / 2, ORDER);
         for (int j = 0; j < 8; j++) {
-          FloatVector w = lookup(v.lanewise(VectorOperators.LSHR, SHIFTS[j]).and(15), lo, hi);
+          FloatVector w = v.lanewise(VectorOperators.LSHR, SHIFTS[j]).and(15).selectFrom(lo, hi).reinterpretAsFloats();
           int c = col + j * L;
           a0 = w.fma(FloatVector.fromArray(FLOATS, xp, c), a0);
           a1 = w.fma(FloatVector.fromArray(FLOATS, xp, x1 + c), a1);
@@ -310,7 +305,7 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
         int col = col0 + b * BLOCK;
         IntVector v = IntVector.fromMemorySegment(INTS, codes, rowBytes + col / 2, ORDER);
         for (int j = 0; j < 8; j++) {
-          lookup(v.lanewise(VectorOperators.LSHR, SHIFTS[j]).and(15), lo, hi).intoArray(dst, off + col + j * L);
+          v.lanewise(VectorOperators.LSHR, SHIFTS[j]).and(15).selectFrom(lo, hi).reinterpretAsFloats().intoArray(dst, off + col + j * L);
         }
       }
       for (int col = col0 + blocks * BLOCK; col < col0 + groupSize; col++) {
@@ -377,14 +372,14 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
       c13 = a1.fma(b, c13);
     }
     int n = t0 + j;
-    store(op, m, n, sum(c00) + tailDot(xs, x0, wt, w0, kv, k));
-    store(op, m, n + 1, sum(c01) + tailDot(xs, x0, wt, w1, kv, k));
-    store(op, m, n + 2, sum(c02) + tailDot(xs, x0, wt, w2, kv, k));
-    store(op, m, n + 3, sum(c03) + tailDot(xs, x0, wt, w3, kv, k));
-    store(op, m + 1, n, sum(c10) + tailDot(xs, x1, wt, w0, kv, k));
-    store(op, m + 1, n + 1, sum(c11) + tailDot(xs, x1, wt, w1, kv, k));
-    store(op, m + 1, n + 2, sum(c12) + tailDot(xs, x1, wt, w2, kv, k));
-    store(op, m + 1, n + 3, sum(c13) + tailDot(xs, x1, wt, w3, kv, k));
+    store(op, m, n, c00.reduceLanes(VectorOperators.ADD) + tailDot(xs, x0, wt, w0, kv, k));
+    store(op, m, n + 1, c01.reduceLanes(VectorOperators.ADD) + tailDot(xs, x0, wt, w1, kv, k));
+    store(op, m, n + 2, c02.reduceLanes(VectorOperators.ADD) + tailDot(xs, x0, wt, w2, kv, k));
+    store(op, m, n + 3, c03.reduceLanes(VectorOperators.ADD) + tailDot(xs, x0, wt, w3, kv, k));
+    store(op, m + 1, n, c10.reduceLanes(VectorOperators.ADD) + tailDot(xs, x1, wt, w0, kv, k));
+    store(op, m + 1, n + 1, c11.reduceLanes(VectorOperators.ADD) + tailDot(xs, x1, wt, w1, kv, k));
+    store(op, m + 1, n + 2, c12.reduceLanes(VectorOperators.ADD) + tailDot(xs, x1, wt, w2, kv, k));
+    store(op, m + 1, n + 3, c13.reduceLanes(VectorOperators.ADD) + tailDot(xs, x1, wt, w3, kv, k));
   }
 
   private static float dot(float[] xs, int xOff, float[] wt, int wOff, int k) {
@@ -394,7 +389,7 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
     for (int c = 0; c < kv; c += lanes) {
       acc = FloatVector.fromArray(FLOATS, xs, xOff + c).fma(FloatVector.fromArray(FLOATS, wt, wOff + c), acc);
     }
-    return sum(acc) + tailDot(xs, xOff, wt, wOff, kv, k);
+    return acc.reduceLanes(VectorOperators.ADD) + tailDot(xs, xOff, wt, wOff, kv, k);
   }
 
   private static float tailDot(float[] xs, int xOff, float[] wt, int wOff, int from, int k) {
@@ -403,10 +398,6 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
       t += xs[xOff + c] * wt[wOff + c];
     }
     return t;
-  }
-
-  private static float sum(FloatVector v) {
-    return v.reduceLanes(VectorOperators.ADD);
   }
 
   private static void store(SketchOperands op, long m, int n, float value) {
