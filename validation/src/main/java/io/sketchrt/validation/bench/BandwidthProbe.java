@@ -18,6 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class BandwidthProbe implements AutoCloseable {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  private static final long CHUNK = 4L << 20;
   private final Arena arena = Arena.ofShared();
   private final MemorySegment buffer;
   private final ExecutorService pool;
@@ -34,7 +35,14 @@ final class BandwidthProbe implements AutoCloseable {
     List<Callable<Float>> parts = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       long from = t * slice;
-      parts.add(() -> sum(buffer, from, from + slice));
+      parts.add(() -> {
+        // 4 MB per call, so that C2 compiles sum() as a method, not just its loop (OSR)
+        float acc = 0;
+        for (long o = from; o < from + slice; o += CHUNK) {
+          acc += sum(buffer, o, Math.min(from + slice, o + CHUNK));
+        }
+        return acc;
+      });
     }
     long start = System.nanoTime();
     float total = 0;

@@ -63,6 +63,7 @@ public final class SketchKernelBench {
     int maxThreads = Arrays.stream(threads).max().orElse(1);
     double[] bandwidth = new double[maxThreads + 1];
     try (BandwidthProbe probe = new BandwidthProbe(1L << 30, maxThreads)) {
+      probe.measure(maxThreads); // warm-up: JIT
       for (int t : threads) {
         double[] runs = new double[5];
         for (int r = 0; r < runs.length; r++) {
