@@ -4,6 +4,7 @@ import io.sketchrt.format.BackendNames;
 import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.OrtOptions;
 import io.sketchrt.runtime.TrtOptions;
+import io.sketchrt.runtime.ort.sketch.KernelChoice;
 import io.sketchrt.runtime.spi.Backends;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -23,6 +24,12 @@ public final class BackendOptions {
       description = "ONNX Runtime graph optimisation: NONE, BASIC, EXTENDED, ALL (default: ${DEFAULT-VALUE}).")
   OrtOptions.OptimizationLevel optLevel;
 
+  @Option(names = "--kernel", paramLabel = "sketch|fallback",
+      description = "ort-cpu: how SketchMatMul runs: sketch (the Java kernel over codes and LUTs; an error when it cannot "
+          + "be bound) or fallback (ONNX Runtime folds each sketch into a dense fp32 weight). Default: sketch, falling back "
+          + "with a one-line notice when the kernel cannot be bound to this ONNX Runtime.")
+  String kernel;
+
   @Option(names = "--trt-plugin", paramLabel = "FILE",
       description = "SketchMatMul TensorRT plugin: for trt libsketchrt_trt_plugin_dynamic.so (TensorRT 11, default "
           + "$SKETCHRT_TRT_PLUGIN), for ort-tensorrt libsketchrt_trt_plugin.so (TensorRT 10, default $SKETCHRT_ORT_TRT_PLUGIN).")
@@ -35,7 +42,7 @@ public final class BackendOptions {
   /** The options as the runtime API takes them; rejects a negative thread count. */
   public LoadOptions toLoadOptions() {
     boolean ortTensorrt = BackendNames.ORT_TENSORRT.equals(backend);
-    OrtOptions ort = new OrtOptions(threads, optLevel, ortTensorrt ? trtPlugin : null);
+    OrtOptions ort = new OrtOptions(threads, optLevel, ortTensorrt ? trtPlugin : null, kernel == null ? null : KernelChoice.parse(kernel));
     TrtOptions trt = TrtOptions.defaults().withPluginLibrary(ortTensorrt ? null : trtPlugin).withEngineCache(engineCache);
     return LoadOptions.defaults().withBackend(backend).withOrt(ort).withTrt(trt);
   }

@@ -1,5 +1,6 @@
 package io.sketchrt.runtime;
 
+import io.sketchrt.runtime.ort.sketch.KernelChoice;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -13,8 +14,12 @@ import java.util.Objects;
  * @param tensorrtPluginLibrary for {@code ort-tensorrt}: the self-registering SketchMatMul plugin
  *     {@code libsketchrt_trt_plugin.so} built against the TensorRT major ONNX Runtime links (10 for
  *     onnxruntime_gpu 1.29); null means the environment variable {@value #TENSORRT_PLUGIN_ENV}
+ * @param kernel how {@code ort-cpu} runs SketchMatMul nodes: {@link KernelChoice#SKETCH} (the Java
+ *     sketch kernel, required), {@link KernelChoice#FALLBACK} (ONNX Runtime's folded dense weights,
+ *     for A/B runs), or null (default: the sketch kernel, or the fallback with a one-line notice when
+ *     the kernel cannot be bound to this ONNX Runtime)
  */
-public record OrtOptions(int intraOpThreads, OptimizationLevel optimizationLevel, Path tensorrtPluginLibrary) {
+public record OrtOptions(int intraOpThreads, OptimizationLevel optimizationLevel, Path tensorrtPluginLibrary, KernelChoice kernel) {
 
   public static final String TENSORRT_PLUGIN_ENV = "SKETCHRT_ORT_TRT_PLUGIN";
 
@@ -35,23 +40,28 @@ public record OrtOptions(int intraOpThreads, OptimizationLevel optimizationLevel
 
   /** Threads and optimisation level; the TensorRT plugin comes from the environment. */
   public OrtOptions(int intraOpThreads, OptimizationLevel optimizationLevel) {
-    this(intraOpThreads, optimizationLevel, null);
+    this(intraOpThreads, optimizationLevel, null, null);
   }
 
   public static OrtOptions defaults() {
-    return new OrtOptions(0, OptimizationLevel.ALL, null);
+    return new OrtOptions(0, OptimizationLevel.ALL, null, null);
   }
 
   public OrtOptions withIntraOpThreads(int threads) {
-    return new OrtOptions(threads, optimizationLevel, tensorrtPluginLibrary);
+    return new OrtOptions(threads, optimizationLevel, tensorrtPluginLibrary, kernel);
   }
 
   public OrtOptions withOptimizationLevel(OptimizationLevel level) {
-    return new OrtOptions(intraOpThreads, level, tensorrtPluginLibrary);
+    return new OrtOptions(intraOpThreads, level, tensorrtPluginLibrary, kernel);
   }
 
   public OrtOptions withTensorrtPluginLibrary(Path path) {
-    return new OrtOptions(intraOpThreads, optimizationLevel, path);
+    return new OrtOptions(intraOpThreads, optimizationLevel, path, kernel);
+  }
+
+  /** How ort-cpu runs SketchMatMul nodes (null: the default, see {@link #kernel()}). */
+  public OrtOptions withKernel(KernelChoice choice) {
+    return new OrtOptions(intraOpThreads, optimizationLevel, tensorrtPluginLibrary, choice);
   }
 
   /** The ort-tensorrt plugin: the option, else {@value #TENSORRT_PLUGIN_ENV}, else null. */

@@ -19,7 +19,7 @@ class TrtOptionsTest {
     assertEquals("trt", trt.backend());
     assertEquals(OrtOptions.defaults(), trt.ort());
     assertEquals(3, trt.withOrt(OrtOptions.defaults().withIntraOpThreads(2)).trt().maxBatch());
-    assertEquals(new OrtOptions(2, OrtOptions.OptimizationLevel.BASIC, null), new OrtOptions(2, OrtOptions.OptimizationLevel.BASIC));
+    assertEquals(new OrtOptions(2, OrtOptions.OptimizationLevel.BASIC, null, null), new OrtOptions(2, OrtOptions.OptimizationLevel.BASIC));
   }
 
   @Test

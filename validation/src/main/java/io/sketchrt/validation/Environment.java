@@ -19,6 +19,7 @@ final class Environment {
     env.put("backend", options.backend());
     env.put("intra-op threads", options.ort().intraOpThreads() == 0 ? "default (one per core)" : Integer.toString(options.ort().intraOpThreads()));
     env.put("ONNX Runtime optimisation", options.ort().optimizationLevel().name());
+    env.put("SketchMatMul kernel", options.ort().kernel() == null ? "default (sketch)" : options.ort().kernel().name());
     env.put("ONNX Runtime", ortVersion());
     env.put("CPU", cpuModel());
     env.put("CPUs", Integer.toString(Runtime.getRuntime().availableProcessors()));

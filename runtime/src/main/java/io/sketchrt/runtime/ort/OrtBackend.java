@@ -20,6 +20,11 @@ abstract class OrtBackend implements Backend {
   abstract void addExecutionProvider(OrtSession.SessionOptions options) throws SketchrtException;
 
   /** The same, for providers that read the caller's options (ort-tensorrt's plugin path). */
+  /** Registers this backend's own kernels for custom nodes (ort-cpu: the Java SketchMatMul kernel). */
+  void addKernels(OrtSession.SessionOptions options, OrtOptions ort, Path graph) throws SketchrtException {
+    // By default ONNX Runtime inlines the SketchMatMul function (the standard-op fallback).
+  }
+
   void addExecutionProvider(OrtSession.SessionOptions options, OrtOptions ort) throws SketchrtException {
     addExecutionProvider(options);
   }
@@ -66,6 +71,7 @@ abstract class OrtBackend implements Backend {
   final OrtSession createSession(Path graph, OrtOptions ort) throws SketchrtException {
     try (OrtSession.SessionOptions options = OrtSessions.sessionOptions(ort)) {
       addExecutionProvider(options, ort);
+      addKernels(options, ort, graph);
       return OrtSessions.environment().createSession(graph.toString(), options);
     } catch (OrtException e) {
       throw new SketchrtException("ONNX Runtime cannot load " + graph + ": " + SketchrtException.firstLine(e), e);

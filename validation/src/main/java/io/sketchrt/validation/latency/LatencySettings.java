@@ -20,6 +20,7 @@ public final class LatencySettings {
     s.put("backend", model.backendName());
     s.put("intra_op_threads", Integer.toString(options.ort().intraOpThreads()));
     s.put("ort_opt_level", options.ort().optimizationLevel().name());
+    s.put("kernel", options.ort().kernel() == null ? "default" : options.ort().kernel().name().toLowerCase(java.util.Locale.ROOT));
     s.put("cpus", Integer.toString(Runtime.getRuntime().availableProcessors()));
     s.put(PROMPT_TOKENS, Integer.toString(promptTokens));
     s.put(NEW_TOKENS, Integer.toString(newTokens));

@@ -1,0 +1,86 @@
+package io.sketchrt.runtime.ort.sketch;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
+
+/**
+ * Splits a kernel call over ONNX Runtime's intra-op thread pool with {@code KernelContext_ParallelFor}
+ * (the calling thread takes part). One instance per calling thread, reused, so a call allocates
+ * nothing; pool threads find it by id through the {@code void* usr_data} argument.
+ */
+final class OrtParallelFor implements ParallelRunner {
+  private static final Map<Long, OrtParallelFor> JOBS = new ConcurrentHashMap<>();
+  private static final AtomicLong NEXT_ID = new AtomicLong(1);
+  private static final ThreadLocal<OrtParallelFor> MINE = ThreadLocal.withInitial(OrtParallelFor::new);
+
+  private final long id = NEXT_ID.getAndIncrement();
+  private MemorySegment context = MemorySegment.NULL;
+  /** Volatile: written by the calling thread, read by pool threads (and orders the caller's scratch writes before them). */
+  private volatile IntConsumer task;
+  private volatile Throwable failure;
+
+  private OrtParallelFor() {
+    JOBS.put(id, this);
+  }
+
+  /** This thread's runner, bound to the kernel context of the call in progress. */
+  static OrtParallelFor on(MemorySegment kernelContext) {
+    OrtParallelFor p = MINE.get();
+    p.context = kernelContext;
+    return p;
+  }
+
+  @Override
+  public void run(int tasks, IntConsumer body) {
+    if (tasks <= 1) {
+      if (tasks == 1) {
+        body.accept(0);
+      }
+      return;
+    }
+    failure = null;
+    task = body;
+    try {
+      OrtCApi.check((MemorySegment) OrtCApi.KernelContext_ParallelFor.invokeExact(
+          context, OrtParallelFor.taskStub(), (long) tasks, 0L, MemorySegment.ofAddress(id)), "KernelContext_ParallelFor");
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    } finally {
+      task = null;
+    }
+    Throwable f = failure;
+    if (f instanceof RuntimeException r) {
+      throw r;
+    }
+    if (f != null) {
+      throw new IllegalStateException("a parallel task failed: " + f, f);
+    }
+  }
+
+  private static MemorySegment taskStub() {
+    return SketchMatMulOps.PARALLEL_TASK;
+  }
+
+  /** Called from the upcall stub on a pool thread. */
+  static void runTask(long id, long index) {
+    OrtParallelFor job = JOBS.get(id);
+    if (job == null) {
+      return;
+    }
+    try {
+      IntConsumer body = job.task;
+      if (body != null) {
+        body.accept((int) index);
+      }
+    } catch (Throwable t) {
+      if (job.failure == null) {
+        job.failure = t;
+      }
+    }
+  }
+}

@@ -1,0 +1,258 @@
+package io.sketchrt.runtime.ort.sketch;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The {@code OrtCustomOp} structs for {@code ai.sketchrt::SketchMatMul} v1 and their upcall stubs.
+ *
+ * <p>One struct per (X type, LUT type) pair, each with fixed input and output types: ONNX Runtime
+ * infers a custom op's output type from its declared types, and with "any type" inputs it would take
+ * the LUT's type for Y. Every stub catches {@code Throwable}: an exception escaping an upcall kills
+ * the JVM. Errors go back to ONNX Runtime as an {@code OrtStatus}, which ONNX Runtime Java throws as
+ * {@code OrtException}.
+ *
+ * <p>{@code OrtCustomOp} layout (208 bytes): {@code uint32 version} at 0, then 25 function pointers at
+ * 8 + 8·i (see {@code ../shared/ORT-FFM.md}). With {@code version} 17 ONNX Runtime uses the V2
+ * create/compute callbacks and reads the start/end versions; it null-checks every slot it reads
+ * except 1–6 and 8–11, which are all set here.
+ */
+final class SketchMatMulOps {
+  static final String DOMAIN = "ai.sketchrt";
+  static final String OP_TYPE = "SketchMatMul";
+  private static final int STRUCT_VERSION = 17;
+  private static final long STRUCT_BYTES = 8 + 25 * 8;
+  private static final ElementType[] VALUE_TYPES = {ElementType.FLOAT, ElementType.FLOAT16, ElementType.BFLOAT16};
+
+  // OrtCustomOp function-pointer indices.
+  private static final int GET_NAME = 1;
+  private static final int GET_EXECUTION_PROVIDER_TYPE = 2;
+  private static final int GET_INPUT_TYPE = 3;
+  private static final int GET_INPUT_TYPE_COUNT = 4;
+  private static final int GET_OUTPUT_TYPE = 5;
+  private static final int GET_OUTPUT_TYPE_COUNT = 6;
+  private static final int KERNEL_DESTROY = 8;
+  private static final int GET_INPUT_CHARACTERISTIC = 9;
+  private static final int GET_OUTPUT_CHARACTERISTIC = 10;
+  private static final int GET_INPUT_MEMORY_TYPE = 11;
+  private static final int GET_VARIADIC_INPUT_MIN_ARITY = 12;
+  private static final int GET_VARIADIC_INPUT_HOMOGENEITY = 13;
+  private static final int GET_VARIADIC_OUTPUT_MIN_ARITY = 14;
+  private static final int GET_VARIADIC_OUTPUT_HOMOGENEITY = 15;
+  private static final int CREATE_KERNEL_V2 = 16;
+  private static final int KERNEL_COMPUTE_V2 = 17;
+  private static final int GET_START_VERSION = 19;
+  private static final int GET_END_VERSION = 20;
+
+  private static final int INPUT_OUTPUT_REQUIRED = 0;
+  private static final int INPUT_OUTPUT_OPTIONAL = 1;
+
+  private static final Map<Long, SketchNode> NODES = new ConcurrentHashMap<>();
+  private static final AtomicLong NEXT_NODE = new AtomicLong(1);
+  private static final Map<Long, ElementType[]> OP_TYPES = new ConcurrentHashMap<>();
+  private static final MemorySegment[] STRUCTS;
+  private static final MemorySegment NAME;
+  private static final MemorySegment DOMAIN_NAME;
+  /** {@code void fn(void* job, size_t index)} for {@code KernelContext_ParallelFor}. */
+  static final MemorySegment PARALLEL_TASK;
+  private static MemorySegment domain = MemorySegment.NULL;
+
+  static {
+    Arena global = Arena.global();
+    NAME = global.allocateFrom(OP_TYPE);
+    DOMAIN_NAME = global.allocateFrom(DOMAIN);
+    MemorySegment[] fns = new MemorySegment[25];
+    fns[GET_NAME] = stub("getName", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    fns[GET_EXECUTION_PROVIDER_TYPE] = stub("getExecutionProviderType", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    fns[GET_INPUT_TYPE] = stub("getInputType", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    fns[GET_INPUT_TYPE_COUNT] = stub("getInputTypeCount", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    fns[GET_OUTPUT_TYPE] = stub("getOutputType", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    fns[GET_OUTPUT_TYPE_COUNT] = stub("getOutputTypeCount", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    fns[KERNEL_DESTROY] = stub("kernelDestroy", FunctionDescriptor.ofVoid(ADDRESS));
+    fns[GET_INPUT_CHARACTERISTIC] = stub("getInputCharacteristic", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    fns[GET_OUTPUT_CHARACTERISTIC] = stub("getOutputCharacteristic", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    fns[GET_INPUT_MEMORY_TYPE] = stub("getInputMemoryType", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    MemorySegment one = stub("one", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    fns[GET_VARIADIC_INPUT_MIN_ARITY] = one;
+    fns[GET_VARIADIC_INPUT_HOMOGENEITY] = one;
+    fns[GET_VARIADIC_OUTPUT_MIN_ARITY] = one;
+    fns[GET_VARIADIC_OUTPUT_HOMOGENEITY] = one;
+    fns[CREATE_KERNEL_V2] = stub("createKernelV2", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    fns[KERNEL_COMPUTE_V2] = stub("kernelComputeV2", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+    fns[GET_START_VERSION] = one;
+    fns[GET_END_VERSION] = stub("endVersion", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    PARALLEL_TASK = stub("parallelTask", FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
+
+    STRUCTS = new MemorySegment[VALUE_TYPES.length * VALUE_TYPES.length];
+    int i = 0;
+    for (ElementType x : VALUE_TYPES) {
+      for (ElementType lut : VALUE_TYPES) {
+        MemorySegment s = global.allocate(STRUCT_BYTES, 8);
+        s.set(JAVA_INT, 0, STRUCT_VERSION);
+        for (int f = 0; f < fns.length; f++) {
+          s.set(ADDRESS, 8 + 8L * f, fns[f] == null ? MemorySegment.NULL : fns[f]);
+        }
+        OP_TYPES.put(s.address(), new ElementType[] {x, lut});
+        STRUCTS[i++] = s;
+      }
+    }
+  }
+
+  private SketchMatMulOps() {}
+
+  /** Adds the {@code ai.sketchrt} domain (created once, shared by all sessions) to native session options. */
+  static synchronized void addTo(MemorySegment sessionOptions) throws Throwable {
+    if (domain.address() == 0) {
+      try (Arena arena = Arena.ofConfined()) {
+        MemorySegment out = arena.allocate(ADDRESS);
+        OrtCApi.check((MemorySegment) OrtCApi.CreateCustomOpDomain.invokeExact(DOMAIN_NAME, out), "CreateCustomOpDomain");
+        MemorySegment created = out.get(ADDRESS, 0);
+        for (MemorySegment op : STRUCTS) {
+          OrtCApi.check((MemorySegment) OrtCApi.CustomOpDomain_Add.invokeExact(created, op), "CustomOpDomain_Add");
+        }
+        domain = created; // never released: sessions built from it may outlive any one options object
+      }
+    }
+    OrtCApi.check((MemorySegment) OrtCApi.AddCustomOpDomain.invokeExact(sessionOptions, domain), "AddCustomOpDomain");
+  }
+
+  private static MemorySegment stub(String method, FunctionDescriptor fd) {
+    try {
+      MethodHandle h = MethodHandles.lookup().findStatic(SketchMatMulOps.class, method, fd.toMethodType());
+      return Linker.nativeLinker().upcallStub(h, fd, Arena.global());
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private static ElementType[] types(MemorySegment op) {
+    return OP_TYPES.get(op.address());
+  }
+
+  // ---- upcalls: every one catches Throwable ----
+
+  private static MemorySegment getName(MemorySegment op) {
+    return NAME;
+  }
+
+  /** NULL: the CPU execution provider. */
+  private static MemorySegment getExecutionProviderType(MemorySegment op) {
+    return MemorySegment.NULL;
+  }
+
+  /** X: T, codes: int8, lut: TL, bias: T. */
+  private static int getInputType(MemorySegment op, long index) {
+    try {
+      ElementType[] t = types(op);
+      return switch ((int) index) {
+        case 1 -> ElementType.INT8.onnx;
+        case 2 -> t[1].onnx;
+        default -> t[0].onnx;
+      };
+    } catch (Throwable e) {
+      return 0;
+    }
+  }
+
+  private static long getInputTypeCount(MemorySegment op) {
+    return 4;
+  }
+
+  private static int getOutputType(MemorySegment op, long index) {
+    try {
+      return types(op)[0].onnx;
+    } catch (Throwable e) {
+      return 0;
+    }
+  }
+
+  private static long getOutputTypeCount(MemorySegment op) {
+    return 1;
+  }
+
+  private static int getInputCharacteristic(MemorySegment op, long index) {
+    return index == 3 ? INPUT_OUTPUT_OPTIONAL : INPUT_OUTPUT_REQUIRED;
+  }
+
+  private static int getOutputCharacteristic(MemorySegment op, long index) {
+    return INPUT_OUTPUT_REQUIRED;
+  }
+
+  /** OrtMemTypeDefault: inputs in the CPU provider's own memory. */
+  private static int getInputMemoryType(MemorySegment op, long index) {
+    return 0;
+  }
+
+  private static int one(MemorySegment op) {
+    return 1;
+  }
+
+  private static int endVersion(MemorySegment op) {
+    return Integer.MAX_VALUE;
+  }
+
+  private static MemorySegment createKernelV2(MemorySegment op, MemorySegment api, MemorySegment info, MemorySegment kernelOut) {
+    try {
+      ElementType[] t = types(op);
+      SketchNode node = SketchNode.create(info, t[0], t[1]);
+      long id = NEXT_NODE.getAndIncrement();
+      NODES.put(id, node);
+      kernelOut.reinterpret(ADDRESS.byteSize()).set(ADDRESS, 0, MemorySegment.ofAddress(id));
+      return MemorySegment.NULL;
+    } catch (SketchNode.NodeException e) {
+      return OrtCApi.status(OrtCApi.ORT_INVALID_ARGUMENT, e.getMessage());
+    } catch (Throwable e) {
+      return OrtCApi.status(OrtCApi.ORT_FAIL, "SketchMatMul: cannot create the Java kernel: " + e);
+    }
+  }
+
+  private static MemorySegment kernelComputeV2(MemorySegment kernel, MemorySegment context) {
+    SketchNode node = null;
+    try {
+      node = NODES.get(kernel.address());
+      if (node == null) {
+        return OrtCApi.status(OrtCApi.ORT_FAIL, "SketchMatMul: unknown kernel " + kernel.address());
+      }
+      node.compute(context);
+      return MemorySegment.NULL;
+    } catch (SketchNode.NodeException e) {
+      return OrtCApi.status(OrtCApi.ORT_INVALID_ARGUMENT, e.getMessage());
+    } catch (Throwable e) {
+      String where = node == null ? "SketchMatMul" : "SketchMatMul node '" + node.name() + "'";
+      return OrtCApi.status(OrtCApi.ORT_FAIL, where + ": the Java kernel failed: " + e);
+    }
+  }
+
+  private static void kernelDestroy(MemorySegment kernel) {
+    try {
+      NODES.remove(kernel.address());
+    } catch (Throwable e) {
+      // nothing to report to: ONNX Runtime ignores this callback's outcome
+    }
+  }
+
+  private static void parallelTask(MemorySegment job, long index) {
+    try {
+      OrtParallelFor.runTask(job.address(), index);
+    } catch (Throwable e) {
+      // OrtParallelFor.runTask records task failures itself; this only guards the JVM
+    }
+  }
+
+  /** Live kernels (one per node per session), for tests. */
+  static int liveKernels() {
+    return NODES.size();
+  }
+}
