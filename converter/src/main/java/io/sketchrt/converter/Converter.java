@@ -69,7 +69,7 @@ public final class Converter {
       if (!Files.isDirectory(r.model())) {
         throw new ConvertException(r.model() + ": model directory not found");
       }
-      if (!Files.isRegularFile(r.sketch())) {
+      if (!Files.exists(r.sketch())) {
         throw new ConvertException(r.sketch() + ": sketch file not found");
       }
       ModelConfig config = ModelConfig.read(r.model());

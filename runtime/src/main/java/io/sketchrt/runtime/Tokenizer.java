@@ -87,9 +87,10 @@ public final class Tokenizer implements AutoCloseable {
    */
   public static Tokenizer load(Path dir) throws SketchrtException {
     Path json = dir.resolve("tokenizer.json");
-    if (!Files.isRegularFile(json)) {
+    if (!Files.exists(json)) {
       throw new SketchrtException("no tokenizer.json in " + dir + ": text prompts need the Hugging Face tokenizer next to the model");
     }
+    requireRegularFile(json);
     JsonNode tokConfig = readOptional(dir.resolve("tokenizer_config.json"));
     JsonNode genConfig = readOptional(dir.resolve("generation_config.json"));
     JsonNode tokenizerJson = readOptional(json);
@@ -271,14 +272,22 @@ public final class Tokenizer implements AutoCloseable {
   }
 
   private static JsonNode readOptional(Path file) throws SketchrtException {
-    if (!Files.isRegularFile(file)) {
+    if (!Files.exists(file)) {
       return JSON.createObjectNode();
     }
+    requireRegularFile(file);
     try {
       JsonNode node = JSON.readTree(file.toFile());
       return node == null ? JSON.createObjectNode() : node;
     } catch (IOException e) {
       throw new SketchrtException(file + ": not valid JSON (" + SketchrtException.firstLine(e) + ")", e);
+    }
+  }
+
+  /** Opening a FIFO would block until a writer appears: refuse anything but a plain file. */
+  private static void requireRegularFile(Path file) throws SketchrtException {
+    if (!Files.isRegularFile(file)) {
+      throw new SketchrtException(file + ": is not a regular file (a directory, FIFO, device or socket)");
     }
   }
 

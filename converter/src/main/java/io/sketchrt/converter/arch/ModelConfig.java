@@ -97,9 +97,10 @@ public record ModelConfig(
         Files.isDirectory(hfDirOrConfigJson)
             ? hfDirOrConfigJson.resolve("config.json")
             : hfDirOrConfigJson;
-    if (!Files.isRegularFile(file)) {
+    if (!Files.exists(file)) {
       throw new CheckpointException(file + ": model config not found");
     }
+    io.sketchrt.converter.checkpoint.InputFiles.requireRegularFile(file);
     JsonNode root;
     try {
       root = JSON.readTree(file.toFile());

@@ -95,6 +95,7 @@ final class TorchPickle {
     if (Files.isDirectory(file)) {
       throw new CheckpointException(file + ": is a directory, expected a pickle file");
     }
+    InputFiles.requireRegularFile(file);
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       return ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), Arena.ofAuto());
     } catch (NoSuchFileException e) {
