@@ -33,7 +33,18 @@ public final class Main implements Runnable {
   public static void main(String[] args) {
     int code;
     try {
-      code = commandLine().execute(args);
+      CommandLine cli = commandLine();
+      java.io.PrintStream out = CommandLineText.stdout();
+      java.io.PrintStream err = CommandLineText.stderr();
+      if (out != System.out) {
+        System.setOut(out);
+        cli.setOut(new PrintWriter(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8), true));
+      }
+      if (err != System.err) {
+        System.setErr(err);
+        cli.setErr(new PrintWriter(new java.io.OutputStreamWriter(err, java.nio.charset.StandardCharsets.UTF_8), true));
+      }
+      code = cli.execute(CommandLineText.recoverArgs(args));
     } catch (Throwable t) { // last resort: even an Error thrown outside a command is one line
       System.err.println("sketchrt: internal error: " + t.getClass().getSimpleName() + ": " + ErrorMessages.oneLine(t));
       code = ExitCodes.INTERNAL_ERROR;
