@@ -31,7 +31,25 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    int code;
+    try {
+      CommandLine cli = commandLine();
+      java.io.PrintStream out = CommandLineText.stdout();
+      java.io.PrintStream err = CommandLineText.stderr();
+      if (out != System.out) {
+        System.setOut(out);
+        cli.setOut(new PrintWriter(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8), true));
+      }
+      if (err != System.err) {
+        System.setErr(err);
+        cli.setErr(new PrintWriter(new java.io.OutputStreamWriter(err, java.nio.charset.StandardCharsets.UTF_8), true));
+      }
+      code = cli.execute(CommandLineText.recoverArgs(args));
+    } catch (Throwable t) { // last resort: even an Error thrown outside a command is one line
+      System.err.println("sketchrt: internal error: " + t.getClass().getSimpleName() + ": " + ErrorMessages.oneLine(t));
+      code = ExitCodes.INTERNAL_ERROR;
+    }
+    System.exit(code);
   }
 
   /** The version of the POM, read once by the format module. */
@@ -54,11 +72,27 @@ public final class Main implements Runnable {
       err.println("(see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
       return ExitCodes.BAD_INPUT;
     });
-    cli.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+    // Errors (InternalError from a mapped file truncated under us, OutOfMemoryError...) are not
+    // Exceptions, so picocli would let them escape with a stack trace: carry them to the handler.
+    CommandLine.IExecutionStrategy runLast = new CommandLine.RunLast();
+    cli.setExecutionStrategy(parseResult -> {
+      try {
+        return runLast.execute(parseResult);
+      } catch (Error e) {
+        throw new CommandLine.ExecutionException(parseResult.commandSpec().commandLine(), String.valueOf(e), e);
+      }
+    });
+    cli.setExecutionExceptionHandler((thrown, cmd, parseResult) -> {
+      Throwable ex = thrown instanceof CommandLine.ExecutionException && thrown.getCause() instanceof Error e ? e : thrown;
       PrintWriter err = cmd.getErr();
       boolean debug = parseResult.hasMatchedOption("--debug") || main.debug;
       if (debug) {
         ex.printStackTrace(err);
+      }
+      if (isTruncatedMapping(ex)) {
+        err.println("sketchrt: error: an input file was truncated or changed while it was being read ("
+            + ErrorMessages.oneLine(ex) + ")");
+        return ExitCodes.BAD_INPUT;
       }
       if (isBadInput(ex)) {
         err.println("sketchrt: error: " + ErrorMessages.oneLine(ex));
@@ -69,6 +103,11 @@ public final class Main implements Runnable {
       return ExitCodes.INTERNAL_ERROR;
     });
     return cli;
+  }
+
+  /** The JVM's InternalError for a fault in a memory-mapped file: it shrank while mapped. */
+  static boolean isTruncatedMapping(Throwable ex) {
+    return ex instanceof InternalError && String.valueOf(ex.getMessage()).contains("unsafe memory access");
   }
 
   /** Errors that name a problem with the user's input or environment, as opposed to a bug in sketchrt. */

@@ -25,9 +25,30 @@ class MainTest {
     }
   }
 
+  @Command(name = "throw")
+  static final class Throws implements Callable<Integer> {
+    @picocli.CommandLine.Parameters String what;
+
+    @Override
+    public Integer call() throws Exception {
+      Throwable t = switch (what) {
+        case "internal" -> new InternalError("a fault occurred in an unsafe memory access operation");
+        case "oom" -> new OutOfMemoryError("Java heap space");
+        case "stack" -> new StackOverflowError();
+        case "escape" -> new java.io.IOException("bad file '\u001b]0;pwned\u0007\u001b[2J\r\u009bX\u202eevil' " + "x".repeat(100_000));
+        default -> new IllegalStateException(what);
+      };
+      if (t instanceof Error e) {
+        throw e;
+      }
+      throw (Exception) t;
+    }
+  }
+
   private int run(String... args) {
     CommandLine cli = Main.commandLine();
     cli.addSubcommand("boom", new Boom());
+    cli.addSubcommand("throw", new Throws());
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));
     return cli.execute(args);
@@ -70,5 +91,32 @@ class MainTest {
   void backendsListsWhatRunsHere() {
     assertEquals(0, run("backends"));
     assertTrue(out.toString().lines().anyMatch(l -> l.startsWith("ort-cpu") && l.contains("available")), out.toString());
+  }
+
+  /** Issue 11: a java.lang.Error is one line with a documented exit code, never a stack trace. */
+  @Test
+  void errorsAreOneLineWithDocumentedExitCodes() {
+    assertEquals(ExitCodes.BAD_INPUT, run("throw", "internal"), () -> err.toString());
+    assertOneLine("sketchrt: error: an input file was truncated or changed while it was being read");
+    assertEquals(ExitCodes.INTERNAL_ERROR, run("throw", "oom"));
+    assertOneLine("sketchrt: internal error: OutOfMemoryError: Java heap space");
+    assertEquals(ExitCodes.INTERNAL_ERROR, run("throw", "stack"));
+    assertOneLine("sketchrt: internal error: StackOverflowError");
+  }
+
+  @Test
+  void terminalEscapesNeverReachTheTerminalAndMessagesStayShort() {
+    assertEquals(ExitCodes.BAD_INPUT, run("throw", "escape"));
+    String e = err.toString().strip();
+    assertOneLine("sketchrt: error: bad file '\\x1b]0;pwned\\x07\\x1b[2J\\x0d\\x9bX\\u202eevil'");
+    assertTrue(e.length() < 1200, "message of " + e.length() + " chars");
+    assertTrue(e.chars().noneMatch(c -> c < 0x20 || (c >= 0x7f && c < 0xa0)), e);
+  }
+
+  private void assertOneLine(String start) {
+    String e = err.toString().strip();
+    assertFalse(e.contains("\n") || e.contains("\r"), e);
+    assertTrue(e.startsWith(start), e);
+    err.getBuffer().setLength(0);
   }
 }

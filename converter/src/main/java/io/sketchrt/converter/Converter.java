@@ -69,7 +69,7 @@ public final class Converter {
       if (!Files.isDirectory(r.model())) {
         throw new ConvertException(r.model() + ": model directory not found");
       }
-      if (!Files.isRegularFile(r.sketch())) {
+      if (!Files.exists(r.sketch())) {
         throw new ConvertException(r.sketch() + ": sketch file not found");
       }
       ModelConfig config = ModelConfig.read(r.model());
@@ -103,16 +103,35 @@ public final class Converter {
                 VERSION,
                 opsets(r.target()),
                 metadata(config, r, summary, sources));
-        ModelWriter.Result files =
-            ModelWriter.write(
-                g, header, staging.path(), MODEL_FILE, r.externalData(), layerProgress(listener));
-        copyTokenizerFiles(r.model(), staging.path());
-        card(config, r, files.externalData() != null, summary, sources).write(staging.path().resolve(ModelCard.FILE_NAME));
+        ModelWriter.Result files;
+        try {
+          files = ModelWriter.write(
+              g, header, staging.path(), MODEL_FILE, r.externalData(), layerProgress(listener));
+          copyTokenizerFiles(r.model(), staging.path());
+          card(config, r, files.externalData() != null, summary, sources).write(staging.path().resolve(ModelCard.FILE_NAME));
+        } catch (IOException e) {
+          throw namingThePlace(e, r.out(), staging.path());
+        }
         result = new Result(r.out(), files.weightBytes(), files.externalData() != null, sketch.size());
       }
       staging.commit();
       return result;
     }
+  }
+
+  /**
+   * A write failure such as "No space left on device" names no file: say where it happened.
+   * Errors that already name their file (checkpoint, conversion, file-system errors) pass as
+   * they are.
+   */
+  private static IOException namingThePlace(IOException e, Path out, Path staging) {
+    if (e instanceof ConvertException
+        || e instanceof io.sketchrt.converter.checkpoint.CheckpointException
+        || e instanceof java.nio.file.FileSystemException) {
+      return e;
+    }
+    return new ConvertException(
+        "cannot write " + out + " (staged in " + staging + "): " + e.getMessage(), e);
   }
 
   private static Weights weights(SafetensorsCheckpoint ckpt, Path dir) {

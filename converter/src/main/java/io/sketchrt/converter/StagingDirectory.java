@@ -8,12 +8,18 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 
 /**
  * A hidden temporary directory beside the output directory: everything is written there, then
  * renamed into place in one step. Closing it without {@link #commit()} (any failure, or Ctrl-C
  * through the shutdown hook) deletes it, so a failed conversion leaves nothing behind.
+ *
+ * <p>A conversion killed outright (SIGKILL, power loss) runs no hook: its staging directory is
+ * named {@code .<out>.tmp-<pid>-<random>}, so the next conversion into the same place removes
+ * those whose process is gone and reports those it cannot tell about. The directory is made with
+ * a plain mkdir, so it gets the permissions the user's umask gives (not 0700).
  */
 final class StagingDirectory implements AutoCloseable {
   private final Path target;
@@ -35,11 +41,58 @@ final class StagingDirectory implements AutoCloseable {
       throw new ConvertException(target + ": output directory already exists");
     }
     Path parent = abs.getParent();
-    if (parent == null || !Files.isDirectory(parent)) {
+    if (parent == null || !Files.exists(parent)) {
       throw new ConvertException(target + ": parent directory " + parent + " does not exist");
     }
-    Path dir = Files.createTempDirectory(parent, "." + abs.getFileName() + ".tmp-");
-    return new StagingDirectory(abs, dir);
+    if (!Files.isDirectory(parent)) {
+      throw new ConvertException(target + ": parent " + parent + " is a file, not a directory");
+    }
+    String prefix = "." + abs.getFileName() + ".tmp-";
+    removeStale(parent, prefix);
+    long pid = ProcessHandle.current().pid();
+    for (int attempt = 0; ; attempt++) {
+      Path dir = parent.resolve(prefix + pid + "-" + Long.toHexString(RANDOM.nextLong() >>> 16));
+      try {
+        return new StagingDirectory(abs, Files.createDirectory(dir)); // umask applies
+      } catch (FileAlreadyExistsException e) {
+        if (attempt > 100) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+  /**
+   * Staging directories of earlier conversions into the same place whose process no longer runs:
+   * removed. Those of a running process are left alone; those whose name carries no pid (older
+   * versions) are reported.
+   */
+  private static void removeStale(Path parent, String prefix) {
+    List<Path> leftovers;
+    try (Stream<Path> siblings = Files.list(parent)) {
+      leftovers = siblings.filter(p -> p.getFileName().toString().startsWith(prefix)).toList();
+    } catch (IOException | UncheckedIOException e) {
+      return; // unreadable parent: the mkdir below reports the real problem
+    }
+    for (Path p : leftovers) {
+      String rest = p.getFileName().toString().substring(prefix.length());
+      int dash = rest.indexOf('-');
+      Long pid = null;
+      try {
+        pid = dash > 0 ? Long.parseLong(rest.substring(0, dash)) : null;
+      } catch (NumberFormatException e) {
+        // an older name without a pid
+      }
+      if (pid == null) {
+        System.err.println("sketchrt: warning: " + p + " looks like the staging directory of an interrupted"
+            + " conversion; remove it if no conversion is running");
+      } else if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty()) {
+        System.err.println("sketchrt: removing " + p + ", left by a conversion (pid " + pid + ") that was killed");
+        deleteTree(p);
+      }
+    }
   }
 
   Path path() {
@@ -72,7 +125,14 @@ final class StagingDirectory implements AutoCloseable {
   }
 
   private void deleteQuietly() {
-    if (committed || !Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+    if (committed) {
+      return;
+    }
+    deleteTree(dir);
+  }
+
+  private static void deleteTree(Path dir) {
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
     try (Stream<Path> paths = Files.walk(dir)) {

@@ -21,7 +21,9 @@ final class Sampler {
 
   /**
    * Next token for {@code logits[offset .. offset + vocab)}; {@code seen[id]} marks tokens already
-   * in the sequence (for the repetition penalty). The logits array is left untouched.
+   * in the sequence (for the repetition penalty). The logits array is left untouched. Always an id
+   * in {@code [0, vocab)}, whatever the logits (NaN, infinite) or the temperature (a subnormal one
+   * overflows 1/T): where the softmax cannot be formed, its limit, the argmax, is taken.
    */
   int next(float[] logits, int offset, int vocab, boolean[] seen) {
     if (scratch.length != vocab) {
@@ -34,12 +36,19 @@ final class Sampler {
       return argmax(x);
     }
     // Softmax of logits / T, computed stably around the max.
-    float max = x[argmax(x)];
+    int best = argmax(x);
+    float max = x[best];
     double invT = 1.0 / config.temperature();
-    for (int i = 0; i < vocab; i++) {
-      x[i] = (float) Math.exp((x[i] - max) * invT);
+    if (!Float.isFinite(max) || !Double.isFinite(invT)) {
+      return best; // T -> 0 (or an infinite logit): all the mass is on the argmax
     }
-    return draw(x, keepTopKTopP(x, config.topK(), config.topP()));
+    for (int i = 0; i < vocab; i++) {
+      float w = (float) Math.exp((x[i] - max) * invT);
+      x[i] = Float.isNaN(w) ? 0 : w; // a NaN logit gets no mass
+    }
+    x[best] = 1; // exp(0), even when (max - max) * invT was not a number
+    int drawn = draw(x, keepTopKTopP(x, config.topK(), config.topP()));
+    return drawn >= 0 ? drawn : best;
   }
 
   /** x[i] becomes x[i] / p when positive, x[i] * p otherwise, for every seen token i. */
@@ -115,7 +124,11 @@ final class Sampler {
     return order.length - 1 - (int) (order[order.length - 1 - r] & 0xffffffffL);
   }
 
+  /** A token drawn with probability w[i] / total, or -1 when no weight is positive. */
   private int draw(float[] w, double total) {
+    if (!(total > 0) || !Double.isFinite(total)) {
+      return -1;
+    }
     double u = random.nextDouble() * total;
     int last = -1;
     for (int i = 0; i < w.length; i++) {

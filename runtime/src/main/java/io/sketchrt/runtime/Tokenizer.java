@@ -16,6 +16,11 @@ import java.util.Optional;
  * A Hugging Face {@code tokenizer.json} (run by DJL's binding of the Rust {@code tokenizers}
  * library) plus the special tokens and chat template of {@code tokenizer_config.json} and
  * {@code generation_config.json}. Thread-safe; {@link #close()} is idempotent.
+ *
+ * <p>Native safety: {@code tokenizer.json} is checked before the library sees it ({@link
+ * TokenizerJsonCheck}); texts and id lists are bounded before each call; and {@link #close()}
+ * waits for calls in flight, so closing while other threads encode gives them an {@link
+ * IllegalStateException}, never a use-after-free.
  */
 public final class Tokenizer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -33,6 +38,22 @@ public final class Tokenizer implements AutoCloseable {
   private final ChatTemplate chatTemplate;
   private final java.util.BitSet byteTokens;
   private volatile boolean closed;
+
+  /** Native calls hold the read lock; {@link #close()} takes the write lock before freeing. */
+  private final java.util.concurrent.locks.ReentrantReadWriteLock lifecycle =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
+
+  /**
+   * Longest text encoded in one call: four characters per token of a 1M-token context. Bounds the
+   * time and memory a single call can take; longer input is refused before the native call.
+   */
+  public static final int MAX_TEXT_CHARS = 1 << 22;
+
+  /** Longest id list decoded in one call (a 1M-token context, four times over). */
+  public static final int MAX_DECODE_IDS = 1 << 22;
+
+  /** How long {@link #close()} waits for calls in flight before leaving the native side to the OS. */
+  static final long CLOSE_WAIT_SECONDS = 30;
 
   private Tokenizer(HuggingFaceTokenizer hf, JsonNode tokConfig, JsonNode genConfig, java.util.BitSet byteTokens, Path dir)
       throws SketchrtException {
@@ -66,12 +87,16 @@ public final class Tokenizer implements AutoCloseable {
    */
   public static Tokenizer load(Path dir) throws SketchrtException {
     Path json = dir.resolve("tokenizer.json");
-    if (!Files.isRegularFile(json)) {
+    if (!Files.exists(json)) {
       throw new SketchrtException("no tokenizer.json in " + dir + ": text prompts need the Hugging Face tokenizer next to the model");
     }
+    requireRegularFile(json);
     JsonNode tokConfig = readOptional(dir.resolve("tokenizer_config.json"));
     JsonNode genConfig = readOptional(dir.resolve("generation_config.json"));
-    java.util.BitSet byteTokens = byteFallbackTokens(readOptional(json).path("model"));
+    JsonNode tokenizerJson = readOptional(json);
+    TokenizerJsonCheck.check(json, tokenizerJson);
+    java.util.BitSet byteTokens = byteFallbackTokens(tokenizerJson.path("model"));
+    tokenizerJson = null; // a large vocabulary: let it go before the library reads the file again
     HuggingFaceTokenizer hf;
     try {
       // No truncation or padding: the generator checks the context limit itself.
@@ -92,8 +117,11 @@ public final class Tokenizer implements AutoCloseable {
    * BOS; {@code add_bos_token} in tokenizer_config.json overrides what it decided.
    */
   public long[] encode(String text, boolean addSpecialTokens) {
-    checkOpen();
-    long[] ids = hf.encode(text, addSpecialTokens, false).getIds();
+    if (text.length() > MAX_TEXT_CHARS) {
+      throw new UncheckedSketchrtException(new SketchrtException("the text is " + text.length()
+          + " characters; the tokenizer takes at most " + MAX_TEXT_CHARS + " in one call"));
+    }
+    long[] ids = encodeRaw(text, addSpecialTokens);
     if (!addSpecialTokens || addBosToken == null || bosTokenId == null) {
       return ids;
     }
@@ -112,8 +140,29 @@ public final class Tokenizer implements AutoCloseable {
 
   /** Text of {@code ids}, special tokens left out. Byte-fallback pieces are joined into UTF-8. */
   public String decode(long[] ids) {
-    checkOpen();
-    return hf.decode(ids, true);
+    if (ids.length > MAX_DECODE_IDS) {
+      throw new IllegalArgumentException(
+          ids.length + " ids to decode; at most " + MAX_DECODE_IDS + " in one call");
+    }
+    var read = lifecycle.readLock();
+    read.lock();
+    try {
+      checkOpen();
+      return hf.decode(ids, true);
+    } finally {
+      read.unlock();
+    }
+  }
+
+  private long[] encodeRaw(String text, boolean addSpecialTokens) {
+    var read = lifecycle.readLock();
+    read.lock();
+    try {
+      checkOpen();
+      return hf.encode(text, addSpecialTokens, false).getIds();
+    } finally {
+      read.unlock();
+    }
   }
 
   /** True for the {@code <0xNN>} tokens of a byte-fallback vocabulary (SentencePiece-style). */
@@ -148,11 +197,30 @@ public final class Tokenizer implements AutoCloseable {
     return eosTokenIds;
   }
 
+  /**
+   * Frees the native tokenizer once no call is using it. Calls that start afterwards throw {@link
+   * IllegalStateException}. If a call is still running after {@link #CLOSE_WAIT_SECONDS}, the
+   * native tokenizer is left allocated (freed at exit) rather than freed under it.
+   */
   @Override
-  public void close() {
-    if (!closed) {
-      closed = true;
-      hf.close();
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true; // new calls fail from here on
+    var write = lifecycle.writeLock();
+    boolean locked = false;
+    try {
+      locked = write.tryLock(CLOSE_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (locked) {
+      try {
+        hf.close();
+      } finally {
+        write.unlock();
+      }
     }
   }
 
@@ -163,7 +231,7 @@ public final class Tokenizer implements AutoCloseable {
   }
 
   private Optional<Integer> idOf(String token) {
-    long[] ids = hf.encode(token, false, false).getIds();
+    long[] ids = encodeRaw(token, false);
     return ids.length == 1 ? Optional.of((int) ids[0]) : Optional.empty();
   }
 
@@ -204,14 +272,22 @@ public final class Tokenizer implements AutoCloseable {
   }
 
   private static JsonNode readOptional(Path file) throws SketchrtException {
-    if (!Files.isRegularFile(file)) {
+    if (!Files.exists(file)) {
       return JSON.createObjectNode();
     }
+    requireRegularFile(file);
     try {
       JsonNode node = JSON.readTree(file.toFile());
       return node == null ? JSON.createObjectNode() : node;
     } catch (IOException e) {
       throw new SketchrtException(file + ": not valid JSON (" + SketchrtException.firstLine(e) + ")", e);
+    }
+  }
+
+  /** Opening a FIFO would block until a writer appears: refuse anything but a plain file. */
+  private static void requireRegularFile(Path file) throws SketchrtException {
+    if (!Files.isRegularFile(file)) {
+      throw new SketchrtException(file + ": is not a regular file (a directory, FIFO, device or socket)");
     }
   }
 

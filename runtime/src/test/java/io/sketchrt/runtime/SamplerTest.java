@@ -167,4 +167,55 @@ class SamplerTest {
     assertTrue(assertThrows(IllegalArgumentException.class, () -> GenerationConfig.builder().repetitionPenalty(0).build())
         .getMessage().contains("repetition"));
   }
+
+  /** Issue 11: --temperature 1e-320 drew id -1 (1/T overflows) and fed it back to the model. */
+  @Test
+  void everyTemperatureAndEveryLogitRowGivesAValidId() {
+    double[] temperatures = {1e-320, Double.MIN_VALUE, 1e-300, 1e-30, 1e-8, 0.7, 1, 1e8, 1e300, Double.MAX_VALUE};
+    float nan = Float.NaN;
+    float inf = Float.POSITIVE_INFINITY;
+    float[][] rows = {
+      randomLogits(1, 50),
+      {nan, nan, nan},
+      {-inf, -inf, -inf},
+      {inf, 1, inf},
+      {nan, 3, -inf, inf},
+      {1, nan, 2},
+      {Float.MAX_VALUE, -Float.MAX_VALUE, 0},
+      {0},
+    };
+    for (double t : temperatures) {
+      for (int topK : new int[] {0, 1, 2}) {
+        for (double topP : new double[] {1.0, 0.5, 1e-9}) {
+          GenerationConfig c = GenerationConfig.builder().maxNewTokens(1).temperature(t).topK(topK).topP(topP).seed(7).build();
+          Sampler s = new Sampler(c, 7);
+          for (float[] row : rows) {
+            for (int k = 0; k < 5; k++) {
+              int id = s.next(row, 0, row.length, null);
+              assertTrue(id >= 0 && id < row.length, "id " + id + " for T=" + t + " row " + java.util.Arrays.toString(row));
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void aSubnormalTemperatureIsTheGreedyLimit() {
+    GenerationConfig c = GenerationConfig.builder().maxNewTokens(1).temperature(1e-320).seed(3).build();
+    Sampler s = new Sampler(c, 3);
+    for (long seed = 0; seed < 20; seed++) {
+      float[] x = randomLogits(seed, 500);
+      assertEquals(plainArgmax(x), s.next(x, 0, x.length, null));
+    }
+  }
+
+  @Test
+  void aNanLogitIsNeverDrawn() {
+    GenerationConfig c = GenerationConfig.builder().maxNewTokens(1).temperature(1).seed(3).build();
+    Sampler s = new Sampler(c, 3);
+    for (int k = 0; k < 200; k++) {
+      assertNotEquals(1, s.next(new float[] {0, Float.NaN, 0}, 0, 3, null));
+    }
+  }
 }

@@ -71,15 +71,36 @@ public record ModelConfig(
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /**
+   * Plausibility limits, each far above every released model (Llama-3.1-405B: 126 layers, hidden
+   * 16384, MLP 53248, 128 heads of 128; vocabularies reach 256k; contexts 10M), yet low enough that
+   * no product the converter or runtime forms from them overflows or asks for absurd memory.
+   */
+  static final int MAX_LAYERS = 1024;
+
+  static final int MAX_HIDDEN = 1 << 17;
+  static final int MAX_INTERMEDIATE = 1 << 20;
+  static final int MAX_HEADS = 1024;
+  static final int MAX_HEAD_DIM = 1024;
+  static final int MAX_VOCAB = 1 << 22;
+  static final int MAX_POSITIONS = 1 << 24;
+
+  /** RoPE bases seen in released models run from 1e4 to 1e7; a base <= 1 has no rotation. */
+  static final double MAX_ROPE_THETA = 1e12;
+
+  /** Norm eps: released models use 1e-6 to 1e-5; below 1e-12 it vanishes next to fp32 variances. */
+  static final double MIN_EPS = 1e-12;
+
   /** Reads {@code <dir>/config.json}, or the given JSON file. */
   public static ModelConfig read(Path hfDirOrConfigJson) throws CheckpointException {
     Path file =
         Files.isDirectory(hfDirOrConfigJson)
             ? hfDirOrConfigJson.resolve("config.json")
             : hfDirOrConfigJson;
-    if (!Files.isRegularFile(file)) {
+    if (!Files.exists(file)) {
       throw new CheckpointException(file + ": model config not found");
     }
+    io.sketchrt.converter.checkpoint.InputFiles.requireRegularFile(file);
     JsonNode root;
     try {
       root = JSON.readTree(file.toFile());
@@ -137,6 +158,10 @@ public record ModelConfig(
       List<Integer> eos = eosIds(family.defaultEos());
       Integer window = slidingWindow(family);
       String modelType = text("model_type");
+      checkPlausible(hidden, intermediate, layers, heads, kvHeads, headDim, vocab, maxPos);
+      checkRange("rms_norm_eps", eps, MIN_EPS, 1.0);
+      checkRange("rope_theta", theta, Math.nextUp(1.0), MAX_ROPE_THETA);
+      checkRopeScaling(rope, maxPos);
       return new ModelConfig(
           arch,
           modelType != null ? modelType : family.modelType(),
@@ -157,6 +182,62 @@ public record ModelConfig(
           bos,
           eos,
           window);
+    }
+
+    private void checkPlausible(
+        int hidden, int intermediate, int layers, int heads, int kvHeads, int headDim, int vocab,
+        int maxPos)
+        throws CheckpointException {
+      atMost("hidden_size", hidden, MAX_HIDDEN);
+      atMost("intermediate_size", intermediate, MAX_INTERMEDIATE);
+      atMost("num_hidden_layers", layers, MAX_LAYERS);
+      atMost("num_attention_heads", heads, MAX_HEADS);
+      atMost("head_dim", headDim, MAX_HEAD_DIM);
+      atMost("vocab_size", vocab, MAX_VOCAB);
+      atMost("max_position_embeddings", maxPos, MAX_POSITIONS);
+      if (headDim % 2 != 0) {
+        throw error("head_dim " + headDim + " is odd; rotary embeddings rotate pairs of dimensions");
+      }
+      // One rotary row per position: the table index must stay an int.
+      if ((long) maxPos * headDim > Integer.MAX_VALUE - 8) {
+        throw error(
+            "max_position_embeddings x head_dim = " + ((long) maxPos * headDim) + " overflows a"
+                + " rotary table: not a plausible model");
+      }
+      // heads * head_dim is the width of q_proj; it must be a plausible layer width too.
+      if ((long) heads * headDim > MAX_HIDDEN) {
+        throw error(
+            "num_attention_heads x head_dim = " + ((long) heads * headDim) + " exceeds " + MAX_HIDDEN
+                + ": not a plausible model");
+      }
+    }
+
+    private void atMost(String key, int value, int max) throws CheckpointException {
+      if (value > max) {
+        throw error("'" + key + "' is " + value + ", more than " + max + ": not a plausible model");
+      }
+    }
+
+    private void checkRange(String key, double value, double min, double max)
+        throws CheckpointException {
+      if (!(value >= min && value <= max)) {
+        throw error("'" + key + "' is " + value + ", outside the sane range [" + min + ", " + max + "]");
+      }
+    }
+
+    private void checkRopeScaling(RopeScaling rope, int maxPos) throws CheckpointException {
+      if (rope == null) {
+        return;
+      }
+      checkRange("rope_scaling.factor", rope.factor(), 1.0, 1e4);
+      checkRange("rope_scaling.low_freq_factor", rope.lowFreqFactor(), 1e-6, 1e6);
+      checkRange("rope_scaling.high_freq_factor", rope.highFreqFactor(), 1e-6, 1e6);
+      if (!(rope.highFreqFactor() > rope.lowFreqFactor())) {
+        throw error(
+            "'rope_scaling.high_freq_factor' (" + rope.highFreqFactor() + ") must exceed"
+                + " low_freq_factor (" + rope.lowFreqFactor() + "): the blend divides by their difference");
+      }
+      atMost("rope_scaling.original_max_position_embeddings", rope.originalMaxPositionEmbeddings(), maxPos);
     }
 
     /** Mistral: default 4096 when the key is absent, none when null; Qwen2: only when enabled. */

@@ -43,7 +43,8 @@ final class LegacyStorageStream {
     }
   }
 
-  static Storage read(String source, PyBytes stream) throws CheckpointException {
+  static Storage read(String source, PyBytes stream, PickleBudget budget)
+      throws CheckpointException {
     MemorySegment data = stream.data();
     long base = Math.max(stream.fileOffset(), 0);
     String where = source + ": in torch storage bytes";
@@ -53,7 +54,7 @@ final class LegacyStorageStream {
     long pos = 0;
     Object[] header = new Object[3];
     for (int i = 0; i < 3; i++) {
-      Unpickler u = new Unpickler(where, data.asSlice(pos), base + pos, hooks);
+      Unpickler u = new Unpickler(where, data.asSlice(pos), base + pos, hooks, budget);
       header[i] = u.load();
       pos += u.position();
     }
@@ -61,16 +62,16 @@ final class LegacyStorageStream {
       throw new CheckpointException(where + ": bad magic number (at byte " + base + ")");
     }
     if (!(header[1] instanceof Long proto) || proto != PROTOCOL) {
-      throw new CheckpointException(where + ": unsupported torch.save protocol " + header[1]);
+      throw new CheckpointException(where + ": unsupported torch.save protocol " + describeValue(header[1]));
     }
     if (!(header[2] instanceof Map<?, ?> sys) || !Boolean.TRUE.equals(sys.get("little_endian"))) {
       throw new CheckpointException(where + ": only little-endian torch storages are supported");
     }
 
-    Unpickler objectPickle = new Unpickler(where, data.asSlice(pos), base + pos, hooks);
+    Unpickler objectPickle = new Unpickler(where, data.asSlice(pos), base + pos, hooks, budget);
     Object result = objectPickle.load();
     pos += objectPickle.position();
-    Unpickler keyPickle = new Unpickler(where, data.asSlice(pos), base + pos, hooks);
+    Unpickler keyPickle = new Unpickler(where, data.asSlice(pos), base + pos, hooks, budget);
     Object keys = keyPickle.load();
     pos += keyPickle.position();
 
@@ -80,7 +81,7 @@ final class LegacyStorageStream {
     for (Object k : keyList) {
       Pending p = k instanceof String s ? storages.get(s) : null;
       if (p == null) {
-        throw new CheckpointException(where + ": storage key " + k + " was never declared");
+        throw new CheckpointException(where + ": storage key " + describeValue(k) + " was never declared");
       }
       long left = data.byteSize() - pos;
       if (left < 8) {
@@ -151,6 +152,15 @@ final class LegacyStorageStream {
         }
         return p;
       }
+    };
+  }
+
+  /** An untrusted value in a message: a number, a quoted string, or only its type. */
+  private static String describeValue(Object o) {
+    return switch (o) {
+      case Long l -> l.toString();
+      case String s -> CheckpointException.quote(s);
+      case null, default -> "of type " + PickleValues.typeName(o);
     };
   }
 

@@ -56,6 +56,7 @@ final class SafetensorsFile {
   /** Maps {@code file} into {@code arena} and validates its header. */
   static SafetensorsFile open(Path file, Arena arena) throws CheckpointException {
     MemorySegment all;
+    InputFiles.requireRegularFile(file);
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       all = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
     } catch (NoSuchFileException e) {

@@ -144,8 +144,50 @@ public final class SketchPickles {
     if (t.dim(0) == 0 || (t.rank() == 3 && t.dim(1) == 0)) {
       throw new CheckpointException(where + " is empty: shape " + Arrays.toString(t.shape()));
     }
+    checkFinite(where, t);
     return t.rank() == 3 ? t : t.reshape(t.dim(0), 1, levels);
   }
+
+  /**
+   * A NaN or infinite LUT entry turns every output of its row into NaN at run time, silently;
+   * refuse it here, naming the module. Checks the exponent bits only: one pass, no conversions.
+   */
+  private static void checkFinite(String where, TensorData t) throws CheckpointException {
+    MemorySegment b = t.bytes();
+    long n = t.numel();
+    long bad = -1;
+    switch (t.dtype()) {
+      case F32 -> {
+        for (long i = 0; i < n && bad < 0; i++) {
+          if ((b.get(F32_BITS, i * 4) & 0x7F80_0000) == 0x7F80_0000) {
+            bad = i;
+          }
+        }
+      }
+      case F16, BF16 -> {
+        int exponent = t.dtype() == DType.F16 ? 0x7C00 : 0x7F80;
+        for (long i = 0; i < n && bad < 0; i++) {
+          if ((b.get(HALF_BITS, i * 2) & exponent) == exponent) {
+            bad = i;
+          }
+        }
+      }
+      default -> {}
+    }
+    if (bad >= 0) {
+      float v = t.getFloat(bad);
+      long levels = t.dim(-1);
+      throw new CheckpointException(
+          where + " holds " + (Float.isNaN(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf") + " at row "
+              + (bad / levels / (t.rank() == 3 ? t.dim(1) : 1)) + ", entry " + (bad % levels)
+              + ": every LUT entry must be finite");
+    }
+  }
+
+  private static final ValueLayout.OfInt F32_BITS =
+      ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+  private static final ValueLayout.OfShort HALF_BITS =
+      ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
   /** Codes: U8 (or I8, same bytes), [N, K/2] or [N, G, K/G/2] matching the LUT; as U8 [N, G, .]. */
   private static TensorData codes(Path pkl, String module, Object value, TensorData lut)

@@ -17,8 +17,10 @@ final class StridedCopy {
   /**
    * @param copyLimit the most bytes a non-contiguous copy may allocate (the file size), so a
    *     hostile zero stride cannot blow up memory
+   * @param budget charged for every copy, so a memoised storage viewed many times cannot either
    */
-  static TensorData view(Storage storage, long offset, long[] size, long[] stride, long copyLimit)
+  static TensorData view(
+      Storage storage, long offset, long[] size, long[] stride, long copyLimit, PickleBudget budget)
       throws Refusal {
     var dtype = storage.dtype();
     long numel;
@@ -49,6 +51,7 @@ final class StridedCopy {
       throw new Refusal("strided tensor of size " + Arrays.toString(size) + " is larger than the file");
     }
     long nbytes = numel * es;
+    budget.bytes(nbytes);
     MemorySegment out =
         nbytes <= Integer.MAX_VALUE - 8
             ? MemorySegment.ofArray(new byte[(int) nbytes])

@@ -4,6 +4,7 @@ import io.sketchrt.converter.checkpoint.PickleValues.Hooks;
 import io.sketchrt.converter.checkpoint.PickleValues.PyBytes;
 import io.sketchrt.converter.checkpoint.PickleValues.PyCallable;
 import io.sketchrt.converter.checkpoint.PickleValues.PyClass;
+import io.sketchrt.converter.checkpoint.PickleValues.PyDict;
 import io.sketchrt.converter.checkpoint.PickleValues.PyTuple;
 import io.sketchrt.converter.checkpoint.PickleValues.Refusal;
 import io.sketchrt.converter.tensor.DType;
@@ -17,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -58,10 +58,12 @@ final class TorchPickle {
 
   private final String source;
   private final long fileSize;
+  private final PickleBudget budget;
 
-  private TorchPickle(String source, long fileSize) {
+  private TorchPickle(String source, long fileSize, PickleBudget budget) {
     this.source = source;
     this.fileSize = fileSize;
+    this.budget = budget;
   }
 
   /** Memory-maps {@code file} (unmapped once unreachable) and unpickles it. */
@@ -79,14 +81,21 @@ final class TorchPickle {
 
   /** Unpickles bytes already in memory; {@code source} names them in errors. */
   static Object load(String source, MemorySegment data) throws CheckpointException {
-    TorchPickle t = new TorchPickle(source, data.byteSize());
-    return new Unpickler(source, data, 0, t.outerHooks()).load();
+    return load(source, data, new PickleBudget(data.byteSize()));
+  }
+
+  /** As above, charging {@code budget} (which a caller may then inspect). */
+  static Object load(String source, MemorySegment data, PickleBudget budget)
+      throws CheckpointException {
+    TorchPickle t = new TorchPickle(source, data.byteSize(), budget);
+    return new Unpickler(source, data, 0, t.outerHooks(), budget).load();
   }
 
   static MemorySegment map(Path file) throws CheckpointException {
     if (Files.isDirectory(file)) {
       throw new CheckpointException(file + ": is a directory, expected a pickle file");
     }
+    InputFiles.requireRegularFile(file);
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       return ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), Arena.ofAuto());
     } catch (NoSuchFileException e) {
@@ -107,8 +116,8 @@ final class TorchPickle {
           case "torch._utils._rebuild_tensor_v2" -> (PyCallable) TorchPickle.this::rebuildTensor;
           case "torch._utils._rebuild_parameter" -> (PyCallable) TorchPickle::rebuildParameter;
           case "torch.storage._load_from_bytes" -> (PyCallable) TorchPickle.this::loadFromBytes;
-          case "collections.OrderedDict" -> new OrderedDictClass();
-          case "_codecs.encode" -> (PyCallable) TorchPickle::latin1Encode;
+          case "collections.OrderedDict" -> new OrderedDictClass(budget);
+          case "_codecs.encode" -> (PyCallable) TorchPickle.this::latin1Encode;
           default -> storageType(module, name);
         };
       }
@@ -131,19 +140,20 @@ final class TorchPickle {
   }
 
   /** {@code collections.OrderedDict}: a dict, built empty or from (key, value) pairs. */
-  private static final class OrderedDictClass implements PyCallable, PyClass {
+  private record OrderedDictClass(PickleBudget budget) implements PyCallable, PyClass {
     @Override
     public Object call(List<Object> args) throws Refusal {
-      Map<Object, Object> d = new LinkedHashMap<>();
+      PyDict d = new PyDict();
       if (args.isEmpty()) {
         return d;
       }
       if (args.size() == 1 && args.getFirst() instanceof List<?> pairs) {
+        budget.objects(pairs.size()); // a memoised list may be passed many times
         for (Object p : pairs) {
           if (!(p instanceof PyTuple kv) || kv.size() != 2) {
             throw new Refusal("OrderedDict() expects (key, value) pairs");
           }
-          d.put(kv.get(0), kv.get(1));
+          d.set(kv.get(0), kv.get(1));
         }
         return d;
       }
@@ -152,18 +162,19 @@ final class TorchPickle {
 
     @Override
     public Object newObject(List<Object> args) throws Refusal {
-      return new LinkedHashMap<>();
+      return new PyDict();
     }
   }
 
   /** {@code _codecs.encode(s, 'latin1')}: protocol 2's encoding of a bytes object. */
-  private static Object latin1Encode(List<Object> args) throws Refusal {
+  private Object latin1Encode(List<Object> args) throws Refusal {
     if (args.size() != 2
         || !(args.get(0) instanceof String s)
         || !(args.get(1) instanceof String enc)
         || !(enc.equals("latin1") || enc.equals("latin-1"))) {
       throw new Refusal("refusing _codecs.encode other than (str, 'latin1')");
     }
+    budget.bytes(s.length()); // a memoised string may be encoded many times
     byte[] b = new byte[s.length()];
     for (int i = 0; i < b.length; i++) {
       char c = s.charAt(i);
@@ -188,7 +199,8 @@ final class TorchPickle {
     if (args.size() != 1 || !(args.getFirst() instanceof PyBytes b)) {
       throw new Refusal("_load_from_bytes expects one bytes argument");
     }
-    return LegacyStorageStream.read(source, b);
+    budget.objects(1); // each read costs a pass over the stream's small pickles
+    return LegacyStorageStream.read(source, b, budget);
   }
 
   // ---- tensors: torch._utils._rebuild_tensor_v2(storage, offset, size, stride, grad, hooks[, meta])
@@ -206,7 +218,7 @@ final class TorchPickle {
     if (size.length != stride.length) {
       throw new Refusal("_rebuild_tensor_v2: size has " + size.length + " dims but stride " + stride.length);
     }
-    return StridedCopy.view(storage, offset, size, stride, fileSize);
+    return StridedCopy.view(storage, offset, size, stride, fileSize, budget);
   }
 
   private static long nonNegative(Object o, String what) throws Refusal {

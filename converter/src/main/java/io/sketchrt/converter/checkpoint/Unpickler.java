@@ -4,6 +4,8 @@ import io.sketchrt.converter.checkpoint.PickleValues.Hooks;
 import io.sketchrt.converter.checkpoint.PickleValues.PyBytes;
 import io.sketchrt.converter.checkpoint.PickleValues.PyCallable;
 import io.sketchrt.converter.checkpoint.PickleValues.PyClass;
+import io.sketchrt.converter.checkpoint.PickleValues.PyDict;
+import io.sketchrt.converter.checkpoint.PickleValues.PyList;
 import io.sketchrt.converter.checkpoint.PickleValues.PyTuple;
 import io.sketchrt.converter.checkpoint.PickleValues.Refusal;
 import java.lang.foreign.MemorySegment;
@@ -15,9 +17,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -25,7 +24,10 @@ import java.util.Map;
  * A restricted pickle virtual machine (protocols 2 to 5, the opcodes {@code pickle.dump} emits for
  * plain data). It executes nothing: globals, calls and persistent ids go through {@link Hooks},
  * which refuse anything not explicitly allowed. Every length is checked against the bytes left
- * before anything is sliced or allocated, so hostile lengths fail fast.
+ * before anything is sliced or allocated, so hostile lengths fail fast; everything else a pickle
+ * can make us build (values, references, memo slots, nesting, copied bytes) is charged to a
+ * {@link PickleBudget}. Construction is iterative and dict keys are str only, so nothing here
+ * recurses over a value or hashes an unbounded structure.
  */
 final class Unpickler {
 
@@ -43,22 +45,30 @@ final class Unpickler {
   private final MemorySegment data;
   private final long fileOffset;
   private final Hooks hooks;
+  private final PickleBudget budget;
   private long pos;
 
   private final ArrayList<Object> stack = new ArrayList<>();
-  private final ArrayList<Integer> marks = new ArrayList<>();
-  private final HashMap<Long, Object> memo = new HashMap<>();
+  private int[] marks = new int[8];
+  private int markCount;
+  /** Dense like Python's own memo (keys are 0, 1, 2...); {@link #ABSENT} marks holes. */
+  private Object[] memo;
+  private int memoSize;
+
+  private static final Object ABSENT = new Object();
 
   /**
    * @param source how errors name the input, e.g. the file path
    * @param data the pickle stream (may hold further data after STOP)
    * @param fileOffset where {@code data} starts in the file, for error offsets
    */
-  Unpickler(String source, MemorySegment data, long fileOffset, Hooks hooks) {
+  Unpickler(
+      String source, MemorySegment data, long fileOffset, Hooks hooks, PickleBudget budget) {
     this.source = source;
     this.data = data;
     this.fileOffset = fileOffset;
     this.hooks = hooks;
+    this.budget = budget;
   }
 
   /** Position after the last STOP read; the next pickle in the stream starts here. */
@@ -69,14 +79,16 @@ final class Unpickler {
   /** Reads one pickle (up to its STOP) and returns its value. */
   Object load() throws CheckpointException {
     stack.clear();
-    marks.clear();
-    memo.clear();
+    markCount = 0;
+    memo = new Object[16];
+    Arrays.fill(memo, ABSENT);
+    memoSize = 0;
     while (true) {
       long at = pos;
       int op = u8();
       try {
         if (op == '.') {
-          if (stack.size() != 1 || !marks.isEmpty()) {
+          if (stack.size() != 1 || markCount != 0) {
             throw new Refusal("malformed pickle: STOP with " + stack.size() + " values on the stack");
           }
           return stack.removeLast();
@@ -104,25 +116,31 @@ final class Unpickler {
           throw new Refusal("truncated pickle: frame length " + Long.toUnsignedString(len) + " exceeds the " + remaining() + " bytes left");
         }
       }
-      case '}' -> push(new LinkedHashMap<>());
-      case ']' -> push(new ArrayList<>());
-      case ')' -> push(new PyTuple(List.of()));
-      case '(' -> marks.add(stack.size());
-      case 't' -> push(tuple(popMark()));
-      case 0x85 -> push(tuple(popN(1)));
-      case 0x86 -> push(tuple(popN(2)));
-      case 0x87 -> push(tuple(popN(3)));
-      case 'l' -> push(new ArrayList<>(popMark()));
-      case 'd' -> push(setItems(new LinkedHashMap<>(), popMark()));
-      case 'a' -> list(peek(1)).add(pop());
+      case '}' -> push(new PyDict());
+      case ']' -> push(new PyList());
+      case ')' -> push(PyTuple.EMPTY);
+      case '(' -> mark();
+      case 't' -> push(PyTuple.of(popMark()));
+      case 0x85 -> push(PyTuple.of(popN(1)));
+      case 0x86 -> push(PyTuple.of(popN(2)));
+      case 0x87 -> push(PyTuple.of(popN(3)));
+      case 'l' -> push(new PyList(popMark()));
+      case 'd' -> push(setItems(new PyDict(), popMark()));
+      case 'a' -> {
+        Object v = pop();
+        list(top()).append(v);
+      }
       case 'e' -> {
         List<Object> items = popMark();
-        list(top()).addAll(items);
+        PyList l = list(top());
+        for (Object o : items) {
+          l.append(o);
+        }
       }
       case 's' -> {
         Object v = pop();
         Object k = pop();
-        dict(top()).put(k, v);
+        dict(top()).set(k, v);
       }
       case 'u' -> {
         List<Object> items = popMark();
@@ -146,10 +164,10 @@ final class Unpickler {
       case 'C' -> push(bytes(u8()));
       case 'B' -> push(bytes(u32()));
       case 0x8e, 0x96 -> push(bytes(u64()));
-      case 'q' -> memo.put((long) u8(), top());
-      case 'r' -> memo.put(u32(), top());
-      case 'p' -> memo.put(decimalLine(), top());
-      case 0x94 -> memo.put((long) memo.size(), top());
+      case 'q' -> memoPut(u8());
+      case 'r' -> memoPut(u32());
+      case 'p' -> memoPut(decimalLine());
+      case 0x94 -> memoPut(memoSize);
       case 'h' -> push(memoGet(u8()));
       case 'j' -> push(memoGet(u32()));
       case 'g' -> push(memoGet(decimalLine()));
@@ -186,7 +204,10 @@ final class Unpickler {
         }
         push(newObject(pop(), args.items()));
       }
-      case 'b' -> build(pop(), top());
+      case 'b' -> {
+        Object state = pop();
+        build(state, top());
+      }
       case 'Q' -> push(hooks.persistentLoad(pop()));
       case 'P' -> push(hooks.persistentLoad(line()));
       default -> throw new Refusal("unsupported pickle opcode " + opName(op));
@@ -201,14 +222,15 @@ final class Unpickler {
   }
 
   /** BUILD: only the no-op and dict-update forms that plain data uses. */
-  private static void build(Object state, Object target) throws Refusal {
+  private void build(Object state, Object target) throws Refusal {
     if (state == null || (state instanceof Map<?, ?> m && m.isEmpty())) {
       return;
     }
-    if (target instanceof Map<?, ?> && state instanceof Map<?, ?> s) {
-      @SuppressWarnings("unchecked")
-      Map<Object, Object> t = (Map<Object, Object>) target;
-      t.putAll(s);
+    if (target instanceof PyDict t && state instanceof Map<?, ?> s) {
+      budget.objects(s.size()); // a memoised state may be applied many times
+      for (Map.Entry<?, ?> e : s.entrySet()) {
+        t.set(e.getKey(), e.getValue());
+      }
       return;
     }
     throw new Refusal("refusing BUILD of a " + PickleValues.typeName(target) + " with " + PickleValues.typeName(state) + " state");
@@ -216,12 +238,26 @@ final class Unpickler {
 
   // ---- stack helpers
 
-  private void push(Object o) {
+  /** Every push is a new value or a new reference to one: both are charged. */
+  private void push(Object o) throws Refusal {
+    budget.objects(1);
     stack.add(o);
   }
 
+  private int markBase() {
+    return markCount == 0 ? 0 : marks[markCount - 1];
+  }
+
+  private void mark() throws Refusal {
+    PickleBudget.depth(markCount + 1);
+    if (markCount == marks.length) {
+      marks = Arrays.copyOf(marks, markCount * 2);
+    }
+    marks[markCount++] = stack.size();
+  }
+
   private Object pop() throws Refusal {
-    if (stack.size() <= (marks.isEmpty() ? 0 : marks.getLast())) {
+    if (stack.size() <= markBase()) {
       throw new Refusal("malformed pickle: stack underflow");
     }
     return stack.removeLast();
@@ -233,7 +269,7 @@ final class Unpickler {
 
   private Object peek(int depth) throws Refusal {
     int i = stack.size() - 1 - depth;
-    if (i < (marks.isEmpty() ? 0 : marks.getLast())) {
+    if (i < markBase()) {
       throw new Refusal("malformed pickle: stack underflow");
     }
     return stack.get(i);
@@ -248,18 +284,14 @@ final class Unpickler {
   }
 
   private List<Object> popMark() throws Refusal {
-    if (marks.isEmpty()) {
+    if (markCount == 0) {
       throw new Refusal("malformed pickle: no MARK on the stack");
     }
-    int from = marks.removeLast();
+    int from = marks[--markCount];
     List<Object> view = stack.subList(from, stack.size());
     List<Object> items = new ArrayList<>(view);
     view.clear();
     return items;
-  }
-
-  private static PyTuple tuple(List<Object> items) {
-    return new PyTuple(Collections.unmodifiableList(new ArrayList<>(items)));
   }
 
   private static PyTuple tupleArg(Object o, String op) throws Refusal {
@@ -269,36 +301,51 @@ final class Unpickler {
     throw new Refusal("malformed pickle: " + op + " arguments are a " + PickleValues.typeName(o) + ", not a tuple");
   }
 
-  @SuppressWarnings("unchecked")
-  private static List<Object> list(Object o) throws Refusal {
-    if (o instanceof ArrayList<?> l) {
-      return (List<Object>) l;
+  private static PyList list(Object o) throws Refusal {
+    if (o instanceof PyList l) {
+      return l;
     }
     throw new Refusal("malformed pickle: appending to a " + PickleValues.typeName(o));
   }
 
-  @SuppressWarnings("unchecked")
-  private static Map<Object, Object> dict(Object o) throws Refusal {
-    if (o instanceof LinkedHashMap<?, ?> m) {
-      return (Map<Object, Object>) m;
+  private static PyDict dict(Object o) throws Refusal {
+    if (o instanceof PyDict m) {
+      return m;
     }
     throw new Refusal("malformed pickle: setting items on a " + PickleValues.typeName(o));
   }
 
-  private static Map<Object, Object> setItems(Map<Object, Object> d, List<Object> kv)
-      throws Refusal {
+  private static PyDict setItems(PyDict d, List<Object> kv) throws Refusal {
     if (kv.size() % 2 != 0) {
       throw new Refusal("malformed pickle: odd number of dict items");
     }
     for (int i = 0; i < kv.size(); i += 2) {
-      d.put(kv.get(i), kv.get(i + 1));
+      d.set(kv.get(i), kv.get(i + 1));
     }
     return d;
   }
 
+  /** Slots up to the key are charged, so a sparse key cannot allocate more than it pays for. */
+  private void memoPut(long key) throws Refusal {
+    PickleBudget.memoKey(key);
+    Object value = top();
+    int k = (int) key;
+    if (k >= memo.length) {
+      int grown = Math.min(PickleBudget.MAX_MEMO, Math.max(k + 1, memo.length * 2));
+      budget.objects(grown - memo.length);
+      int old = memo.length;
+      memo = Arrays.copyOf(memo, grown);
+      Arrays.fill(memo, old, grown, ABSENT);
+    }
+    if (memo[k] == ABSENT) {
+      memoSize++;
+    }
+    memo[k] = value;
+  }
+
   private Object memoGet(long key) throws Refusal {
-    Object v = memo.get(key);
-    if (v == null && !memo.containsKey(key)) {
+    Object v = key >= 0 && key < memo.length ? memo[(int) key] : ABSENT;
+    if (v == ABSENT) {
       throw new Refusal("malformed pickle: memo key " + key + " was never stored");
     }
     return v;
@@ -341,11 +388,12 @@ final class Unpickler {
     return data.get(I64, take(8));
   }
 
-  private Object longBytes(long n) throws CheckpointException {
+  private Object longBytes(long n) throws CheckpointException, Refusal {
     long at = take(n);
     if (n == 0) {
       return 0L;
     }
+    budget.bytes(n);
     byte[] le = data.asSlice(at, n).toArray(ValueLayout.JAVA_BYTE);
     byte[] be = new byte[le.length];
     for (int i = 0; i < le.length; i++) {
@@ -355,8 +403,9 @@ final class Unpickler {
     return v.bitLength() < 64 ? (Object) v.longValue() : v;
   }
 
-  private String utf8(long n) throws CheckpointException {
+  private String utf8(long n) throws CheckpointException, Refusal {
     long at = take(n);
+    budget.bytes(n);
     byte[] b = data.asSlice(at, n).toArray(ValueLayout.JAVA_BYTE);
     try {
       return StandardCharsets.UTF_8

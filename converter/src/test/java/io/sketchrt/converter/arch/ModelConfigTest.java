@@ -228,6 +228,48 @@ class ModelConfigTest {
     assertTrue(got.contains(message), got);
   }
 
+  /** Implausible sizes and unsafe numbers fail with the key named, before anything is sized. */
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "num_hidden_layers|2147483647|'num_hidden_layers' is 2147483647, more than 1024: not a plausible model",
+        "hidden_size|1073741824|'hidden_size' is 1073741824, more than 131072",
+        "intermediate_size|2000000000|'intermediate_size' is 2000000000, more than 1048576",
+        "vocab_size|2147483647|'vocab_size' is 2147483647, more than 4194304",
+        "max_position_embeddings|2147483647|'max_position_embeddings' is 2147483647, more than 16777216",
+        "num_attention_heads|4096|'num_attention_heads' is 4096, more than 1024",
+        "rms_norm_eps|1e-320|'rms_norm_eps' is 1.0E-320, outside the sane range [1.0E-12, 1.0]",
+        "rms_norm_eps|2.0|'rms_norm_eps' is 2.0, outside the sane range",
+        "rms_norm_eps|1e999|'rms_norm_eps' must be a positive number",
+        "rope_theta|1.0|'rope_theta' is 1.0, outside the sane range",
+        "rope_theta|1e300|'rope_theta' is 1.0E300, outside the sane range",
+        "rope_theta|0|'rope_theta' must be a positive number",
+        "rope_scaling|{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 4.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}|must exceed low_freq_factor",
+        "rope_scaling|{\"rope_type\": \"llama3\", \"factor\": 1e9, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}|'rope_scaling.factor' is 1.0E9, outside the sane range",
+        "rope_scaling|{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 999999999}|more than 131072",
+        "head_dim|2147483647|'head_dim' is 2147483647, more than 1024",
+        "head_dim|127|head_dim 127 is odd",
+      })
+  void implausibleValuesAreRefused(String key, String value, String message) {
+    String json = key.equals("head_dim") ? llamaWith("num_key_value_heads", "8, \"head_dim\": " + value) : llamaWith(key, value);
+    String got = fails(json).getMessage();
+    assertTrue(got.contains(message), got);
+    assertTrue(got.length() < 300, got);
+  }
+
+  @Test
+  void rotaryTableIndexCannotOverflow() {
+    String json = llamaWith("max_position_embeddings", "16777216").replace("\"num_key_value_heads\": 8", "\"num_key_value_heads\": 8, \"head_dim\": 128");
+    assertTrue(fails(json).getMessage().contains("max_position_embeddings x head_dim = 2147483648 overflows"));
+  }
+
+  @Test
+  void headsTimesHeadDimMustBeAPlausibleWidth() {
+    String json = llamaWith("num_attention_heads", "1024").replace("\"num_key_value_heads\": 8", "\"num_key_value_heads\": 8, \"head_dim\": 1024");
+    assertTrue(fails(json).getMessage().contains("num_attention_heads x head_dim = 1048576 exceeds 131072"));
+  }
+
   @Test
   void headDimWithoutEvenSplitIsRequired() {
     String json = llamaWith("num_attention_heads", "3").replace("\"num_key_value_heads\": 8", "\"num_key_value_heads\": 3");

@@ -194,6 +194,38 @@ class SketchPicklesTest {
     assertFails(() -> SketchPickles.readTuned(p), "tuned quant_grid is a tuple, not a tensor");
   }
 
+  /** A tuned LUT [1, 4] holding {@code bad} at entry 2, as storage class {@code storage}. */
+  private Path lutWith(String storage, byte[] data, @org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+    Path p = dir.resolve("sketched_params.pkl");
+    byte[] stream = PickleWriter.storageStream(storage, 4, data);
+    byte[] pkl = PickleWriter.tensorDict(stream, 0, new long[] {1, 4}, new long[] {4, 1});
+    java.nio.file.Files.write(p, pkl);
+    return p;
+  }
+
+  private static byte[] halves(int... bits) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(bits.length * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int v : bits) {
+      b.putShort((short) v);
+    }
+    return b.array();
+  }
+
+  @Test
+  void nonFiniteLutsAreRefusedNamingTheModule(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+    Path ok = lutWith("FloatStorage", PickleWriter.floats(1, 2, 3, 4), dir);
+    assertEquals(1, SketchPickles.readTuned(ok).size());
+    Path nan = lutWith("FloatStorage", PickleWriter.floats(1, 2, Float.NaN, 4), dir);
+    assertFails(() -> SketchPickles.readTuned(nan), "layer 'x': tuned quant_grid holds NaN at row 0, entry 2: every LUT entry must be finite");
+    Path inf = lutWith("FloatStorage", PickleWriter.floats(1, Float.NEGATIVE_INFINITY, 3, 4), dir);
+    assertFails(() -> SketchPickles.readTuned(inf), "layer 'x'", "holds -Inf at row 0, entry 1");
+    // fp16 +Inf is 0x7c00, bf16 NaN 0x7fc0; the largest finite values pass.
+    Path f16 = lutWith("HalfStorage", halves(0x3c00, 0x7bff, 0x7c00, 0), dir);
+    assertFails(() -> SketchPickles.readTuned(f16), "holds +Inf at row 0, entry 2");
+    Path bf16 = lutWith("BFloat16Storage", halves(0x7f7f, 0x7fc0, 0, 0), dir);
+    assertFails(() -> SketchPickles.readTuned(bf16), "holds NaN at row 0, entry 1");
+  }
+
   @Test
   void missingFiles() {
     assertFails(() -> SketchPickles.readBase(PICKLES.resolve("nope.pkl")), "nope.pkl: file not found");

@@ -32,11 +32,7 @@ abstract class OrtBackend implements Backend {
   /** Loads ONNX Runtime's native library (the first {@code getEnvironment()} does). */
   @Override
   public void checkAvailable() throws SketchrtException {
-    try {
-      OrtEnvironment.getEnvironment();
-    } catch (RuntimeException | LinkageError e) {
-      throw new SketchrtException("ONNX Runtime's native library cannot be loaded: " + SketchrtException.firstLine(e), e);
-    }
+    OrtEnvironments.get(); // on a large stack: see OrtEnvironments
   }
 
   @Override
