@@ -93,6 +93,25 @@ class ConvertCommandTest {
     expectError(args(FIXTURE.resolve("hf"), work.resolve("none.pkl"), null, work.resolve("o")), "sketch file not found", List.of());
   }
 
+  /** Rotary angles are computed in the graph: a 1M-position config must not store a table per position. */
+  @Test
+  void aMillionPositionsDoNotGrowTheModel() throws IOException {
+    Path hf = copyHf("long");
+    Path config = hf.resolve("config.json");
+    String json = Files.readString(config);
+    String longer = json.replaceAll("\"max_position_embeddings\":\\s*\\d+", "\"max_position_embeddings\": 1000000");
+    assertTrue(!longer.equals(json), "config.json has no max_position_embeddings");
+    Files.writeString(config, longer);
+    Path shortOut = work.resolve("short");
+    Path longOut = work.resolve("long-out");
+    assertEquals(0, convert(args(FIXTURE.resolve("hf"), FIXTURE.resolve("sketch.pkl"), null, shortOut)).exit());
+    Run r = convert(args(hf, FIXTURE.resolve("sketch.pkl"), null, longOut));
+    assertEquals(0, r.exit(), r.err());
+    long a = Files.size(shortOut.resolve("model.onnx"));
+    long b = Files.size(longOut.resolve("model.onnx"));
+    assertTrue(Math.abs(a - b) < 1024, "model.onnx grew from " + a + " to " + b + " bytes with 1M positions");
+  }
+
   @Test
   void badFlags() throws IOException {
     Path hf = FIXTURE.resolve("hf");

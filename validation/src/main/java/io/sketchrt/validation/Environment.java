@@ -30,8 +30,8 @@ final class Environment {
 
   private static String ortVersion() {
     try {
-      return OrtEnvironment.getEnvironment().getVersion();
-    } catch (RuntimeException | LinkageError e) {
+      return io.sketchrt.runtime.ort.OrtEnvironments.get().getVersion();
+    } catch (io.sketchrt.runtime.SketchrtException | RuntimeException | LinkageError e) {
       return "unavailable (" + e.getClass().getSimpleName() + ")";
     }
   }

@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * exception that sketchrt reports in its own one-line message, so its log lines would only
  * precede (or, on stderr, interleave with) that message.
  */
-final class OrtEnvironments {
+public final class OrtEnvironments {
   static final long INIT_STACK_BYTES = 1L << 30;
 
   private static final Object LOCK = new Object();
@@ -28,7 +28,7 @@ final class OrtEnvironments {
   private OrtEnvironments() {}
 
   /** The environment; the first call creates it on its own thread and waits. */
-  static OrtEnvironment get() throws SketchrtException {
+  public static OrtEnvironment get() throws SketchrtException {
     OrtEnvironment env = environment;
     if (env != null) {
       return env;

@@ -47,7 +47,7 @@ public final class OrtSessions {
     }
   }
 
-  static OrtEnvironment environment() {
-    return OrtEnvironment.getEnvironment();
+  static OrtEnvironment environment() throws SketchrtException {
+    return OrtEnvironments.get();
   }
 }

@@ -91,7 +91,7 @@ public final class LayerCheck {
     Path dir = Files.createTempDirectory(work, "layer");
     try {
       Path model = writeOneNodeGraph(layer, act, dir);
-      OrtEnvironment env = OrtEnvironment.getEnvironment();
+      OrtEnvironment env = io.sketchrt.runtime.ort.OrtEnvironments.get();
       long[] shape = {rows, layer.k()};
       try (OrtSession session = OrtSessions.open(options.backend(), model, options.ort());
           OnnxTensor xt = tensor(env, x, shape, act);

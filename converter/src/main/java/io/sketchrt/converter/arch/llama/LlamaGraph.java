@@ -126,18 +126,48 @@ public class LlamaGraph implements DecoderGraph {
     return GraphNames.present(layer, kind);
   }
 
-  /** cos (or sin) = table[position_ids], unsqueezed for the head axis        [B, 1, S, D]. */
+  /**
+   * cos (or sin) of position_ids × inv_freq (the two halves repeated), computed in fp32 inside the
+   * graph, then cast to the activation type and unsqueezed for the head axis   [B, 1, S, D]. Only
+   * inv_freq [D] is stored: a table per position would grow with max_position_embeddings (1M
+   * positions made a 0.5 MB model 129 MB).
+   */
   private String rotary(String which) throws ConvertException {
-    int positions = cfg.maxPositionEmbeddings();
     int d = cfg.headDim();
-    Rope.Tables t =
-        Rope.tables(positions, d, Rope.inverseFrequencies(d, cfg.ropeTheta(), cfg.ropeScaling()));
-    float[] values = which.equals("cos") ? t.cos() : t.sin();
-    String table =
-        g.weight("model.rotary_emb." + which + "_cache", TensorSource.ofFloats(values, act, positions, d));
     String p = "/model/rotary_emb/" + which;
-    String gathered = g.op(p + "/Gather", "Gather", List.of(table, GraphNames.POSITION_IDS));
-    return g.op(p + "/Unsqueeze", "Unsqueeze", List.of(gathered, g.int64s(1)));
+    // angle[b, s, i] = position_ids[b, s] * inv_freq[i mod D/2]                      [B, S, D]
+    String angle = g.op(p + "/Mul", "Mul", List.of(positionsAsFloat(), inverseFrequencies(d)));
+    String value = g.op(p + "/" + (which.equals("cos") ? "Cos" : "Sin"), which.equals("cos") ? "Cos" : "Sin", List.of(angle));
+    if (act != DType.F32) {
+      value = g.op(p + "/Cast", "Cast", List.of(value), to(act));
+    }
+    return g.op(p + "/Unsqueeze", "Unsqueeze", List.of(value, g.int64s(1)));
+  }
+
+  private String rotaryPositions;
+  private String rotaryInverseFrequencies;
+
+  /** position_ids as fp32 with a trailing axis, once for cos and sin          [B, S, 1]. */
+  private String positionsAsFloat() {
+    if (rotaryPositions == null) {
+      String cast = g.op("/model/rotary_emb/positions/Cast", "Cast", List.of(GraphNames.POSITION_IDS), to(DType.F32));
+      rotaryPositions = g.op("/model/rotary_emb/positions/Unsqueeze", "Unsqueeze", List.of(cast, g.int64s(2)));
+    }
+    return rotaryPositions;
+  }
+
+  /** inv_freq with its two halves repeated (rotate-half layout), fp32            [D]. */
+  private String inverseFrequencies(int d) throws ConvertException {
+    if (rotaryInverseFrequencies == null) {
+      float[] inv = Rope.inverseFrequencies(d, cfg.ropeTheta(), cfg.ropeScaling());
+      float[] full = new float[d];
+      for (int i = 0; i < d / 2; i++) {
+        full[i] = inv[i];
+        full[i + d / 2] = inv[i];
+      }
+      rotaryInverseFrequencies = g.weight("model.rotary_emb.inv_freq", TensorSource.ofFloats(full, DType.F32, d));
+    }
+    return rotaryInverseFrequencies;
   }
 
   /**

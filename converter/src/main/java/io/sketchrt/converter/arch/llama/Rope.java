@@ -11,7 +11,6 @@ public final class Rope {
   private Rope() {}
 
   /** {@code cos}/{@code sin} tables {@code [positions, headDim]}, row-major. */
-  public record Tables(float[] cos, float[] sin, int positions, int headDim) {}
 
   /** {@code inv_freq[i] = 1 / theta^(2i / d)}, then the {@code rope_scaling} rule if any. */
   public static float[] inverseFrequencies(int headDim, double theta, RopeScaling scaling)
@@ -54,22 +53,4 @@ public final class Rope {
     return out;
   }
 
-  /** {@code freqs[p, i] = p * inv_freq[i]}; {@code cos/sin} of {@code cat(freqs, freqs)}. */
-  public static Tables tables(int positions, int headDim, float[] invFreq) {
-    int half = headDim / 2;
-    float[] cos = new float[positions * headDim];
-    float[] sin = new float[positions * headDim];
-    for (int p = 0; p < positions; p++) {
-      for (int i = 0; i < half; i++) {
-        float angle = (float) p * invFreq[i];
-        float c = (float) Math.cos(angle);
-        float s = (float) Math.sin(angle);
-        cos[p * headDim + i] = c;
-        cos[p * headDim + i + half] = c;
-        sin[p * headDim + i] = s;
-        sin[p * headDim + i + half] = s;
-      }
-    }
-    return new Tables(cos, sin, positions, headDim);
-  }
 }

@@ -151,7 +151,7 @@ final class OrtCApi {
 
   /** {@code OrtGetApiBase()}, from the library ONNX Runtime Java loaded. */
   private static MemorySegment apiBase() throws Throwable {
-    OrtEnvironment.getEnvironment(); // makes ONNX Runtime Java load its native libraries
+    io.sketchrt.runtime.ort.OrtEnvironments.get(); // loads ONNX Runtime's native libraries (on a large stack)
     Optional<MemorySegment> symbol = SymbolLookup.loaderLookup().find("OrtGetApiBase");
     if (symbol.isEmpty()) {
       Path lib = loadedLibrary();
