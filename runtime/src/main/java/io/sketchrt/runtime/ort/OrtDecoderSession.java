@@ -110,11 +110,16 @@ final class OrtDecoderSession implements DecoderSession {
 
   @Override
   public KvCache newCache(int batch, int capacity) throws SketchrtException {
+    return newCache(batch, capacity, OrtKvCache.INITIAL_POSITIONS);
+  }
+
+  /** A cache that starts with room for {@code initialPositions} and grows (tests start small). */
+  KvCache newCache(int batch, int capacity, int initialPositions) throws SketchrtException {
     if (batch < 1 || capacity < 1) {
       throw new IllegalArgumentException("a KV cache needs batch >= 1 and capacity >= 1");
     }
     try {
-      return new OrtKvCache(layers, batch, capacity, kvHeads, headDim, kvType, kvElementBytes, vocab);
+      return new OrtKvCache(layers, batch, capacity, kvHeads, headDim, kvType, kvElementBytes, vocab, initialPositions);
     } catch (OutOfMemoryError e) {
       throw new SketchrtException("cannot allocate a KV cache for batch " + batch + " x " + capacity + " positions", e);
     }
@@ -144,6 +149,7 @@ final class OrtDecoderSession implements DecoderSession {
     if (total > cache.capacity()) {
       throw new IllegalStateException("the KV cache holds " + cache.capacity() + " positions, " + total + " requested");
     }
+    cache.ensureRoom(total);
     if (inputIds.length != batch * seq || positionIds.length != batch * seq || attentionMask.length != batch * total
         || out.length != (long) batch * (all ? seq : 1) * vocab) {
       throw new IllegalArgumentException("forward: input sizes do not match batch " + batch + ", seq " + seq);

@@ -10,42 +10,96 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * Keys and values of every layer in native memory allocated once at full capacity, twice: the
- * graph reads past_key_values from one half and writes present (past + new) straight into the
- * other through ONNX Runtime's pre-allocated ("pinned") outputs; the halves swap after each pass.
- * Nothing is copied in Java and nothing is re-allocated per token. A [batch, heads, len, dim]
+ * Keys and values of every layer in native memory, twice: the graph reads past_key_values from one
+ * half and writes present (past + new) straight into the other through ONNX Runtime's
+ * pre-allocated ("pinned") outputs; the halves swap after each pass. A [batch, heads, len, dim]
  * tensor is the first batch*heads*len*dim elements of its half, so every pass just wraps a prefix.
+ *
+ * <p>The cache grows with use: it starts with room for {@link #INITIAL_POSITIONS} positions and
+ * doubles (up to its capacity) when a pass needs more, copying the cached prefix once. A
+ * generation that may run to a million tokens but stops after three reserves kilobytes, not
+ * gigabytes.
  */
 final class OrtKvCache implements KvCache {
   private final int batch;
+  /** Positions allocated before the first growth. */
+  static final int INITIAL_POSITIONS = 256;
+
   private final int capacity;
+  private final int layers;
+  private final int vocab;
+  private int allocated;
   private final int kvHeads;
   private final int headDim;
   private final OnnxJavaType type;
   private final int elementBytes;
-  private final Arena arena = Arena.ofShared();
-  /** [half][2 * layer + (0 = key, 1 = value)]. */
-  private final MemorySegment[][] halves;
-  private final MemorySegment lastLogits;
+  private Arena arena = Arena.ofShared();
+  /** [half][2 * layer + (0 = key, 1 = value)], each for {@code allocated} positions. */
+  private MemorySegment[][] halves;
+  private MemorySegment lastLogits;
   private int current;
   private int length;
   private boolean closed;
 
   OrtKvCache(int layers, int batch, int capacity, int kvHeads, int headDim, OnnxJavaType type, int elementBytes, int vocab) {
+    this(layers, batch, capacity, kvHeads, headDim, type, elementBytes, vocab, INITIAL_POSITIONS);
+  }
+
+  /** {@code initialPositions}: the room allocated before the first growth (tests use 1). */
+  OrtKvCache(int layers, int batch, int capacity, int kvHeads, int headDim, OnnxJavaType type, int elementBytes, int vocab,
+      int initialPositions) {
     this.batch = batch;
     this.capacity = capacity;
     this.kvHeads = kvHeads;
     this.headDim = headDim;
     this.type = type;
     this.elementBytes = elementBytes;
-    long bytes = (long) batch * kvHeads * capacity * headDim * elementBytes;
-    this.halves = new MemorySegment[2][2 * layers];
+    this.layers = layers;
+    this.vocab = vocab;
+    allocate(arena, Math.max(1, Math.min(capacity, initialPositions)));
+  }
+
+  private void allocate(Arena in, int positions) {
+    long bytes = (long) batch * kvHeads * positions * headDim * elementBytes;
+    MemorySegment[][] fresh = new MemorySegment[2][2 * layers];
     for (int h = 0; h < 2; h++) {
       for (int i = 0; i < 2 * layers; i++) {
-        halves[h][i] = arena.allocate(Math.max(bytes, 1), 64);
+        fresh[h][i] = in.allocate(Math.max(bytes, 1), 64);
       }
     }
-    this.lastLogits = arena.allocate((long) batch * vocab * Float.BYTES, 64);
+    halves = fresh;
+    lastLogits = in.allocate((long) batch * vocab * Float.BYTES, 64);
+    allocated = positions;
+  }
+
+  /**
+   * Makes room for {@code positions} (at most the capacity): doubles the allocation, copies the
+   * cached prefix of the current half, frees the old memory. Called by the session before a pass.
+   */
+  void ensureRoom(int positions) {
+    checkOpen();
+    if (positions <= allocated) {
+      return;
+    }
+    if (positions > capacity) {
+      throw new IllegalStateException("the KV cache holds " + capacity + " positions, " + positions + " requested");
+    }
+    int grown = (int) Math.min(capacity, Math.max(positions, 2L * allocated));
+    MemorySegment[] cached = halves[current];
+    long used = (long) batch * kvHeads * length * headDim * elementBytes;
+    Arena old = arena;
+    Arena fresh = Arena.ofShared();
+    allocate(fresh, grown);
+    for (int i = 0; i < cached.length; i++) {
+      MemorySegment.copy(cached[i], 0, halves[current][i], 0, used);
+    }
+    arena = fresh;
+    old.close();
+  }
+
+  /** Positions the native buffers currently have room for (tests). */
+  int allocatedPositions() {
+    return allocated;
   }
 
   @Override
