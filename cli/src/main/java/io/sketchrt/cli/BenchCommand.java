@@ -1,14 +1,14 @@
 package io.sketchrt.cli;
 
-import io.sketchrt.runtime.LoadOptions;
-import io.sketchrt.runtime.Model;
-import io.sketchrt.format.ModelCard;
-import io.sketchrt.validation.bench.GenerateBench;
-import io.sketchrt.validation.latency.LatencySamples;
-import io.sketchrt.validation.latency.LatencySettings;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sketchrt.format.ModelCard;
+import io.sketchrt.runtime.LoadOptions;
+import io.sketchrt.runtime.Model;
+import io.sketchrt.validation.bench.GenerateBench;
+import io.sketchrt.validation.latency.LatencySamples;
+import io.sketchrt.validation.latency.LatencySettings;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -25,31 +25,61 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    description = "Measure prefill/decode speed of a converted model and soak it for memory growth.")
+    description =
+        "Measure prefill/decode speed of a converted model and soak it for memory growth.")
 public final class BenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Converted model directory.")
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "DIR",
+      description = "Converted model directory.")
   Path model;
 
   @Mixin BackendOptions backend;
 
-  @Option(names = "--prompt-tokens", defaultValue = "128", paramLabel = "N", description = "Prompt length for prefill/decode throughput (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--prompt-tokens",
+      defaultValue = "128",
+      paramLabel = "N",
+      description = "Prompt length for prefill/decode throughput (default: ${DEFAULT-VALUE}).")
   int promptTokens;
 
-  @Option(names = "--new-tokens", defaultValue = "64", paramLabel = "N", description = "Tokens generated per run (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--new-tokens",
+      defaultValue = "64",
+      paramLabel = "N",
+      description = "Tokens generated per run (default: ${DEFAULT-VALUE}).")
   int newTokens;
 
-  @Option(names = "--contexts", defaultValue = "32,512", split = ",", paramLabel = "C", description = "Contexts for the per-token decode time (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--contexts",
+      defaultValue = "32,512",
+      split = ",",
+      paramLabel = "C",
+      description = "Contexts for the per-token decode time (default: ${DEFAULT-VALUE}).")
   List<Integer> contexts;
 
-  @Option(names = "--repeats", defaultValue = "5", paramLabel = "R", description = "Timed runs per figure; the median is printed (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--repeats",
+      defaultValue = "5",
+      paramLabel = "R",
+      description = "Timed runs per figure; the median is printed (default: ${DEFAULT-VALUE}).")
   int repeats;
 
-  @Option(names = "--soak", defaultValue = "0", paramLabel = "N", description = "Also run N generations and print VmRSS at start and end (0 = skip).")
+  @Option(
+      names = "--soak",
+      defaultValue = "0",
+      paramLabel = "N",
+      description = "Also run N generations and print VmRSS at start and end (0 = skip).")
   int soak;
 
-  @Option(names = "--json", paramLabel = "FILE", description = "Also write the speed figures to FILE as JSON (the layout of the Python reference's bench), with every repeat under \"latency\": a baseline for 'validate --latency-baseline'.")
+  @Option(
+      names = "--json",
+      paramLabel = "FILE",
+      description =
+          "Also write the speed figures to FILE as JSON (the layout of the Python reference's bench), with every repeat under \"latency\": a baseline for 'validate --latency-baseline'.")
   Path json;
 
   @Option(names = "--soak-only", description = "Skip the speed figures.")
@@ -57,17 +87,33 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (promptTokens < 1 || newTokens < 2 || repeats < 1 || soak < 0 || contexts.stream().anyMatch(c -> c < 1)) {
-      throw new IllegalArgumentException("bench: --prompt-tokens, --contexts and --repeats must be >= 1, --new-tokens >= 2, --soak >= 0");
+    if (promptTokens < 1
+        || newTokens < 2
+        || repeats < 1
+        || soak < 0
+        || contexts.stream().anyMatch(c -> c < 1)) {
+      throw new IllegalArgumentException(
+          "bench: --prompt-tokens, --contexts and --repeats must be >= 1, --new-tokens >= 2, --soak >= 0");
     }
     LoadOptions loadOptions = backend.toLoadOptions();
     PrintWriter out = spec.commandLine().getOut();
     try (Model m = Model.load(model, loadOptions)) {
       ModelCard c = m.card();
-      out.printf("model: %s (%s, %d layers, hidden %d, vocab %d, %s, target %s) on %s, %s threads, %d CPUs; VmRSS after load %s%n",
-          model, c.architecture(), c.numLayers(), c.hiddenSize(), c.vocabSize(), c.dtype().id(), c.target().id(), m.backendName(),
-          loadOptions.ort().intraOpThreads() == 0 ? "default" : String.valueOf(loadOptions.ort().intraOpThreads()),
-          Runtime.getRuntime().availableProcessors(), GenerateBench.rss());
+      out.printf(
+          "model: %s (%s, %d layers, hidden %d, vocab %d, %s, target %s) on %s, %s threads, %d CPUs; VmRSS after load %s%n",
+          model,
+          c.architecture(),
+          c.numLayers(),
+          c.hiddenSize(),
+          c.vocabSize(),
+          c.dtype().id(),
+          c.target().id(),
+          m.backendName(),
+          loadOptions.ort().intraOpThreads() == 0
+              ? "default"
+              : String.valueOf(loadOptions.ort().intraOpThreads()),
+          Runtime.getRuntime().availableProcessors(),
+          GenerateBench.rss());
       GenerateBench bench = new GenerateBench(m, out, repeats);
       if (!soakOnly) {
         GenerateBench.Throughput t = bench.throughput(promptTokens, newTokens);
@@ -86,20 +132,41 @@ public final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  private void writeJson(Model m, LoadOptions loadOptions, GenerateBench.Throughput t, List<GenerateBench.ContextDecode> perContext) throws IOException {
+  private void writeJson(
+      Model m,
+      LoadOptions loadOptions,
+      GenerateBench.Throughput t,
+      List<GenerateBench.ContextDecode> perContext)
+      throws IOException {
     ObjectMapper mapper = new ObjectMapper();
     ObjectNode root = mapper.createObjectNode();
-    root.put("implementation", "sketchrt-java").put("backend", m.backendName()).put("model", model.toAbsolutePath().toString())
-        .put("cpus", Runtime.getRuntime().availableProcessors()).put("intra_op_threads", loadOptions.ort().intraOpThreads());
-    root.putObject("prefill").put("tokens", t.promptTokens()).put("ms", t.prefillMillis()).put("tokens_per_s", t.prefillTokensPerSecond());
-    root.putObject("decode").put("prompt_tokens", t.promptTokens()).put("new_tokens", t.newTokens())
-        .put("ms_per_token", t.decodeMillisPerToken()).put("tokens_per_s", t.decodeTokensPerSecond());
+    root.put("implementation", "sketchrt-java")
+        .put("backend", m.backendName())
+        .put("model", model.toAbsolutePath().toString())
+        .put("cpus", Runtime.getRuntime().availableProcessors())
+        .put("intra_op_threads", loadOptions.ort().intraOpThreads());
+    root.putObject("prefill")
+        .put("tokens", t.promptTokens())
+        .put("ms", t.prefillMillis())
+        .put("tokens_per_s", t.prefillTokensPerSecond());
+    root.putObject("decode")
+        .put("prompt_tokens", t.promptTokens())
+        .put("new_tokens", t.newTokens())
+        .put("ms_per_token", t.decodeMillisPerToken())
+        .put("tokens_per_s", t.decodeTokensPerSecond());
     ArrayNode list = root.putArray("contexts");
     for (GenerateBench.ContextDecode c : perContext) {
-      list.addObject().put("context", c.context()).put("new_tokens", c.newTokens()).put("ms_per_token", c.millisPerToken());
+      list.addObject()
+          .put("context", c.context())
+          .put("new_tokens", c.newTokens())
+          .put("ms_per_token", c.millisPerToken());
     }
-    LatencySamples samples = new LatencySamples(LatencySettings.of(m, loadOptions, t.promptTokens(), t.newTokens()),
-        t.decodeSamples(), t.prefillSamples());
-    LatencySamples.write(json, root, samples); // the "latency" object is what validate --latency-baseline reads
+    LatencySamples samples =
+        new LatencySamples(
+            LatencySettings.of(m, loadOptions, t.promptTokens(), t.newTokens()),
+            t.decodeSamples(),
+            t.prefillSamples());
+    LatencySamples.write(
+        json, root, samples); // the "latency" object is what validate --latency-baseline reads
   }
 }

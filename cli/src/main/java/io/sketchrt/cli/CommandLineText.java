@@ -1,7 +1,7 @@
 package io.sketchrt.cli;
 
-import java.io.FileOutputStream;
 import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.Charset;
@@ -13,11 +13,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Keeps non-ASCII text intact when the locale is not UTF-8 ({@code LC_ALL=C}): the JVM then
- * decodes the command line as ASCII, so "héllo" arrives as "h??llo", and prints anything beyond
- * ASCII as '?'. On Linux the raw argument bytes are still in {@code /proc/self/cmdline}; they are
- * decoded as UTF-8 when the JVM's decoding lost characters and they are valid UTF-8. Output that
- * the locale's charset cannot carry is written as UTF-8, its superset.
+ * Keeps non-ASCII text intact when the locale is not UTF-8 ({@code LC_ALL=C}): the JVM then decodes
+ * the command line as ASCII, so "héllo" arrives as "h??llo", and prints anything beyond ASCII as
+ * '?'. On Linux the raw argument bytes are still in {@code /proc/self/cmdline}; they are decoded as
+ * UTF-8 when the JVM's decoding lost characters and they are valid UTF-8. Output that the locale's
+ * charset cannot carry is written as UTF-8, its superset.
  */
 final class CommandLineText {
   private CommandLineText() {}
@@ -32,7 +32,8 @@ final class CommandLineText {
 
   /** The arguments as the user typed them, when the JVM's decoding lost characters. */
   static String[] recoverArgs(String[] args) {
-    if (jnu().equals(StandardCharsets.UTF_8) || Arrays.stream(args).noneMatch(CommandLineText::lostCharacters)) {
+    if (jnu().equals(StandardCharsets.UTF_8)
+        || Arrays.stream(args).noneMatch(CommandLineText::lostCharacters)) {
       return args;
     }
     byte[] raw;

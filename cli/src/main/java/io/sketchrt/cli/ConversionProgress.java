@@ -7,7 +7,9 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
-/** Conversion progress: a live bar (me.tongfei:progressbar) on a terminal, plain lines otherwise. */
+/**
+ * Conversion progress: a live bar (me.tongfei:progressbar) on a terminal, plain lines otherwise.
+ */
 final class ConversionProgress implements ConversionListener, AutoCloseable {
   private final ConversionListener lines;
   private final boolean terminal;
@@ -18,7 +20,9 @@ final class ConversionProgress implements ConversionListener, AutoCloseable {
     this.terminal = terminal;
   }
 
-  /** Whether stdout and stderr are a terminal (System.console() is null when either is redirected). */
+  /**
+   * Whether stdout and stderr are a terminal (System.console() is null when either is redirected).
+   */
   static boolean onTerminal() {
     var console = System.console();
     return console != null && console.isTerminal();
@@ -31,13 +35,14 @@ final class ConversionProgress implements ConversionListener, AutoCloseable {
       return;
     }
     System.err.println("sketchrt: " + description);
-    bar = new ProgressBarBuilder()
-        .setTaskName("layers")
-        .setInitialMax(layers)
-        .setStyle(ProgressBarStyle.ASCII)
-        .setConsumer(new ConsoleProgressBarConsumer(System.err))
-        .showSpeed()
-        .build();
+    bar =
+        new ProgressBarBuilder()
+            .setTaskName("layers")
+            .setInitialMax(layers)
+            .setStyle(ProgressBarStyle.ASCII)
+            .setConsumer(new ConsoleProgressBarConsumer(System.err))
+            .showSpeed()
+            .build();
   }
 
   @Override

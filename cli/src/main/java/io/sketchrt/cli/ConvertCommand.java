@@ -21,32 +21,51 @@ import picocli.CommandLine.Spec;
     })
 public final class ConvertCommand implements Callable<Integer> {
 
-  @Option(names = "--model", required = true, paramLabel = "HF_DIR",
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "HF_DIR",
       description = "Hugging Face model directory (config.json, *.safetensors, tokenizer files).")
   Path model;
 
-  @Option(names = "--sketch", required = true, paramLabel = "BASE.pkl",
+  @Option(
+      names = "--sketch",
+      required = true,
+      paramLabel = "BASE.pkl",
       description = "Sketched base model pickle: module -> (quant_grid, weight_codes).")
   Path sketch;
 
-  @Option(names = "--tuned", paramLabel = "DIR_OR_PKL",
+  @Option(
+      names = "--tuned",
+      paramLabel = "DIR_OR_PKL",
       description = "Fine-tuned checkpoint directory or sketched_params.pkl (default: base LUTs).")
   Path tuned;
 
-  @Option(names = "--out", required = true, paramLabel = "OUT_DIR",
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "OUT_DIR",
       description = "Output directory; must not exist.")
   Path out;
 
-  @Option(names = "--dtype", defaultValue = "fp32", paramLabel = "fp32|fp16|bf16",
+  @Option(
+      names = "--dtype",
+      defaultValue = "fp32",
+      paramLabel = "fp32|fp16|bf16",
       description = "Activation and weight type (default: ${DEFAULT-VALUE}); logits are fp32.")
   String dtype;
 
-  @Option(names = "--target", defaultValue = "portable", paramLabel = "portable|ort-tensorrt",
-      description = "portable (domain ai.sketchrt) or ort-tensorrt (domain trt.plugins)"
-          + " (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--target",
+      defaultValue = "portable",
+      paramLabel = "portable|ort-tensorrt",
+      description =
+          "portable (domain ai.sketchrt) or ort-tensorrt (domain trt.plugins)"
+              + " (default: ${DEFAULT-VALUE}).")
   String target;
 
-  @Option(names = "--external-data",
+  @Option(
+      names = "--external-data",
       description = "Store weights in model.onnx.data even below 2 GB.")
   boolean externalData;
 
@@ -63,10 +82,15 @@ public final class ConvertCommand implements Callable<Integer> {
         new ConversionProgress(spec.commandLine().getErr(), ConversionProgress.onTerminal())) {
       r = Converter.convert(request, progress);
     }
-    spec.commandLine().getOut().printf(
-        "wrote %s: %d sketched modules, %.1f MB of weights%s, %.1f s%n",
-        r.out(), r.sketchedModules(), r.weightBytes() / 1e6,
-        r.external() ? " in model.onnx.data" : " inline", (System.nanoTime() - start) / 1e9);
+    spec.commandLine()
+        .getOut()
+        .printf(
+            "wrote %s: %d sketched modules, %.1f MB of weights%s, %.1f s%n",
+            r.out(),
+            r.sketchedModules(),
+            r.weightBytes() / 1e6,
+            r.external() ? " in model.onnx.data" : " inline",
+            (System.nanoTime() - start) / 1e9);
     return 0;
   }
 
@@ -74,7 +98,8 @@ public final class ConvertCommand implements Callable<Integer> {
     try {
       return Target.fromId(s);
     } catch (FormatException e) {
-      throw new UsageException("--target '" + s + "' is not supported (choose " + Target.ids() + ")");
+      throw new UsageException(
+          "--target '" + s + "' is not supported (choose " + Target.ids() + ")");
     }
   }
 
@@ -83,7 +108,9 @@ public final class ConvertCommand implements Callable<Integer> {
       case "fp32" -> DType.F32;
       case "fp16" -> DType.F16;
       case "bf16" -> DType.BF16;
-      default -> throw new UsageException("--dtype '" + s + "' is not supported (choose fp32, fp16, bf16)");
+      default ->
+          throw new UsageException(
+              "--dtype '" + s + "' is not supported (choose fp32, fp16, bf16)");
     };
   }
 }

@@ -27,81 +27,142 @@ public final class GenerateCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Converted model directory (sketchrt convert output).")
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "DIR",
+      description = "Converted model directory (sketchrt convert output).")
   Path model;
 
   @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The prompt.")
   String prompt;
 
-  @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "128", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-new-tokens",
+      paramLabel = "N",
+      defaultValue = "128",
+      description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
   int maxNewTokens;
 
-  @Option(names = "--temperature", paramLabel = "T", defaultValue = "0", description = "Sampling temperature; 0 = greedy (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--temperature",
+      paramLabel = "T",
+      defaultValue = "0",
+      description = "Sampling temperature; 0 = greedy (default: ${DEFAULT-VALUE}).")
   double temperature;
 
-  @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Sample among the K most likely tokens; 0 = off.")
+  @Option(
+      names = "--top-k",
+      paramLabel = "K",
+      defaultValue = "0",
+      description = "Sample among the K most likely tokens; 0 = off.")
   int topK;
 
-  @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", description = "Nucleus sampling mass in (0, 1]; 1 = off.")
+  @Option(
+      names = "--top-p",
+      paramLabel = "P",
+      defaultValue = "1",
+      description = "Nucleus sampling mass in (0, 1]; 1 = off.")
   double topP;
 
-  @Option(names = "--repetition-penalty", paramLabel = "R", defaultValue = "1", description = "Penalty > 0 for tokens already present; 1 = off.")
+  @Option(
+      names = "--repetition-penalty",
+      paramLabel = "R",
+      defaultValue = "1",
+      description = "Penalty > 0 for tokens already present; 1 = off.")
   double repetitionPenalty;
 
   @Option(names = "--seed", paramLabel = "S", description = "Sampling seed (default: random).")
   Long seed;
 
-  @Option(names = "--context-limit", paramLabel = "N", defaultValue = "0", description = "Most tokens of prompt + output; 0 = the model's maximum.")
+  @Option(
+      names = "--context-limit",
+      paramLabel = "N",
+      defaultValue = "0",
+      description = "Most tokens of prompt + output; 0 = the model's maximum.")
   int contextLimit;
 
-  @Option(names = "--stop", paramLabel = "TEXT", description = "Stop when the output contains TEXT (repeatable).")
+  @Option(
+      names = "--stop",
+      paramLabel = "TEXT",
+      description = "Stop when the output contains TEXT (repeatable).")
   List<String> stops = List.of();
 
-  @Option(names = "--num-beams", paramLabel = "N", defaultValue = "1", description = "Beam search with N beams (as transformers' num_beams, no sampling); 1 = off. The text arrives when the search ends.")
+  @Option(
+      names = "--num-beams",
+      paramLabel = "N",
+      defaultValue = "1",
+      description =
+          "Beam search with N beams (as transformers' num_beams, no sampling); 1 = off. The text arrives when the search ends.")
   int numBeams;
 
-  @Option(names = "--length-penalty", paramLabel = "L", defaultValue = "1", description = "Beam search: a finished beam scores sum(log-probs) / length^L; > 0 favours longer answers (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--length-penalty",
+      paramLabel = "L",
+      defaultValue = "1",
+      description =
+          "Beam search: a finished beam scores sum(log-probs) / length^L; > 0 favours longer answers (default: ${DEFAULT-VALUE}).")
   double lengthPenalty;
 
-  @Option(names = "--early-stopping", paramLabel = "MODE", arity = "0..1", fallbackValue = "true", defaultValue = "false",
-      description = "Beam search stopping as transformers' early_stopping: true (stop once N beams finished; the flag alone), false (heuristic, default) or never.")
+  @Option(
+      names = "--early-stopping",
+      paramLabel = "MODE",
+      arity = "0..1",
+      fallbackValue = "true",
+      defaultValue = "false",
+      description =
+          "Beam search stopping as transformers' early_stopping: true (stop once N beams finished; the flag alone), false (heuristic, default) or never.")
   String earlyStopping;
 
-  @Option(names = "--chat", description = "Wrap the prompt in the tokenizer's chat template as a user message.")
+  @Option(
+      names = "--chat",
+      description = "Wrap the prompt in the tokenizer's chat template as a user message.")
   boolean chat;
 
-  @Option(names = "--json", description = "Print one JSON object {text, tokens, prefill_ms, decode_ms_per_token, tokens_per_s} instead of streaming.")
+  @Option(
+      names = "--json",
+      description =
+          "Print one JSON object {text, tokens, prefill_ms, decode_ms_per_token, tokens_per_s} instead of streaming.")
   boolean json;
 
   @Mixin BackendOptions backend;
 
   @Override
   public Integer call() throws Exception {
-    GenerationConfig.Builder builder = GenerationConfig.builder()
-        .maxNewTokens(maxNewTokens)
-        .contextLimit(contextLimit)
-        .temperature(temperature)
-        .topK(topK)
-        .topP(topP)
-        .repetitionPenalty(repetitionPenalty)
-        .stopStrings(stops)
-        .numBeams(numBeams)
-        .lengthPenalty(lengthPenalty)
-        .earlyStopping(GenerationConfig.EarlyStopping.parse(earlyStopping));
+    GenerationConfig.Builder builder =
+        GenerationConfig.builder()
+            .maxNewTokens(maxNewTokens)
+            .contextLimit(contextLimit)
+            .temperature(temperature)
+            .topK(topK)
+            .topP(topP)
+            .repetitionPenalty(repetitionPenalty)
+            .stopStrings(stops)
+            .numBeams(numBeams)
+            .lengthPenalty(lengthPenalty)
+            .earlyStopping(GenerationConfig.EarlyStopping.parse(earlyStopping));
     if (seed != null) {
       builder.seed(seed);
     }
-    GenerationConfig config = builder.build(); // rejects bad sampling values before loading anything
+    GenerationConfig config =
+        builder.build(); // rejects bad sampling values before loading anything
     LoadOptions loadOptions = backend.toLoadOptions();
     PrintWriter out = spec.commandLine().getOut();
     try (Model m = Model.load(model, loadOptions)) {
-      long[] promptTokens = chat ? m.encodeChat(List.of(ChatMessage.user(prompt))) : m.encode(prompt);
+      long[] promptTokens =
+          chat ? m.encodeChat(List.of(ChatMessage.user(prompt))) : m.encode(prompt);
       GenerationResult result;
       try (Generator generator = m.generatorForTokens(List.of(promptTokens), config)) {
-        result = generator.run(json ? null : token -> {
-          out.print(token.text());
-          out.flush();
-        }).getFirst();
+        result =
+            generator
+                .run(
+                    json
+                        ? null
+                        : token -> {
+                          out.print(token.text());
+                          out.flush();
+                        })
+                .getFirst();
       }
       if (json) {
         ObjectMapper mapper = new ObjectMapper();

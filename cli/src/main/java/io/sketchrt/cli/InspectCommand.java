@@ -15,10 +15,17 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code sketchrt inspect}: what is inside a converted model, or inside the pickles before conversion. */
-@Command(name = "inspect", mixinStandardHelpOptions = true,
-    description = {"Show a converted model (card, graph I/O, sketched modules, bytes by kind, expected memory per backend)",
-        "or the SketchTune inputs before conversion (modules, shapes, dtypes, what the tuned LUTs change)."})
+/**
+ * {@code sketchrt inspect}: what is inside a converted model, or inside the pickles before
+ * conversion.
+ */
+@Command(
+    name = "inspect",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Show a converted model (card, graph I/O, sketched modules, bytes by kind, expected memory per backend)",
+      "or the SketchTune inputs before conversion (modules, shapes, dtypes, what the tuned LUTs change)."
+    })
 public final class InspectCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -26,14 +33,21 @@ public final class InspectCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "A converted model directory.")
     Path model;
 
-    @Option(names = "--sketch", paramLabel = "BASE.pkl", description = "A SketchTune sketch pickle (read without executing anything).")
+    @Option(
+        names = "--sketch",
+        paramLabel = "BASE.pkl",
+        description = "A SketchTune sketch pickle (read without executing anything).")
     Path sketch;
   }
 
   @ArgGroup(exclusive = true, multiplicity = "1")
   What what;
 
-  @Option(names = "--tuned", paramLabel = "DIR_OR_PKL", description = "With --sketch: the fine-tuned sketched_params.pkl or its checkpoint directory.")
+  @Option(
+      names = "--tuned",
+      paramLabel = "DIR_OR_PKL",
+      description =
+          "With --sketch: the fine-tuned sketched_params.pkl or its checkpoint directory.")
   Path tuned;
 
   @Option(names = "--json", description = "Print one JSON object instead of text.")
@@ -43,7 +57,8 @@ public final class InspectCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     if (tuned != null && what.sketch == null) {
-      throw new UsageException("--tuned goes with --sketch (a converted model records its tuned LUTs already)");
+      throw new UsageException(
+          "--tuned goes with --sketch (a converted model records its tuned LUTs already)");
     }
     ObjectNode report;
     if (what.model != null) {

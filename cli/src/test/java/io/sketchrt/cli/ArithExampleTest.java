@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sketchrt.format.testing.TestData;
 import io.sketchrt.runtime.GenerationConfig;
 import io.sketchrt.runtime.GenerationResult;
 import io.sketchrt.runtime.Model;
@@ -13,13 +14,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import io.sketchrt.format.testing.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The bundled example (examples/arith): converted with {@code sketchrt convert} and run by the
- * Java runtime, it must answer the 200 held-out subtraction problems exactly as the PyTorch
+ * The bundled example (examples/arith): converted with {@code sketchrt convert} and run by the Java
+ * runtime, it must answer the 200 held-out subtraction problems exactly as the PyTorch
  * training-time model did (same generated ids), hence score the same task accuracy.
  */
 class ArithExampleTest {
@@ -40,14 +40,19 @@ class ArithExampleTest {
       for (int i = 0; i < ids.length; i++) {
         ids[i] = n.get("model_token_ids").get(i).asLong();
       }
-      problems.add(new Problem(n.get("prompt").asText(), n.get("expected").asText(),
-          n.get("model_answer").asText(), ids));
+      problems.add(
+          new Problem(
+              n.get("prompt").asText(),
+              n.get("expected").asText(),
+              n.get("model_answer").asText(),
+              ids));
     }
     return problems;
   }
 
   @Test
-  void javaRuntimeScoresTheTrainingTimeAccuracyOnHeldOutSubtraction(@TempDir Path tmp) throws Exception {
+  void javaRuntimeScoresTheTrainingTimeAccuracyOnHeldOutSubtraction(@TempDir Path tmp)
+      throws Exception {
     TestData.committed("examples/arith/heldout.jsonl");
     Path out = ConvertThenGenerateTest.convert(EXAMPLE, tmp.resolve("arith"));
     List<Problem> problems = heldOut();
@@ -59,7 +64,8 @@ class ArithExampleTest {
     try (Model model = Model.load(out)) {
       for (int start = 0; start < problems.size(); start += BATCH) {
         List<Problem> chunk = problems.subList(start, Math.min(problems.size(), start + BATCH));
-        List<GenerationResult> results = model.generate(chunk.stream().map(Problem::prompt).toList(), greedy);
+        List<GenerationResult> results =
+            model.generate(chunk.stream().map(Problem::prompt).toList(), greedy);
         for (int i = 0; i < chunk.size(); i++) {
           Problem p = chunk.get(i);
           GenerationResult r = results.get(i);
@@ -70,7 +76,8 @@ class ArithExampleTest {
         }
       }
     }
-    System.out.printf("arith example: Java runtime %d/200 correct, PyTorch training-time %d/200%n",
+    System.out.printf(
+        "arith example: Java runtime %d/200 correct, PyTorch training-time %d/200%n",
         javaCorrect, torchCorrect);
     assertEquals(torchCorrect, javaCorrect);
     assertTrue(javaCorrect > 0, "the fine-tuned example should solve some problems");

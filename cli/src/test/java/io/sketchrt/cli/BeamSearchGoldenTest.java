@@ -26,8 +26,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Beam search of the Java runtime against transformers' {@code generate(num_beams=N,
  * do_sample=False)} token for token: on every committed fixture (testdata/fixtures/NAME/
- * beam_golden.json, written by python3 -m sketchrt_ref.fixtures.beam_golden) and on stories260K when its
- * data is prepared (build/stories260K/beam_reference.json; skipped, saying why, when absent).
+ * beam_golden.json, written by python3 -m sketchrt_ref.fixtures.beam_golden) and on stories260K
+ * when its data is prepared (build/stories260K/beam_reference.json; skipped, saying why, when
+ * absent).
  */
 class BeamSearchGoldenTest {
   private static final Path FIXTURES = TestData.committed("testdata/fixtures");
@@ -45,7 +46,8 @@ class BeamSearchGoldenTest {
         .lengthPenalty(c.get("length_penalty").asDouble())
         .earlyStopping(GenerationConfig.EarlyStopping.parse(c.get("early_stopping").asText()))
         .maxNewTokens(c.get("max_new_tokens").asInt())
-        .repetitionPenalty(c.has("repetition_penalty") ? c.get("repetition_penalty").asDouble() : 1.0)
+        .repetitionPenalty(
+            c.has("repetition_penalty") ? c.get("repetition_penalty").asDouble() : 1.0)
         .eosTokenIds(eos)
         .build();
   }
@@ -69,8 +71,14 @@ class BeamSearchGoldenTest {
         try (Generator g = model.generatorForTokens(List.of(prompt), cfg)) {
           r = g.run(null).getFirst();
         }
-        assertArrayEquals(longs(c.get("tokens")), r.tokens(), label + " case " + c.get("name").asText() + " (" + cfg + ")");
-        assertEquals(c.get("ends_with_eos").asBoolean(), r.stopReason() == StopReason.EOS, label + " " + c.get("name"));
+        assertArrayEquals(
+            longs(c.get("tokens")),
+            r.tokens(),
+            label + " case " + c.get("name").asText() + " (" + cfg + ")");
+        assertEquals(
+            c.get("ends_with_eos").asBoolean(),
+            r.stopReason() == StopReason.EOS,
+            label + " " + c.get("name"));
         endedOnEos += r.stopReason() == StopReason.EOS ? 1 : 0;
       }
     }
@@ -79,15 +87,19 @@ class BeamSearchGoldenTest {
 
   @ParameterizedTest
   @MethodSource("fixtures")
-  void beamSearchEqualsTransformersOnTheFixture(String fixture, @TempDir Path tmp) throws Exception {
+  void beamSearchEqualsTransformersOnTheFixture(String fixture, @TempDir Path tmp)
+      throws Exception {
     Path goldenFile = FIXTURES.resolve(fixture).resolve("beam_golden.json");
-    assertTrue(Files.isRegularFile(goldenFile), goldenFile + " is missing: run python3 -m sketchrt_ref.fixtures.beam_golden");
+    assertTrue(
+        Files.isRegularFile(goldenFile),
+        goldenFile + " is missing: run python3 -m sketchrt_ref.fixtures.beam_golden");
     JsonNode golden = new ObjectMapper().readTree(goldenFile.toFile());
     assertTrue(golden.get("cases").size() >= 4, goldenFile + " has too few cases");
     Path out = ConvertThenGenerateTest.convert(FIXTURES.resolve(fixture), tmp.resolve("out"));
     int eos = checkCases(out, golden, fixture);
-    System.out.printf("%s: %d beam cases equal transformers token for token (%d ended on EOS)%n", fixture,
-        golden.get("cases").size(), eos);
+    System.out.printf(
+        "%s: %d beam cases equal transformers token for token (%d ended on EOS)%n",
+        fixture, golden.get("cases").size(), eos);
     assertTrue(eos >= 2, fixture + ": only " + eos + " cases end on EOS");
   }
 
@@ -96,8 +108,13 @@ class BeamSearchGoldenTest {
     Path data = Stories260kTest.dataDir();
     Path goldenFile = data.resolve("beam_reference.json");
     if (!Files.isRegularFile(goldenFile)) {
-      String why = goldenFile + " is absent: prepare it with python3 -m sketchrt_ref.fixtures.stories260k_to_hf --out " + data
-          + " and python3 -m sketchrt_ref.fixtures.beam_golden --stories " + data + " (see .ci/run)";
+      String why =
+          goldenFile
+              + " is absent: prepare it with python3 -m sketchrt_ref.fixtures.stories260k_to_hf --out "
+              + data
+              + " and python3 -m sketchrt_ref.fixtures.beam_golden --stories "
+              + data
+              + " (see .ci/run)";
       System.out.println("BeamSearchGoldenTest skipped: " + why);
       Assumptions.abort(why);
     }
@@ -110,6 +127,8 @@ class BeamSearchGoldenTest {
         assertEquals(c.get("text").asText(), text, "stories260K " + c.get("name"));
       }
     }
-    System.out.printf("stories260K: %d beam cases equal transformers token for token%n", golden.get("cases").size());
+    System.out.printf(
+        "stories260K: %d beam cases equal transformers token for token%n",
+        golden.get("cases").size());
   }
 }

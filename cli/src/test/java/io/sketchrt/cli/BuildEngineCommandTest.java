@@ -24,16 +24,33 @@ class BuildEngineCommandTest {
 
   @Test
   void withoutTheTensorRtModuleItSaysHowToGetItInOneLine() throws Exception {
-    assumeTrue(EngineBuilder.find().isEmpty(), "built with -Ptensorrt: the engine builder is on the class path");
-    assertEquals(ExitCodes.BAD_INPUT, run("build-engine", "--model", "m", "--out", "e", "--dtype", "fp16", "--max-batch", "4",
-        "--max-seq", "512"));
+    assumeTrue(
+        EngineBuilder.find().isEmpty(),
+        "built with -Ptensorrt: the engine builder is on the class path");
+    assertEquals(
+        ExitCodes.BAD_INPUT,
+        run(
+            "build-engine",
+            "--model",
+            "m",
+            "--out",
+            "e",
+            "--dtype",
+            "fp16",
+            "--max-batch",
+            "4",
+            "--max-seq",
+            "512"));
     assertEquals("sketchrt: error: " + EngineBuilder.MISSING, err.toString().strip());
   }
 
   @Test
   void aBadDtypeIsBadUsage() {
-    assertEquals(ExitCodes.BAD_INPUT, run("build-engine", "--model", "m", "--out", "e", "--dtype", "int4"));
-    assertTrue(err.toString().strip().startsWith("sketchrt: error: --dtype 'int4' is not supported"), err.toString());
+    assertEquals(
+        ExitCodes.BAD_INPUT, run("build-engine", "--model", "m", "--out", "e", "--dtype", "int4"));
+    assertTrue(
+        err.toString().strip().startsWith("sketchrt: error: --dtype 'int4' is not supported"),
+        err.toString());
   }
 
   @Test

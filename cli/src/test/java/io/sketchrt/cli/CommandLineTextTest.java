@@ -26,9 +26,14 @@ class CommandLineTextTest {
   void argumentsAndOutputSurviveTheCLocale() throws Exception {
     assumeTrue(Files.isReadable(Path.of("/proc/self/cmdline")), "no /proc/self/cmdline here");
     String prompt = "héllo 世界 🙂";
-    ProcessBuilder pb = new ProcessBuilder(
-        ProcessHandle.current().info().command().orElse("java"), "-cp", System.getProperty("java.class.path"),
-        CommandLineTextTest.class.getName(), prompt, "plain");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            ProcessHandle.current().info().command().orElse("java"),
+            "-cp",
+            System.getProperty("java.class.path"),
+            CommandLineTextTest.class.getName(),
+            prompt,
+            "plain");
     pb.environment().put("LC_ALL", "C");
     pb.environment().remove("LANG");
     Process p = pb.redirectErrorStream(true).start();

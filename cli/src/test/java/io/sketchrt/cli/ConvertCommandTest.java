@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sketchrt.format.testing.TestData;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -13,15 +14,14 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
-import io.sketchrt.format.testing.TestData;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * {@code sketchrt convert} through the real command line: a good conversion, and every kind of
- * bad input giving exit code != 0, ONE line naming the problem, and nothing left behind.
+ * {@code sketchrt convert} through the real command line: a good conversion, and every kind of bad
+ * input giving exit code != 0, ONE line naming the problem, and nothing left behind.
  */
 class ConvertCommandTest {
 
@@ -55,7 +55,8 @@ class ConvertCommandTest {
   }
 
   private String[] args(Path model, Path sketch, Path tuned, Path out, String... extra) {
-    List<String> a = new ArrayList<>(List.of("--model", model.toString(), "--sketch", sketch.toString()));
+    List<String> a =
+        new ArrayList<>(List.of("--model", model.toString(), "--sketch", sketch.toString()));
     if (tuned != null) {
       a.addAll(List.of("--tuned", tuned.toString()));
     }
@@ -67,11 +68,23 @@ class ConvertCommandTest {
   @Test
   void convertsAFixtureAndCopiesTheTokenizer() throws IOException {
     Path out = work.resolve("model");
-    Run r = convert(args(FIXTURE.resolve("hf"), FIXTURE.resolve("sketch.pkl"), FIXTURE.resolve("tuned"), out));
+    Run r =
+        convert(
+            args(
+                FIXTURE.resolve("hf"),
+                FIXTURE.resolve("sketch.pkl"),
+                FIXTURE.resolve("tuned"),
+                out));
     assertEquals(0, r.exit(), r.err());
     assertTrue(r.out().startsWith("wrote "), r.out());
     assertTrue(r.err().contains("writing layer 2/2"), "progress lines: " + r.err());
-    for (String f : List.of("model.onnx", "sketchrt.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json")) {
+    for (String f :
+        List.of(
+            "model.onnx",
+            "sketchrt.json",
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "generation_config.json")) {
       assertTrue(Files.isRegularFile(out.resolve(f)), f + " missing");
     }
     assertEquals(List.of("model"), entries(work), "only the output directory is left");
@@ -81,51 +94,78 @@ class ConvertCommandTest {
   void outputDirectoryThatExists() throws IOException {
     Path out = Files.createDirectory(work.resolve("model"));
     Files.writeString(out.resolve("keep.txt"), "mine");
-    expectError(args(FIXTURE.resolve("hf"), FIXTURE.resolve("sketch.pkl"), null, out), "already exists", List.of("model"));
+    expectError(
+        args(FIXTURE.resolve("hf"), FIXTURE.resolve("sketch.pkl"), null, out),
+        "already exists",
+        List.of("model"));
     assertEquals("mine", Files.readString(out.resolve("keep.txt")), "existing directory untouched");
   }
 
   @Test
   void missingParentModelAndSketch() throws IOException {
     Path sketch = FIXTURE.resolve("sketch.pkl");
-    expectError(args(FIXTURE.resolve("hf"), sketch, null, work.resolve("no/such/out")), "does not exist", List.of());
-    expectError(args(work.resolve("nohf"), sketch, null, work.resolve("o")), "model directory not found", List.of());
-    expectError(args(FIXTURE.resolve("hf"), work.resolve("none.pkl"), null, work.resolve("o")), "sketch file not found", List.of());
+    expectError(
+        args(FIXTURE.resolve("hf"), sketch, null, work.resolve("no/such/out")),
+        "does not exist",
+        List.of());
+    expectError(
+        args(work.resolve("nohf"), sketch, null, work.resolve("o")),
+        "model directory not found",
+        List.of());
+    expectError(
+        args(FIXTURE.resolve("hf"), work.resolve("none.pkl"), null, work.resolve("o")),
+        "sketch file not found",
+        List.of());
   }
 
-  /** Rotary angles are computed in the graph: a 1M-position config must not store a table per position. */
+  /**
+   * Rotary angles are computed in the graph: a 1M-position config must not store a table per
+   * position.
+   */
   @Test
   void aMillionPositionsDoNotGrowTheModel() throws IOException {
     Path hf = copyHf("long");
     Path config = hf.resolve("config.json");
     String json = Files.readString(config);
-    String longer = json.replaceAll("\"max_position_embeddings\":\\s*\\d+", "\"max_position_embeddings\": 1000000");
+    String longer =
+        json.replaceAll(
+            "\"max_position_embeddings\":\\s*\\d+", "\"max_position_embeddings\": 1000000");
     assertTrue(!longer.equals(json), "config.json has no max_position_embeddings");
     Files.writeString(config, longer);
     Path shortOut = work.resolve("short");
     Path longOut = work.resolve("long-out");
-    assertEquals(0, convert(args(FIXTURE.resolve("hf"), FIXTURE.resolve("sketch.pkl"), null, shortOut)).exit());
+    assertEquals(
+        0,
+        convert(args(FIXTURE.resolve("hf"), FIXTURE.resolve("sketch.pkl"), null, shortOut)).exit());
     Run r = convert(args(hf, FIXTURE.resolve("sketch.pkl"), null, longOut));
     assertEquals(0, r.exit(), r.err());
     long a = Files.size(shortOut.resolve("model.onnx"));
     long b = Files.size(longOut.resolve("model.onnx"));
-    assertTrue(Math.abs(a - b) < 1024, "model.onnx grew from " + a + " to " + b + " bytes with 1M positions");
+    assertTrue(
+        Math.abs(a - b) < 1024,
+        "model.onnx grew from " + a + " to " + b + " bytes with 1M positions");
   }
 
   @Test
   void badFlags() throws IOException {
     Path hf = FIXTURE.resolve("hf");
     Path sketch = FIXTURE.resolve("sketch.pkl");
-    expectError(args(hf, sketch, null, work.resolve("o"), "--dtype", "fp8"), "--dtype 'fp8'", List.of());
-    expectError(args(hf, sketch, null, work.resolve("o"), "--target", "tpu"), "--target 'tpu'", List.of());
+    expectError(
+        args(hf, sketch, null, work.resolve("o"), "--dtype", "fp8"), "--dtype 'fp8'", List.of());
+    expectError(
+        args(hf, sketch, null, work.resolve("o"), "--target", "tpu"), "--target 'tpu'", List.of());
   }
 
   @Test
   void unknownArchitecture() throws IOException {
     Path hf = copyHf("gpt2");
     Path config = hf.resolve("config.json");
-    Files.writeString(config, Files.readString(config).replace("LlamaForCausalLM", "GPT2LMHeadModel"));
-    expectError(args(hf, FIXTURE.resolve("sketch.pkl"), null, work.resolve("o")), "unknown architecture", List.of("gpt2"));
+    Files.writeString(
+        config, Files.readString(config).replace("LlamaForCausalLM", "GPT2LMHeadModel"));
+    expectError(
+        args(hf, FIXTURE.resolve("sketch.pkl"), null, work.resolve("o")),
+        "unknown architecture",
+        List.of("gpt2"));
   }
 
   @Test
@@ -144,23 +184,45 @@ class ConvertCommandTest {
   @Test
   void sketchesThatDoNotFitTheModel() throws IOException {
     Path hf = FIXTURE.resolve("hf");
-    expectError(args(hf, BAD.resolve("sketch_wrong_k.pkl"), null, work.resolve("o")), "model.layers.0.mlp.down_proj", List.of());
-    expectError(args(hf, BAD.resolve("sketch_unknown_module.pkl"), null, work.resolve("o")), "not_a_linear", List.of());
-    expectError(args(hf, BAD.resolve("sketch_code_exceeds_lut.pkl"), null, work.resolve("o")), "LUT", List.of());
-    expectError(args(hf, BAD.resolve("evil_os_system.pkl"), null, work.resolve("o")), "os.system", List.of());
+    expectError(
+        args(hf, BAD.resolve("sketch_wrong_k.pkl"), null, work.resolve("o")),
+        "model.layers.0.mlp.down_proj",
+        List.of());
+    expectError(
+        args(hf, BAD.resolve("sketch_unknown_module.pkl"), null, work.resolve("o")),
+        "not_a_linear",
+        List.of());
+    expectError(
+        args(hf, BAD.resolve("sketch_code_exceeds_lut.pkl"), null, work.resolve("o")),
+        "LUT",
+        List.of());
+    expectError(
+        args(hf, BAD.resolve("evil_os_system.pkl"), null, work.resolve("o")),
+        "os.system",
+        List.of());
   }
 
   @Test
   void tunedSketchesThatDoNotMatchTheBase() throws IOException {
     Path hf = FIXTURE.resolve("hf");
     Path sketch = FIXTURE.resolve("sketch.pkl");
-    expectError(args(hf, sketch, BAD.resolve("tuned_missing_layer.pkl"), work.resolve("o")), "model.layers.1.mlp.down_proj", List.of());
-    expectError(args(hf, sketch, BAD.resolve("tuned_wrong_shape.pkl"), work.resolve("o")), "model.layers.0.self_attn.q_proj", List.of());
-    expectError(args(hf, sketch, BAD.resolve("tuned_extra_layer.pkl"), work.resolve("o")), "model.layers.9.mlp.up_proj", List.of());
+    expectError(
+        args(hf, sketch, BAD.resolve("tuned_missing_layer.pkl"), work.resolve("o")),
+        "model.layers.1.mlp.down_proj",
+        List.of());
+    expectError(
+        args(hf, sketch, BAD.resolve("tuned_wrong_shape.pkl"), work.resolve("o")),
+        "model.layers.0.self_attn.q_proj",
+        List.of());
+    expectError(
+        args(hf, sketch, BAD.resolve("tuned_extra_layer.pkl"), work.resolve("o")),
+        "model.layers.9.mlp.up_proj",
+        List.of());
   }
 
   /** exit != 0, exactly one error line containing {@code needle}, no stack trace, no leftovers. */
-  private void expectError(String[] args, String needle, List<String> expectedEntries) throws IOException {
+  private void expectError(String[] args, String needle, List<String> expectedEntries)
+      throws IOException {
     Run r = convert(args);
     assertEquals(ExitCodes.BAD_INPUT, r.exit(), "exit code; stderr: " + r.err());
     List<String> errors = r.errorLines();

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sketchrt.format.testing.TestData;
 import io.sketchrt.runtime.GenerationConfig;
 import io.sketchrt.runtime.Model;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import io.sketchrt.format.testing.TestData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -32,12 +32,15 @@ class GenerateCommandTest {
     CommandLine cli = Main.commandLine();
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));
-    return cli.execute(Stream.concat(Stream.of("generate"), Stream.of(args)).toArray(String[]::new));
+    return cli.execute(
+        Stream.concat(Stream.of("generate"), Stream.of(args)).toArray(String[]::new));
   }
 
   @Test
   void streamsTheSameTextAsTheApi() throws Exception {
-    assertEquals(0, run("--model", toy().toString(), "--prompt", "Once upon a time", "--max-new-tokens", "10"));
+    assertEquals(
+        0,
+        run("--model", toy().toString(), "--prompt", "Once upon a time", "--max-new-tokens", "10"));
     String expected;
     try (Model m = Model.load(toy())) {
       expected = m.generate("Once upon a time", GenerationConfig.greedy(10));
@@ -47,17 +50,46 @@ class GenerateCommandTest {
 
   @Test
   void oneThreadGeneratesTheSameText() throws Exception {
-    assertEquals(0, run("--model", toy().toString(), "--prompt", "Once upon a time", "--max-new-tokens", "10", "--threads", "1"));
+    assertEquals(
+        0,
+        run(
+            "--model",
+            toy().toString(),
+            "--prompt",
+            "Once upon a time",
+            "--max-new-tokens",
+            "10",
+            "--threads",
+            "1"));
     String oneThread = out.toString();
     out.getBuffer().setLength(0);
-    assertEquals(0, run("--model", toy().toString(), "--prompt", "Once upon a time", "--max-new-tokens", "10"));
+    assertEquals(
+        0,
+        run("--model", toy().toString(), "--prompt", "Once upon a time", "--max-new-tokens", "10"));
     assertEquals(out.toString(), oneThread);
   }
 
   @Test
   void jsonReportsTextTokensAndTimings() throws Exception {
-    assertEquals(0, run("--model", toy().toString(), "--prompt", "hello", "--max-new-tokens", "6", "--json",
-        "--temperature", "0.7", "--top-k", "20", "--top-p", "0.9", "--seed", "1", "--chat"));
+    assertEquals(
+        0,
+        run(
+            "--model",
+            toy().toString(),
+            "--prompt",
+            "hello",
+            "--max-new-tokens",
+            "6",
+            "--json",
+            "--temperature",
+            "0.7",
+            "--top-k",
+            "20",
+            "--top-p",
+            "0.9",
+            "--seed",
+            "1",
+            "--chat"));
     JsonNode json = new ObjectMapper().readTree(out.toString());
     assertTrue(json.get("text").isTextual());
     assertTrue(json.get("tokens").size() >= 1 && json.get("tokens").size() <= 6);
@@ -69,20 +101,59 @@ class GenerateCommandTest {
 
   @Test
   void beamFlagsReachTheConfig() throws Exception {
-    assertEquals(0, run("--model", toy().toString(), "--prompt", "Once upon a time", "--max-new-tokens", "8",
-        "--num-beams", "3", "--length-penalty", "0.5", "--early-stopping"));
+    assertEquals(
+        0,
+        run(
+            "--model",
+            toy().toString(),
+            "--prompt",
+            "Once upon a time",
+            "--max-new-tokens",
+            "8",
+            "--num-beams",
+            "3",
+            "--length-penalty",
+            "0.5",
+            "--early-stopping"));
     String expected;
     try (Model m = Model.load(toy())) {
-      expected = m.generate("Once upon a time", GenerationConfig.builder().maxNewTokens(8).numBeams(3).lengthPenalty(0.5)
-          .earlyStopping(GenerationConfig.EarlyStopping.ON_FULL).build());
+      expected =
+          m.generate(
+              "Once upon a time",
+              GenerationConfig.builder()
+                  .maxNewTokens(8)
+                  .numBeams(3)
+                  .lengthPenalty(0.5)
+                  .earlyStopping(GenerationConfig.EarlyStopping.ON_FULL)
+                  .build());
     }
     assertEquals(expected + System.lineSeparator(), out.toString());
     err.getBuffer().setLength(0);
-    assertNotEquals(0, run("--model", toy().toString(), "--prompt", "x", "--num-beams", "2", "--temperature", "0.5"));
+    assertNotEquals(
+        0,
+        run(
+            "--model",
+            toy().toString(),
+            "--prompt",
+            "x",
+            "--num-beams",
+            "2",
+            "--temperature",
+            "0.5"));
     assertTrue(err.toString().contains("beam search does not sample"), err.toString());
     err.getBuffer().setLength(0);
-    assertNotEquals(0, run("--model", toy().toString(), "--prompt", "x", "--num-beams", "2", "--early-stopping=maybe"));
-    assertTrue(err.toString().contains("early stopping must be true, false or never"), err.toString());
+    assertNotEquals(
+        0,
+        run(
+            "--model",
+            toy().toString(),
+            "--prompt",
+            "x",
+            "--num-beams",
+            "2",
+            "--early-stopping=maybe"));
+    assertTrue(
+        err.toString().contains("early stopping must be true, false or never"), err.toString());
   }
 
   @Test
@@ -99,13 +170,26 @@ class GenerateCommandTest {
       {"--model", model, "--prompt", "x", "--backend", "nope"},
       {"--model", model, "--prompt", "x", "--threads", "-2"},
     };
-    String[] expected = {"temperature", "top-p", "top-p", "top-k", "max-new-tokens", "no sketchrt.json", "context limit", "unknown backend",
-        "intra-op threads must be >= 0"};
+    String[] expected = {
+      "temperature",
+      "top-p",
+      "top-p",
+      "top-k",
+      "max-new-tokens",
+      "no sketchrt.json",
+      "context limit",
+      "unknown backend",
+      "intra-op threads must be >= 0"
+    };
     for (int i = 0; i < cases.length; i++) {
       err.getBuffer().setLength(0);
       assertEquals(ExitCodes.BAD_INPUT, run(cases[i]), expected[i]);
       String message = err.toString().strip();
-      assertTrue(message.startsWith("sketchrt: error: ") && message.contains(expected[i]) && !message.contains("\n"), message);
+      assertTrue(
+          message.startsWith("sketchrt: error: ")
+              && message.contains(expected[i])
+              && !message.contains("\n"),
+          message);
     }
   }
 

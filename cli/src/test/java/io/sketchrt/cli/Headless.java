@@ -8,7 +8,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 
-/** Renders a local HTML file in Debian's headless Chromium (installed by .ci/run) and reads the screenshot. */
+/**
+ * Renders a local HTML file in Debian's headless Chromium (installed by .ci/run) and reads the
+ * screenshot.
+ */
 final class Headless {
   private Headless() {}
 
@@ -35,13 +38,28 @@ final class Headless {
 
   static Screenshot screenshot(Path html, Path png) throws IOException, InterruptedException {
     if (!Files.isExecutable(CHROMIUM)) {
-      throw new AssertionError(CHROMIUM + " is missing: .ci/run installs Debian's chromium (apt-get install chromium)");
+      throw new AssertionError(
+          CHROMIUM + " is missing: .ci/run installs Debian's chromium (apt-get install chromium)");
     }
     Path profile = Files.createTempDirectory("sketchrt-chromium");
-    Process p = new ProcessBuilder(List.of(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--user-data-dir=" + profile, "--window-size=900,1400", "--screenshot=" + png, html.toUri().toString()))
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                List.of(
+                    CHROMIUM.toString(),
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--user-data-dir=" + profile,
+                    "--window-size=900,1400",
+                    "--screenshot=" + png,
+                    html.toUri().toString()))
+            .redirectErrorStream(true)
+            .start();
     String log = new String(p.getInputStream().readAllBytes());
     if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0 || !Files.isRegularFile(png)) {
       throw new AssertionError("chromium did not render " + html + ": " + log);

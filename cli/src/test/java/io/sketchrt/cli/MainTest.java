@@ -31,13 +31,18 @@ class MainTest {
 
     @Override
     public Integer call() throws Exception {
-      Throwable t = switch (what) {
-        case "internal" -> new InternalError("a fault occurred in an unsafe memory access operation");
-        case "oom" -> new OutOfMemoryError("Java heap space");
-        case "stack" -> new StackOverflowError();
-        case "escape" -> new java.io.IOException("bad file '\u001b]0;pwned\u0007\u001b[2J\r\u009bX\u202eevil' " + "x".repeat(100_000));
-        default -> new IllegalStateException(what);
-      };
+      Throwable t =
+          switch (what) {
+            case "internal" ->
+                new InternalError("a fault occurred in an unsafe memory access operation");
+            case "oom" -> new OutOfMemoryError("Java heap space");
+            case "stack" -> new StackOverflowError();
+            case "escape" ->
+                new java.io.IOException(
+                    "bad file '\u001b]0;pwned\u0007\u001b[2J\r\u009bX\u202eevil' "
+                        + "x".repeat(100_000));
+            default -> new IllegalStateException(what);
+          };
       if (t instanceof Error e) {
         throw e;
       }
@@ -59,7 +64,10 @@ class MainTest {
     assertEquals(ExitCodes.INTERNAL_ERROR, run("boom"));
     String e = err.toString().strip();
     assertFalse(e.contains("\n"), e);
-    assertTrue(e.startsWith("sketchrt: internal error: IllegalStateException: a bug in sketchrt") && e.contains("rerun with --debug"), e);
+    assertTrue(
+        e.startsWith("sketchrt: internal error: IllegalStateException: a bug in sketchrt")
+            && e.contains("rerun with --debug"),
+        e);
   }
 
   @Test
@@ -77,7 +85,9 @@ class MainTest {
   @Test
   void atFilesAreNotExpanded() {
     // picocli would read the file "nonexistent-notes"; with expansion off "@..." is plain text.
-    assertEquals(ExitCodes.BAD_INPUT, run("generate", "--model", "/nonexistent-dir", "--prompt", "@nonexistent-notes"));
+    assertEquals(
+        ExitCodes.BAD_INPUT,
+        run("generate", "--model", "/nonexistent-dir", "--prompt", "@nonexistent-notes"));
     assertTrue(err.toString().contains("/nonexistent-dir"), err.toString());
   }
 
@@ -90,14 +100,17 @@ class MainTest {
   @Test
   void backendsListsWhatRunsHere() {
     assertEquals(0, run("backends"));
-    assertTrue(out.toString().lines().anyMatch(l -> l.startsWith("ort-cpu") && l.contains("available")), out.toString());
+    assertTrue(
+        out.toString().lines().anyMatch(l -> l.startsWith("ort-cpu") && l.contains("available")),
+        out.toString());
   }
 
   /** Issue 11: a java.lang.Error is one line with a documented exit code, never a stack trace. */
   @Test
   void errorsAreOneLineWithDocumentedExitCodes() {
     assertEquals(ExitCodes.BAD_INPUT, run("throw", "internal"), () -> err.toString());
-    assertOneLine("sketchrt: error: an input file was truncated or changed while it was being read");
+    assertOneLine(
+        "sketchrt: error: an input file was truncated or changed while it was being read");
     assertEquals(ExitCodes.INTERNAL_ERROR, run("throw", "oom"));
     assertOneLine("sketchrt: internal error: OutOfMemoryError: Java heap space");
     assertEquals(ExitCodes.INTERNAL_ERROR, run("throw", "stack"));

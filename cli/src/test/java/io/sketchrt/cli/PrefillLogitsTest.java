@@ -12,10 +12,10 @@ import io.sketchrt.format.ModelCard;
 import io.sketchrt.format.testing.TestData;
 import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.OrtOptions;
+import io.sketchrt.runtime.ort.OrtSessions;
 import io.sketchrt.runtime.spi.Backends;
 import io.sketchrt.runtime.spi.DecoderSession;
 import io.sketchrt.runtime.spi.KvCache;
-import io.sketchrt.runtime.ort.OrtSessions;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
@@ -26,14 +26,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Prefill computes logits for each row's last position only: the graph's logits output is
- * [batch, 1, vocab] whatever the prompt length, so prefill memory does not grow with seq x vocab.
+ * Prefill computes logits for each row's last position only: the graph's logits output is [batch,
+ * 1, vocab] whatever the prompt length, so prefill memory does not grow with seq x vocab.
  */
 class PrefillLogitsTest {
 
   @Test
-  void theGraphReturnsOnlyTheLastPositionsLogitsAndAllOnRequest(@TempDir Path tmp) throws Exception {
-    Path out = ConvertThenGenerateTest.convert(TestData.fixture("llama3_gqa_g4_bf16"), tmp.resolve("m"));
+  void theGraphReturnsOnlyTheLastPositionsLogitsAndAllOnRequest(@TempDir Path tmp)
+      throws Exception {
+    Path out =
+        ConvertThenGenerateTest.convert(TestData.fixture("llama3_gqa_g4_bf16"), tmp.resolve("m"));
     ModelCard card = ModelCard.read(out);
     int seq = Math.min(card.maxPositionEmbeddings(), 96);
     OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -45,17 +47,30 @@ class PrefillLogitsTest {
       pos[i] = i;
     }
     float[][] byKeep = new float[2][];
-    try (OrtSession s = OrtSessions.open("ort-cpu", out.resolve(card.modelFile()), OrtOptions.defaults())) {
+    try (OrtSession s =
+        OrtSessions.open("ort-cpu", out.resolve(card.modelFile()), OrtOptions.defaults())) {
       for (int keep : new int[] {1, 0}) {
         Map<String, OnnxTensor> in = new HashMap<>();
-        in.put(GraphNames.INPUT_IDS, OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {1, seq}));
-        in.put(GraphNames.ATTENTION_MASK, OnnxTensor.createTensor(env, LongBuffer.wrap(ones), new long[] {1, seq}));
-        in.put(GraphNames.POSITION_IDS, OnnxTensor.createTensor(env, LongBuffer.wrap(pos), new long[] {1, seq}));
-        in.put(GraphNames.NUM_LOGITS_TO_KEEP, OnnxTensor.createTensor(env, LongBuffer.wrap(new long[] {keep}), new long[0]));
+        in.put(
+            GraphNames.INPUT_IDS,
+            OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {1, seq}));
+        in.put(
+            GraphNames.ATTENTION_MASK,
+            OnnxTensor.createTensor(env, LongBuffer.wrap(ones), new long[] {1, seq}));
+        in.put(
+            GraphNames.POSITION_IDS,
+            OnnxTensor.createTensor(env, LongBuffer.wrap(pos), new long[] {1, seq}));
+        in.put(
+            GraphNames.NUM_LOGITS_TO_KEEP,
+            OnnxTensor.createTensor(env, LongBuffer.wrap(new long[] {keep}), new long[0]));
         for (int l = 0; l < card.numLayers(); l++) {
           for (String kind : GraphNames.KV_KINDS) {
-            in.put(GraphNames.pastKeyValue(l, kind), OnnxTensor.createTensor(env, FloatBuffer.allocate(0),
-                new long[] {1, card.numKeyValueHeads(), 0, card.headDim()}));
+            in.put(
+                GraphNames.pastKeyValue(l, kind),
+                OnnxTensor.createTensor(
+                    env,
+                    FloatBuffer.allocate(0),
+                    new long[] {1, card.numKeyValueHeads(), 0, card.headDim()}));
           }
         }
         try (OrtSession.Result r = s.run(in)) {
@@ -78,7 +93,8 @@ class PrefillLogitsTest {
 
   @Test
   void theRuntimeGivesLastLogitsAndFullLogitsThatAgree(@TempDir Path tmp) throws Exception {
-    Path out = ConvertThenGenerateTest.convert(TestData.fixture("llama2_mha_g1_2d"), tmp.resolve("m"));
+    Path out =
+        ConvertThenGenerateTest.convert(TestData.fixture("llama2_mha_g1_2d"), tmp.resolve("m"));
     ModelCard card = ModelCard.read(out);
     int seq = Math.min(card.maxPositionEmbeddings(), 40);
     int v = card.vocabSize();
@@ -102,6 +118,8 @@ class PrefillLogitsTest {
     for (int i = 0; i < v; i++) {
       assertEquals(all[(seq - 1) * v + i], last[i], 1e-4f);
     }
-    assertTrue(Math.abs(all[0] - all[(seq - 1) * v]) > 0 || Math.abs(all[1] - all[(seq - 1) * v + 1]) > 0, "rows differ");
+    assertTrue(
+        Math.abs(all[0] - all[(seq - 1) * v]) > 0 || Math.abs(all[1] - all[(seq - 1) * v + 1]) > 0,
+        "rows differ");
   }
 }

@@ -12,20 +12,19 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import io.sketchrt.converter.checkpoint.SafetensorsCheckpoint;
-import io.sketchrt.runtime.GenerationConfig;
-import io.sketchrt.runtime.LoadOptions;
-import io.sketchrt.runtime.OrtOptions;
-import io.sketchrt.runtime.Model;
 import io.sketchrt.format.GraphNames;
 import io.sketchrt.format.ModelCard;
 import io.sketchrt.format.testing.TestData;
+import io.sketchrt.runtime.GenerationConfig;
+import io.sketchrt.runtime.LoadOptions;
+import io.sketchrt.runtime.Model;
+import io.sketchrt.runtime.OrtOptions;
 import io.sketchrt.runtime.ort.sketch.KernelChoice;
 import io.sketchrt.runtime.ort.sketch.SketchKernels;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -35,9 +34,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Whole models through the Java sketch kernel against ONNX Runtime's folded dense fallback, on every
- * committed fixture: identical greedy tokens (and equal to the training-time golden), and logits of
- * one forward pass within 1e-5 relative error.
+ * Whole models through the Java sketch kernel against ONNX Runtime's folded dense fallback, on
+ * every committed fixture: identical greedy tokens (and equal to the training-time golden), and
+ * logits of one forward pass within 1e-5 relative error.
  */
 class SketchKernelModelTest {
   private static final Path FIXTURES = TestData.committed("testdata/fixtures");
@@ -50,25 +49,35 @@ class SketchKernelModelTest {
   @ParameterizedTest
   @MethodSource("fixtures")
   void sketchKernelMatchesTheFoldedFallback(String fixture, @TempDir Path tmp) throws Exception {
-    assertNull(SketchKernels.unavailableReason(), "the sketch kernel cannot be bound to this ONNX Runtime");
+    assertNull(
+        SketchKernels.unavailableReason(),
+        "the sketch kernel cannot be bound to this ONNX Runtime");
     long[] prompt;
     long[] golden;
-    try (SafetensorsCheckpoint g = SafetensorsCheckpoint.open(FIXTURES.resolve(fixture).resolve("golden.safetensors"))) {
+    try (SafetensorsCheckpoint g =
+        SafetensorsCheckpoint.open(FIXTURES.resolve(fixture).resolve("golden.safetensors"))) {
       prompt = ConvertThenGenerateTest.longs(g.get("greedy_prompt"));
       golden = ConvertThenGenerateTest.longs(g.get("greedy_tokens"));
     }
     Path dir = ConvertThenGenerateTest.convert(fixture, tmp.resolve("out"));
 
-    GenerationConfig greedy = GenerationConfig.builder().maxNewTokens(golden.length).eosTokenIds(List.of()).build();
+    GenerationConfig greedy =
+        GenerationConfig.builder().maxNewTokens(golden.length).eosTokenIds(List.of()).build();
     long[][] tokens = new long[2][];
     KernelChoice[] kernels = {KernelChoice.SKETCH, KernelChoice.FALLBACK};
     for (int i = 0; i < 2; i++) {
-      try (Model model = Model.load(dir, LoadOptions.defaults().withOrt(OrtOptions.defaults().withKernel(kernels[i])))) {
+      try (Model model =
+          Model.load(
+              dir, LoadOptions.defaults().withOrt(OrtOptions.defaults().withKernel(kernels[i])))) {
         tokens[i] = model.generatorForTokens(List.of(prompt), greedy).run(null).getFirst().tokens();
       }
     }
-    assertArrayEquals(tokens[1], tokens[0], fixture + ": sketch-kernel greedy tokens differ from the fallback's");
-    assertArrayEquals(golden, tokens[0], fixture + ": sketch-kernel greedy tokens differ from the training-time golden");
+    assertArrayEquals(
+        tokens[1], tokens[0], fixture + ": sketch-kernel greedy tokens differ from the fallback's");
+    assertArrayEquals(
+        golden,
+        tokens[0],
+        fixture + ": sketch-kernel greedy tokens differ from the training-time golden");
 
     ModelCard card = ModelCard.read(dir);
     float[] sketch = logits(dir, card, prompt, KernelChoice.SKETCH);
@@ -81,14 +90,18 @@ class SketchKernelModelTest {
       norm += (double) dense[i] * dense[i];
     }
     double rel = Math.sqrt(diff / norm);
-    assertTrue(norm > 0 && rel <= 1e-5, fixture + ": logits relative error " + rel + " between sketch kernel and fallback");
+    assertTrue(
+        norm > 0 && rel <= 1e-5,
+        fixture + ": logits relative error " + rel + " between sketch kernel and fallback");
   }
 
   /** Logits of one forward pass over the prompt (empty past) with the given kernel. */
-  private static float[] logits(Path dir, ModelCard card, long[] prompt, KernelChoice kernel) throws Exception {
+  private static float[] logits(Path dir, ModelCard card, long[] prompt, KernelChoice kernel)
+      throws Exception {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       assertEquals(kernel, SketchKernels.install(options, kernel, dir).kernel());
-      try (OrtSession session = ENV.createSession(dir.resolve(card.modelFile()).toString(), options)) {
+      try (OrtSession session =
+          ENV.createSession(dir.resolve(card.modelFile()).toString(), options)) {
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {
           int p = prompt.length;
@@ -98,16 +111,29 @@ class SketchKernelModelTest {
             positions[i] = i;
             mask[i] = 1;
           }
-          inputs.put("input_ids", OnnxTensor.createTensor(ENV, LongBuffer.wrap(prompt), new long[] {1, p}));
-          inputs.put("attention_mask", OnnxTensor.createTensor(ENV, LongBuffer.wrap(mask), new long[] {1, p}));
-          inputs.put("position_ids", OnnxTensor.createTensor(ENV, LongBuffer.wrap(positions), new long[] {1, p}));
-          inputs.put(GraphNames.NUM_LOGITS_TO_KEEP, OnnxTensor.createTensor(ENV, LongBuffer.wrap(new long[] {0}), new long[0]));
+          inputs.put(
+              "input_ids",
+              OnnxTensor.createTensor(ENV, LongBuffer.wrap(prompt), new long[] {1, p}));
+          inputs.put(
+              "attention_mask",
+              OnnxTensor.createTensor(ENV, LongBuffer.wrap(mask), new long[] {1, p}));
+          inputs.put(
+              "position_ids",
+              OnnxTensor.createTensor(ENV, LongBuffer.wrap(positions), new long[] {1, p}));
+          inputs.put(
+              GraphNames.NUM_LOGITS_TO_KEEP,
+              OnnxTensor.createTensor(ENV, LongBuffer.wrap(new long[] {0}), new long[0]));
           for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
             if (e.getKey().startsWith("past_key_values.")) {
               OnnxJavaType type = ((TensorInfo) e.getValue().getInfo()).type;
               long[] shape = {1, card.numKeyValueHeads(), 0, card.headDim()};
-              inputs.put(e.getKey(), OnnxTensor.createTensor(ENV, ByteBuffer.allocateDirect(0).order(ByteOrder.nativeOrder()),
-                  shape, type));
+              inputs.put(
+                  e.getKey(),
+                  OnnxTensor.createTensor(
+                      ENV,
+                      ByteBuffer.allocateDirect(0).order(ByteOrder.nativeOrder()),
+                      shape,
+                      type));
             }
           }
           try (OrtSession.Result r = session.run(inputs, java.util.Set.of("logits"))) {

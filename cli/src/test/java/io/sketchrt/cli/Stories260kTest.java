@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sketchrt.format.testing.TestData;
 import io.sketchrt.runtime.GenerationConfig;
 import io.sketchrt.runtime.GenerationResult;
 import io.sketchrt.runtime.Model;
@@ -16,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import io.sketchrt.format.testing.TestData;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,15 +24,15 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * llama2.c's stories260K, a real trained tiny Llama, converted with {@code sketchrt convert} and run
- * by the Java runtime: greedy tokens from BOS must equal the training-time (gather + matmul)
+ * llama2.c's stories260K, a real trained tiny Llama, converted with {@code sketchrt convert} and
+ * run by the Java runtime: greedy tokens from BOS must equal the training-time (gather + matmul)
  * reference token for token, and the tokenizer must round-trip the reference story.
  *
- * <p>The data is derived from ../shared (never committed); {@code .ci/run} prepares it with
- * {@code python3 -m sketchrt_ref.fixtures.stories260k_to_hf --shared ../shared/models/stories260K
- * --out build/stories260K}. Another folder can be named with the system property
- * {@code sketchrt.stories260k.dir} or the environment variable {@code SKETCHRT_STORIES_DIR}.
- * Without the data every test is skipped, saying why.
+ * <p>The data is derived from ../shared (never committed); {@code .ci/run} prepares it with {@code
+ * python3 -m sketchrt_ref.fixtures.stories260k_to_hf --shared ../shared/models/stories260K --out
+ * build/stories260K}. Another folder can be named with the system property {@code
+ * sketchrt.stories260k.dir} or the environment variable {@code SKETCHRT_STORIES_DIR}. Without the
+ * data every test is skipped, saying why.
  */
 class Stories260kTest {
   private static final String OPENING = "Once upon a time, there was a little girl named Lily";
@@ -42,10 +42,15 @@ class Stories260kTest {
   private static JsonNode reference;
   private static Path converted;
 
-  /** The repository root: the first folder upwards (from surefire's module dir) holding {@code .ci}. */
+  /**
+   * The repository root: the first folder upwards (from surefire's module dir) holding {@code .ci}.
+   */
   static Path dataDir() {
-    String override = System.getProperty("sketchrt.stories260k.dir", System.getenv("SKETCHRT_STORIES_DIR"));
-    return override != null && !override.isBlank() ? Path.of(override) : TestData.repoRoot().resolve("build").resolve("stories260K");
+    String override =
+        System.getProperty("sketchrt.stories260k.dir", System.getenv("SKETCHRT_STORIES_DIR"));
+    return override != null && !override.isBlank()
+        ? Path.of(override)
+        : TestData.repoRoot().resolve("build").resolve("stories260K");
   }
 
   @BeforeAll
@@ -57,20 +62,30 @@ class Stories260kTest {
   }
 
   private static String absent() {
-    return data.resolve("reference.json") + " is absent: prepare it with `python3 -m sketchrt_ref.fixtures.stories260k_to_hf"
+    return data.resolve("reference.json")
+        + " is absent: prepare it with `python3 -m sketchrt_ref.fixtures.stories260k_to_hf"
         + " --shared ../shared/models/stories260K --out build/stories260K` (or set SKETCHRT_STORIES_DIR)";
   }
 
   /** Skips without the data; otherwise converts it once (through the CLI) for all tests. */
   private static synchronized Path convertedModel() throws Exception {
-    Assumptions.assumeTrue(Files.isRegularFile(data.resolve("reference.json")), Stories260kTest::absent);
+    Assumptions.assumeTrue(
+        Files.isRegularFile(data.resolve("reference.json")), Stories260kTest::absent);
     if (converted != null) {
       return converted;
     }
     reference = new ObjectMapper().readTree(data.resolve("reference.json").toFile());
     Path out = tmp.resolve("stories260K");
-    List<String> args = new ArrayList<>(List.of("convert", "--model", data.resolve("hf").toString(),
-        "--sketch", data.resolve("sketch.pkl").toString(), "--out", out.toString()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "convert",
+                "--model",
+                data.resolve("hf").toString(),
+                "--sketch",
+                data.resolve("sketch.pkl").toString(),
+                "--out",
+                out.toString()));
     if (Files.isDirectory(data.resolve("tuned"))) {
       args.addAll(List.of("--tuned", data.resolve("tuned").toString()));
     }
@@ -86,7 +101,8 @@ class Stories260kTest {
 
   /** The reference run that matches what was converted: tuned LUTs when a tuned pickle was used. */
   private static JsonNode expectedRun() {
-    return reference.get(Files.isDirectory(data.resolve("tuned")) ? "sketched_tuned_bf16" : "sketched");
+    return reference.get(
+        Files.isDirectory(data.resolve("tuned")) ? "sketched_tuned_bf16" : "sketched");
   }
 
   private static long[] longs(JsonNode array) {
@@ -102,11 +118,15 @@ class Stories260kTest {
     Path dir = convertedModel();
     JsonNode run = expectedRun();
     long[] expected = longs(run.get("tokens"));
-    GenerationConfig greedy = GenerationConfig.builder().maxNewTokens(expected.length).eosTokenIds(List.of()).build();
+    GenerationConfig greedy =
+        GenerationConfig.builder().maxNewTokens(expected.length).eosTokenIds(List.of()).build();
     try (Model model = Model.load(dir)) {
       long bos = model.card().bosTokenId();
       GenerationResult r = model.generateTokens(List.of(new long[] {bos}), greedy).getFirst();
-      assertArrayEquals(expected, r.tokens(), "greedy tokens from BOS differ from the training-time sketched model");
+      assertArrayEquals(
+          expected,
+          r.tokens(),
+          "greedy tokens from BOS differ from the training-time sketched model");
       String text = model.tokenizer().decode(r.tokens());
       assertEquals(run.get("text").asText(), text, "decoded text differs from the reference's");
       assertTrue(text.startsWith(OPENING), "text does not begin with \"" + OPENING + "\": " + text);
@@ -121,7 +141,8 @@ class Stories260kTest {
     long[] expected = longs(story.get("ids_with_bos"));
     try (Tokenizer tok = Tokenizer.load(dir)) {
       long[] ids = tok.encode(text, true);
-      assertArrayEquals(expected, ids, "token ids of the story differ from the reference tokenizer's");
+      assertArrayEquals(
+          expected, ids, "token ids of the story differ from the reference tokenizer's");
       assertEquals(text, tok.decode(ids), "the story does not decode back to the same text");
     }
   }
@@ -129,7 +150,14 @@ class Stories260kTest {
   @Test
   void validatePassesEveryLayerAgainstThePickles() throws Exception {
     Path dir = convertedModel();
-    List<String> args = new ArrayList<>(List.of("validate", "--model", dir.toString(), "--sketch", data.resolve("sketch.pkl").toString()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "validate",
+                "--model",
+                dir.toString(),
+                "--sketch",
+                data.resolve("sketch.pkl").toString()));
     if (Files.isDirectory(data.resolve("tuned"))) {
       args.addAll(List.of("--tuned", data.resolve("tuned").toString()));
     }

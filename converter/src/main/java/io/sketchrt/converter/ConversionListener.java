@@ -2,13 +2,17 @@ package io.sketchrt.converter;
 
 import java.io.PrintWriter;
 
-/** What a long conversion reports while it runs; the command line renders it as a bar or as lines. */
+/**
+ * What a long conversion reports while it runs; the command line renders it as a bar or as lines.
+ */
 public interface ConversionListener {
 
   /** Once, before any weight is written: a one-line description and the decoder layer count. */
   void started(String description, int layers);
 
-  /** After decoder layer {@code layer} (0-based) starts being written; {@code bytes} written so far. */
+  /**
+   * After decoder layer {@code layer} (0-based) starts being written; {@code bytes} written so far.
+   */
   void layer(int layer, long bytes);
 
   /** Reports nothing. */
@@ -37,7 +41,8 @@ public interface ConversionListener {
 
       @Override
       public void layer(int layer, long bytes) {
-        out.printf("sketchrt: writing layer %d/%d (%.1f MB so far, %.1f s)%n",
+        out.printf(
+            "sketchrt: writing layer %d/%d (%.1f MB so far, %.1f s)%n",
             layer + 1, layers, bytes / 1e6, (System.nanoTime() - start) / 1e9);
         out.flush();
       }

@@ -80,10 +80,16 @@ public final class Converter {
             Files.isDirectory(r.tuned()) ? r.tuned().resolve(SketchPickles.TUNED_FILE) : r.tuned();
         sketch = SketchPickles.applyTuned(sketch, SketchPickles.readTuned(r.tuned()));
       }
-      listener.started(String.format(
-          "converting %s (%s, %d layers, %d sketched modules) to %s, %s activations",
-          r.model(), config.architecture(), config.numLayers(), sketch.size(), r.out(),
-          activationType(r.dtype()).id()), config.numLayers());
+      listener.started(
+          String.format(
+              "converting %s (%s, %d layers, %d sketched modules) to %s, %s activations",
+              r.model(),
+              config.architecture(),
+              config.numLayers(),
+              sketch.size(),
+              r.out(),
+              activationType(r.dtype()).id()),
+          config.numLayers());
       Result result;
       try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(r.model())) {
         GraphOptions opts = new GraphOptions(r.dtype(), r.target().sketchDomain());
@@ -105,14 +111,17 @@ public final class Converter {
                 metadata(config, r, summary, sources));
         ModelWriter.Result files;
         try {
-          files = ModelWriter.write(
-              g, header, staging.path(), MODEL_FILE, r.externalData(), layerProgress(listener));
+          files =
+              ModelWriter.write(
+                  g, header, staging.path(), MODEL_FILE, r.externalData(), layerProgress(listener));
           copyTokenizerFiles(r.model(), staging.path());
-          card(config, r, files.externalData() != null, summary, sources).write(staging.path().resolve(ModelCard.FILE_NAME));
+          card(config, r, files.externalData() != null, summary, sources)
+              .write(staging.path().resolve(ModelCard.FILE_NAME));
         } catch (IOException e) {
           throw namingThePlace(e, r.out(), staging.path());
         }
-        result = new Result(r.out(), files.weightBytes(), files.externalData() != null, sketch.size());
+        result =
+            new Result(r.out(), files.weightBytes(), files.externalData() != null, sketch.size());
       }
       staging.commit();
       return result;
@@ -120,9 +129,8 @@ public final class Converter {
   }
 
   /**
-   * A write failure such as "No space left on device" names no file: say where it happened.
-   * Errors that already name their file (checkpoint, conversion, file-system errors) pass as
-   * they are.
+   * A write failure such as "No space left on device" names no file: say where it happened. Errors
+   * that already name their file (checkpoint, conversion, file-system errors) pass as they are.
    */
   private static IOException namingThePlace(IOException e, Path out, Path staging) {
     if (e instanceof ConvertException
@@ -165,7 +173,8 @@ public final class Converter {
   }
 
   /** The sketch facts recorded in metadata and the model card. */
-  record SketchSummary(List<Integer> bits, List<Integer> groups, List<String> modules, boolean tuned) {
+  record SketchSummary(
+      List<Integer> bits, List<Integer> groups, List<String> modules, boolean tuned) {
     static SketchSummary of(Map<String, SketchedLinear> sketch, boolean tuned) {
       TreeSet<Integer> bits = new TreeSet<>();
       TreeSet<Integer> groups = new TreeSet<>();
@@ -209,7 +218,11 @@ public final class Converter {
   }
 
   private static ModelCard card(
-      ModelConfig c, Request r, boolean external, SketchSummary s, Map<String, Sources.Digest> sources) {
+      ModelConfig c,
+      Request r,
+      boolean external,
+      SketchSummary s,
+      Map<String, Sources.Digest> sources) {
     Map<String, ModelCard.Source> digests = new LinkedHashMap<>();
     sources.forEach((k, d) -> digests.put(k, new ModelCard.Source(d.file(), d.sha256())));
     return new ModelCard(

@@ -17,9 +17,9 @@ import java.util.stream.Stream;
  * through the shutdown hook) deletes it, so a failed conversion leaves nothing behind.
  *
  * <p>A conversion killed outright (SIGKILL, power loss) runs no hook: its staging directory is
- * named {@code .<out>.tmp-<pid>-<random>}, so the next conversion into the same place removes
- * those whose process is gone and reports those it cannot tell about. The directory is made with
- * a plain mkdir, so it gets the permissions the user's umask gives (not 0700).
+ * named {@code .<out>.tmp-<pid>-<random>}, so the next conversion into the same place removes those
+ * whose process is gone and reports those it cannot tell about. The directory is made with a plain
+ * mkdir, so it gets the permissions the user's umask gives (not 0700).
  */
 final class StagingDirectory implements AutoCloseable {
   private final Path target;
@@ -34,7 +34,9 @@ final class StagingDirectory implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(cleanupOnExit);
   }
 
-  /** Checks that {@code target} does not exist and its parent does, then creates the staging dir. */
+  /**
+   * Checks that {@code target} does not exist and its parent does, then creates the staging dir.
+   */
   static StagingDirectory beside(Path target) throws IOException {
     Path abs = target.toAbsolutePath().normalize();
     if (Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
@@ -86,10 +88,14 @@ final class StagingDirectory implements AutoCloseable {
         // an older name without a pid
       }
       if (pid == null) {
-        System.err.println("sketchrt: warning: " + p + " looks like the staging directory of an interrupted"
-            + " conversion; remove it if no conversion is running");
+        System.err.println(
+            "sketchrt: warning: "
+                + p
+                + " looks like the staging directory of an interrupted"
+                + " conversion; remove it if no conversion is running");
       } else if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty()) {
-        System.err.println("sketchrt: removing " + p + ", left by a conversion (pid " + pid + ") that was killed");
+        System.err.println(
+            "sketchrt: removing " + p + ", left by a conversion (pid " + pid + ") that was killed");
         deleteTree(p);
       }
     }

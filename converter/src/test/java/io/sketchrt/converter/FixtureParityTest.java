@@ -1,7 +1,5 @@
 package io.sketchrt.converter;
 
-import io.sketchrt.format.SketchMatMulOp;
-import io.sketchrt.format.Target;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,21 +10,20 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sketchrt.converter.checkpoint.SafetensorsCheckpoint;
 import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
+import io.sketchrt.format.Target;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Converts every fixture in testdata/fixtures and runs it in ONNX Runtime (CPU, fp32) against
- * the training-time golden logits and greedy continuation.
+ * Converts every fixture in testdata/fixtures and runs it in ONNX Runtime (CPU, fp32) against the
+ * training-time golden logits and greedy continuation.
  */
 class FixtureParityTest {
 
@@ -48,7 +45,8 @@ class FixtureParityTest {
     return tests.stream();
   }
 
-  private Path convert(Path fixture, boolean tuned, boolean external, String tag) throws IOException {
+  private Path convert(Path fixture, boolean tuned, boolean external, String tag)
+      throws IOException {
     Path out = tmp.resolve(fixture.getFileName() + "-" + tag);
     Converter.convert(
         new Converter.Request(
@@ -79,7 +77,8 @@ class FixtureParityTest {
     assertTrue(card.get("sketch").get("tuned").asBoolean());
     assertTrue(card.get("external_data").isNull());
     assertTrue(Files.notExists(out.resolve("model.onnx.data")));
-    try (SafetensorsCheckpoint golden = SafetensorsCheckpoint.open(fixture.resolve("golden.safetensors"));
+    try (SafetensorsCheckpoint golden =
+            SafetensorsCheckpoint.open(fixture.resolve("golden.safetensors"));
         OrtDecoder dec = decoder(out)) {
       double[] figures = compareLogits(dec, golden, "logits", fixture, "tuned");
       long[] prompt = longs(golden.get("greedy_prompt"));
@@ -87,8 +86,12 @@ class FixtureParityTest {
       long[] got = dec.greedy(prompt, want.length);
       System.out.printf(
           "%s tuned: max|dlogit| %.3e, rel err %.3e, top-1 agree %s, greedy %d/%d tokens equal%n",
-          fixture.getFileName(), figures[0], figures[1], figures[2] == 1 ? "all" : "NOT all",
-          countEqual(got, want), want.length);
+          fixture.getFileName(),
+          figures[0],
+          figures[1],
+          figures[2] == 1 ? "all" : "NOT all",
+          countEqual(got, want),
+          want.length);
       assertArrayEquals(want, got, "greedy continuation");
     }
     Fixtures.checkOnnx(out.resolve(Converter.MODEL_FILE));
@@ -99,18 +102,20 @@ class FixtureParityTest {
     JsonNode card = JSON.readTree(out.resolve(io.sketchrt.format.ModelCard.FILE_NAME).toFile());
     assertEquals("model.onnx.data", card.get("external_data").asText());
     assertTrue(Files.size(out.resolve("model.onnx.data")) > 0);
-    try (SafetensorsCheckpoint golden = SafetensorsCheckpoint.open(fixture.resolve("golden.safetensors"));
+    try (SafetensorsCheckpoint golden =
+            SafetensorsCheckpoint.open(fixture.resolve("golden.safetensors"));
         OrtDecoder dec = decoder(out)) {
       double[] f = compareLogits(dec, golden, "logits_untuned", fixture, "base");
       System.out.printf(
-          "%s base (external data): max|dlogit| %.3e, rel err %.3e%n", fixture.getFileName(), f[0], f[1]);
+          "%s base (external data): max|dlogit| %.3e, rel err %.3e%n",
+          fixture.getFileName(), f[0], f[1]);
     }
     Fixtures.checkOnnx(out.resolve(Converter.MODEL_FILE));
   }
 
   /**
-   * Returns {max |Δ|, ‖Δ‖/‖ref‖, 1 if top-1 agrees everywhere}; asserts rel ≤ 1e-5 and top-1.
-   * Runs the golden batch twice: in one pass, and as a 5-token prefill + one token at a time.
+   * Returns {max |Δ|, ‖Δ‖/‖ref‖, 1 if top-1 agrees everywhere}; asserts rel ≤ 1e-5 and top-1. Runs
+   * the golden batch twice: in one pass, and as a 5-token prefill + one token at a time.
    */
   private static double[] compareLogits(
       OrtDecoder dec, SafetensorsCheckpoint golden, String key, Path fixture, String tag)
@@ -138,14 +143,23 @@ class FixtureParityTest {
     // the same logits through the KV cache: prefill 5, then one token per step
     float[] cached = new float[refLogits.length];
     int prefix = 5;
-    OrtDecoder.Step step = dec.run(slice(batch, 0, prefix), OrtDecoder.ones(b, prefix), slice(pos, 0, prefix), null, 0);
+    OrtDecoder.Step step =
+        dec.run(
+            slice(batch, 0, prefix), OrtDecoder.ones(b, prefix), slice(pos, 0, prefix), null, 0);
     scatter(step.logits(), cached, b, s, v, 0, prefix);
     for (int t = prefix; t < s; t++) {
-      step = dec.run(slice(batch, t, t + 1), OrtDecoder.ones(b, t + 1), slice(pos, t, t + 1), step.present(), t);
+      step =
+          dec.run(
+              slice(batch, t, t + 1),
+              OrtDecoder.ones(b, t + 1),
+              slice(pos, t, t + 1),
+              step.present(),
+              t);
       scatter(step.logits(), cached, b, s, v, t, 1);
     }
     double[] cfig = figures(cached, refLogits, v);
-    assertTrue(cfig[1] <= 1e-5, fixture.getFileName() + " " + tag + " (KV cache): rel err " + cfig[1]);
+    assertTrue(
+        cfig[1] <= 1e-5, fixture.getFileName() + " " + tag + " (KV cache): rel err " + cfig[1]);
     assertEquals(1.0, cfig[2], fixture.getFileName() + " " + tag + " (KV cache): top-1 differs");
     return fig;
   }
@@ -156,7 +170,8 @@ class FixtureParityTest {
    */
   private void leftPadding(Path fixture) throws Exception {
     Path out = convert(fixture, true, false, "pad");
-    try (SafetensorsCheckpoint golden = SafetensorsCheckpoint.open(fixture.resolve("golden.safetensors"));
+    try (SafetensorsCheckpoint golden =
+            SafetensorsCheckpoint.open(fixture.resolve("golden.safetensors"));
         OrtDecoder dec = decoder(out)) {
       TensorData ids = golden.get("input_ids");
       int s = (int) ids.dim(1);
@@ -175,7 +190,9 @@ class FixtureParityTest {
       }
       OrtDecoder.Step padded = dec.run(batch, mask, pos, null, 0);
       long[][] alone = {slice(new long[][] {batch[0]}, pad, s)[0]};
-      OrtDecoder.Step single = dec.run(alone, OrtDecoder.ones(1, real), new long[][] {OrtDecoder.range(0, real)}, null, 0);
+      OrtDecoder.Step single =
+          dec.run(
+              alone, OrtDecoder.ones(1, real), new long[][] {OrtDecoder.range(0, real)}, null, 0);
       int v = (int) single.logitsShape()[2];
       float[] realPart = new float[real * v];
       System.arraycopy(padded.logits(), pad * v, realPart, 0, real * v);
@@ -201,7 +218,9 @@ class FixtureParityTest {
       den += (double) ref[i] * ref[i];
     }
     for (int row = 0; row < ref.length / vocab; row++) {
-      top1 &= OrtDecoder.argmax(actual, row * vocab, vocab) == OrtDecoder.argmax(ref, row * vocab, vocab);
+      top1 &=
+          OrtDecoder.argmax(actual, row * vocab, vocab)
+              == OrtDecoder.argmax(ref, row * vocab, vocab);
     }
     return new double[] {maxAbs, Math.sqrt(num / den), top1 ? 1 : 0};
   }

@@ -17,7 +17,10 @@ final class Fixtures {
     return TestData.fixtures();
   }
 
-  /** Runs the official onnx checker (full_check): {@code python3 -m sketchrt_ref.fixtures.check_onnx}. */
+  /**
+   * Runs the official onnx checker (full_check): {@code python3 -m
+   * sketchrt_ref.fixtures.check_onnx}.
+   */
   static void checkOnnx(Path model) throws IOException, InterruptedException {
     TestData.pythonModule("sketchrt_ref.fixtures.check_onnx", model.toAbsolutePath().toString());
   }

@@ -34,8 +34,8 @@ final class OrtDecoder implements AutoCloseable {
   }
 
   /**
-   * One forward pass. {@code past} holds 2 * layers arrays [B, KV, P, D] (key, value per layer)
-   * or null for an empty cache.
+   * One forward pass. {@code past} holds 2 * layers arrays [B, KV, P, D] (key, value per layer) or
+   * null for an empty cache.
    */
   Step run(long[][] ids, long[][] mask, long[][] positions, List<float[]> past, long pastLen)
       throws OrtException {
@@ -46,7 +46,8 @@ final class OrtDecoder implements AutoCloseable {
       in.put("input_ids", longs(ids, owned));
       in.put("attention_mask", longs(mask, owned));
       in.put("position_ids", longs(positions, owned));
-      OnnxTensor keepAll = OnnxTensor.createTensor(ENV, LongBuffer.wrap(new long[] {0}), new long[0]);
+      OnnxTensor keepAll =
+          OnnxTensor.createTensor(ENV, LongBuffer.wrap(new long[] {0}), new long[0]);
       owned.add(keepAll);
       in.put(GraphNames.NUM_LOGITS_TO_KEEP, keepAll); // every position's logits
       long[] kvShape = {b, kvHeads, pastLen, headDim};
@@ -82,7 +83,13 @@ final class OrtDecoder implements AutoCloseable {
   /** Greedy decoding: prefill the prompt, then one token at a time through the KV cache. */
   long[] greedy(long[] prompt, int n) throws OrtException {
     long[] tokens = new long[n];
-    Step s = run(new long[][] {prompt}, ones(1, prompt.length), new long[][] {range(0, prompt.length)}, null, 0);
+    Step s =
+        run(
+            new long[][] {prompt},
+            ones(1, prompt.length),
+            new long[][] {range(0, prompt.length)},
+            null,
+            0);
     for (int i = 0; i < n; i++) {
       int vocab = (int) s.logitsShape()[2];
       int last = (int) s.logitsShape()[1] - 1;
@@ -91,7 +98,13 @@ final class OrtDecoder implements AutoCloseable {
         break;
       }
       long pos = s.pastLen();
-      s = run(new long[][] {{tokens[i]}}, ones(1, (int) pos + 1), new long[][] {{pos}}, s.present(), pos);
+      s =
+          run(
+              new long[][] {{tokens[i]}},
+              ones(1, (int) pos + 1),
+              new long[][] {{pos}},
+              s.present(),
+              pos);
     }
     return tokens;
   }
@@ -127,7 +140,8 @@ final class OrtDecoder implements AutoCloseable {
     for (int i = 0; i < v.length; i++) {
       System.arraycopy(v[i], 0, flat, i * v[0].length, v[0].length);
     }
-    OnnxTensor t = OnnxTensor.createTensor(ENV, LongBuffer.wrap(flat), new long[] {v.length, v[0].length});
+    OnnxTensor t =
+        OnnxTensor.createTensor(ENV, LongBuffer.wrap(flat), new long[] {v.length, v[0].length});
     owned.add(t);
     return t;
   }

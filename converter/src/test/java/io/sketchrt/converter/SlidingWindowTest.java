@@ -1,25 +1,21 @@
 package io.sketchrt.converter;
 
-import io.sketchrt.format.SketchMatMulOp;
-import io.sketchrt.format.Target;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sketchrt.converter.tensor.DType;
-import java.io.PrintWriter;
+import io.sketchrt.format.Target;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Mistral's sliding window, checked without a reference implementation: with window W and L
- * layers, the logits at position t depend only on tokens t - L(W-1) .. t. So a run over just
- * those tokens (same positions) must give the same last logits, and a model without the window
- * must not.
+ * Mistral's sliding window, checked without a reference implementation: with window W and L layers,
+ * the logits at position t depend only on tokens t - L(W-1) .. t. So a run over just those tokens
+ * (same positions) must give the same last logits, and a model without the window must not.
  */
 class SlidingWindowTest {
 
@@ -38,13 +34,20 @@ class SlidingWindowTest {
     }
     Path config = hf.resolve("config.json");
     String json = Files.readString(config);
-    String replaced = json.replaceAll("\"sliding_window\":\\s*\\d+", "\"sliding_window\": " + window);
+    String replaced =
+        json.replaceAll("\"sliding_window\":\\s*\\d+", "\"sliding_window\": " + window);
     assertTrue(!replaced.equals(json) || window == 4096, "config.json has no sliding_window");
     Files.writeString(config, replaced);
     Path out = tmp.resolve("out-" + tag);
     Converter.convert(
-        new Converter.Request(hf, FIXTURE.resolve("sketch.pkl"), FIXTURE.resolve("tuned"), out,
-            DType.F32, Target.PORTABLE, false),
+        new Converter.Request(
+            hf,
+            FIXTURE.resolve("sketch.pkl"),
+            FIXTURE.resolve("tuned"),
+            out,
+            DType.F32,
+            Target.PORTABLE,
+            false),
         ConversionListener.silent());
     return out.resolve(Converter.MODEL_FILE);
   }
@@ -63,16 +66,31 @@ class SlidingWindowTest {
     double leastFull = Double.MAX_VALUE;
     try (OrtDecoder windowed = new OrtDecoder(convertWithWindow(WINDOW, "w"), layers, 2, 16);
         OrtDecoder full = new OrtDecoder(convertWithWindow(4096, "full"), layers, 2, 16)) {
-      OrtDecoder.Step all = windowed.run(new long[][] {ids}, OrtDecoder.ones(1, s), new long[][] {OrtDecoder.range(0, s)}, null, 0);
-      OrtDecoder.Step allFull = full.run(new long[][] {ids}, OrtDecoder.ones(1, s), new long[][] {OrtDecoder.range(0, s)}, null, 0);
+      OrtDecoder.Step all =
+          windowed.run(
+              new long[][] {ids},
+              OrtDecoder.ones(1, s),
+              new long[][] {OrtDecoder.range(0, s)},
+              null,
+              0);
+      OrtDecoder.Step allFull =
+          full.run(
+              new long[][] {ids},
+              OrtDecoder.ones(1, s),
+              new long[][] {OrtDecoder.range(0, s)},
+              null,
+              0);
       int v = (int) all.logitsShape()[2];
       for (int t = field; t < s; t++) {
         long[] part = Arrays.copyOfRange(ids, t - field + 1, t + 1);
         long[][] pos = {OrtDecoder.range(t - field + 1, t + 1)};
-        OrtDecoder.Step w = windowed.run(new long[][] {part}, OrtDecoder.ones(1, field), pos, null, 0);
+        OrtDecoder.Step w =
+            windowed.run(new long[][] {part}, OrtDecoder.ones(1, field), pos, null, 0);
         OrtDecoder.Step f = full.run(new long[][] {part}, OrtDecoder.ones(1, field), pos, null, 0);
-        worstWindowed = Math.max(worstWindowed, relDiff(w.logits(), (field - 1) * v, all.logits(), t * v, v));
-        leastFull = Math.min(leastFull, relDiff(f.logits(), (field - 1) * v, allFull.logits(), t * v, v));
+        worstWindowed =
+            Math.max(worstWindowed, relDiff(w.logits(), (field - 1) * v, all.logits(), t * v, v));
+        leastFull =
+            Math.min(leastFull, relDiff(f.logits(), (field - 1) * v, allFull.logits(), t * v, v));
       }
     }
     System.out.printf(

@@ -19,8 +19,10 @@ class StagingDirectoryTest {
   @Test
   void aParentThatIsAFileIsNamed() throws Exception {
     Path file = Files.writeString(tmp.resolve("notes.txt"), "x");
-    ConvertException e = assertThrows(ConvertException.class, () -> StagingDirectory.beside(file.resolve("out")));
-    assertTrue(e.getMessage().contains("parent " + file + " is a file, not a directory"), e.getMessage());
+    ConvertException e =
+        assertThrows(ConvertException.class, () -> StagingDirectory.beside(file.resolve("out")));
+    assertTrue(
+        e.getMessage().contains("parent " + file + " is a file, not a directory"), e.getMessage());
   }
 
   @Test
@@ -40,13 +42,19 @@ class StagingDirectoryTest {
       assertTrue(Files.exists(running), "a running conversion's staging directory is kept");
       assertTrue(Files.exists(old), "a name without a pid is only reported");
       assertTrue(Files.exists(other), "another output's staging directory is not touched");
-      assertTrue(s.path().getFileName().toString().startsWith(".out.tmp-" + ProcessHandle.current().pid() + "-"));
+      assertTrue(
+          s.path()
+              .getFileName()
+              .toString()
+              .startsWith(".out.tmp-" + ProcessHandle.current().pid() + "-"));
     }
   }
 
   @Test
   void theOutputDirectoryGetsTheUmaskPermissionsNot0700() throws Exception {
-    assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"), "no POSIX permissions here");
+    assumeTrue(
+        FileSystems.getDefault().supportedFileAttributeViews().contains("posix"),
+        "no POSIX permissions here");
     Path plain = Files.createDirectory(tmp.resolve("plain-mkdir"));
     Path out = tmp.resolve("out");
     try (StagingDirectory s = StagingDirectory.beside(out)) {

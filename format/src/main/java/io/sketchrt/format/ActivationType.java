@@ -3,7 +3,10 @@ package io.sketchrt.format;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
-/** The activation (and KV cache) element type of a converted graph: {@code sketchrt.json} field {@code dtype}. */
+/**
+ * The activation (and KV cache) element type of a converted graph: {@code sketchrt.json} field
+ * {@code dtype}.
+ */
 public enum ActivationType {
   FP32("fp32", 4),
   FP16("fp16", 2),

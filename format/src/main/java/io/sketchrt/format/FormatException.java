@@ -1,6 +1,9 @@
 package io.sketchrt.format;
 
-/** A converted-model directory that breaks the contract; the message is one line naming file and field. */
+/**
+ * A converted-model directory that breaks the contract; the message is one line naming file and
+ * field.
+ */
 public final class FormatException extends Exception {
   public FormatException(String message) {
     super(message);

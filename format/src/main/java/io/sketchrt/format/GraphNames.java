@@ -9,17 +9,23 @@ public final class GraphNames {
 
   /** int64 [batch, seq]. */
   public static final String INPUT_IDS = "input_ids";
+
   /** int64 [batch, past + seq]; 0 marks left padding. */
   public static final String ATTENTION_MASK = "attention_mask";
+
   /** int64 [batch, seq]. */
   public static final String POSITION_IDS = "position_ids";
+
   /**
    * int64 scalar: logits are computed only for the last k positions of each row (0 = all). Decode
    * and prefill feed 1, so a long prompt never materialises [seq x vocab]; validation feeds 0.
    * Graphs converted before it existed lack this input and always return every position.
    */
   public static final String NUM_LOGITS_TO_KEEP = "num_logits_to_keep";
-  /** fp32 [batch, num_logits, vocab]: the last num_logits_to_keep positions (every position when 0). */
+
+  /**
+   * fp32 [batch, num_logits, vocab]: the last num_logits_to_keep positions (every position when 0).
+   */
   public static final String LOGITS = "logits";
 
   /** [batch, kv_heads, past, head_dim] input of layer {@code layer}; kind is "key" or "value". */
@@ -27,12 +33,18 @@ public final class GraphNames {
     return "past_key_values." + layer + "." + kind;
   }
 
-  /** [batch, kv_heads, past + seq, head_dim] output of layer {@code layer}; kind is "key" or "value". */
+  /**
+   * [batch, kv_heads, past + seq, head_dim] output of layer {@code layer}; kind is "key" or
+   * "value".
+   */
   public static String present(int layer, String kind) {
     return "present." + layer + "." + kind;
   }
 
-  /** The int8 code initializer of the sketched module {@code module} (e.g. model.layers.0.self_attn.q_proj). */
+  /**
+   * The int8 code initializer of the sketched module {@code module} (e.g.
+   * model.layers.0.self_attn.q_proj).
+   */
   public static String sketchCodes(String module) {
     return module + ".codes";
   }
@@ -44,7 +56,9 @@ public final class GraphNames {
 
   /** The module a code initializer belongs to, or null when {@code initializer} is not one. */
   public static String moduleOfCodes(String initializer) {
-    return initializer.endsWith(".codes") ? initializer.substring(0, initializer.length() - ".codes".length()) : null;
+    return initializer.endsWith(".codes")
+        ? initializer.substring(0, initializer.length() - ".codes".length())
+        : null;
   }
 
   /** The two cache tensors of a layer, in the order the graph lists them. */

@@ -77,7 +77,8 @@ public record ModelCard(
     sources = Map.copyOf(new LinkedHashMap<>(sources));
   }
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** Reads {@code dir/sketchrt.json}. */
   public static ModelCard read(Path dir) throws FormatException {
@@ -87,13 +88,20 @@ public record ModelCard(
     }
     if (!Files.isRegularFile(file)) {
       throw new FormatException(
-          "no " + FILE_NAME + " in " + dir + ": not a converted model directory (run 'sketchrt convert' first)");
+          "no "
+              + FILE_NAME
+              + " in "
+              + dir
+              + ": not a converted model directory (run 'sketchrt convert' first)");
     }
     JsonNode root;
     try {
       root = JSON.readTree(file.toFile());
     } catch (IOException e) {
-      String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
+      String why =
+          e.getMessage() == null
+              ? e.getClass().getSimpleName()
+              : e.getMessage().lines().findFirst().orElse("");
       throw new FormatException(file + ": not valid JSON (" + why + ")", e);
     }
     return parse(root, file.toString());
@@ -104,12 +112,18 @@ public record ModelCard(
     StrictObject o = new StrictObject(root, where, "");
     String format = o.string("format");
     if (!FORMAT.equals(format)) {
-      throw new FormatException(where + ": field \"format\" is '" + format + "', not '" + FORMAT + "'");
+      throw new FormatException(
+          where + ": field \"format\" is '" + format + "', not '" + FORMAT + "'");
     }
     int version = o.integer("format_version");
     if (version != FORMAT_VERSION) {
-      throw new FormatException(where + ": format_version " + version + " is not supported (this sketchrt reads "
-          + FORMAT_VERSION + "; convert the model again)");
+      throw new FormatException(
+          where
+              + ": format_version "
+              + version
+              + " is not supported (this sketchrt reads "
+              + FORMAT_VERSION
+              + "; convert the model again)");
     }
     Target target;
     ActivationType dtype;
@@ -124,7 +138,9 @@ public record ModelCard(
       throw new FormatException(where + ": field \"dtype\": " + e.getMessage());
     }
     StrictObject s = o.object("sketch");
-    Sketch sketch = new Sketch(s.intsOrInt("bits"), s.ints("groups"), s.nonNegative("modules"), s.bool("tuned"));
+    Sketch sketch =
+        new Sketch(
+            s.intsOrInt("bits"), s.ints("groups"), s.nonNegative("modules"), s.bool("tuned"));
     s.finish();
     Map<String, Source> sources = new LinkedHashMap<>();
     StrictObject src = o.object("sources");
@@ -134,28 +150,33 @@ public record ModelCard(
       d.finish();
     }
     int heads = o.positive("num_attention_heads");
-    ModelCard card = new ModelCard(
-        o.string("converter_version"),
-        o.string("architecture"),
-        target,
-        dtype,
-        o.string("model_file"),
-        o.nullableString("external_data"),
-        o.positive("num_layers"),
-        o.positive("hidden_size"),
-        heads,
-        o.positive("num_key_value_heads"),
-        o.positive("head_dim"),
-        o.positive("vocab_size"),
-        o.positive("max_position_embeddings"),
-        o.nullableInteger("bos_token_id"),
-        o.ints("eos_token_ids"),
-        sketch,
-        sources);
+    ModelCard card =
+        new ModelCard(
+            o.string("converter_version"),
+            o.string("architecture"),
+            target,
+            dtype,
+            o.string("model_file"),
+            o.nullableString("external_data"),
+            o.positive("num_layers"),
+            o.positive("hidden_size"),
+            heads,
+            o.positive("num_key_value_heads"),
+            o.positive("head_dim"),
+            o.positive("vocab_size"),
+            o.positive("max_position_embeddings"),
+            o.nullableInteger("bos_token_id"),
+            o.ints("eos_token_ids"),
+            sketch,
+            sources);
     o.finish();
     if (heads % card.numKeyValueHeads() != 0) {
-      throw new FormatException(where + ": num_attention_heads " + heads + " is not a multiple of num_key_value_heads "
-          + card.numKeyValueHeads());
+      throw new FormatException(
+          where
+              + ": num_attention_heads "
+              + heads
+              + " is not a multiple of num_key_value_heads "
+              + card.numKeyValueHeads());
     }
     return card;
   }
@@ -198,11 +219,14 @@ public record ModelCard(
     s.put("modules", sketch.modules());
     s.put("tuned", sketch.tuned());
     ObjectNode src = card.putObject("sources");
-    sources.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
-      ObjectNode o = src.putObject(e.getKey());
-      o.put("file", e.getValue().file());
-      o.put("sha256", e.getValue().sha256());
-    });
+    sources.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(
+            e -> {
+              ObjectNode o = src.putObject(e.getKey());
+              o.put("file", e.getValue().file());
+              o.put("sha256", e.getValue().sha256());
+            });
     return card;
   }
 
@@ -219,8 +243,11 @@ public record ModelCard(
 
     StrictObject(JsonNode node, String where, String prefix) throws FormatException {
       if (node == null || !node.isObject()) {
-        throw new FormatException(where + ": " + (prefix.isEmpty() ? "the card" : "field \"" + prefix + "\"")
-            + " must be a JSON object");
+        throw new FormatException(
+            where
+                + ": "
+                + (prefix.isEmpty() ? "the card" : "field \"" + prefix + "\"")
+                + " must be a JSON object");
       }
       this.node = node;
       this.where = where;
@@ -232,8 +259,13 @@ public record ModelCard(
     }
 
     private FormatException bad(String field, String expected, JsonNode got) {
-      return new FormatException(where + ": field \"" + path(field) + "\" must be " + expected
-          + (got == null ? " but is missing" : " (got " + abbreviate(got.toString()) + ")"));
+      return new FormatException(
+          where
+              + ": field \""
+              + path(field)
+              + "\" must be "
+              + expected
+              + (got == null ? " but is missing" : " (got " + abbreviate(got.toString()) + ")"));
     }
 
     private JsonNode get(String field) {
@@ -289,7 +321,8 @@ public record ModelCard(
 
     Integer nullableInteger(String field) throws FormatException {
       JsonNode n = get(field);
-      if (n == null || !(n.isNull() || (n.isIntegralNumber() && n.canConvertToInt() && n.asInt() >= 0))) {
+      if (n == null
+          || !(n.isNull() || (n.isIntegralNumber() && n.canConvertToInt() && n.asInt() >= 0))) {
         throw bad(field, "a non-negative integer or null", n);
       }
       return n.isNull() ? null : n.asInt();

@@ -11,15 +11,16 @@ import java.util.Arrays;
 
 /**
  * {@code sketchrt.json} as a JSON Schema (draft 2020-12), for tools outside Java (the Python
- * fixture generators validate what they write against it). The committed copy,
- * {@code format/src/main/resources/io/sketchrt/format/sketchrt.schema.json}, is checked against
- * {@link #schema()} by a test; {@code main(path)} rewrites it.
+ * fixture generators validate what they write against it). The committed copy, {@code
+ * format/src/main/resources/io/sketchrt/format/sketchrt.schema.json}, is checked against {@link
+ * #schema()} by a test; {@code main(path)} rewrites it.
  */
 public final class ModelCardSchema {
   private ModelCardSchema() {}
 
   public static final String RESOURCE = "sketchrt.schema.json";
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public static ObjectNode schema() {
     ObjectNode s = JSON.createObjectNode();
@@ -34,11 +35,22 @@ public final class ModelCardSchema {
     string(p, "converter_version");
     string(p, "architecture");
     enumOf(p, "target", Arrays.stream(Target.values()).map(Target::id).toArray(String[]::new));
-    enumOf(p, "dtype", Arrays.stream(ActivationType.values()).map(ActivationType::id).toArray(String[]::new));
+    enumOf(
+        p,
+        "dtype",
+        Arrays.stream(ActivationType.values()).map(ActivationType::id).toArray(String[]::new));
     string(p, "model_file");
     types(p.putObject("external_data"), "string", "null");
-    for (String f : new String[] {"num_layers", "hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim",
-        "vocab_size", "max_position_embeddings"}) {
+    for (String f :
+        new String[] {
+          "num_layers",
+          "hidden_size",
+          "num_attention_heads",
+          "num_key_value_heads",
+          "head_dim",
+          "vocab_size",
+          "max_position_embeddings"
+        }) {
       p.putObject(f).put("type", "integer").put("minimum", 1);
     }
     types(p.putObject("bos_token_id"), "integer", "null").put("minimum", 0);
@@ -58,11 +70,32 @@ public final class ModelCardSchema {
     ObjectNode digest = sources.putObject("additionalProperties");
     digest.put("type", "object").put("additionalProperties", false);
     string(digest.putObject("properties"), "file");
-    ((ObjectNode) digest.get("properties")).putObject("sha256").put("type", "string").put("pattern", "^[0-9a-f]{64}$");
+    ((ObjectNode) digest.get("properties"))
+        .putObject("sha256")
+        .put("type", "string")
+        .put("pattern", "^[0-9a-f]{64}$");
     required(digest, "file", "sha256");
-    required(s, "format", "format_version", "converter_version", "architecture", "target", "dtype", "model_file",
-        "external_data", "num_layers", "hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim",
-        "vocab_size", "max_position_embeddings", "bos_token_id", "eos_token_ids", "sketch", "sources");
+    required(
+        s,
+        "format",
+        "format_version",
+        "converter_version",
+        "architecture",
+        "target",
+        "dtype",
+        "model_file",
+        "external_data",
+        "num_layers",
+        "hidden_size",
+        "num_attention_heads",
+        "num_key_value_heads",
+        "head_dim",
+        "vocab_size",
+        "max_position_embeddings",
+        "bos_token_id",
+        "eos_token_ids",
+        "sketch",
+        "sources");
     return s;
   }
 

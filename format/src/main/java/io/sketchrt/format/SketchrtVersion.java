@@ -15,7 +15,8 @@ public final class SketchrtVersion {
   private static String load() {
     try (InputStream in = SketchrtVersion.class.getResourceAsStream("version.properties")) {
       if (in == null) {
-        throw new IllegalStateException("version.properties is missing from the sketchrt-format jar");
+        throw new IllegalStateException(
+            "version.properties is missing from the sketchrt-format jar");
       }
       Properties p = new Properties();
       p.load(in);

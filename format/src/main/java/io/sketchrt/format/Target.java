@@ -10,7 +10,10 @@ import java.util.stream.Collectors;
  */
 public enum Target {
   /** Any ONNX runtime: domain ai.sketchrt; the local function runs where no kernel exists. */
-  PORTABLE("portable", SketchMatMulOp.DOMAIN, Set.of(BackendNames.ORT_CPU, BackendNames.ORT_CUDA, BackendNames.TRT)),
+  PORTABLE(
+      "portable",
+      SketchMatMulOp.DOMAIN,
+      Set.of(BackendNames.ORT_CPU, BackendNames.ORT_CUDA, BackendNames.TRT)),
   /** ONNX Runtime's TensorRT execution provider: it hands only domain trt.plugins to plugins. */
   ORT_TENSORRT("ort-tensorrt", SketchMatMulOp.TRT_DOMAIN, Set.of(BackendNames.ORT_TENSORRT));
 

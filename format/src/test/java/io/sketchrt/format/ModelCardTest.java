@@ -24,8 +24,23 @@ class ModelCardTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   static ModelCard sample() {
-    return new ModelCard("0.1.0", "LlamaForCausalLM", Target.PORTABLE, ActivationType.FP32, "model.onnx", null, 2, 64,
-        4, 2, 16, 320, 128, 1, List.of(2), new ModelCard.Sketch(List.of(4), List.of(1, 4), 14, true),
+    return new ModelCard(
+        "0.1.0",
+        "LlamaForCausalLM",
+        Target.PORTABLE,
+        ActivationType.FP32,
+        "model.onnx",
+        null,
+        2,
+        64,
+        4,
+        2,
+        16,
+        320,
+        128,
+        1,
+        List.of(2),
+        new ModelCard.Sketch(List.of(4), List.of(1, 4), 14, true),
         Map.of("sketch", new ModelCard.Source("s.pkl", "a".repeat(64))));
   }
 
@@ -42,8 +57,11 @@ class ModelCardTest {
     json.remove("head_dim");
     Files.writeString(dir.resolve(ModelCard.FILE_NAME), json.toString());
     FormatException e = assertThrows(FormatException.class, () -> ModelCard.read(dir));
-    assertTrue(e.getMessage().contains(ModelCard.FILE_NAME) && e.getMessage().contains("\"head_dim\"")
-        && e.getMessage().contains("missing"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains(ModelCard.FILE_NAME)
+            && e.getMessage().contains("\"head_dim\"")
+            && e.getMessage().contains("missing"),
+        e.getMessage());
   }
 
   @Test
@@ -52,8 +70,11 @@ class ModelCardTest {
     json.put("target", "ort-cpu");
     Files.writeString(dir.resolve(ModelCard.FILE_NAME), json.toString());
     FormatException e = assertThrows(FormatException.class, () -> ModelCard.read(dir));
-    assertTrue(e.getMessage().contains("\"target\"") && e.getMessage().contains("'ort-cpu'")
-        && e.getMessage().contains("portable, ort-tensorrt"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("\"target\"")
+            && e.getMessage().contains("'ort-cpu'")
+            && e.getMessage().contains("portable, ort-tensorrt"),
+        e.getMessage());
   }
 
   @Test
@@ -61,28 +82,43 @@ class ModelCardTest {
     ObjectNode json = sample().toJson();
     json.put("num_layer", 3);
     Files.writeString(dir.resolve(ModelCard.FILE_NAME), json.toString());
-    assertTrue(assertThrows(FormatException.class, () -> ModelCard.read(dir)).getMessage().contains("unknown field \"num_layer\""));
+    assertTrue(
+        assertThrows(FormatException.class, () -> ModelCard.read(dir))
+            .getMessage()
+            .contains("unknown field \"num_layer\""));
     json = sample().toJson();
     ((ObjectNode) json.get("sketch")).put("tuned", "yes");
     Files.writeString(dir.resolve(ModelCard.FILE_NAME), json.toString());
-    assertTrue(assertThrows(FormatException.class, () -> ModelCard.read(dir)).getMessage().contains("\"sketch.tuned\" must be true or false"));
+    assertTrue(
+        assertThrows(FormatException.class, () -> ModelCard.read(dir))
+            .getMessage()
+            .contains("\"sketch.tuned\" must be true or false"));
     Files.writeString(dir.resolve(ModelCard.FILE_NAME), "{ not json");
-    assertTrue(assertThrows(FormatException.class, () -> ModelCard.read(dir)).getMessage().contains("not valid JSON"));
+    assertTrue(
+        assertThrows(FormatException.class, () -> ModelCard.read(dir))
+            .getMessage()
+            .contains("not valid JSON"));
   }
 
   @Test
   void readsCardsOfModelsConvertedBeforeTheFormatModule(@TempDir Path dir) throws Exception {
     ObjectNode json = sample().toJson();
-    ((ObjectNode) json.get("sketch")).put("bits", 4); // older converters wrote one bits value as a number
+    ((ObjectNode) json.get("sketch"))
+        .put("bits", 4); // older converters wrote one bits value as a number
     Files.writeString(dir.resolve(ModelCard.FILE_NAME), json.toString());
     assertEquals(List.of(4), ModelCard.read(dir).sketch().bits());
   }
 
   @Test
   void committedSchemaIsTheGeneratedOne() throws IOException {
-    Path committed = TestData.committed("format/src/main/resources/io/sketchrt/format/" + ModelCardSchema.RESOURCE);
-    assertEquals(ModelCardSchema.text(), Files.readString(committed),
-        "regenerate it: java -cp format/target/classes:... io.sketchrt.format.ModelCardSchema " + committed);
+    Path committed =
+        TestData.committed(
+            "format/src/main/resources/io/sketchrt/format/" + ModelCardSchema.RESOURCE);
+    assertEquals(
+        ModelCardSchema.text(),
+        Files.readString(committed),
+        "regenerate it: java -cp format/target/classes:... io.sketchrt.format.ModelCardSchema "
+            + committed);
   }
 
   @Test
@@ -91,7 +127,8 @@ class ModelCardTest {
     ObjectNode card = sample().toJson();
     assertEquals(names(card), names(schema.get("properties")));
     assertEquals(names(card), new TreeSet<>(values(schema.get("required"))));
-    assertEquals(names(card.get("sketch")), names(schema.get("properties").get("sketch").get("properties")));
+    assertEquals(
+        names(card.get("sketch")), names(schema.get("properties").get("sketch").get("properties")));
   }
 
   private static Set<String> names(JsonNode n) {

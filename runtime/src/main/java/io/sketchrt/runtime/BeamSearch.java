@@ -3,23 +3,22 @@ package io.sketchrt.runtime;
 import java.util.Arrays;
 
 /**
- * Beam search for one prompt, step for step as Hugging Face transformers 5.x runs it
- * ({@code GenerationMixin._beam_search} with {@code do_sample=False}), in fp32 like torch:
+ * Beam search for one prompt, step for step as Hugging Face transformers 5.x runs it ({@code
+ * GenerationMixin._beam_search} with {@code do_sample=False}), in fp32 like torch:
  *
  * <ol>
  *   <li>every beam's scores are log_softmax(logits) (then the repetition penalty, which acts on
  *       log-probs there) plus the beam's running sum;
  *   <li>the best K = max(2, 1 + #eos) * N of all N x vocab continuations are kept, best first;
  *   <li>the N best of those that did not end (EOS, or the length limit) run on;
- *   <li>those among the first N that ended compete with the finished hypotheses, scored
- *       sum / generated^lengthPenalty; the N best stay;
- *   <li>the search ends when no running beam can improve the finished ones (per
- *       {@link GenerationConfig.EarlyStopping}), or nothing can run on.
+ *   <li>those among the first N that ended compete with the finished hypotheses, scored sum /
+ *       generated^lengthPenalty; the N best stay;
+ *   <li>the search ends when no running beam can improve the finished ones (per {@link
+ *       GenerationConfig.EarlyStopping}), or nothing can run on.
  * </ol>
  *
- * The answer is the best finished hypothesis. One instance per prompt; the caller runs its N
- * beams as N rows of a batch and reorders the KV cache rows by {@link #sourceBeams()} after each
- * step.
+ * The answer is the best finished hypothesis. One instance per prompt; the caller runs its N beams
+ * as N rows of a batch and reorders the KV cache rows by {@link #sourceBeams()} after each step.
  */
 final class BeamSearch {
   /** What transformers adds to exclude a candidate; exact in fp32. */
@@ -43,8 +42,13 @@ final class BeamSearch {
   private final int[] finishedLength;
   private final float[] finishedScores;
   private final boolean[] isFinished;
-  /** transformers' is_early_stop_heuristic_unsatisfied: a running beam might still beat a finished one. */
+
+  /**
+   * transformers' is_early_stop_heuristic_unsatisfied: a running beam might still beat a finished
+   * one.
+   */
   private boolean improvable = true;
+
   private int generated;
   private boolean done;
 
@@ -64,8 +68,14 @@ final class BeamSearch {
     this.beams = config.numBeams();
     this.keep = Math.max(2, 1 + eos.length) * beams;
     if (keep > (long) beams * vocab) {
-      throw new IllegalArgumentException("beam search keeps " + keep + " candidates per step, but " + beams + " beams x "
-          + vocab + " tokens offer fewer: use fewer beams");
+      throw new IllegalArgumentException(
+          "beam search keeps "
+              + keep
+              + " candidates per step, but "
+              + beams
+              + " beams x "
+              + vocab
+              + " tokens offer fewer: use fewer beams");
     }
     this.vocab = vocab;
     this.maxNew = maxNew;
@@ -170,7 +180,10 @@ final class BeamSearch {
     }
   }
 
-  /** HF's repetition penalty on log-probs of tokens in the beam's sequence (prompt included), once per token. */
+  /**
+   * HF's repetition penalty on log-probs of tokens in the beam's sequence (prompt included), once
+   * per token.
+   */
   private void penaliseRepeats(int beam) {
     stampValue++;
     int offset = beam * vocab;
@@ -276,7 +289,10 @@ final class BeamSearch {
 
   /** Can the best running beam still beat the worst finished hypothesis? (sticky once false). */
   private void updateImprovable() {
-    int length = earlyStopping == GenerationConfig.EarlyStopping.NEVER && lengthPenalty > 0 ? maxNew : generated;
+    int length =
+        earlyStopping == GenerationConfig.EarlyStopping.NEVER && lengthPenalty > 0
+            ? maxNew
+            : generated;
     float bestPossible = runningScores[0] / (float) Math.pow(length, lengthPenalty);
     float worst = Float.POSITIVE_INFINITY;
     for (float s : finishedScores) {

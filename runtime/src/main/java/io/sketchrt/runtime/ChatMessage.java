@@ -2,7 +2,10 @@ package io.sketchrt.runtime;
 
 import java.util.Objects;
 
-/** One turn of a conversation for {@link Tokenizer#applyChatTemplate}: role is "system", "user" or "assistant". */
+/**
+ * One turn of a conversation for {@link Tokenizer#applyChatTemplate}: role is "system", "user" or
+ * "assistant".
+ */
 public record ChatMessage(String role, String content) {
   public ChatMessage {
     Objects.requireNonNull(role, "role");

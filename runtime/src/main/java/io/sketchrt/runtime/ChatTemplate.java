@@ -17,15 +17,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A Hugging Face chat template (Jinja2) rendered with Jinjava, configured like
- * {@code transformers}' {@code apply_chat_template}: trim_blocks and lstrip_blocks on, and a
- * {@code raise_exception(msg)} function for templates that reject a conversation.
+ * A Hugging Face chat template (Jinja2) rendered with Jinjava, configured like {@code
+ * transformers}' {@code apply_chat_template}: trim_blocks and lstrip_blocks on, and a {@code
+ * raise_exception(msg)} function for templates that reject a conversation.
  *
- * <p>Templates come from downloaded files, so each render runs under budgets: output and any
- * string at most {@link #OUTPUT_FLOOR} characters plus four times the conversation's, lists and
- * maps at most {@link #MAX_COLLECTION} entries, {@code range()} at most 1,000 numbers, and a
- * wall-clock time of {@link #TIME_FLOOR} plus one second per MiB of conversation. Released chat
- * templates render in milliseconds and add a few hundred characters per message.
+ * <p>Templates come from downloaded files, so each render runs under budgets: output and any string
+ * at most {@link #OUTPUT_FLOOR} characters plus four times the conversation's, lists and maps at
+ * most {@link #MAX_COLLECTION} entries, {@code range()} at most 1,000 numbers, and a wall-clock
+ * time of {@link #TIME_FLOOR} plus one second per MiB of conversation. Released chat templates
+ * render in milliseconds and add a few hundred characters per message.
  */
 final class ChatTemplate {
   static final long OUTPUT_FLOOR = 1 << 20;
@@ -52,7 +52,9 @@ final class ChatTemplate {
     this.jinjava = new Jinjava(config(OUTPUT_FLOOR));
     jinjava
         .getGlobalContext()
-        .registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
+        .registerFunction(
+            new ELFunctionDefinition(
+                "", "raise_exception", ChatTemplate.class, "raiseException", String.class));
   }
 
   private static JinjavaConfig config(long maxChars) {
@@ -67,17 +69,19 @@ final class ChatTemplate {
         .withMaxListSize(MAX_COLLECTION)
         .withMaxMapSize(MAX_COLLECTION)
         .withRangeLimit(1000)
-        .withNodePreProcessor((Node node, JinjavaInterpreter interpreter) -> {
-          interruptCheck.accept(node, interpreter);
-          long[] deadline = DEADLINE.get();
-          if (deadline != null && System.nanoTime() - deadline[0] > 0) {
-            throw new RenderTimeExceeded();
-          }
-        })
+        .withNodePreProcessor(
+            (Node node, JinjavaInterpreter interpreter) -> {
+              interruptCheck.accept(node, interpreter);
+              long[] deadline = DEADLINE.get();
+              if (deadline != null && System.nanoTime() - deadline[0] > 0) {
+                throw new RenderTimeExceeded();
+              }
+            })
         .build();
   }
 
-  String render(List<ChatMessage> messages, boolean addGenerationPrompt, String bosToken, String eosToken)
+  String render(
+      List<ChatMessage> messages, boolean addGenerationPrompt, String bosToken, String eosToken)
       throws SketchrtException {
     List<Map<String, Object>> turns = new ArrayList<>();
     long inputChars = bosToken.length() + eosToken.length();
@@ -101,7 +105,8 @@ final class ChatTemplate {
     } catch (OutputTooBigException e) {
       throw outputExceeded(maxChars);
     } catch (RuntimeException | StackOverflowError e) {
-      throw new SketchrtException(source + ": the chat template failed: " + SketchrtException.firstLine(e), e);
+      throw new SketchrtException(
+          source + ": the chat template failed: " + SketchrtException.firstLine(e), e);
     } finally {
       DEADLINE.remove();
     }
@@ -124,13 +129,19 @@ final class ChatTemplate {
   }
 
   private SketchrtException timeExceeded(Duration budget) {
-    return new SketchrtException(source + ": the chat template ran past its render time budget of "
-        + budget.toMillis() + " ms");
+    return new SketchrtException(
+        source
+            + ": the chat template ran past its render time budget of "
+            + budget.toMillis()
+            + " ms");
   }
 
   private SketchrtException outputExceeded(long maxChars) {
-    return new SketchrtException(source + ": the chat template's output passed its size budget of "
-        + maxChars + " characters");
+    return new SketchrtException(
+        source
+            + ": the chat template's output passed its size budget of "
+            + maxChars
+            + " characters");
   }
 
   private static boolean causedBy(TemplateError error, Class<? extends Throwable> type) {
@@ -145,7 +156,10 @@ final class ChatTemplate {
   /** Jinjava reports strings, lists and maps over their limits as errors naming the limit. */
   private static boolean isSizeLimit(TemplateError error) {
     String m = String.valueOf(error.getMessage());
-    return m.contains("OutputTooBig") || m.contains("too big") || m.contains("exceeds") || m.contains("too large")
+    return m.contains("OutputTooBig")
+        || m.contains("too big")
+        || m.contains("exceeds")
+        || m.contains("too large")
         || causedBy(error, com.hubspot.jinjava.interpret.CollectionTooBigException.class);
   }
 

@@ -4,12 +4,11 @@ import java.util.List;
 import java.util.OptionalLong;
 
 /**
- * How to generate: length limits, sampling and stop conditions. Immutable; build with
- * {@link #builder()}. {@code temperature == 0} means greedy decoding (argmax after the repetition
- * penalty); top-k and top-p then have no effect. {@code numBeams > 1} selects beam search
- * with Hugging Face transformers' rules ({@code generate(num_beams=N, do_sample=False)}). Invalid
- * values fail in {@link Builder#build()} with an {@link IllegalArgumentException} naming the
- * option.
+ * How to generate: length limits, sampling and stop conditions. Immutable; build with {@link
+ * #builder()}. {@code temperature == 0} means greedy decoding (argmax after the repetition
+ * penalty); top-k and top-p then have no effect. {@code numBeams > 1} selects beam search with
+ * Hugging Face transformers' rules ({@code generate(num_beams=N, do_sample=False)}). Invalid values
+ * fail in {@link Builder#build()} with an {@link IllegalArgumentException} naming the option.
  */
 public final class GenerationConfig {
   private final int maxNewTokens;
@@ -26,11 +25,11 @@ public final class GenerationConfig {
   private final EarlyStopping earlyStopping;
 
   /**
-   * When beam search stops, as transformers' {@code early_stopping}: {@link #HEURISTIC} (False,
-   * the default) stops once the best running beam, scored at its current length, cannot beat the
-   * worst of the {@code numBeams} finished ones; {@link #ON_FULL} (True) stops as soon as
-   * {@code numBeams} hypotheses have finished; {@link #NEVER} ("never", canonical beam search)
-   * scores the running beam at the longest length it could reach when the length penalty is > 0.
+   * When beam search stops, as transformers' {@code early_stopping}: {@link #HEURISTIC} (False, the
+   * default) stops once the best running beam, scored at its current length, cannot beat the worst
+   * of the {@code numBeams} finished ones; {@link #ON_FULL} (True) stops as soon as {@code
+   * numBeams} hypotheses have finished; {@link #NEVER} ("never", canonical beam search) scores the
+   * running beam at the longest length it could reach when the length penalty is > 0.
    */
   public enum EarlyStopping {
     HEURISTIC,
@@ -43,7 +42,9 @@ public final class GenerationConfig {
         case "false" -> HEURISTIC;
         case "true" -> ON_FULL;
         case "never" -> NEVER;
-        default -> throw new IllegalArgumentException("early stopping must be true, false or never (got '" + value + "')");
+        default ->
+            throw new IllegalArgumentException(
+                "early stopping must be true, false or never (got '" + value + "')");
       };
     }
 
@@ -109,7 +110,10 @@ public final class GenerationConfig {
     return topP;
   }
 
-  /** HF-style: logits of tokens already in the sequence are divided (if > 0) or multiplied by it; 1 = off. */
+  /**
+   * HF-style: logits of tokens already in the sequence are divided (if > 0) or multiplied by it; 1
+   * = off.
+   */
   public double repetitionPenalty() {
     return repetitionPenalty;
   }
@@ -123,7 +127,10 @@ public final class GenerationConfig {
     return stopStrings;
   }
 
-  /** End-of-sequence ids overriding the model's; null = use the model's. An empty list never stops on EOS. */
+  /**
+   * End-of-sequence ids overriding the model's; null = use the model's. An empty list never stops
+   * on EOS.
+   */
   public List<Integer> eosTokenIds() {
     return eosTokenIds;
   }
@@ -168,10 +175,31 @@ public final class GenerationConfig {
 
   @Override
   public String toString() {
-    return "GenerationConfig[maxNewTokens=" + maxNewTokens + ", contextLimit=" + contextLimit + ", temperature="
-        + temperature + ", topK=" + topK + ", topP=" + topP + ", repetitionPenalty=" + repetitionPenalty + ", seed="
-        + seed + ", stopStrings=" + stopStrings + ", eosTokenIds=" + eosTokenIds + ", numBeams=" + numBeams
-        + ", lengthPenalty=" + lengthPenalty + ", earlyStopping=" + earlyStopping + "]";
+    return "GenerationConfig[maxNewTokens="
+        + maxNewTokens
+        + ", contextLimit="
+        + contextLimit
+        + ", temperature="
+        + temperature
+        + ", topK="
+        + topK
+        + ", topP="
+        + topP
+        + ", repetitionPenalty="
+        + repetitionPenalty
+        + ", seed="
+        + seed
+        + ", stopStrings="
+        + stopStrings
+        + ", eosTokenIds="
+        + eosTokenIds
+        + ", numBeams="
+        + numBeams
+        + ", lengthPenalty="
+        + lengthPenalty
+        + ", earlyStopping="
+        + earlyStopping
+        + "]";
   }
 
   /**
@@ -239,7 +267,9 @@ public final class GenerationConfig {
       return this;
     }
 
-    /** Beam search with {@code n} beams per prompt (n > 1); needs temperature 0 and no stop strings. */
+    /**
+     * Beam search with {@code n} beams per prompt (n > 1); needs temperature 0 and no stop strings.
+     */
     public Builder numBeams(int n) {
       this.numBeams = n;
       return this;
@@ -257,21 +287,35 @@ public final class GenerationConfig {
 
     public GenerationConfig build() {
       require(maxNewTokens >= 1, "max-new-tokens must be at least 1 (got " + maxNewTokens + ")");
-      require(contextLimit >= 0, "context limit must be >= 0, 0 meaning the model's (got " + contextLimit + ")");
-      require(Double.isFinite(temperature) && temperature >= 0, "temperature must be >= 0 (got " + temperature + ")");
+      require(
+          contextLimit >= 0,
+          "context limit must be >= 0, 0 meaning the model's (got " + contextLimit + ")");
+      require(
+          Double.isFinite(temperature) && temperature >= 0,
+          "temperature must be >= 0 (got " + temperature + ")");
       require(topK >= 0, "top-k must be >= 0, 0 meaning off (got " + topK + ")");
       require(topP > 0 && topP <= 1, "top-p must be in (0, 1] (got " + topP + ")");
-      require(Double.isFinite(repetitionPenalty) && repetitionPenalty > 0,
+      require(
+          Double.isFinite(repetitionPenalty) && repetitionPenalty > 0,
           "repetition penalty must be > 0 (got " + repetitionPenalty + ")");
       for (String s : stopStrings) {
         require(s != null && !s.isEmpty(), "stop strings must not be empty");
       }
       require(numBeams >= 1, "num-beams must be at least 1 (got " + numBeams + ")");
-      require(Double.isFinite(lengthPenalty), "length penalty must be a finite number (got " + lengthPenalty + ")");
+      require(
+          Double.isFinite(lengthPenalty),
+          "length penalty must be a finite number (got " + lengthPenalty + ")");
       if (numBeams > 1) {
-        require(temperature == 0, "beam search does not sample: use temperature 0 with num-beams " + numBeams
-            + " (got temperature " + temperature + ")");
-        require(stopStrings.isEmpty(), "stop strings cannot be combined with beam search (num-beams " + numBeams + ")");
+        require(
+            temperature == 0,
+            "beam search does not sample: use temperature 0 with num-beams "
+                + numBeams
+                + " (got temperature "
+                + temperature
+                + ")");
+        require(
+            stopStrings.isEmpty(),
+            "stop strings cannot be combined with beam search (num-beams " + numBeams + ")");
       }
       return new GenerationConfig(this);
     }

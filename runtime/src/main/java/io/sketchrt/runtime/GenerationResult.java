@@ -11,7 +11,13 @@ package io.sketchrt.runtime;
  * @param decodeSteps forward passes after the prefill
  */
 public record GenerationResult(
-    String text, long[] tokens, int promptTokens, StopReason stopReason, long prefillNanos, long decodeNanos, int decodeSteps) {
+    String text,
+    long[] tokens,
+    int promptTokens,
+    StopReason stopReason,
+    long prefillNanos,
+    long decodeNanos,
+    int decodeSteps) {
 
   public double prefillMillis() {
     return prefillNanos / 1e6;

@@ -15,18 +15,18 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Generates continuations of one or more prompts token by token: a prefill pass over the
- * left-padded prompts, then one decode pass per token through the KV cache (allocated once, at
- * the capacity this generation can reach). Iterate it for a stream of {@link Token}s, call
- * {@link #step()} for one pass, or {@link #run(TokenListener)} to finish. Step it from one thread
- * at a time; many generators may share a {@link Model}.
+ * left-padded prompts, then one decode pass per token through the KV cache (allocated once, at the
+ * capacity this generation can reach). Iterate it for a stream of {@link Token}s, call {@link
+ * #step()} for one pass, or {@link #run(TokenListener)} to finish. Step it from one thread at a
+ * time; many generators may share a {@link Model}.
  *
  * <p>{@link #cancel()} and {@link #close()} are safe from any thread: a forward pass in flight
- * always finishes first, so the KV cache is never freed under it. A generator that is never
- * closed has its cache freed by a {@link Cleaner} once it is unreachable, with one warning.
+ * always finishes first, so the KV cache is never freed under it. A generator that is never closed
+ * has its cache freed by a {@link Cleaner} once it is unreachable, with one warning.
  *
- * <p>With {@link GenerationConfig#numBeams()} N > 1 every prompt runs as N rows of the batch
- * (beam search, {@link BeamSearch}); the KV cache rows follow their beams after each pass. The
- * best beam is known only when a prompt's search ends, so its tokens all arrive in that step.
+ * <p>With {@link GenerationConfig#numBeams()} N > 1 every prompt runs as N rows of the batch (beam
+ * search, {@link BeamSearch}); the KV cache rows follow their beams after each pass. The best beam
+ * is known only when a prompt's search ends, so its tokens all arrive in that step.
  */
 public final class Generator implements AutoCloseable, Iterable<Token> {
   private static final Cleaner CLEANER = Cleaner.create();
@@ -36,8 +36,10 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
   private final DecoderSession session;
   private final GenerationConfig config;
   private final int batch;
+
   /** Batch rows per prompt: the beams, or 1. */
   private final int beams;
+
   private final int rows;
   private final BeamSearch[] beamSearches;
   private final int vocab;
@@ -60,15 +62,17 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
   private long prefillNanos;
   private long decodeNanos;
   private int decodeSteps;
+
   /** Held for a whole step: close() waits on it, so the cache outlives every pass. */
   private final ReentrantLock passLock = new ReentrantLock();
+
   private final NativeState state;
   private final Cleaner.Cleanable cleanable;
   private volatile boolean closed;
 
   /**
-   * What must be freed, and what Model.close() cancels: everything but the Generator itself, so
-   * the Cleaner can run once the Generator is unreachable.
+   * What must be freed, and what Model.close() cancels: everything but the Generator itself, so the
+   * Cleaner can run once the Generator is unreachable.
    */
   static final class NativeState implements Runnable {
     private final Model model;
@@ -92,25 +96,39 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
     public void run() {
       model.forget(this);
       if (!closedByUser) {
-        LOG.log(System.Logger.Level.WARNING, "a Generator (" + description + ") was never closed: its KV cache was"
-            + " freed only when the garbage collector found it; close generators (try-with-resources)");
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "a Generator ("
+                + description
+                + ") was never closed: its KV cache was"
+                + " freed only when the garbage collector found it; close generators (try-with-resources)");
       }
       cache.close();
     }
   }
 
-  Generator(Model model, DecoderSession session, Tokenizer tokenizer, List<long[]> prompts, GenerationConfig config,
-      List<Integer> eosIds) throws SketchrtException {
+  Generator(
+      Model model,
+      DecoderSession session,
+      Tokenizer tokenizer,
+      List<long[]> prompts,
+      GenerationConfig config,
+      List<Integer> eosIds)
+      throws SketchrtException {
     if (prompts.isEmpty()) {
       throw new IllegalArgumentException("no prompts to generate from");
     }
     if (tokenizer == null && !config.stopStrings().isEmpty()) {
-      throw new IllegalStateException("stop strings need a tokenizer, and the model directory has none");
+      throw new IllegalStateException(
+          "stop strings need a tokenizer, and the model directory has none");
     }
     int maxPositions = model.card().maxPositionEmbeddings();
     if (config.contextLimit() > maxPositions) {
-      throw new IllegalArgumentException("context limit " + config.contextLimit()
-          + " exceeds the model's max_position_embeddings " + maxPositions);
+      throw new IllegalArgumentException(
+          "context limit "
+              + config.contextLimit()
+              + " exceeds the model's max_position_embeddings "
+              + maxPositions);
     }
     this.model = model;
     this.session = session;
@@ -129,12 +147,17 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
         throw new IllegalArgumentException("a prompt has no tokens");
       }
       if (p.length >= contextLimit) {
-        throw new SketchrtException("the prompt is " + p.length + " tokens, the context limit is " + contextLimit
-            + " tokens: nothing can be generated (shorten the prompt)");
+        throw new SketchrtException(
+            "the prompt is "
+                + p.length
+                + " tokens, the context limit is "
+                + contextLimit
+                + " tokens: nothing can be generated (shorten the prompt)");
       }
       for (long id : p) {
         if (id < 0 || id >= vocab) {
-          throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+          throw new IllegalArgumentException(
+              "token id " + id + " is outside the vocabulary [0, " + vocab + ")");
         }
       }
       longest = Math.max(longest, p.length);
@@ -149,8 +172,17 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
       beamSearches[b] = new BeamSearch(config, p, eos, vocab, limit);
     }
     this.cache = session.newCache(rows, longest + newTokens - 1);
-    this.state = new NativeState(model, cache, batch + " prompt(s) x " + beams + " beam(s), " + cache.capacity()
-        + " positions, on " + model.directory());
+    this.state =
+        new NativeState(
+            model,
+            cache,
+            batch
+                + " prompt(s) x "
+                + beams
+                + " beam(s), "
+                + cache.capacity()
+                + " positions, on "
+                + model.directory());
     this.cleanable = CLEANER.register(this, state);
     model.track(state);
     this.logits = new float[rows * vocab];
@@ -173,7 +205,12 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
         }
       }
       if (tokenizer != null) {
-        texts[b] = new TextStream(tokenizer::decode, tokenizer::isByteFallbackToken, config.stopStrings(), this.prompts.get(b));
+        texts[b] =
+            new TextStream(
+                tokenizer::decode,
+                tokenizer::isByteFallbackToken,
+                config.stopStrings(),
+                this.prompts.get(b));
       }
       Arrays.fill(nextPosition, b * beams, (b + 1) * beams, this.prompts.get(b).length);
     }
@@ -222,7 +259,8 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
       }
       PaddedBatch padded = PaddedBatch.leftPad(rowPrompts, eos.length > 0 ? eos[0] : 0);
       mask = padded.attentionMask();
-      session.forward(padded.inputIds(), mask, padded.positionIds(), padded.length(), cache, logits);
+      session.forward(
+          padded.inputIds(), mask, padded.positionIds(), padded.length(), cache, logits);
       prefilled = true;
     } else {
       int past = cache.length();
@@ -286,7 +324,8 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
           tokens.add(accept(b, (int) id, false));
         }
         if (stopReasons[b] == null) {
-          throw new IllegalStateException("beam search ended on a hypothesis with no end: " + Arrays.toString(search.best()));
+          throw new IllegalStateException(
+              "beam search ended on a hypothesis with no end: " + Arrays.toString(search.best()));
         }
       } else if (cancelling) {
         handOverBestSoFar(b, tokens);
@@ -384,15 +423,22 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
     }
     List<GenerationResult> out = new ArrayList<>(batch);
     for (int b = 0; b < batch; b++) {
-      out.add(new GenerationResult(texts[b] == null ? "" : texts[b].text(), Arrays.copyOf(generated[b], generatedCount[b]),
-          prompts.get(b).length, stopReasons[b], prefillNanos, decodeNanos, decodeSteps));
+      out.add(
+          new GenerationResult(
+              texts[b] == null ? "" : texts[b].text(),
+              Arrays.copyOf(generated[b], generatedCount[b]),
+              prompts.get(b).length,
+              stopReasons[b],
+              prefillNanos,
+              decodeNanos,
+              decodeSteps));
     }
     return out;
   }
 
   /**
-   * Tokens as they are generated, all rows interleaved in step order. A backend failure surfaces
-   * as {@link UncheckedSketchrtException}.
+   * Tokens as they are generated, all rows interleaved in step order. A backend failure surfaces as
+   * {@link UncheckedSketchrtException}.
    */
   @Override
   public Iterator<Token> iterator() {
@@ -424,9 +470,9 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
 
   /**
    * Asks the generation to stop; safe from any thread, idempotent. A pass in flight finishes and
-   * its tokens are delivered; then every sequence still running ends with
-   * {@link StopReason#CANCELLED} (beam search hands over its best hypothesis so far). No further
-   * forward pass runs.
+   * its tokens are delivered; then every sequence still running ends with {@link
+   * StopReason#CANCELLED} (beam search hands over its best hypothesis so far). No further forward
+   * pass runs.
    */
   public void cancel() {
     state.cancel();

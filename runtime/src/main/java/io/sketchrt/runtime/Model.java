@@ -17,10 +17,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * graph session, the model card and, when present, the tokenizer. Thread-safe: share one Model;
  * each {@link Generator} has its own KV cache, and generators may run concurrently.
  *
- * <p>{@link #close()} (idempotent, from any thread) <b>cancels</b> the generations still running
- * on the model and waits only for their forward passes in flight: those finish, deliver their
- * tokens and end their sequences with {@link StopReason#CANCELLED}. Then the graph session and
- * the tokenizer are freed; a later step of any generator fails with {@link IllegalStateException}.
+ * <p>{@link #close()} (idempotent, from any thread) <b>cancels</b> the generations still running on
+ * the model and waits only for their forward passes in flight: those finish, deliver their tokens
+ * and end their sequences with {@link StopReason#CANCELLED}. Then the graph session and the
+ * tokenizer are freed; a later step of any generator fails with {@link IllegalStateException}.
  * Memory a running pass uses is never freed under it.
  */
 public final class Model implements AutoCloseable {
@@ -30,9 +30,14 @@ public final class Model implements AutoCloseable {
   private final DecoderSession session;
   private final Tokenizer tokenizer;
   private volatile boolean closed;
+
   /** Read-held by every generation step and tokenizer call; close() takes it for writing. */
   private final ReentrantReadWriteLock passes = new ReentrantReadWriteLock();
-  /** Generations to cancel on close(); their NativeState, not the Generators (those stay collectable). */
+
+  /**
+   * Generations to cancel on close(); their NativeState, not the Generators (those stay
+   * collectable).
+   */
   private final Set<Generator.NativeState> generations = ConcurrentHashMap.newKeySet();
 
   /** A section in which the model's native resources stay open. */
@@ -41,7 +46,12 @@ public final class Model implements AutoCloseable {
     void close();
   }
 
-  Model(Path directory, ModelCard card, String backendName, DecoderSession session, Tokenizer tokenizer) {
+  Model(
+      Path directory,
+      ModelCard card,
+      String backendName,
+      DecoderSession session,
+      Tokenizer tokenizer) {
     this.directory = directory;
     this.card = card;
     this.backendName = backendName;
@@ -95,16 +105,21 @@ public final class Model implements AutoCloseable {
     return tokenizer != null;
   }
 
-  /** The model's tokenizer; {@link IllegalStateException} when the directory has no tokenizer.json. */
+  /**
+   * The model's tokenizer; {@link IllegalStateException} when the directory has no tokenizer.json.
+   */
   public Tokenizer tokenizer() {
     checkOpen();
     if (tokenizer == null) {
-      throw new IllegalStateException("no tokenizer.json in " + directory + ": only token-id prompts can be used");
+      throw new IllegalStateException(
+          "no tokenizer.json in " + directory + ": only token-id prompts can be used");
     }
     return tokenizer;
   }
 
-  /** EOS ids used unless a config overrides them: generation_config.json's, else the model card's. */
+  /**
+   * EOS ids used unless a config overrides them: generation_config.json's, else the model card's.
+   */
   public List<Integer> eosTokenIds() {
     if (tokenizer != null && !tokenizer.eosTokenIds().isEmpty()) {
       return tokenizer.eosTokenIds();
@@ -119,7 +134,10 @@ public final class Model implements AutoCloseable {
     }
   }
 
-  /** Prompt tokens for a conversation rendered with the chat template, ready for the assistant's turn. */
+  /**
+   * Prompt tokens for a conversation rendered with the chat template, ready for the assistant's
+   * turn.
+   */
   public long[] encodeChat(List<ChatMessage> messages) throws SketchrtException {
     try (Pass ignored = beginPass()) {
       Tokenizer t = tokenizer();
@@ -133,12 +151,14 @@ public final class Model implements AutoCloseable {
   }
 
   /** A generator over several text prompts at once (left-padded into one batch). */
-  public Generator generator(List<String> prompts, GenerationConfig config) throws SketchrtException {
+  public Generator generator(List<String> prompts, GenerationConfig config)
+      throws SketchrtException {
     return generatorForTokens(prompts.stream().map(this::encode).toList(), config);
   }
 
   /** A generator over token-id prompts (one array per batch row). */
-  public Generator generatorForTokens(List<long[]> prompts, GenerationConfig config) throws SketchrtException {
+  public Generator generatorForTokens(List<long[]> prompts, GenerationConfig config)
+      throws SketchrtException {
     checkOpen();
     List<Integer> eos = config.eosTokenIds() != null ? config.eosTokenIds() : eosTokenIds();
     return new Generator(this, session, tokenizer, prompts, config, eos);
@@ -150,27 +170,36 @@ public final class Model implements AutoCloseable {
   }
 
   /** Generates for {@code prompt}, streaming each token to {@code listener} (may be null). */
-  public GenerationResult generate(String prompt, GenerationConfig config, TokenListener listener) throws SketchrtException {
+  public GenerationResult generate(String prompt, GenerationConfig config, TokenListener listener)
+      throws SketchrtException {
     try (Generator g = generator(prompt, config)) {
       return g.run(listener).getFirst();
     }
   }
 
   /** Generates for every prompt in one batch; results in prompt order. */
-  public List<GenerationResult> generate(List<String> prompts, GenerationConfig config) throws SketchrtException {
+  public List<GenerationResult> generate(List<String> prompts, GenerationConfig config)
+      throws SketchrtException {
     try (Generator g = generator(prompts, config)) {
       return g.run(null);
     }
   }
 
-  /** Runs already tokenized prompts to the end as one left-padded batch (the generator is closed after). */
-  public List<GenerationResult> generateTokens(List<long[]> prompts, GenerationConfig config) throws SketchrtException {
+  /**
+   * Runs already tokenized prompts to the end as one left-padded batch (the generator is closed
+   * after).
+   */
+  public List<GenerationResult> generateTokens(List<long[]> prompts, GenerationConfig config)
+      throws SketchrtException {
     try (Generator g = generatorForTokens(prompts, config)) {
       return g.run(null);
     }
   }
 
-  /** Cancels running generations, waits for their passes in flight, then frees the session and tokenizer. */
+  /**
+   * Cancels running generations, waits for their passes in flight, then frees the session and
+   * tokenizer.
+   */
   @Override
   public void close() {
     synchronized (this) {

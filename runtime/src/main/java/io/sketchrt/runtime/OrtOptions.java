@@ -16,10 +16,14 @@ import java.util.Objects;
  *     onnxruntime_gpu 1.29); null means the environment variable {@value #TENSORRT_PLUGIN_ENV}
  * @param kernel how {@code ort-cpu} runs SketchMatMul nodes: {@link KernelChoice#SKETCH} (the Java
  *     sketch kernel, required), {@link KernelChoice#FALLBACK} (ONNX Runtime's folded dense weights,
- *     for A/B runs), or null (default: the sketch kernel, or the fallback with a one-line notice when
- *     the kernel cannot be bound to this ONNX Runtime)
+ *     for A/B runs), or null (default: the sketch kernel, or the fallback with a one-line notice
+ *     when the kernel cannot be bound to this ONNX Runtime)
  */
-public record OrtOptions(int intraOpThreads, OptimizationLevel optimizationLevel, Path tensorrtPluginLibrary, KernelChoice kernel) {
+public record OrtOptions(
+    int intraOpThreads,
+    OptimizationLevel optimizationLevel,
+    Path tensorrtPluginLibrary,
+    KernelChoice kernel) {
 
   public static final String TENSORRT_PLUGIN_ENV = "SKETCHRT_ORT_TRT_PLUGIN";
 
@@ -34,7 +38,8 @@ public record OrtOptions(int intraOpThreads, OptimizationLevel optimizationLevel
   public OrtOptions {
     Objects.requireNonNull(optimizationLevel, "optimizationLevel");
     if (intraOpThreads < 0) {
-      throw new IllegalArgumentException("intra-op threads must be >= 0 (0 = the backend's default), got " + intraOpThreads);
+      throw new IllegalArgumentException(
+          "intra-op threads must be >= 0 (0 = the backend's default), got " + intraOpThreads);
     }
   }
 

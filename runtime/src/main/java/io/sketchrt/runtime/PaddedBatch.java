@@ -4,11 +4,12 @@ import java.util.List;
 
 /**
  * Prompts of different lengths as one left-padded [batch, maxLen] block: padding on the left so
- * every row's last prompt token sits in the same column and decoding appends in lockstep.
- * Padding has attention_mask 0 and position_ids count real tokens only (cumsum(mask) - 1, clipped
- * at 0), so each row sees exactly what it would see alone.
+ * every row's last prompt token sits in the same column and decoding appends in lockstep. Padding
+ * has attention_mask 0 and position_ids count real tokens only (cumsum(mask) - 1, clipped at 0), so
+ * each row sees exactly what it would see alone.
  */
-record PaddedBatch(int batch, int length, long[] inputIds, long[] attentionMask, long[] positionIds) {
+record PaddedBatch(
+    int batch, int length, long[] inputIds, long[] attentionMask, long[] positionIds) {
 
   static PaddedBatch leftPad(List<long[]> prompts, long padId) {
     int batch = prompts.size();

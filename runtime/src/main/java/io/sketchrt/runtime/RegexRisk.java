@@ -9,15 +9,14 @@ import java.util.regex.PatternSyntaxException;
 
 /**
  * Finds tokenizer regular expressions that would backtrack catastrophically. Oniguruma, which the
- * {@code tokenizers} library runs them with, stops a match after 10 million backtracking steps;
- * the library then panics, which aborts the JVM. Two checks, before the pattern reaches native
- * code: a repeated group that itself matches a variable length ({@code (a+)+b}, {@code
- * (?:a+){2,}b}, {@code (a{1,3})+b}: each aborted the JVM on a few hundred characters), and a
- * probe that runs the pattern with Java's own backtracking
- * engine over short runs of each character it mentions and a few common ones, counting every
- * character read and giving up past a budget a linear pattern never approaches. Released
- * tokenizers' patterns (GPT-2, Llama 3, Qwen2) read a few thousand characters per probe; the
- * budget is 20 million.
+ * {@code tokenizers} library runs them with, stops a match after 10 million backtracking steps; the
+ * library then panics, which aborts the JVM. Two checks, before the pattern reaches native code: a
+ * repeated group that itself matches a variable length ({@code (a+)+b}, {@code (?:a+){2,}b}, {@code
+ * (a{1,3})+b}: each aborted the JVM on a few hundred characters), and a probe that runs the pattern
+ * with Java's own backtracking engine over short runs of each character it mentions and a few
+ * common ones, counting every character read and giving up past a budget a linear pattern never
+ * approaches. Released tokenizers' patterns (GPT-2, Llama 3, Qwen2) read a few thousand characters
+ * per probe; the budget is 20 million.
  */
 final class RegexRisk {
   static final int MAX_PATTERN_CHARS = 10_000;
@@ -44,7 +43,10 @@ final class RegexRisk {
       for (String end : new String[] {"", "!", "a", " ", "\n", "\u0000"}) {
         String text = unit.repeat(PROBE_LENGTH / unit.length()) + end;
         if (!finishesWithinBudget(compiled, text)) {
-          return "needs more than " + PROBE_BUDGET + " steps to scan " + text.length()
+          return "needs more than "
+              + PROBE_BUDGET
+              + " steps to scan "
+              + text.length()
               + " characters with a backtracking engine (catastrophic backtracking)";
         }
       }
@@ -70,10 +72,12 @@ final class RegexRisk {
   /** Characters to repeat: those the pattern names, plus letters, digits, spaces and symbols. */
   private static Set<String> probeUnits(String pattern) {
     Set<String> units = new LinkedHashSet<>();
-    for (String s : new String[] {"a", "A", "1", " ", "\n", "\t", "!", "'", "é", "中", "a ", "a1", " \n"}) {
+    for (String s :
+        new String[] {"a", "A", "1", " ", "\n", "\t", "!", "'", "é", "中", "a ", "a1", " \n"}) {
       units.add(s);
     }
-    pattern.codePoints()
+    pattern
+        .codePoints()
         .filter(c -> c > 0x20 && c != 0x7f && !"\\[](){}|*+?^$.".contains(Character.toString(c)))
         .limit(64)
         .forEach(c -> units.add(Character.toString(c)));
@@ -181,7 +185,10 @@ final class RegexRisk {
 
   private static int skipEscape(String p, int i) {
     int j = i + 2;
-    if (i + 1 < p.length() && "pPxk".indexOf(p.charAt(i + 1)) >= 0 && j < p.length() && p.charAt(j) == '{') {
+    if (i + 1 < p.length()
+        && "pPxk".indexOf(p.charAt(i + 1)) >= 0
+        && j < p.length()
+        && p.charAt(j) == '{') {
       int close = p.indexOf('}', j);
       return close < 0 ? p.length() : close + 1;
     }

@@ -9,11 +9,11 @@ import java.util.function.LongPredicate;
  * Turns one sequence's generated token ids into text as they arrive. Each step decodes the whole
  * generated sequence (so byte-fallback pieces and metaspace rules resolve exactly as in a final
  * decode) and emits the new suffix. Held back until they cannot change any more: a run of
- * byte-fallback tokens (the decoder turns the whole run into U+FFFDs if it is not valid UTF-8, so
- * a byte already shown could change), a trailing incomplete UTF-8 character (decoded as U+FFFD),
- * and any tail that could still grow into a stop string. The last prompt tokens are decoded in
- * front of the generated ones and their text cut off again (as transformers' pipeline does), so
- * a leading space that SentencePiece-style decoders strip at the start of a text is kept.
+ * byte-fallback tokens (the decoder turns the whole run into U+FFFDs if it is not valid UTF-8, so a
+ * byte already shown could change), a trailing incomplete UTF-8 character (decoded as U+FFFD), and
+ * any tail that could still grow into a stop string. The last prompt tokens are decoded in front of
+ * the generated ones and their text cut off again (as transformers' pipeline does), so a leading
+ * space that SentencePiece-style decoders strip at the start of a text is kept.
  */
 final class TextStream {
   private final Function<long[], String> decoder;
@@ -28,12 +28,20 @@ final class TextStream {
   private int emitted;
   private boolean stopped;
 
-  TextStream(Function<long[], String> decoder, LongPredicate isByteToken, List<String> stopStrings) {
+  TextStream(
+      Function<long[], String> decoder, LongPredicate isByteToken, List<String> stopStrings) {
     this(decoder, isByteToken, stopStrings, new long[0]);
   }
 
-  /** {@code context}: the prompt; its last few tokens (not inside a byte-fallback run) lead the decode. */
-  TextStream(Function<long[], String> decoder, LongPredicate isByteToken, List<String> stopStrings, long[] context) {
+  /**
+   * {@code context}: the prompt; its last few tokens (not inside a byte-fallback run) lead the
+   * decode.
+   */
+  TextStream(
+      Function<long[], String> decoder,
+      LongPredicate isByteToken,
+      List<String> stopStrings,
+      long[] context) {
     this.decoder = decoder;
     this.isByteToken = isByteToken;
     this.stopStrings = stopStrings;
@@ -41,7 +49,9 @@ final class TextStream {
     while (from < context.length && isByteToken.test(context[from])) {
       from++;
     }
-    ids = Arrays.copyOf(Arrays.copyOfRange(context, from, context.length), context.length - from + 16);
+    ids =
+        Arrays.copyOf(
+            Arrays.copyOfRange(context, from, context.length), context.length - from + 16);
     count = context.length - from;
     contextCount = count;
     if (count > 0) {
@@ -101,9 +111,12 @@ final class TextStream {
     }
     decoded = true;
     String full = decoder.apply(Arrays.copyOf(ids, count));
-    // If the prompt's text is not a prefix (a decoder rule changed it), fall back to the generated ids alone.
-    text = full.startsWith(contextText) ? full.substring(contextText.length())
-        : decoder.apply(Arrays.copyOfRange(ids, contextCount, count));
+    // If the prompt's text is not a prefix (a decoder rule changed it), fall back to the generated
+    // ids alone.
+    text =
+        full.startsWith(contextText)
+            ? full.substring(contextText.length())
+            : decoder.apply(Arrays.copyOfRange(ids, contextCount, count));
     int stopAt = firstStop(text);
     if (stopAt >= 0) {
       stopped = true;

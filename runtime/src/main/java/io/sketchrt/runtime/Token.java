@@ -5,8 +5,8 @@ package io.sketchrt.runtime;
  *
  * @param row the prompt it belongs to (0 for a single prompt)
  * @param id the token id
- * @param text the text this token made visible (may be empty while a UTF-8 character or a
- *     possible stop string is incomplete; a finished sequence's last token carries what was held)
+ * @param text the text this token made visible (may be empty while a UTF-8 character or a possible
+ *     stop string is incomplete; a finished sequence's last token carries what was held)
  * @param stopReason null while the sequence goes on, else why it ended with this token
  */
 public record Token(int row, int id, String text, StopReason stopReason) {

@@ -14,12 +14,12 @@ import java.util.Optional;
 
 /**
  * A Hugging Face {@code tokenizer.json} (run by DJL's binding of the Rust {@code tokenizers}
- * library) plus the special tokens and chat template of {@code tokenizer_config.json} and
- * {@code generation_config.json}. Thread-safe; {@link #close()} is idempotent.
+ * library) plus the special tokens and chat template of {@code tokenizer_config.json} and {@code
+ * generation_config.json}. Thread-safe; {@link #close()} is idempotent.
  *
  * <p>Native safety: {@code tokenizer.json} is checked before the library sees it ({@link
- * TokenizerJsonCheck}); texts and id lists are bounded before each call; and {@link #close()}
- * waits for calls in flight, so closing while other threads encode gives them an {@link
+ * TokenizerJsonCheck}); texts and id lists are bounded before each call; and {@link #close()} waits
+ * for calls in flight, so closing while other threads encode gives them an {@link
  * IllegalStateException}, never a use-after-free.
  */
 public final class Tokenizer implements AutoCloseable {
@@ -52,17 +52,26 @@ public final class Tokenizer implements AutoCloseable {
   /** Longest id list decoded in one call (a 1M-token context, four times over). */
   public static final int MAX_DECODE_IDS = 1 << 22;
 
-  /** How long {@link #close()} waits for calls in flight before leaving the native side to the OS. */
+  /**
+   * How long {@link #close()} waits for calls in flight before leaving the native side to the OS.
+   */
   static final long CLOSE_WAIT_SECONDS = 30;
 
-  private Tokenizer(HuggingFaceTokenizer hf, JsonNode tokConfig, JsonNode genConfig, java.util.BitSet byteTokens, Path dir)
+  private Tokenizer(
+      HuggingFaceTokenizer hf,
+      JsonNode tokConfig,
+      JsonNode genConfig,
+      java.util.BitSet byteTokens,
+      Path dir)
       throws SketchrtException {
     this.hf = hf;
     this.byteTokens = byteTokens;
     this.bosToken = tokenText(tokConfig.get("bos_token"));
     this.eosToken = tokenText(tokConfig.get("eos_token"));
-    this.addBosToken = tokConfig.hasNonNull("add_bos_token") ? tokConfig.get("add_bos_token").asBoolean() : null;
-    Integer bos = genConfig.path("bos_token_id").isInt() ? genConfig.get("bos_token_id").asInt() : null;
+    this.addBosToken =
+        tokConfig.hasNonNull("add_bos_token") ? tokConfig.get("add_bos_token").asBoolean() : null;
+    Integer bos =
+        genConfig.path("bos_token_id").isInt() ? genConfig.get("bos_token_id").asInt() : null;
     if (bos == null && bosToken != null) {
       bos = idOf(bosToken).orElse(null);
     }
@@ -77,18 +86,25 @@ public final class Tokenizer implements AutoCloseable {
       idOf(eosToken).ifPresent(eos::add);
     }
     this.eosTokenIds = List.copyOf(eos);
-    String template = tokConfig.path("chat_template").isTextual() ? tokConfig.get("chat_template").asText() : null;
-    this.chatTemplate = template == null ? null : new ChatTemplate(template, dir.resolve("tokenizer_config.json"));
+    String template =
+        tokConfig.path("chat_template").isTextual()
+            ? tokConfig.get("chat_template").asText()
+            : null;
+    this.chatTemplate =
+        template == null ? null : new ChatTemplate(template, dir.resolve("tokenizer_config.json"));
   }
 
   /**
-   * Loads {@code dir/tokenizer.json} and, when present, {@code tokenizer_config.json} and
-   * {@code generation_config.json}. Offline: the native library comes from the DJL jar.
+   * Loads {@code dir/tokenizer.json} and, when present, {@code tokenizer_config.json} and {@code
+   * generation_config.json}. Offline: the native library comes from the DJL jar.
    */
   public static Tokenizer load(Path dir) throws SketchrtException {
     Path json = dir.resolve("tokenizer.json");
     if (!Files.exists(json)) {
-      throw new SketchrtException("no tokenizer.json in " + dir + ": text prompts need the Hugging Face tokenizer next to the model");
+      throw new SketchrtException(
+          "no tokenizer.json in "
+              + dir
+              + ": text prompts need the Hugging Face tokenizer next to the model");
     }
     requireRegularFile(json);
     JsonNode tokConfig = readOptional(dir.resolve("tokenizer_config.json"));
@@ -100,9 +116,12 @@ public final class Tokenizer implements AutoCloseable {
     HuggingFaceTokenizer hf;
     try {
       // No truncation or padding: the generator checks the context limit itself.
-      hf = HuggingFaceTokenizer.newInstance(json, Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "true"));
+      hf =
+          HuggingFaceTokenizer.newInstance(
+              json, Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "true"));
     } catch (IOException | RuntimeException e) {
-      throw new SketchrtException(json + ": cannot load the tokenizer (" + SketchrtException.firstLine(e) + ")", e);
+      throw new SketchrtException(
+          json + ": cannot load the tokenizer (" + SketchrtException.firstLine(e) + ")", e);
     }
     try {
       return new Tokenizer(hf, tokConfig, genConfig, byteTokens, dir);
@@ -118,8 +137,13 @@ public final class Tokenizer implements AutoCloseable {
    */
   public long[] encode(String text, boolean addSpecialTokens) {
     if (text.length() > MAX_TEXT_CHARS) {
-      throw new UncheckedSketchrtException(new SketchrtException("the text is " + text.length()
-          + " characters; the tokenizer takes at most " + MAX_TEXT_CHARS + " in one call"));
+      throw new UncheckedSketchrtException(
+          new SketchrtException(
+              "the text is "
+                  + text.length()
+                  + " characters; the tokenizer takes at most "
+                  + MAX_TEXT_CHARS
+                  + " in one call"));
     }
     long[] ids = encodeRaw(text, addSpecialTokens);
     if (!addSpecialTokens || addBosToken == null || bosTokenId == null) {
@@ -179,12 +203,18 @@ public final class Tokenizer implements AutoCloseable {
    * Renders the chat template over {@code messages} (HF {@code apply_chat_template(...,
    * tokenize=False)}); encode the result with {@code addSpecialTokens = false}.
    */
-  public String applyChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt) throws SketchrtException {
+  public String applyChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt)
+      throws SketchrtException {
     checkOpen();
     if (chatTemplate == null) {
-      throw new IllegalStateException("the tokenizer has no chat_template in tokenizer_config.json");
+      throw new IllegalStateException(
+          "the tokenizer has no chat_template in tokenizer_config.json");
     }
-    return chatTemplate.render(messages, addGenerationPrompt, bosToken == null ? "" : bosToken, eosToken == null ? "" : eosToken);
+    return chatTemplate.render(
+        messages,
+        addGenerationPrompt,
+        bosToken == null ? "" : bosToken,
+        eosToken == null ? "" : eosToken);
   }
 
   /** BOS id from generation_config.json or tokenizer_config.json, or null. */
@@ -243,7 +273,10 @@ public final class Tokenizer implements AutoCloseable {
     return node.isTextual() ? node.asText() : node.path("content").asText(null);
   }
 
-  /** Ids of "<0xNN>" vocabulary entries when the model uses byte fallback (BPE: token->id map, Unigram: list). */
+  /**
+   * Ids of "<0xNN>" vocabulary entries when the model uses byte fallback (BPE: token->id map,
+   * Unigram: list).
+   */
   private static java.util.BitSet byteFallbackTokens(JsonNode model) {
     java.util.BitSet ids = new java.util.BitSet();
     if (!model.path("byte_fallback").asBoolean(false)) {
@@ -251,11 +284,14 @@ public final class Tokenizer implements AutoCloseable {
     }
     JsonNode vocab = model.path("vocab");
     if (vocab.isObject()) {
-      vocab.properties().forEach(e -> {
-        if (isByteToken(e.getKey())) {
-          ids.set(e.getValue().asInt());
-        }
-      });
+      vocab
+          .properties()
+          .forEach(
+              e -> {
+                if (isByteToken(e.getKey())) {
+                  ids.set(e.getValue().asInt());
+                }
+              });
     } else if (vocab.isArray()) {
       for (int i = 0; i < vocab.size(); i++) {
         if (isByteToken(vocab.get(i).path(0).asText())) {
@@ -267,8 +303,11 @@ public final class Tokenizer implements AutoCloseable {
   }
 
   private static boolean isByteToken(String token) {
-    return token.length() == 6 && token.startsWith("<0x") && token.endsWith(">")
-        && Character.digit(token.charAt(3), 16) >= 0 && Character.digit(token.charAt(4), 16) >= 0;
+    return token.length() == 6
+        && token.startsWith("<0x")
+        && token.endsWith(">")
+        && Character.digit(token.charAt(3), 16) >= 0
+        && Character.digit(token.charAt(4), 16) >= 0;
   }
 
   private static JsonNode readOptional(Path file) throws SketchrtException {
@@ -280,14 +319,16 @@ public final class Tokenizer implements AutoCloseable {
       JsonNode node = JSON.readTree(file.toFile());
       return node == null ? JSON.createObjectNode() : node;
     } catch (IOException e) {
-      throw new SketchrtException(file + ": not valid JSON (" + SketchrtException.firstLine(e) + ")", e);
+      throw new SketchrtException(
+          file + ": not valid JSON (" + SketchrtException.firstLine(e) + ")", e);
     }
   }
 
   /** Opening a FIFO would block until a writer appears: refuse anything but a plain file. */
   private static void requireRegularFile(Path file) throws SketchrtException {
     if (!Files.isRegularFile(file)) {
-      throw new SketchrtException(file + ": is not a regular file (a directory, FIFO, device or socket)");
+      throw new SketchrtException(
+          file + ": is not a regular file (a directory, FIFO, device or socket)");
     }
   }
 

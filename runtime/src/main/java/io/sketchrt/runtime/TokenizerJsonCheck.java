@@ -53,8 +53,15 @@ final class TokenizerJsonCheck {
       JsonNode ids = e.getValue().path("ids");
       JsonNode tokens = e.getValue().path("tokens");
       if (!ids.isArray() || !tokens.isArray() || ids.size() != tokens.size()) {
-        throw inconsistent(file, "special token " + quote(e.getKey()) + " has " + ids.size()
-            + " ids but " + tokens.size() + " tokens");
+        throw inconsistent(
+            file,
+            "special token "
+                + quote(e.getKey())
+                + " has "
+                + ids.size()
+                + " ids but "
+                + tokens.size()
+                + " tokens");
       }
       known.add(e.getKey());
     }
@@ -62,8 +69,13 @@ final class TokenizerJsonCheck {
       for (JsonNode piece : p.path(template)) {
         JsonNode token = piece.path("SpecialToken");
         if (token.isObject() && !known.contains(token.path("id").asText())) {
-          throw inconsistent(file, "the '" + template + "' template uses special token "
-              + quote(token.path("id").asText()) + ", which special_tokens does not define");
+          throw inconsistent(
+              file,
+              "the '"
+                  + template
+                  + "' template uses special token "
+                  + quote(token.path("id").asText())
+                  + ", which special_tokens does not define");
         }
         if (template.equals("single") && piece.path("Sequence").path("id").asText("").equals("B")) {
           throw inconsistent(file, "the 'single' template uses the pair sequence $B");
@@ -73,8 +85,11 @@ final class TokenizerJsonCheck {
   }
 
   private static SketchrtException inconsistent(Path file, String problem) {
-    return new SketchrtException(file + ": inconsistent post_processor: " + problem
-        + " (the tokenizers library would abort the process on the first encode)");
+    return new SketchrtException(
+        file
+            + ": inconsistent post_processor: "
+            + problem
+            + " (the tokenizers library would abort the process on the first encode)");
   }
 
   /** Every {@code {"Regex": "..."}} in a component, however deeply nested in Sequences. */
@@ -88,8 +103,15 @@ final class TokenizerJsonCheck {
       if (regex != null && regex.isTextual()) {
         String problem = RegexRisk.problem(regex.asText());
         if (problem != null) {
-          throw new SketchrtException(file + ": " + where + " regex " + quote(regex.asText()) + " " + problem
-              + " (the tokenizers library aborts the process when a match gives up)");
+          throw new SketchrtException(
+              file
+                  + ": "
+                  + where
+                  + " regex "
+                  + quote(regex.asText())
+                  + " "
+                  + problem
+                  + " (the tokenizers library aborts the process when a match gives up)");
         }
       }
       for (Map.Entry<String, JsonNode> e : n.properties()) {

@@ -8,15 +8,16 @@ import java.nio.file.Path;
  *
  * @param pluginLibrary {@code libsketchrt_trt_plugin_dynamic.so} built against TensorRT 11
  *     (trt-plugins/README.md); null means the environment variable {@value #PLUGIN_ENV}
- * @param engineCache folder of built engines; null means {@value #ENGINE_CACHE_ENV}, else
- *     {@code ~/.cache/sketchrt/engines}
+ * @param engineCache folder of built engines; null means {@value #ENGINE_CACHE_ENV}, else {@code
+ *     ~/.cache/sketchrt/engines}
  * @param maxBatch most rows per forward pass the engine accepts
  * @param maxSequence most positions (prompt + output) per row; 0 means the model's maximum, at most
  *     {@value #DEFAULT_MAX_SEQUENCE}
  * @param executionContexts forward passes that run at once (one optimisation profile and one CUDA
  *     stream each); further concurrent generations wait for a free one
  */
-public record TrtOptions(Path pluginLibrary, Path engineCache, int maxBatch, int maxSequence, int executionContexts) {
+public record TrtOptions(
+    Path pluginLibrary, Path engineCache, int maxBatch, int maxSequence, int executionContexts) {
 
   public static final String PLUGIN_ENV = "SKETCHRT_TRT_PLUGIN";
   public static final String ENGINE_CACHE_ENV = "SKETCHRT_ENGINE_CACHE";
@@ -27,14 +28,19 @@ public record TrtOptions(Path pluginLibrary, Path engineCache, int maxBatch, int
       throw new IllegalArgumentException("TensorRT max batch must be >= 1, got " + maxBatch);
     }
     if (maxSequence < 0) {
-      throw new IllegalArgumentException("TensorRT max sequence must be >= 0 (0 = the model's maximum), got " + maxSequence);
+      throw new IllegalArgumentException(
+          "TensorRT max sequence must be >= 0 (0 = the model's maximum), got " + maxSequence);
     }
     if (executionContexts < 1) {
-      throw new IllegalArgumentException("TensorRT execution contexts must be >= 1, got " + executionContexts);
+      throw new IllegalArgumentException(
+          "TensorRT execution contexts must be >= 1, got " + executionContexts);
     }
   }
 
-  /** No plugin path (the environment decides), the default cache, batch 8, the model's length, 2 contexts. */
+  /**
+   * No plugin path (the environment decides), the default cache, batch 8, the model's length, 2
+   * contexts.
+   */
   public static TrtOptions defaults() {
     return new TrtOptions(null, null, 8, 0, 2);
   }
@@ -68,7 +74,10 @@ public record TrtOptions(Path pluginLibrary, Path engineCache, int maxBatch, int
     return env == null || env.isBlank() ? null : Path.of(env);
   }
 
-  /** The engine folder: the option, else {@value #ENGINE_CACHE_ENV}, else {@code ~/.cache/sketchrt/engines}. */
+  /**
+   * The engine folder: the option, else {@value #ENGINE_CACHE_ENV}, else {@code
+   * ~/.cache/sketchrt/engines}.
+   */
   public Path resolvedEngineCache() {
     if (engineCache != null) {
       return engineCache;

@@ -1,6 +1,9 @@
 package io.sketchrt.runtime;
 
-/** Carries a {@link SketchrtException} out of an {@link java.util.Iterator}, like UncheckedIOException. */
+/**
+ * Carries a {@link SketchrtException} out of an {@link java.util.Iterator}, like
+ * UncheckedIOException.
+ */
 public final class UncheckedSketchrtException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 

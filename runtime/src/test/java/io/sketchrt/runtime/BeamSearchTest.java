@@ -18,16 +18,20 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Beam search on the toy decoder. The generator (beams as batch rows, KV cache rows reordered
- * every step) must give what the same search gives on logits recomputed from scratch for every
- * beam; batches must equal prompts run one by one. Agreement with transformers is checked on the
+ * Beam search on the toy decoder. The generator (beams as batch rows, KV cache rows reordered every
+ * step) must give what the same search gives on logits recomputed from scratch for every beam;
+ * batches must equal prompts run one by one. Agreement with transformers is checked on the
  * converted fixtures (validation's BeamSearchGoldenTest).
  */
 class BeamSearchTest {
   private static Model model;
   private static DecoderSession reference;
-  private static final List<String> PROMPTS = List.of("Once upon a time", "The quick brown fox", "hello",
-      "Sketches store four bit codes and a small lookup table");
+  private static final List<String> PROMPTS =
+      List.of(
+          "Once upon a time",
+          "The quick brown fox",
+          "hello",
+          "Sketches store four bit codes and a small lookup table");
 
   @BeforeAll
   static void load() throws SketchrtException {
@@ -60,9 +64,12 @@ class BeamSearchTest {
     return out;
   }
 
-  /** The same search driven by uncached logits: each beam's sequence is tracked here, not in a cache. */
-  private static long[] uncachedBeamSearch(long[] prompt, GenerationConfig cfg, long[] eos, int maxNew)
-      throws SketchrtException {
+  /**
+   * The same search driven by uncached logits: each beam's sequence is tracked here, not in a
+   * cache.
+   */
+  private static long[] uncachedBeamSearch(
+      long[] prompt, GenerationConfig cfg, long[] eos, int maxNew) throws SketchrtException {
     int n = cfg.numBeams();
     BeamSearch search = new BeamSearch(cfg, prompt, eos, reference.vocabSize(), maxNew);
     List<long[]> beams = new ArrayList<>();
@@ -83,7 +90,8 @@ class BeamSearchTest {
     return search.best();
   }
 
-  private static GenerationResult generate(long[] prompt, GenerationConfig cfg) throws SketchrtException {
+  private static GenerationResult generate(long[] prompt, GenerationConfig cfg)
+      throws SketchrtException {
     try (Generator g = model.generatorForTokens(List.of(prompt), cfg)) {
       return g.run(null).getFirst();
     }
@@ -92,15 +100,22 @@ class BeamSearchTest {
   @Test
   void cachedBeamsEqualTheSearchOnUncachedLogits() throws SketchrtException {
     // An EOS the beams meet (a token of the free run) makes finished hypotheses compete.
-    GenerationConfig free = GenerationConfig.builder().maxNewTokens(14).numBeams(4).eosTokenIds(List.of()).build();
+    GenerationConfig free =
+        GenerationConfig.builder().maxNewTokens(14).numBeams(4).eosTokenIds(List.of()).build();
     long[] freeRun = model.generate(PROMPTS.get(0), free, null).tokens();
     int eos = (int) freeRun[5];
-    List<GenerationConfig> configs = List.of(free,
-        free.toBuilder().numBeams(3).eosTokenIds(List.of(eos)).lengthPenalty(0.5).build(),
-        free.toBuilder().eosTokenIds(List.of(eos)).earlyStopping(EarlyStopping.ON_FULL).build(),
-        free.toBuilder().numBeams(2).eosTokenIds(List.of(eos, (int) freeRun[2])).earlyStopping(EarlyStopping.NEVER)
-            .lengthPenalty(2).build(),
-        free.toBuilder().repetitionPenalty(1.5).build());
+    List<GenerationConfig> configs =
+        List.of(
+            free,
+            free.toBuilder().numBeams(3).eosTokenIds(List.of(eos)).lengthPenalty(0.5).build(),
+            free.toBuilder().eosTokenIds(List.of(eos)).earlyStopping(EarlyStopping.ON_FULL).build(),
+            free.toBuilder()
+                .numBeams(2)
+                .eosTokenIds(List.of(eos, (int) freeRun[2]))
+                .earlyStopping(EarlyStopping.NEVER)
+                .lengthPenalty(2)
+                .build(),
+            free.toBuilder().repetitionPenalty(1.5).build());
     int ended = 0;
     for (GenerationConfig cfg : configs) {
       for (String p : PROMPTS.subList(0, 2)) {
@@ -117,7 +132,8 @@ class BeamSearchTest {
 
   @Test
   void batchOfPromptsEqualsOneByOne() throws SketchrtException {
-    GenerationConfig free = GenerationConfig.builder().maxNewTokens(12).numBeams(3).eosTokenIds(List.of()).build();
+    GenerationConfig free =
+        GenerationConfig.builder().maxNewTokens(12).numBeams(3).eosTokenIds(List.of()).build();
     int eos = (int) model.generate(PROMPTS.get(2), free, null).tokens()[3];
     for (GenerationConfig cfg : List.of(free, free.toBuilder().eosTokenIds(List.of(eos)).build())) {
       List<GenerationResult> batch = model.generate(PROMPTS, cfg);
@@ -132,7 +148,8 @@ class BeamSearchTest {
 
   @Test
   void tokensArriveWhenTheSearchEndsAndTextMatchesTheTokens() throws SketchrtException {
-    GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(10).numBeams(4).eosTokenIds(List.of()).build();
+    GenerationConfig cfg =
+        GenerationConfig.builder().maxNewTokens(10).numBeams(4).eosTokenIds(List.of()).build();
     try (Generator g = model.generator(PROMPTS.get(1), cfg)) {
       List<Token> tokens = new ArrayList<>();
       int emptySteps = 0;
@@ -156,8 +173,13 @@ class BeamSearchTest {
   @Test
   void contextLimitEndsTheSearch() throws SketchrtException {
     long[] prompt = model.encode(PROMPTS.get(0));
-    GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(30).numBeams(2).eosTokenIds(List.of())
-        .contextLimit(prompt.length + 4).build();
+    GenerationConfig cfg =
+        GenerationConfig.builder()
+            .maxNewTokens(30)
+            .numBeams(2)
+            .eosTokenIds(List.of())
+            .contextLimit(prompt.length + 4)
+            .build();
     GenerationResult r = generate(prompt, cfg);
     assertEquals(StopReason.CONTEXT_LIMIT, r.stopReason());
     assertArrayEquals(uncachedBeamSearch(prompt, cfg, new long[0], 4), r.tokens());
@@ -165,15 +187,24 @@ class BeamSearchTest {
 
   @Test
   void invalidBeamOptionsAreRejected() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> GenerationConfig.builder().numBeams(0).build());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> GenerationConfig.builder().numBeams(0).build());
     assertTrue(e.getMessage().contains("num-beams"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> GenerationConfig.builder().numBeams(2).temperature(0.7).build());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> GenerationConfig.builder().numBeams(2).temperature(0.7).build());
     assertTrue(e.getMessage().contains("temperature"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> GenerationConfig.builder().numBeams(2).stopStrings(List.of("x")).build());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> GenerationConfig.builder().numBeams(2).stopStrings(List.of("x")).build());
     assertTrue(e.getMessage().contains("stop strings"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> GenerationConfig.builder().lengthPenalty(Double.NaN).build());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> GenerationConfig.builder().lengthPenalty(Double.NaN).build());
     assertTrue(e.getMessage().contains("length penalty"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> EarlyStopping.parse("sometimes"));
     assertTrue(e.getMessage().contains("true, false or never"), e.getMessage());

@@ -5,7 +5,9 @@ import io.sketchrt.runtime.spi.Backend;
 import io.sketchrt.runtime.spi.DecoderSession;
 import java.nio.file.Path;
 
-/** A provider that fails the way a backend with a broken native library does: in its constructor. */
+/**
+ * A provider that fails the way a backend with a broken native library does: in its constructor.
+ */
 public final class BrokenBackend implements Backend {
   public BrokenBackend() {
     throw new UnsatisfiedLinkError("libfake.so: its native library is broken");

@@ -18,8 +18,10 @@ class ChatTemplateBudgetTest {
 
   private static SketchrtException fails(String template, Duration timeFloor, String fragment) {
     ChatTemplate t = new ChatTemplate(template, SOURCE, timeFloor);
-    SketchrtException e = assertTimeoutPreemptively(Duration.ofSeconds(30),
-        () -> assertThrows(SketchrtException.class, () -> t.render(HI, true, "<s>", "</s>")));
+    SketchrtException e =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(30),
+            () -> assertThrows(SketchrtException.class, () -> t.render(HI, true, "<s>", "</s>")));
     assertTrue(e.getMessage().startsWith(SOURCE + ": "), e.getMessage());
     assertTrue(e.getMessage().contains(fragment), e.getMessage());
     assertFalse(e.getMessage().contains("\n"), e.getMessage());
@@ -28,23 +30,31 @@ class ChatTemplateBudgetTest {
 
   @Test
   void nestedLoopsWithoutOutputHitTheTimeBudget() {
-    String loops = "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}"
-        + "{% if a < 0 %}x{% endif %}{% endfor %}{% endfor %}{% endfor %}";
+    String loops =
+        "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}"
+            + "{% if a < 0 %}x{% endif %}{% endfor %}{% endfor %}{% endfor %}";
     fails(loops, Duration.ofMillis(300), "render time budget of 300 ms");
   }
 
   @Test
   void nestedLoopsWithOutputHitTheSizeBudget() {
-    String loops = "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}"
-        + "xxxxxxxxxxxxxxxx{% endfor %}{% endfor %}{% endfor %}";
+    String loops =
+        "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}"
+            + "xxxxxxxxxxxxxxxx{% endfor %}{% endfor %}{% endfor %}";
     fails(loops, ChatTemplate.TIME_FLOOR, "output passed its size budget of 1048628 characters");
   }
 
   @Test
   void stringAndListBlowUpsAreBounded() {
-    ChatTemplate t1 = new ChatTemplate("{% set s = 'x' %}{% for i in range(40) %}{% set s = s ~ s %}{% endfor %}{{ s|length }}", SOURCE, ChatTemplate.TIME_FLOOR);
+    ChatTemplate t1 =
+        new ChatTemplate(
+            "{% set s = 'x' %}{% for i in range(40) %}{% set s = s ~ s %}{% endfor %}{{ s|length }}",
+            SOURCE, ChatTemplate.TIME_FLOOR);
     assertThrows(SketchrtException.class, () -> t1.render(HI, true, "", ""));
-    ChatTemplate t2 = new ChatTemplate("{% set l = [] %}{% for i in range(1000) %}{% for j in range(1000) %}{% do l.append(j) %}{% endfor %}{% endfor %}{{ l|length }}", SOURCE, ChatTemplate.TIME_FLOOR);
+    ChatTemplate t2 =
+        new ChatTemplate(
+            "{% set l = [] %}{% for i in range(1000) %}{% for j in range(1000) %}{% do l.append(j) %}{% endfor %}{% endfor %}{{ l|length }}",
+            SOURCE, ChatTemplate.TIME_FLOOR);
     assertThrows(SketchrtException.class, () -> t2.render(HI, true, "", ""));
   }
 
@@ -63,7 +73,10 @@ class ChatTemplateBudgetTest {
   @Test
   void aLongConversationGetsAProportionalBudget() throws SketchrtException {
     String content = "word ".repeat(400_000); // 2 MB: past the 1 MiB floor
-    ChatTemplate t = new ChatTemplate("{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}", SOURCE, ChatTemplate.TIME_FLOOR);
+    ChatTemplate t =
+        new ChatTemplate(
+            "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}",
+            SOURCE, ChatTemplate.TIME_FLOOR);
     String out = t.render(List.of(ChatMessage.user(content)), false, "", "");
     assertEquals(content.length() + "user: \n".length(), out.length());
   }

@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.Files;
+import io.sketchrt.format.testing.TestData;
 import java.nio.file.Path;
 import java.util.List;
-import io.sketchrt.format.testing.TestData;
 import org.junit.jupiter.api.Test;
 
 /** The byte-level BPE tokenizer of a committed fixture against the ids transformers produced. */
@@ -17,7 +16,10 @@ class FixtureTokenizerTest {
 
   @Test
   void idsMatchTransformersAndDecodeRoundTrips() throws Exception {
-    JsonNode check = new ObjectMapper().readTree(FIXTURE.resolve("fixture.json").toFile()).get("tokenizer_check");
+    JsonNode check =
+        new ObjectMapper()
+            .readTree(FIXTURE.resolve("fixture.json").toFile())
+            .get("tokenizer_check");
     long[] expected = new long[check.get("ids_with_bos").size()];
     for (int i = 0; i < expected.length; i++) {
       expected[i] = check.get("ids_with_bos").get(i).asLong();
@@ -29,7 +31,8 @@ class FixtureTokenizerTest {
       for (String s : List.of("héllo 世界 🙂", " leading space", "new\nline")) {
         assertEquals(s, tok.decode(tok.encode(s, true)), s);
       }
-      assertEquals("user: hi\nassistant:", tok.applyChatTemplate(List.of(ChatMessage.user("hi")), true));
+      assertEquals(
+          "user: hi\nassistant:", tok.applyChatTemplate(List.of(ChatMessage.user("hi")), true));
     }
   }
 }

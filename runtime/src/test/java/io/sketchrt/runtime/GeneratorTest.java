@@ -22,8 +22,12 @@ import org.junit.jupiter.api.Test;
 class GeneratorTest {
   private static Model model;
   private static DecoderSession reference;
-  private static final List<String> PROMPTS = List.of(
-      "Once upon a time", "The quick brown fox jumps over the lazy dog near", "hello", "Sketches store four bit codes and");
+  private static final List<String> PROMPTS =
+      List.of(
+          "Once upon a time",
+          "The quick brown fox jumps over the lazy dog near",
+          "hello",
+          "Sketches store four bit codes and");
 
   @BeforeAll
   static void load() throws SketchrtException {
@@ -99,7 +103,8 @@ class GeneratorTest {
   @Test
   void greedyTokensAreTheArgmaxOfTheUncachedModel() throws SketchrtException {
     long[] prompt = model.encode(PROMPTS.get(0));
-    GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(20).eosTokenIds(List.of()).build();
+    GenerationConfig cfg =
+        GenerationConfig.builder().maxNewTokens(20).eosTokenIds(List.of()).build();
     GenerationResult r = model.generate(PROMPTS.get(0), cfg, null);
     assertEquals(20, r.tokens().length);
     assertEquals(StopReason.MAX_NEW_TOKENS, r.stopReason());
@@ -114,10 +119,18 @@ class GeneratorTest {
 
   @Test
   void batchOfDifferentLengthsEqualsOneByOne() throws SketchrtException {
-    for (GenerationConfig cfg : List.of(
-        GenerationConfig.builder().maxNewTokens(16).eosTokenIds(List.of()).build(),
-        GenerationConfig.builder().maxNewTokens(16).temperature(1.2).topK(50).topP(0.9).repetitionPenalty(1.3).seed(5)
-            .eosTokenIds(List.of()).build())) {
+    for (GenerationConfig cfg :
+        List.of(
+            GenerationConfig.builder().maxNewTokens(16).eosTokenIds(List.of()).build(),
+            GenerationConfig.builder()
+                .maxNewTokens(16)
+                .temperature(1.2)
+                .topK(50)
+                .topP(0.9)
+                .repetitionPenalty(1.3)
+                .seed(5)
+                .eosTokenIds(List.of())
+                .build())) {
       List<GenerationResult> batch = model.generate(PROMPTS, cfg);
       assertEquals(PROMPTS.size(), batch.size());
       for (int i = 0; i < PROMPTS.size(); i++) {
@@ -130,7 +143,13 @@ class GeneratorTest {
 
   @Test
   void seededSamplingIsReproducible() throws SketchrtException {
-    GenerationConfig a = GenerationConfig.builder().maxNewTokens(24).temperature(1.0).seed(123).eosTokenIds(List.of()).build();
+    GenerationConfig a =
+        GenerationConfig.builder()
+            .maxNewTokens(24)
+            .temperature(1.0)
+            .seed(123)
+            .eosTokenIds(List.of())
+            .build();
     long[] first = model.generate(PROMPTS.get(2), a, null).tokens();
     assertArrayEquals(first, model.generate(PROMPTS.get(2), a, null).tokens());
     long[] other = model.generate(PROMPTS.get(2), a.toBuilder().seed(124).build(), null).tokens();
@@ -139,7 +158,13 @@ class GeneratorTest {
 
   @Test
   void concurrentGenerationsOnOneModelMatchSequentialOnes() throws Exception {
-    GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(12).temperature(0.9).seed(9).eosTokenIds(List.of()).build();
+    GenerationConfig cfg =
+        GenerationConfig.builder()
+            .maxNewTokens(12)
+            .temperature(0.9)
+            .seed(9)
+            .eosTokenIds(List.of())
+            .build();
     List<long[]> sequential = new ArrayList<>();
     for (String p : PROMPTS) {
       sequential.add(model.generate(p, cfg, null).tokens());
@@ -162,7 +187,8 @@ class GeneratorTest {
 
   @Test
   void streamingIteratorListenerAndBlockingCallAgree() throws SketchrtException {
-    GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(15).eosTokenIds(List.of()).build();
+    GenerationConfig cfg =
+        GenerationConfig.builder().maxNewTokens(15).eosTokenIds(List.of()).build();
     String blocking = model.generate(PROMPTS.get(3), cfg);
     StringBuilder listened = new StringBuilder();
     GenerationResult r = model.generate(PROMPTS.get(3), cfg, t -> listened.append(t.text()));
@@ -185,7 +211,8 @@ class GeneratorTest {
 
   @Test
   void stopsOnEosStopStringAndContextLimit() throws SketchrtException {
-    GenerationConfig free = GenerationConfig.builder().maxNewTokens(12).eosTokenIds(List.of()).build();
+    GenerationConfig free =
+        GenerationConfig.builder().maxNewTokens(12).eosTokenIds(List.of()).build();
     GenerationResult r = model.generate(PROMPTS.get(0), free, null);
     // EOS: declare the 4th greedy token an end-of-sequence id.
     int eos = (int) r.tokens()[3];
@@ -193,18 +220,21 @@ class GeneratorTest {
     while (r.tokens()[firstAt] != eos) {
       firstAt++;
     }
-    GenerationResult e = model.generate(PROMPTS.get(0), free.toBuilder().eosTokenIds(List.of(eos)).build(), null);
+    GenerationResult e =
+        model.generate(PROMPTS.get(0), free.toBuilder().eosTokenIds(List.of(eos)).build(), null);
     assertEquals(StopReason.EOS, e.stopReason());
     assertArrayEquals(Arrays.copyOf(r.tokens(), firstAt + 1), e.tokens());
     // Stop string: a piece of the free-running text.
     String text = r.text();
     String stop = text.substring(text.length() / 2, text.length() / 2 + 2);
-    GenerationResult s = model.generate(PROMPTS.get(0), free.toBuilder().stopStrings(List.of(stop)).build(), null);
+    GenerationResult s =
+        model.generate(PROMPTS.get(0), free.toBuilder().stopStrings(List.of(stop)).build(), null);
     assertEquals(StopReason.STOP_STRING, s.stopReason());
     assertEquals(text.substring(0, text.indexOf(stop)), s.text());
     // Context limit: prompt + generated tokens never pass it.
     int promptLen = model.encode(PROMPTS.get(0)).length;
-    GenerationResult c = model.generate(PROMPTS.get(0), free.toBuilder().contextLimit(promptLen + 3).build(), null);
+    GenerationResult c =
+        model.generate(PROMPTS.get(0), free.toBuilder().contextLimit(promptLen + 3).build(), null);
     assertEquals(StopReason.CONTEXT_LIMIT, c.stopReason());
     assertArrayEquals(Arrays.copyOf(r.tokens(), 3), c.tokens());
   }
@@ -212,18 +242,25 @@ class GeneratorTest {
   @Test
   void promptAtTheContextLimitIsRejected() {
     String longPrompt = "The quick brown fox jumps over the lazy dog. ".repeat(10);
-    SketchrtException e = assertThrows(SketchrtException.class, () -> model.generate(longPrompt, GenerationConfig.greedy(4)));
+    SketchrtException e =
+        assertThrows(
+            SketchrtException.class, () -> model.generate(longPrompt, GenerationConfig.greedy(4)));
     assertTrue(e.getMessage().contains("context limit is 64"), e.getMessage());
-    IllegalArgumentException tooBig = assertThrows(IllegalArgumentException.class,
-        () -> model.generate("hi", GenerationConfig.builder().contextLimit(65).build()));
+    IllegalArgumentException tooBig =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> model.generate("hi", GenerationConfig.builder().contextLimit(65).build()));
     assertTrue(tooBig.getMessage().contains("max_position_embeddings"), tooBig.getMessage());
   }
 
   @Test
   void tokenPromptsAreValidated() {
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> model.generatorForTokens(List.of(new long[] {1, 99999}), GenerationConfig.greedy(2)));
-    assertThrows(IllegalArgumentException.class, () -> model.generatorForTokens(List.of(), GenerationConfig.greedy(2)));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> model.generatorForTokens(List.of(), GenerationConfig.greedy(2)));
   }
 
   @Test

@@ -25,7 +25,12 @@ public final class NativeHazards {
       case "encode" -> {
         String text = args[2].repeat(Integer.parseInt(args[3]));
         AtomicReference<String> out = new AtomicReference<>();
-        Thread t = new Thread(null, () -> out.set(encode(Path.of(args[1]), text)), "caller", Long.parseLong(args[4]));
+        Thread t =
+            new Thread(
+                null,
+                () -> out.set(encode(Path.of(args[1]), text)),
+                "caller",
+                Long.parseLong(args[4]));
         t.start();
         t.join();
         System.out.println(out.get());
@@ -53,18 +58,21 @@ public final class NativeHazards {
       Tokenizer t = Tokenizer.load(dir);
       List<Thread> threads = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
-        threads.add(Thread.ofPlatform().start(() -> {
-          try {
-            while (true) {
-              long[] ids = t.encode("Once upon a time ".repeat(50), true);
-              t.decode(ids);
-            }
-          } catch (IllegalStateException e) {
-            refused.incrementAndGet();
-          } catch (Throwable e) {
-            unexpected.set(e);
-          }
-        }));
+        threads.add(
+            Thread.ofPlatform()
+                .start(
+                    () -> {
+                      try {
+                        while (true) {
+                          long[] ids = t.encode("Once upon a time ".repeat(50), true);
+                          t.decode(ids);
+                        }
+                      } catch (IllegalStateException e) {
+                        refused.incrementAndGet();
+                      } catch (Throwable e) {
+                        unexpected.set(e);
+                      }
+                    }));
       }
       Thread.sleep(5);
       t.close();
@@ -72,6 +80,8 @@ public final class NativeHazards {
         th.join();
       }
     }
-    return unexpected.get() != null ? "unexpected " + unexpected.get() : "ok " + refused.get() + " refused";
+    return unexpected.get() != null
+        ? "unexpected " + unexpected.get()
+        : "ok " + refused.get() + " refused";
   }
 }

@@ -90,13 +90,21 @@ class NativeHazardsTest {
   void templateNamingAnUndefinedSpecialTokenIsRefused() throws Exception {
     Path dir = tokenizerWith(r -> post(r).putObject("special_tokens"));
     assertClean(fork("encode", dir.toString(), "a", "10", "0"), "refused: ");
-    assertTrue(lastLine(fork("encode", dir.toString(), "a", "10", "0")).contains(
-        "inconsistent post_processor: the 'single' template uses special token '<s>', which special_tokens does not define"));
+    assertTrue(
+        lastLine(fork("encode", dir.toString(), "a", "10", "0"))
+            .contains(
+                "inconsistent post_processor: the 'single' template uses special token '<s>', which special_tokens does not define"));
   }
 
   @Test
   void specialTokenWithMismatchedIdsAndTokensIsRefused() throws Exception {
-    Path dir = tokenizerWith(r -> ((ObjectNode) post(r).get("special_tokens").get("<s>")).putArray("ids").add(1).add(2));
+    Path dir =
+        tokenizerWith(
+            r ->
+                ((ObjectNode) post(r).get("special_tokens").get("<s>"))
+                    .putArray("ids")
+                    .add(1)
+                    .add(2));
     Child c = fork("encode", dir.toString(), "a", "10", "0");
     assertClean(c, "refused: ");
     assertTrue(lastLine(c).contains("special token '<s>' has 2 ids but 1 tokens"), lastLine(c));
@@ -104,17 +112,33 @@ class NativeHazardsTest {
 
   @Test
   void singleTemplateUsingThePairSequenceIsRefused() throws Exception {
-    Path dir = tokenizerWith(r -> post(r).withArray("single").addObject().putObject("Sequence").put("id", "B").put("type_id", 0));
+    Path dir =
+        tokenizerWith(
+            r ->
+                post(r)
+                    .withArray("single")
+                    .addObject()
+                    .putObject("Sequence")
+                    .put("id", "B")
+                    .put("type_id", 0));
     Child c = fork("encode", dir.toString(), "a", "10", "0");
     assertClean(c, "refused: ");
-    assertTrue(lastLine(c).contains("the 'single' template uses the pair sequence $B"), lastLine(c));
+    assertTrue(
+        lastLine(c).contains("the 'single' template uses the pair sequence $B"), lastLine(c));
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"(a+)+b", "(?:a+){2,}b", "(a{1,3})+b", "([a-z]+)*[0-9]", "a*a*a*a*a*b"})
   void catastrophicRegexIsRefused(String regex) throws Exception {
-    Path dir = tokenizerWith(r -> r.putObject("pre_tokenizer").put("type", "Split").put("behavior", "Isolated")
-        .put("invert", false).putObject("pattern").put("Regex", regex));
+    Path dir =
+        tokenizerWith(
+            r ->
+                r.putObject("pre_tokenizer")
+                    .put("type", "Split")
+                    .put("behavior", "Isolated")
+                    .put("invert", false)
+                    .putObject("pattern")
+                    .put("Regex", regex));
     Child c = fork("encode", dir.toString(), "a", "200", "0");
     assertClean(c, "refused: ");
     assertTrue(lastLine(c).contains("pre_tokenizer regex"), lastLine(c));
@@ -142,9 +166,13 @@ class NativeHazardsTest {
   @Test
   void textsLongerThanTheLimitAreRefusedBeforeTheNativeCall() throws SketchrtException {
     try (Tokenizer t = Tokenizer.load(ToyModel.dir())) {
-      var e = assertThrows(UncheckedSketchrtException.class, () -> t.encode("a".repeat(Tokenizer.MAX_TEXT_CHARS + 1), true));
+      var e =
+          assertThrows(
+              UncheckedSketchrtException.class,
+              () -> t.encode("a".repeat(Tokenizer.MAX_TEXT_CHARS + 1), true));
       assertTrue(e.getMessage().contains("the tokenizer takes at most 4194304"), e.getMessage());
-      assertThrows(IllegalArgumentException.class, () -> t.decode(new long[Tokenizer.MAX_DECODE_IDS + 1]));
+      assertThrows(
+          IllegalArgumentException.class, () -> t.decode(new long[Tokenizer.MAX_DECODE_IDS + 1]));
       t.close();
       assertThrows(IllegalStateException.class, () -> t.encode("a", true));
       assertThrows(IllegalStateException.class, () -> t.decode(new long[] {1}));
@@ -153,24 +181,34 @@ class NativeHazardsTest {
 
   @Test
   void releasedTokenizerPatternsPassTheRegexCheck() {
-    for (String p : List.of(
-        "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
-        "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
-        "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
-        "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
-        " ?[^(\\s|[.,!?…。，、।۔،])]+",
-        ".",
-        "\\d|\\s+|[^\\d\\s]+")) {
+    for (String p :
+        List.of(
+            "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+            "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+            " ?[^(\\s|[.,!?…。，、।۔،])]+",
+            ".",
+            "\\d|\\s+|[^\\d\\s]+")) {
       assertEquals(null, RegexRisk.problem(p), p);
     }
   }
 
   @Test
   void regexShapesThatAbortedTheJvmAreFoundWithoutRunningThem() {
-    for (String p : List.of("(a+)+b", "(?:a+){2,}b", "(a{1,3})+b", "(x*y?)*", "((ab)+c)+", "(a?){30}a{30}", "(?:\\s|\\S+)+$")) {
+    for (String p :
+        List.of(
+            "(a+)+b",
+            "(?:a+){2,}b",
+            "(a{1,3})+b",
+            "(x*y?)*",
+            "((ab)+c)+",
+            "(a?){30}a{30}",
+            "(?:\\s|\\S+)+$")) {
       assertTrue(RegexRisk.repeatsVariableLengthGroup(p), p);
     }
-    for (String p : List.of("(ab)+c", "(?:'s|'t)?\\p{L}+", "[(a+)+]", "\\(a+\\)+", "(a{2})+", "\\p{N}{1,3}")) {
+    for (String p :
+        List.of("(ab)+c", "(?:'s|'t)?\\p{L}+", "[(a+)+]", "\\(a+\\)+", "(a{2})+", "\\p{N}{1,3}")) {
       assertTrue(!RegexRisk.repeatsVariableLengthGroup(p), p);
     }
   }

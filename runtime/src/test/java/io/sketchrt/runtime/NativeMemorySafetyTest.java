@@ -32,15 +32,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * cancel(), close() and Model.close() from other threads while forward passes run, and the
- * Cleaner for generators nobody closed. A session wrapper can hold a pass in the middle (inside
- * forward, before the native call) to make the interleavings deterministic, and records any use
- * of freed memory: a pass that starts or ends on a closed cache or session.
+ * cancel(), close() and Model.close() from other threads while forward passes run, and the Cleaner
+ * for generators nobody closed. A session wrapper can hold a pass in the middle (inside forward,
+ * before the native call) to make the interleavings deterministic, and records any use of freed
+ * memory: a pass that starts or ends on a closed cache or session.
  */
 class NativeMemorySafetyTest {
   private static Model model;
   private static final String PROMPT = "Once upon a time";
-  private static final GenerationConfig LONG = GenerationConfig.builder().maxNewTokens(40).eosTokenIds(List.of()).build();
+  private static final GenerationConfig LONG =
+      GenerationConfig.builder().maxNewTokens(40).eosTokenIds(List.of()).build();
   private static long[] fullRun;
 
   @BeforeAll
@@ -83,7 +84,8 @@ class NativeMemorySafetyTest {
     }
 
     @Override
-    public void forward(long[] ids, long[] mask, long[] pos, int seq, KvCache cache, float[] logits) throws SketchrtException {
+    public void forward(long[] ids, long[] mask, long[] pos, int seq, KvCache cache, float[] logits)
+        throws SketchrtException {
       TrackedCache c = (TrackedCache) cache;
       if (passes.incrementAndGet() == holdPass) {
         inPass.countDown();
@@ -94,13 +96,19 @@ class NativeMemorySafetyTest {
         }
       }
       if (c.closed || closed) {
-        violation.set("a forward pass ran on freed memory (cache closed " + c.closed + ", session closed " + closed + ")");
+        violation.set(
+            "a forward pass ran on freed memory (cache closed "
+                + c.closed
+                + ", session closed "
+                + closed
+                + ")");
       }
       real.forward(ids, mask, pos, seq, c.real, logits);
     }
 
     @Override
-    public void forwardAllLogits(long[] ids, long[] mask, long[] pos, int seq, KvCache cache, float[] logits) {
+    public void forwardAllLogits(
+        long[] ids, long[] mask, long[] pos, int seq, KvCache cache, float[] logits) {
       throw new UnsupportedOperationException("not used by these tests");
     }
 
@@ -147,10 +155,13 @@ class NativeMemorySafetyTest {
   }
 
   private static HeldSession heldSession(int holdPass) throws SketchrtException {
-    return new HeldSession(Backends.find("ort-cpu").open(model.card(), ToyModel.dir(), LoadOptions.defaults()), holdPass);
+    return new HeldSession(
+        Backends.find("ort-cpu").open(model.card(), ToyModel.dir(), LoadOptions.defaults()),
+        holdPass);
   }
 
-  private static Generator generator(Model m, DecoderSession s, GenerationConfig cfg) throws SketchrtException {
+  private static Generator generator(Model m, DecoderSession s, GenerationConfig cfg)
+      throws SketchrtException {
     return new Generator(m, s, m.tokenizer(), List.of(m.encode(PROMPT)), cfg, List.of());
   }
 
@@ -160,25 +171,31 @@ class NativeMemorySafetyTest {
   }
 
   private static void assertPrefixOfFullRun(long[] tokens) {
-    assertArrayEquals(Arrays.copyOf(fullRun, tokens.length), tokens, "tokens are not a prefix of the uncancelled run");
+    assertArrayEquals(
+        Arrays.copyOf(fullRun, tokens.length),
+        tokens,
+        "tokens are not a prefix of the uncancelled run");
   }
 
   @Test
   void cancelFromAnotherThreadStopsBeforeTheNextPass() throws Exception {
     List<Token> seen = new ArrayList<>();
     try (Generator g = model.generator(PROMPT, LONG)) {
-      GenerationResult r = g.run(t -> {
-        seen.add(t);
-        if (seen.size() == 3) {
-          Thread other = new Thread(g::cancel);
-          other.start();
-          try {
-            other.join();
-          } catch (InterruptedException e) {
-            throw new IllegalStateException(e);
-          }
-        }
-      }).getFirst();
+      GenerationResult r =
+          g.run(
+                  t -> {
+                    seen.add(t);
+                    if (seen.size() == 3) {
+                      Thread other = new Thread(g::cancel);
+                      other.start();
+                      try {
+                        other.join();
+                      } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                      }
+                    }
+                  })
+              .getFirst();
       assertEquals(StopReason.CANCELLED, r.stopReason());
       assertEquals(3, r.tokens().length, "a pass ran after cancel()");
       assertPrefixOfFullRun(r.tokens());
@@ -239,7 +256,8 @@ class NativeMemorySafetyTest {
     HeldSession s = heldSession(5);
     Model m = new Model(ToyModel.dir(), model.card(), "held", s, Tokenizer.load(ToyModel.dir()));
     ExecutorService pool = Executors.newFixedThreadPool(2);
-    try (Generator g = generator(m, s, LONG); Generator idle = generator(m, s, LONG)) {
+    try (Generator g = generator(m, s, LONG);
+        Generator idle = generator(m, s, LONG)) {
       Future<GenerationResult> running = runAsync(pool, g);
       assertTrue(s.inPass.await(10, TimeUnit.SECONDS));
       Future<?> closing = pool.submit(m::close);
@@ -250,7 +268,8 @@ class NativeMemorySafetyTest {
       closing.get(10, TimeUnit.SECONDS);
       assertTrue(s.closed);
       GenerationResult r = running.get(10, TimeUnit.SECONDS);
-      assertEquals(StopReason.CANCELLED, r.stopReason(), "Model.close() cancels running generations");
+      assertEquals(
+          StopReason.CANCELLED, r.stopReason(), "Model.close() cancels running generations");
       assertEquals(5, r.tokens().length);
       assertPrefixOfFullRun(r.tokens());
       IllegalStateException e = assertThrows(IllegalStateException.class, idle::step);
@@ -276,35 +295,39 @@ class NativeMemorySafetyTest {
       List<Future<?>> tasks = new ArrayList<>();
       for (int i = 0; i < 60; i++) {
         boolean closeIt = i % 2 == 0;
-        tasks.add(pool.submit(() -> {
-          Generator g = generator(m, s, LONG);
-          Future<?> killer = killers.submit(() -> {
-            try {
-              Thread.sleep(ThreadLocalRandom.current().nextInt(0, 4));
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-            if (closeIt) {
-              g.close();
-            } else {
-              g.cancel();
-            }
-          });
-          try {
-            GenerationResult r = g.run(null).getFirst();
-            assertPrefixOfFullRun(r.tokens());
-            cancelled.addAndGet(r.stopReason() == StopReason.CANCELLED ? 1 : 0);
-          } catch (IllegalStateException e) {
-            // close() won the race before a step: the generator refuses further work.
-            assertTrue(e.getMessage().contains("closed"), e.getMessage());
-            refused.incrementAndGet();
-          } catch (Throwable t) {
-            unexpected.add(t);
-          }
-          killer.get();
-          g.close();
-          return null;
-        }));
+        tasks.add(
+            pool.submit(
+                () -> {
+                  Generator g = generator(m, s, LONG);
+                  Future<?> killer =
+                      killers.submit(
+                          () -> {
+                            try {
+                              Thread.sleep(ThreadLocalRandom.current().nextInt(0, 4));
+                            } catch (InterruptedException e) {
+                              Thread.currentThread().interrupt();
+                            }
+                            if (closeIt) {
+                              g.close();
+                            } else {
+                              g.cancel();
+                            }
+                          });
+                  try {
+                    GenerationResult r = g.run(null).getFirst();
+                    assertPrefixOfFullRun(r.tokens());
+                    cancelled.addAndGet(r.stopReason() == StopReason.CANCELLED ? 1 : 0);
+                  } catch (IllegalStateException e) {
+                    // close() won the race before a step: the generator refuses further work.
+                    assertTrue(e.getMessage().contains("closed"), e.getMessage());
+                    refused.incrementAndGet();
+                  } catch (Throwable t) {
+                    unexpected.add(t);
+                  }
+                  killer.get();
+                  g.close();
+                  return null;
+                }));
       }
       for (Future<?> t : tasks) {
         t.get(60, TimeUnit.SECONDS);
@@ -314,31 +337,34 @@ class NativeMemorySafetyTest {
       killers.shutdownNow();
       m.close();
     }
-    System.out.printf("random cancel/close: %d cancelled mid-run, %d refused after close, of 60; %d passes%n",
+    System.out.printf(
+        "random cancel/close: %d cancelled mid-run, %d refused after close, of 60; %d passes%n",
         cancelled.get(), refused.get(), s.passes.get());
     assertTrue(unexpected.isEmpty(), () -> "unexpected failures: " + unexpected);
     assertNull(s.violation.get());
     assertTrue(s.caches.stream().allMatch(c -> c.closed), "a cache was never freed");
-    assertTrue(cancelled.get() > 0, "no generation was cancelled mid-run: the test exercised nothing");
+    assertTrue(
+        cancelled.get() > 0, "no generation was cancelled mid-run: the test exercised nothing");
   }
 
   @Test
   void cleanerFreesAnUnclosedGeneratorOnceWithOneWarning() throws Exception {
     ConcurrentLinkedQueue<LogRecord> warnings = new ConcurrentLinkedQueue<>();
-    Handler capture = new Handler() {
-      @Override
-      public void publish(LogRecord r) {
-        if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-          warnings.add(r);
-        }
-      }
+    Handler capture =
+        new Handler() {
+          @Override
+          public void publish(LogRecord r) {
+            if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
+              warnings.add(r);
+            }
+          }
 
-      @Override
-      public void flush() {}
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() {}
-    };
+          @Override
+          public void close() {}
+        };
     Logger logger = Logger.getLogger(Generator.class.getName());
     logger.addHandler(capture);
     HeldSession s = heldSession(-1);
@@ -353,10 +379,15 @@ class NativeMemorySafetyTest {
         System.gc();
         Thread.sleep(20);
       }
-      assertTrue(leaked.closed, "the Cleaner did not free the unclosed generator's cache within 20 s");
+      assertTrue(
+          leaked.closed, "the Cleaner did not free the unclosed generator's cache within 20 s");
       Thread.sleep(100);
-      assertEquals(1, warnings.size(), "expected exactly one warning: " + warnings.stream().map(LogRecord::getMessage).toList());
-      assertTrue(warnings.peek().getMessage().contains("never closed"), warnings.peek().getMessage());
+      assertEquals(
+          1,
+          warnings.size(),
+          "expected exactly one warning: " + warnings.stream().map(LogRecord::getMessage).toList());
+      assertTrue(
+          warnings.peek().getMessage().contains("never closed"), warnings.peek().getMessage());
     } finally {
       logger.removeHandler(capture);
       s.close();

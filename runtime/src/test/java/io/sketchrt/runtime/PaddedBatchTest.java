@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 class PaddedBatchTest {
   @Test
   void promptsAreLeftPaddedWithMaskedPaddingAndRealPositions() {
-    PaddedBatch b = PaddedBatch.leftPad(List.of(new long[] {5, 6, 7}, new long[] {8}, new long[] {9, 10}), 0);
+    PaddedBatch b =
+        PaddedBatch.leftPad(List.of(new long[] {5, 6, 7}, new long[] {8}, new long[] {9, 10}), 0);
     assertEquals(3, b.batch());
     assertEquals(3, b.length());
     assertArrayEquals(new long[] {5, 6, 7, 0, 0, 8, 0, 9, 10}, b.inputIds());

@@ -60,7 +60,8 @@ class SamplerTest {
     float[] x = {3f, 2.5f, 0f};
     boolean[] seen = {true, false, false};
     assertEquals(0, new Sampler(GenerationConfig.greedy(1), 0).next(x, 0, 3, seen));
-    GenerationConfig penalised = GenerationConfig.builder().temperature(0).repetitionPenalty(1.5).build();
+    GenerationConfig penalised =
+        GenerationConfig.builder().temperature(0).repetitionPenalty(1.5).build();
     assertEquals(1, new Sampler(penalised, 0).next(x, 0, 3, seen)); // 3 / 1.5 = 2 < 2.5
   }
 
@@ -76,7 +77,8 @@ class SamplerTest {
   @Test
   void topPKeepsTheSmallestNucleusReachingP() {
     Sampler s = new Sampler(GenerationConfig.builder().temperature(1).build(), 0);
-    // Sorted: 0.4, 0.3, 0.15, 0.1, 0.05. p = 0.69 is reached by {0.4, 0.3}; p = 0.71 needs 0.15 too.
+    // Sorted: 0.4, 0.3, 0.15, 0.1, 0.05. p = 0.69 is reached by {0.4, 0.3}; p = 0.71 needs 0.15
+    // too.
     float[] w = {0.1f, 0.4f, 0.05f, 0.3f, 0.15f};
     s.keepTopKTopP(w, 0, 0.69);
     assertArrayEquals(new float[] {0, 0.4f, 0, 0.3f, 0}, w);
@@ -152,26 +154,53 @@ class SamplerTest {
 
   @Test
   void invalidOptionsAreRejectedWithTheirName() {
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> GenerationConfig.builder().temperature(-1).build())
-        .getMessage().contains("temperature"));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> GenerationConfig.builder().topP(0).build())
-        .getMessage().contains("top-p"));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> GenerationConfig.builder().topP(1.5).build())
-        .getMessage().contains("top-p"));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> GenerationConfig.builder().topP(Double.NaN).build())
-        .getMessage().contains("top-p"));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> GenerationConfig.builder().topK(-1).build())
-        .getMessage().contains("top-k"));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> GenerationConfig.builder().maxNewTokens(0).build())
-        .getMessage().contains("max-new-tokens"));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> GenerationConfig.builder().repetitionPenalty(0).build())
-        .getMessage().contains("repetition"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> GenerationConfig.builder().temperature(-1).build())
+            .getMessage()
+            .contains("temperature"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class, () -> GenerationConfig.builder().topP(0).build())
+            .getMessage()
+            .contains("top-p"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class, () -> GenerationConfig.builder().topP(1.5).build())
+            .getMessage()
+            .contains("top-p"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> GenerationConfig.builder().topP(Double.NaN).build())
+            .getMessage()
+            .contains("top-p"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class, () -> GenerationConfig.builder().topK(-1).build())
+            .getMessage()
+            .contains("top-k"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> GenerationConfig.builder().maxNewTokens(0).build())
+            .getMessage()
+            .contains("max-new-tokens"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> GenerationConfig.builder().repetitionPenalty(0).build())
+            .getMessage()
+            .contains("repetition"));
   }
 
   /** Issue 11: --temperature 1e-320 drew id -1 (1/T overflows) and fed it back to the model. */
   @Test
   void everyTemperatureAndEveryLogitRowGivesAValidId() {
-    double[] temperatures = {1e-320, Double.MIN_VALUE, 1e-300, 1e-30, 1e-8, 0.7, 1, 1e8, 1e300, Double.MAX_VALUE};
+    double[] temperatures = {
+      1e-320, Double.MIN_VALUE, 1e-300, 1e-30, 1e-8, 0.7, 1, 1e8, 1e300, Double.MAX_VALUE
+    };
     float nan = Float.NaN;
     float inf = Float.POSITIVE_INFINITY;
     float[][] rows = {
@@ -187,12 +216,21 @@ class SamplerTest {
     for (double t : temperatures) {
       for (int topK : new int[] {0, 1, 2}) {
         for (double topP : new double[] {1.0, 0.5, 1e-9}) {
-          GenerationConfig c = GenerationConfig.builder().maxNewTokens(1).temperature(t).topK(topK).topP(topP).seed(7).build();
+          GenerationConfig c =
+              GenerationConfig.builder()
+                  .maxNewTokens(1)
+                  .temperature(t)
+                  .topK(topK)
+                  .topP(topP)
+                  .seed(7)
+                  .build();
           Sampler s = new Sampler(c, 7);
           for (float[] row : rows) {
             for (int k = 0; k < 5; k++) {
               int id = s.next(row, 0, row.length, null);
-              assertTrue(id >= 0 && id < row.length, "id " + id + " for T=" + t + " row " + java.util.Arrays.toString(row));
+              assertTrue(
+                  id >= 0 && id < row.length,
+                  "id " + id + " for T=" + t + " row " + java.util.Arrays.toString(row));
             }
           }
         }
@@ -202,7 +240,8 @@ class SamplerTest {
 
   @Test
   void aSubnormalTemperatureIsTheGreedyLimit() {
-    GenerationConfig c = GenerationConfig.builder().maxNewTokens(1).temperature(1e-320).seed(3).build();
+    GenerationConfig c =
+        GenerationConfig.builder().maxNewTokens(1).temperature(1e-320).seed(3).build();
     Sampler s = new Sampler(c, 3);
     for (long seed = 0; seed < 20; seed++) {
       float[] x = randomLogits(seed, 500);

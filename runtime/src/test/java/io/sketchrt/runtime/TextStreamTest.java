@@ -11,13 +11,14 @@ import org.junit.jupiter.api.Test;
 
 class TextStreamTest {
   /** Token id = one byte, decoded like a byte-fallback tokenizer: invalid UTF-8 becomes U+FFFD. */
-  private static final Function<long[], String> BYTES = ids -> {
-    byte[] b = new byte[ids.length];
-    for (int i = 0; i < ids.length; i++) {
-      b[i] = (byte) ids[i];
-    }
-    return new String(b, StandardCharsets.UTF_8);
-  };
+  private static final Function<long[], String> BYTES =
+      ids -> {
+        byte[] b = new byte[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+          b[i] = (byte) ids[i];
+        }
+        return new String(b, StandardCharsets.UTF_8);
+      };
 
   private static long[] utf8(String s) {
     byte[] b = s.getBytes(StandardCharsets.UTF_8);

@@ -36,7 +36,13 @@ class TokenizerTest {
   @Test
   void encodeAddsBosAndDecodeRoundTripsThroughByteFallback() {
     // Characters absent from the toy vocabulary fall back to UTF-8 byte tokens.
-    for (String text : List.of("Once upon a time", "héllo 世界 🙂!", "  two leading spaces", "tabs\tand\nnewlines", "a")) {
+    for (String text :
+        List.of(
+            "Once upon a time",
+            "héllo 世界 🙂!",
+            "  two leading spaces",
+            "tabs\tand\nnewlines",
+            "a")) {
       long[] ids = tok.encode(text, true);
       assertEquals(1, ids[0], "BOS first for: " + text);
       assertEquals(text, tok.decode(ids), "round trip of: " + text);
@@ -73,7 +79,8 @@ class TokenizerTest {
     // <0x7A> ('z') then <0xFD> (never valid UTF-8): the decoder replaces the whole byte run.
     long z = 3 + 0x7A;
     long bad = 3 + 0xFD;
-    assertTrue(tok.isByteFallbackToken(z) && tok.isByteFallbackToken(bad) && !tok.isByteFallbackToken(1));
+    assertTrue(
+        tok.isByteFallbackToken(z) && tok.isByteFallbackToken(bad) && !tok.isByteFallbackToken(1));
     long word = tok.encode("time", false)[0];
     long[] ids = {word, z, bad, word, z, word};
     TextStream stream = new TextStream(tok::decode, tok::isByteFallbackToken, List.of());
@@ -104,8 +111,13 @@ class TokenizerTest {
   @Test
   void chatTemplateRendersLikeTransformers() throws SketchrtException {
     assertTrue(tok.hasChatTemplate());
-    String rendered = tok.applyChatTemplate(
-        List.of(ChatMessage.user(" Hi there "), new ChatMessage("assistant", "Hello!"), ChatMessage.user("Tell a story")), true);
+    String rendered =
+        tok.applyChatTemplate(
+            List.of(
+                ChatMessage.user(" Hi there "),
+                new ChatMessage("assistant", "Hello!"),
+                ChatMessage.user("Tell a story")),
+            true);
     assertEquals("<s>[INST] Hi there [/INST] Hello!</s>[INST] Tell a story [/INST]", rendered);
     long[] ids = tok.encode(rendered, false);
     assertEquals(1, ids[0], "the template's <s> is the BOS token");
@@ -115,11 +127,15 @@ class TokenizerTest {
   @Test
   void templateErrorsAreOneLineExceptions(@TempDir Path tmp) throws Exception {
     Path dir = ToyModel.copyTo(tmp.resolve("m"));
-    Files.writeString(dir.resolve("tokenizer_config.json"),
+    Files.writeString(
+        dir.resolve("tokenizer_config.json"),
         "{\"bos_token\": \"<s>\", \"eos_token\": \"</s>\", \"chat_template\": "
             + "\"{% if messages[0]['role'] != 'system' %}{{ raise_exception('system message first') }}{% endif %}\"}");
     try (Tokenizer t = Tokenizer.load(dir)) {
-      SketchrtException e = assertThrows(SketchrtException.class, () -> t.applyChatTemplate(List.of(ChatMessage.user("x")), true));
+      SketchrtException e =
+          assertThrows(
+              SketchrtException.class,
+              () -> t.applyChatTemplate(List.of(ChatMessage.user("x")), true));
       assertTrue(e.getMessage().contains("system message first"), e.getMessage());
       assertEquals("", t.applyChatTemplate(List.of(ChatMessage.system("s")), true));
     }

@@ -7,7 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 
-/** The test model of src/test/resources/toy (written by python3 -m sketchrt_ref.fixtures.toy_model). */
+/**
+ * The test model of src/test/resources/toy (written by python3 -m sketchrt_ref.fixtures.toy_model).
+ */
 final class ToyModel {
   private ToyModel() {}
 

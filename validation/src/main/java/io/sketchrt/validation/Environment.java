@@ -1,6 +1,5 @@
 package io.sketchrt.validation;
 
-import ai.onnxruntime.OrtEnvironment;
 import io.sketchrt.format.SketchrtVersion;
 import io.sketchrt.runtime.LoadOptions;
 import java.io.IOException;
@@ -17,14 +16,26 @@ final class Environment {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("sketchrt", SketchrtVersion.VERSION);
     env.put("backend", options.backend());
-    env.put("intra-op threads", options.ort().intraOpThreads() == 0 ? "default (one per core)" : Integer.toString(options.ort().intraOpThreads()));
+    env.put(
+        "intra-op threads",
+        options.ort().intraOpThreads() == 0
+            ? "default (one per core)"
+            : Integer.toString(options.ort().intraOpThreads()));
     env.put("ONNX Runtime optimisation", options.ort().optimizationLevel().name());
-    env.put("SketchMatMul kernel", options.ort().kernel() == null ? "default (sketch)" : options.ort().kernel().name());
+    env.put(
+        "SketchMatMul kernel",
+        options.ort().kernel() == null ? "default (sketch)" : options.ort().kernel().name());
     env.put("ONNX Runtime", ortVersion());
     env.put("CPU", cpuModel());
     env.put("CPUs", Integer.toString(Runtime.getRuntime().availableProcessors()));
     env.put("Java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
-    env.put("OS", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
+    env.put(
+        "OS",
+        System.getProperty("os.name")
+            + " "
+            + System.getProperty("os.version")
+            + " "
+            + System.getProperty("os.arch"));
     return env;
   }
 

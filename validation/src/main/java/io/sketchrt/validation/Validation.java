@@ -28,9 +28,9 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * {@code sketchrt validate}: checks a converted model against the training-time computation
- * rebuilt from the original pickles (per layer), against golden outputs (whole model), and its
- * decode latency against a baseline. Each part runs when its inputs are given.
+ * {@code sketchrt validate}: checks a converted model against the training-time computation rebuilt
+ * from the original pickles (per layer), against golden outputs (whole model), and its decode
+ * latency against a baseline. Each part runs when its inputs are given.
  */
 public final class Validation {
   private Validation() {}
@@ -38,24 +38,43 @@ public final class Validation {
   /**
    * @param sketch the base sketch pickle, or null to skip the per-layer check
    * @param tuned the fine-tuned LUTs the deployment is supposed to hold, or null for the base LUTs
-   * @param reference a golden file of the whole model (python3 -m sketchrt_ref.training_time.golden), or null
+   * @param reference a golden file of the whole model (python3 -m
+   *     sketchrt_ref.training_time.golden), or null
    * @param layers only modules whose name this pattern finds
    * @param samples rows of random X per layer
    * @param latencyBaseline a {@code bench --json} file, or null
    * @param contexts contexts at which to time decode for the report's curve (may be empty)
    */
-  public record Request(Path model, Path sketch, Path tuned, Path reference, LoadOptions options, Pattern layers, int samples,
-      long seed, Path latencyBaseline, double maxRegression, List<Integer> contexts, int latencyRepeats) {}
+  public record Request(
+      Path model,
+      Path sketch,
+      Path tuned,
+      Path reference,
+      LoadOptions options,
+      Pattern layers,
+      int samples,
+      long seed,
+      Path latencyBaseline,
+      double maxRegression,
+      List<Integer> contexts,
+      int latencyRepeats) {}
 
   /** Decode time at one context length. */
   public record ContextPoint(int context, double msPerToken) {}
 
   /** Everything measured; see {@link ValidationReport} for the JSON and HTML forms. */
-  public record Outcome(Request request, ModelCard card, List<LayerResult> layers, List<GoldenCheck.PromptResult> prompts,
-      LatencyGate.Verdict latency, List<ContextPoint> decodeCurve, Map<String, String> environment) {
+  public record Outcome(
+      Request request,
+      ModelCard card,
+      List<LayerResult> layers,
+      List<GoldenCheck.PromptResult> prompts,
+      LatencyGate.Verdict latency,
+      List<ContextPoint> decodeCurve,
+      Map<String, String> environment) {
 
     public boolean accuracyPassed() {
-      return layers.stream().allMatch(LayerResult::passed) && prompts.stream().allMatch(GoldenCheck.PromptResult::passed);
+      return layers.stream().allMatch(LayerResult::passed)
+          && prompts.stream().allMatch(GoldenCheck.PromptResult::passed);
     }
 
     /** The first prompt that failed, or null. */
@@ -69,12 +88,17 @@ public final class Validation {
 
     /** The layer with the largest error relative to its tolerance, or null. */
     public LayerResult worstLayer() {
-      return layers.stream().max(Comparator.comparingDouble(l -> l.relError() / l.tolerance())).orElse(null);
+      return layers.stream()
+          .max(Comparator.comparingDouble(l -> l.relError() / l.tolerance()))
+          .orElse(null);
     }
   }
 
   public static Outcome run(Request r, PrintWriter progress) throws IOException, SketchrtException {
-    if (r.sketch() == null && r.reference() == null && r.latencyBaseline() == null && r.contexts().isEmpty()) {
+    if (r.sketch() == null
+        && r.reference() == null
+        && r.latencyBaseline() == null
+        && r.contexts().isEmpty()) {
       throw new IllegalArgumentException(
           "nothing to validate: give --sketch (per-layer accuracy), --reference (whole model) and/or --latency-baseline");
     }
@@ -84,27 +108,40 @@ public final class Validation {
     if (r.reference() != null) {
       prompts = GoldenCheck.run(r.reference(), r.model(), r.options());
       for (GoldenCheck.PromptResult p : prompts) {
-        progress.printf("prompt %s: logits rel err %.3e, max |dlogit| %.3e, top-1 %s, greedy %s (tolerance %.0e) %s%n",
-            quote(p.text()), p.relError(), p.maxAbsError(), p.top1Agrees() ? "agrees" : "DIFFERS",
-            p.greedyAgrees() ? "identical (" + p.actualGreedy().size() + " tokens)" : "DIFFERS", p.tolerance(), p.passed() ? "ok" : "FAILED");
+        progress.printf(
+            "prompt %s: logits rel err %.3e, max |dlogit| %.3e, top-1 %s, greedy %s (tolerance %.0e) %s%n",
+            quote(p.text()),
+            p.relError(),
+            p.maxAbsError(),
+            p.top1Agrees() ? "agrees" : "DIFFERS",
+            p.greedyAgrees() ? "identical (" + p.actualGreedy().size() + " tokens)" : "DIFFERS",
+            p.tolerance(),
+            p.passed() ? "ok" : "FAILED");
       }
       progress.flush();
     }
     LatencyGate.Verdict verdict = null;
     List<ContextPoint> curve = new ArrayList<>();
     if (r.latencyBaseline() != null || !r.contexts().isEmpty()) {
-      LatencySamples baseline = r.latencyBaseline() == null ? null : LatencySamples.read(r.latencyBaseline());
+      LatencySamples baseline =
+          r.latencyBaseline() == null ? null : LatencySamples.read(r.latencyBaseline());
       try (Model model = Model.load(r.model(), r.options())) {
         GenerateBench bench = new GenerateBench(model, progress, r.latencyRepeats());
         if (baseline != null) {
-          int prompt = Integer.parseInt(baseline.settings().getOrDefault(LatencySettings.PROMPT_TOKENS, "0"));
-          int fresh = Integer.parseInt(baseline.settings().getOrDefault(LatencySettings.NEW_TOKENS, "0"));
+          int prompt =
+              Integer.parseInt(
+                  baseline.settings().getOrDefault(LatencySettings.PROMPT_TOKENS, "0"));
+          int fresh =
+              Integer.parseInt(baseline.settings().getOrDefault(LatencySettings.NEW_TOKENS, "0"));
           if (prompt < 1 || fresh < 2) {
             throw new IOException(r.latencyBaseline() + ": settings lack prompt_tokens/new_tokens");
           }
           GenerateBench.Throughput t = bench.throughput(prompt, fresh);
-          LatencySamples now = new LatencySamples(LatencySettings.of(model, r.options(), t.promptTokens(), t.newTokens()),
-              t.decodeSamples(), t.prefillSamples());
+          LatencySamples now =
+              new LatencySamples(
+                  LatencySettings.of(model, r.options(), t.promptTokens(), t.newTokens()),
+                  t.decodeSamples(),
+                  t.prefillSamples());
           verdict = LatencyGate.compare(baseline, now, r.maxRegression());
           progress.println("latency: " + verdict.describe());
           progress.flush();
@@ -135,27 +172,49 @@ public final class Validation {
     List<LayerResult> results = new ArrayList<>();
     Path work = Files.createTempDirectory("sketchrt-validate");
     try (ConvertedGraph graph = ConvertedGraph.read(r.model(), card)) {
-      List<SketchLayer> chosen = graph.sketchLayers().stream().filter(l -> r.layers().matcher(l.module()).find()).toList();
+      List<SketchLayer> chosen =
+          graph.sketchLayers().stream().filter(l -> r.layers().matcher(l.module()).find()).toList();
       if (chosen.isEmpty()) {
-        throw new IllegalArgumentException("--layers '" + r.layers().pattern() + "' matches none of the "
-            + graph.sketchLayers().size() + " sketched modules");
+        throw new IllegalArgumentException(
+            "--layers '"
+                + r.layers().pattern()
+                + "' matches none of the "
+                + graph.sketchLayers().size()
+                + " sketched modules");
       }
       for (SketchLayer l : graph.sketchLayers()) {
         if (!reference.containsKey(l.module())) {
-          throw new SketchrtException("the converted model sketches " + l.module() + ", which " + r.sketch() + " does not contain");
+          throw new SketchrtException(
+              "the converted model sketches "
+                  + l.module()
+                  + ", which "
+                  + r.sketch()
+                  + " does not contain");
         }
       }
       if (reference.size() != graph.sketchLayers().size()) {
-        throw new SketchrtException(r.sketch() + " sketches " + reference.size() + " modules but the converted model has "
-            + graph.sketchLayers().size() + " SketchMatMul nodes");
+        throw new SketchrtException(
+            r.sketch()
+                + " sketches "
+                + reference.size()
+                + " modules but the converted model has "
+                + graph.sketchLayers().size()
+                + " SketchMatMul nodes");
       }
       LayerCheck check = new LayerCheck(card, graph, r.options(), r.samples(), r.seed(), work);
       int i = 0;
       for (SketchLayer l : chosen) {
         LayerResult res = check.check(l, reference.get(l.module()));
         results.add(res);
-        progress.printf("layer %d/%d %s: rel err %.3e (vs bf16 LUT %.3e), tolerance %.0e %s%n", ++i, chosen.size(), l.module(),
-            res.relError(), res.relErrorVsBf16Lut(), res.tolerance(), res.passed() ? "ok" : "FAILED");
+        progress.printf(
+            "layer %d/%d %s: rel err %.3e (vs bf16 LUT %.3e), tolerance %.0e %s%n",
+            ++i,
+            chosen.size(),
+            l.module(),
+            res.relError(),
+            res.relErrorVsBf16Lut(),
+            res.tolerance(),
+            res.passed() ? "ok" : "FAILED");
         progress.flush();
       }
     } finally {

@@ -30,10 +30,7 @@ public final class Architectures {
           "Qwen2ForCausalLM", Qwen2Graph::new);
 
   public static DecoderGraph create(
-      ModelConfig config,
-      Weights weights,
-      Map<String, SketchedLinear> sketch,
-      GraphOptions options)
+      ModelConfig config, Weights weights, Map<String, SketchedLinear> sketch, GraphOptions options)
       throws ConvertException {
     Factory f = BY_NAME.get(config.architecture());
     if (f == null) {

@@ -105,8 +105,7 @@ public record ModelConfig(
     try {
       root = JSON.readTree(file.toFile());
     } catch (JacksonException e) {
-      throw new CheckpointException(
-          file + ": not valid JSON: " + e.getOriginalMessage(), e);
+      throw new CheckpointException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
     } catch (IOException e) {
       throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
     }
@@ -141,8 +140,11 @@ public record ModelConfig(
       int kvHeads = positiveInt("num_key_value_heads", heads);
       if (heads % kvHeads != 0) {
         throw error(
-            "num_attention_heads (" + heads + ") is not a multiple of num_key_value_heads ("
-                + kvHeads + ")");
+            "num_attention_heads ("
+                + heads
+                + ") is not a multiple of num_key_value_heads ("
+                + kvHeads
+                + ")");
       }
       Integer headDimDefault = hidden % heads == 0 ? hidden / heads : null;
       int headDim = positiveInt("head_dim", headDimDefault);
@@ -185,7 +187,13 @@ public record ModelConfig(
     }
 
     private void checkPlausible(
-        int hidden, int intermediate, int layers, int heads, int kvHeads, int headDim, int vocab,
+        int hidden,
+        int intermediate,
+        int layers,
+        int heads,
+        int kvHeads,
+        int headDim,
+        int vocab,
         int maxPos)
         throws CheckpointException {
       atMost("hidden_size", hidden, MAX_HIDDEN);
@@ -196,18 +204,24 @@ public record ModelConfig(
       atMost("vocab_size", vocab, MAX_VOCAB);
       atMost("max_position_embeddings", maxPos, MAX_POSITIONS);
       if (headDim % 2 != 0) {
-        throw error("head_dim " + headDim + " is odd; rotary embeddings rotate pairs of dimensions");
+        throw error(
+            "head_dim " + headDim + " is odd; rotary embeddings rotate pairs of dimensions");
       }
       // One rotary row per position: the table index must stay an int.
       if ((long) maxPos * headDim > Integer.MAX_VALUE - 8) {
         throw error(
-            "max_position_embeddings x head_dim = " + ((long) maxPos * headDim) + " overflows a"
+            "max_position_embeddings x head_dim = "
+                + ((long) maxPos * headDim)
+                + " overflows a"
                 + " rotary table: not a plausible model");
       }
       // heads * head_dim is the width of q_proj; it must be a plausible layer width too.
       if ((long) heads * headDim > MAX_HIDDEN) {
         throw error(
-            "num_attention_heads x head_dim = " + ((long) heads * headDim) + " exceeds " + MAX_HIDDEN
+            "num_attention_heads x head_dim = "
+                + ((long) heads * headDim)
+                + " exceeds "
+                + MAX_HIDDEN
                 + ": not a plausible model");
       }
     }
@@ -221,7 +235,8 @@ public record ModelConfig(
     private void checkRange(String key, double value, double min, double max)
         throws CheckpointException {
       if (!(value >= min && value <= max)) {
-        throw error("'" + key + "' is " + value + ", outside the sane range [" + min + ", " + max + "]");
+        throw error(
+            "'" + key + "' is " + value + ", outside the sane range [" + min + ", " + max + "]");
       }
     }
 
@@ -234,10 +249,17 @@ public record ModelConfig(
       checkRange("rope_scaling.high_freq_factor", rope.highFreqFactor(), 1e-6, 1e6);
       if (!(rope.highFreqFactor() > rope.lowFreqFactor())) {
         throw error(
-            "'rope_scaling.high_freq_factor' (" + rope.highFreqFactor() + ") must exceed"
-                + " low_freq_factor (" + rope.lowFreqFactor() + "): the blend divides by their difference");
+            "'rope_scaling.high_freq_factor' ("
+                + rope.highFreqFactor()
+                + ") must exceed"
+                + " low_freq_factor ("
+                + rope.lowFreqFactor()
+                + "): the blend divides by their difference");
       }
-      atMost("rope_scaling.original_max_position_embeddings", rope.originalMaxPositionEmbeddings(), maxPos);
+      atMost(
+          "rope_scaling.original_max_position_embeddings",
+          rope.originalMaxPositionEmbeddings(),
+          maxPos);
     }
 
     /** Mistral: default 4096 when the key is absent, none when null; Qwen2: only when enabled. */
@@ -245,7 +267,8 @@ public record ModelConfig(
       return switch (family.modelType()) {
         // Not a ternary: "cond ? Integer : int" would unbox a null window.
         case "mistral" -> optionalInt("sliding_window", root.has("sliding_window") ? null : 4096);
-        case "qwen2" -> bool("use_sliding_window", false) ? optionalInt("sliding_window", null) : null;
+        case "qwen2" ->
+            bool("use_sliding_window", false) ? optionalInt("sliding_window", null) : null;
         default -> null;
       };
     }
@@ -298,7 +321,9 @@ public record ModelConfig(
         throw error(
             "unsupported rope_scaling type "
                 + CheckpointException.quote(type)
-                + " in '" + key + "' (supported: llama3, default)");
+                + " in '"
+                + key
+                + "' (supported: llama3, default)");
       }
       Parser sub = new Parser(file, rs);
       String prefix = key + ".";

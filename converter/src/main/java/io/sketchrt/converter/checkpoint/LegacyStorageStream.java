@@ -16,10 +16,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The legacy (non-zip) {@code torch.save} stream that {@code torch.storage._load_from_bytes}
- * reads: five pickles (magic number, protocol 1001, sys-info dict, the object with persistent ids
- * {@code ('storage', <T>Storage, key, location, numel, view_metadata)}, the list of storage keys),
- * then for each key an int64 element count and the raw little-endian bytes.
+ * The legacy (non-zip) {@code torch.save} stream that {@code torch.storage._load_from_bytes} reads:
+ * five pickles (magic number, protocol 1001, sys-info dict, the object with persistent ids {@code
+ * ('storage', <T>Storage, key, location, numel, view_metadata)}, the list of storage keys), then
+ * for each key an int64 element count and the raw little-endian bytes.
  */
 final class LegacyStorageStream {
 
@@ -62,7 +62,8 @@ final class LegacyStorageStream {
       throw new CheckpointException(where + ": bad magic number (at byte " + base + ")");
     }
     if (!(header[1] instanceof Long proto) || proto != PROTOCOL) {
-      throw new CheckpointException(where + ": unsupported torch.save protocol " + describeValue(header[1]));
+      throw new CheckpointException(
+          where + ": unsupported torch.save protocol " + describeValue(header[1]));
     }
     if (!(header[2] instanceof Map<?, ?> sys) || !Boolean.TRUE.equals(sys.get("little_endian"))) {
       throw new CheckpointException(where + ": only little-endian torch storages are supported");
@@ -81,30 +82,45 @@ final class LegacyStorageStream {
     for (Object k : keyList) {
       Pending p = k instanceof String s ? storages.get(s) : null;
       if (p == null) {
-        throw new CheckpointException(where + ": storage key " + describeValue(k) + " was never declared");
+        throw new CheckpointException(
+            where + ": storage key " + describeValue(k) + " was never declared");
       }
       long left = data.byteSize() - pos;
       if (left < 8) {
-        throw new CheckpointException(where + ": truncated before the element count (at byte " + (base + pos) + ")");
+        throw new CheckpointException(
+            where + ": truncated before the element count (at byte " + (base + pos) + ")");
       }
       long count = data.get(I64, pos);
       if (count != p.numel) {
         throw new CheckpointException(
-            where + ": storage declares " + p.numel + " elements but holds " + count
-                + " (at byte " + (base + pos) + ")");
+            where
+                + ": storage declares "
+                + p.numel
+                + " elements but holds "
+                + count
+                + " (at byte "
+                + (base + pos)
+                + ")");
       }
       pos += 8;
       long nbytes = p.numel * p.dtype.byteSize(); // numel was bounded by the stream size
       if (nbytes > data.byteSize() - pos) {
         throw new CheckpointException(
-            where + ": truncated storage data: needs " + nbytes + " bytes, " + (data.byteSize() - pos)
-                + " left (at byte " + (base + pos) + ")");
+            where
+                + ": truncated storage data: needs "
+                + nbytes
+                + " bytes, "
+                + (data.byteSize() - pos)
+                + " left (at byte "
+                + (base + pos)
+                + ")");
       }
       p.bytes = data.asSlice(pos, nbytes);
       pos += nbytes;
     }
     if (!(result instanceof Pending p)) {
-      throw new CheckpointException(where + ": holds a " + PickleValues.typeName(result) + ", not a storage");
+      throw new CheckpointException(
+          where + ": holds a " + PickleValues.typeName(result) + ", not a storage");
     }
     if (p.bytes == null) {
       throw new CheckpointException(where + ": storage data missing from the key list");
@@ -130,7 +146,10 @@ final class LegacyStorageStream {
       @Override
       public Object persistentLoad(Object pid) throws Refusal {
         if (!(pid instanceof PyTuple t) || t.size() < 5 || !"storage".equals(t.get(0))) {
-          throw new Refusal("refusing persistent id of type " + describe(pid) + " (only torch storages are allowed)");
+          throw new Refusal(
+              "refusing persistent id of type "
+                  + describe(pid)
+                  + " (only torch storages are allowed)");
         }
         if (!(t.get(1) instanceof StorageType type)
             || !(t.get(2) instanceof String key)
@@ -148,7 +167,8 @@ final class LegacyStorageStream {
           p = new Pending(type.dtype(), numel);
           storages.put(key, p);
         } else if (p.dtype != type.dtype() || p.numel != numel) {
-          throw new Refusal("storage " + CheckpointException.quote(key) + " declared twice differently");
+          throw new Refusal(
+              "storage " + CheckpointException.quote(key) + " declared twice differently");
         }
         return p;
       }

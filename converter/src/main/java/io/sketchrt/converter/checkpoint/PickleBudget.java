@@ -5,9 +5,9 @@ import io.sketchrt.converter.checkpoint.PickleValues.Refusal;
 /**
  * What reading one pickle file may cost, shared by the outer pickle and every torch storage stream
  * nested in it, so re-reading a memoised stream or string cannot multiply the work. Each limit
- * scales with the file's own size above a floor that every real SketchTune pickle stays far
- * under: their structure is a few values per layer, and their bytes are tensor data, which is
- * sliced from the mapped file and never counted.
+ * scales with the file's own size above a floor that every real SketchTune pickle stays far under:
+ * their structure is a few values per layer, and their bytes are tensor data, which is sliced from
+ * the mapped file and never counted.
  */
 final class PickleBudget {
 
@@ -47,8 +47,15 @@ final class PickleBudget {
     objects += n;
     if (objects > objectLimit) {
       throw new Refusal(
-          "object budget exceeded: more than " + objectLimit + " values for a " + fileSize
-              + "-byte file (at most one per " + BYTES_PER_OBJECT + " bytes above " + OBJECT_FLOOR + ")");
+          "object budget exceeded: more than "
+              + objectLimit
+              + " values for a "
+              + fileSize
+              + "-byte file (at most one per "
+              + BYTES_PER_OBJECT
+              + " bytes above "
+              + OBJECT_FLOOR
+              + ")");
     }
   }
 
@@ -57,21 +64,28 @@ final class PickleBudget {
     bytes += n;
     if (n < 0 || bytes > byteLimit || bytes < 0) {
       throw new Refusal(
-          "byte budget exceeded: more than " + byteLimit + " bytes of strings, ints and copies for a "
-              + fileSize + "-byte file (" + BYTES_PER_FILE_BYTE + "x the file plus " + BYTE_FLOOR + ")");
+          "byte budget exceeded: more than "
+              + byteLimit
+              + " bytes of strings, ints and copies for a "
+              + fileSize
+              + "-byte file ("
+              + BYTES_PER_FILE_BYTE
+              + "x the file plus "
+              + BYTE_FLOOR
+              + ")");
     }
   }
 
   static void depth(int depth) throws Refusal {
     if (depth > MAX_DEPTH) {
-      throw new Refusal("nesting depth budget exceeded: more than " + MAX_DEPTH + " nested containers");
+      throw new Refusal(
+          "nesting depth budget exceeded: more than " + MAX_DEPTH + " nested containers");
     }
   }
 
   static void memoKey(long key) throws Refusal {
     if (key < 0 || key >= MAX_MEMO) {
-      throw new Refusal(
-          "memo budget exceeded: key " + key + " is outside 0.." + (MAX_MEMO - 1));
+      throw new Refusal("memo budget exceeded: key " + key + " is outside 0.." + (MAX_MEMO - 1));
     }
   }
 

@@ -59,8 +59,8 @@ final class PickleValues {
   }
 
   /**
-   * A Python list. Once placed inside another container it is sealed: plain data is always
-   * pickled inside-out, so a later change can only build a cycle, which is refused.
+   * A Python list. Once placed inside another container it is sealed: plain data is always pickled
+   * inside-out, so a later change can only build a cycle, which is refused.
    */
   static final class PyList extends ArrayList<Object> {
     private int depth = 1;
@@ -101,8 +101,8 @@ final class PickleValues {
   }
 
   /**
-   * A Python dict whose keys are all str or all (64-bit) int. Hashing a container key could walk
-   * an unbounded structure (a self-containing list, a tuple with 2^64 shared leaves), and keys of
+   * A Python dict whose keys are all str or all (64-bit) int. Hashing a container key could walk an
+   * unbounded structure (a self-containing list, a tuple with 2^64 shared leaves), and keys of
    * mixed classes that collide make every insertion scan the whole bin; SketchTune pickles key
    * every dict by name. Sealed once placed, like {@link PyList}.
    */
@@ -115,7 +115,9 @@ final class PickleValues {
       if (!(key instanceof String || key instanceof Long)
           || (keyClass != null && keyClass != key.getClass())) {
         throw new Refusal(
-            "refusing a dict key of type " + typeName(key) + " (keys must be all str or all int,"
+            "refusing a dict key of type "
+                + typeName(key)
+                + " (keys must be all str or all int,"
                 + " so no key hash can walk an unbounded structure)");
       }
       keyClass = key.getClass();
@@ -162,7 +164,9 @@ final class PickleValues {
 
   private static Refusal sealed(String type) {
     return new Refusal(
-        "refusing to change a " + type + " already placed in another container (a self-referencing"
+        "refusing to change a "
+            + type
+            + " already placed in another container (a self-referencing"
             + " structure; plain data never does this)");
   }
 

@@ -2,22 +2,14 @@ package io.sketchrt.converter.checkpoint;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sketchrt.converter.tensor.TensorData;
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -52,7 +44,12 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         p = p.resolve(INDEX_FILE);
       } else {
         throw new CheckpointException(
-            modelDirOrFile + ": no " + SINGLE_FILE + " or " + INDEX_FILE + " in the model directory");
+            modelDirOrFile
+                + ": no "
+                + SINGLE_FILE
+                + " or "
+                + INDEX_FILE
+                + " in the model directory");
       }
     } else if (!Files.exists(p)) {
       throw new CheckpointException(p + ": file not found");
@@ -60,7 +57,9 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     Arena arena = Arena.ofShared();
     try {
       Map<String, SafetensorsFile> fileOf =
-          p.getFileName().toString().endsWith(".json") ? openSharded(p, arena) : openSingle(p, arena);
+          p.getFileName().toString().endsWith(".json")
+              ? openSharded(p, arena)
+              : openSingle(p, arena);
       return new SafetensorsCheckpoint(arena, fileOf);
     } catch (CheckpointException | RuntimeException e) {
       arena.close();
@@ -99,10 +98,16 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
       Map.Entry<String, JsonNode> e = it.next();
       String shard = e.getValue().isTextual() ? e.getValue().asText() : "";
       // A shard name is a plain file name next to the index, never a path out of the directory.
-      if (shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.equals("..")
+      if (shard.isEmpty()
+          || shard.contains("/")
+          || shard.contains("\\")
+          || shard.equals("..")
           || shard.equals(".")) {
         throw new CheckpointException(
-            index + ": tensor " + CheckpointException.quote(e.getKey()) + " maps to bad shard name "
+            index
+                + ": tensor "
+                + CheckpointException.quote(e.getKey())
+                + " maps to bad shard name "
                 + CheckpointException.quote(e.getValue().toString()));
       }
       SafetensorsFile f = shards.get(shard);
@@ -110,15 +115,22 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         Path shardPath = dir.resolve(shard);
         if (!Files.isRegularFile(shardPath)) {
           throw new CheckpointException(
-              index + ": shard " + CheckpointException.quote(shard) + " (holding "
-                  + CheckpointException.quote(e.getKey()) + ") is missing");
+              index
+                  + ": shard "
+                  + CheckpointException.quote(shard)
+                  + " (holding "
+                  + CheckpointException.quote(e.getKey())
+                  + ") is missing");
         }
         f = SafetensorsFile.open(shardPath, arena);
         shards.put(shard, f);
       }
       if (!f.entries.containsKey(e.getKey())) {
         throw new CheckpointException(
-            index + ": tensor " + CheckpointException.quote(e.getKey()) + " is listed but absent from shard "
+            index
+                + ": tensor "
+                + CheckpointException.quote(e.getKey())
+                + " is listed but absent from shard "
                 + CheckpointException.quote(shard));
       }
       fileOf.put(e.getKey(), f);
@@ -139,14 +151,17 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
   public TensorData get(String name) throws CheckpointException {
     SafetensorsFile f = fileOf.get(name);
     if (f == null) {
-      throw new CheckpointException("safetensors checkpoint has no tensor " + CheckpointException.quote(name));
+      throw new CheckpointException(
+          "safetensors checkpoint has no tensor " + CheckpointException.quote(name));
     }
     return f.get(name);
   }
 
   /** {@code __metadata__} of the file (of the first shard when sharded). */
   public Map<String, String> metadata() {
-    return fileOf.isEmpty() ? Map.of() : Collections.unmodifiableMap(fileOf.values().iterator().next().metadata);
+    return fileOf.isEmpty()
+        ? Map.of()
+        : Collections.unmodifiableMap(fileOf.values().iterator().next().metadata);
   }
 
   /** Unmaps the files; tensors returned by {@link #get} become unusable. Idempotent. */
@@ -156,5 +171,4 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
       arena.close();
     }
   }
-
 }

@@ -1,8 +1,8 @@
 package io.sketchrt.converter.checkpoint;
 
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.sketchrt.converter.tensor.DType;
@@ -66,12 +66,18 @@ final class SafetensorsFile {
     }
     long size = all.byteSize();
     if (size < 8) {
-      throw new CheckpointException(file + ": too short for a safetensors file (" + size + " bytes)");
+      throw new CheckpointException(
+          file + ": too short for a safetensors file (" + size + " bytes)");
     }
     long n = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
     if (n < 2 || n > size - 8 || n > MAX_HEADER) {
       throw new CheckpointException(
-          file + ": header length " + Long.toUnsignedString(n) + " does not fit a file of " + size + " bytes");
+          file
+              + ": header length "
+              + Long.toUnsignedString(n)
+              + " does not fit a file of "
+              + size
+              + " bytes");
     }
     byte[] headerBytes = all.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE);
     JsonNode header;
@@ -100,7 +106,8 @@ final class SafetensorsFile {
 
   TensorData get(String name) {
     Entry e = entries.get(name);
-    return new TensorData(e.dtype(), e.shape(), dataSection.asSlice(e.begin(), e.end() - e.begin()));
+    return new TensorData(
+        e.dtype(), e.shape(), dataSection.asSlice(e.begin(), e.end() - e.begin()));
   }
 
   private static void readMetadata(Path file, JsonNode m, Map<String, String> out)
@@ -112,7 +119,10 @@ final class SafetensorsFile {
       Map.Entry<String, JsonNode> f = it.next();
       if (!f.getValue().isTextual()) {
         throw new CheckpointException(
-            file + ": __metadata__ value of " + CheckpointException.quote(f.getKey()) + " is not a string");
+            file
+                + ": __metadata__ value of "
+                + CheckpointException.quote(f.getKey())
+                + " is not a string");
       }
       out.put(f.getKey(), f.getValue().asText());
     }
@@ -128,7 +138,9 @@ final class SafetensorsFile {
     DType dtype = dt != null && dt.isTextual() ? DType.fromSafetensors(dt.asText()) : null;
     if (dtype == null) {
       throw new CheckpointException(
-          where + ": unsupported dtype " + (dt == null ? "(missing)" : CheckpointException.quote(dt.asText())));
+          where
+              + ": unsupported dtype "
+              + (dt == null ? "(missing)" : CheckpointException.quote(dt.asText())));
     }
     JsonNode sh = e.get("shape");
     if (sh == null || !sh.isArray() || sh.size() > 64) {
@@ -138,22 +150,33 @@ final class SafetensorsFile {
     for (int i = 0; i < shape.length; i++) {
       JsonNode d = sh.get(i);
       if (!d.canConvertToExactIntegral() || !d.canConvertToLong() || d.asLong() < 0) {
-        throw new CheckpointException(where + ": bad shape " + CheckpointException.quote(sh.toString()));
+        throw new CheckpointException(
+            where + ": bad shape " + CheckpointException.quote(sh.toString()));
       }
       shape[i] = d.asLong();
     }
     JsonNode off = e.get("data_offsets");
-    if (off == null || !off.isArray() || off.size() != 2
-        || !off.get(0).canConvertToLong() || !off.get(1).canConvertToLong()
-        || !off.get(0).isIntegralNumber() || !off.get(1).isIntegralNumber()) {
+    if (off == null
+        || !off.isArray()
+        || off.size() != 2
+        || !off.get(0).canConvertToLong()
+        || !off.get(1).canConvertToLong()
+        || !off.get(0).isIntegralNumber()
+        || !off.get(1).isIntegralNumber()) {
       throw new CheckpointException(where + ": missing or bad data_offsets");
     }
     long begin = off.get(0).asLong();
     long end = off.get(1).asLong();
     if (begin < 0 || begin > end || end > dataSize) {
       throw new CheckpointException(
-          where + ": data_offsets [" + begin + ", " + end + "] outside the data section of "
-              + dataSize + " bytes");
+          where
+              + ": data_offsets ["
+              + begin
+              + ", "
+              + end
+              + "] outside the data section of "
+              + dataSize
+              + " bytes");
     }
     long expected;
     try {
@@ -163,8 +186,14 @@ final class SafetensorsFile {
     }
     if (end - begin != expected) {
       throw new CheckpointException(
-          where + ": holds " + (end - begin) + " bytes but " + dtype + java.util.Arrays.toString(shape)
-              + " needs " + expected);
+          where
+              + ": holds "
+              + (end - begin)
+              + " bytes but "
+              + dtype
+              + java.util.Arrays.toString(shape)
+              + " needs "
+              + expected);
     }
     return new Entry(dtype, shape, begin, end);
   }
@@ -178,8 +207,12 @@ final class SafetensorsFile {
       var cur = sorted.get(i);
       if (cur.getValue().begin() < prev.getValue().end()) {
         throw new CheckpointException(
-            file + ": tensors " + CheckpointException.quote(prev.getKey()) + " and "
-                + CheckpointException.quote(cur.getKey()) + " overlap");
+            file
+                + ": tensors "
+                + CheckpointException.quote(prev.getKey())
+                + " and "
+                + CheckpointException.quote(cur.getKey())
+                + " overlap");
       }
     }
   }

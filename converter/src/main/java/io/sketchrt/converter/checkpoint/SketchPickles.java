@@ -35,7 +35,9 @@ public final class SketchPickles {
       List<Object> pair = pairOf(e.getValue());
       if (pair == null || pair.size() != 2) {
         throw new CheckpointException(
-            pkl + ": layer " + CheckpointException.quote(module)
+            pkl
+                + ": layer "
+                + CheckpointException.quote(module)
                 + " must be a (quant_grid, weight_codes) tuple, got a "
                 + PickleValues.typeName(e.getValue()));
       }
@@ -72,7 +74,9 @@ public final class SketchPickles {
     }
     if (!extra.isEmpty()) {
       throw new CheckpointException(
-          "tuned sketch has " + extra.size() + " layer(s) not in the base sketch, e.g. "
+          "tuned sketch has "
+              + extra.size()
+              + " layer(s) not in the base sketch, e.g. "
               + CheckpointException.quote(extra.getFirst()));
     }
     Map<String, SketchedLinear> out = new LinkedHashMap<>();
@@ -80,13 +84,17 @@ public final class SketchPickles {
       TensorData lut = tuned.get(layer.module());
       if (lut == null) {
         throw new CheckpointException(
-            "tuned sketch lacks layer " + CheckpointException.quote(layer.module())
+            "tuned sketch lacks layer "
+                + CheckpointException.quote(layer.module())
                 + " of the base sketch");
       }
       if (!Arrays.equals(lut.shape(), layer.lut().shape())) {
         throw new CheckpointException(
-            "tuned LUT of " + CheckpointException.quote(layer.module()) + " has shape "
-                + Arrays.toString(lut.shape()) + " but the base LUT has "
+            "tuned LUT of "
+                + CheckpointException.quote(layer.module())
+                + " has shape "
+                + Arrays.toString(lut.shape())
+                + " but the base LUT has "
                 + Arrays.toString(layer.lut().shape()));
       }
       out.put(layer.module(), new SketchedLinear(layer.module(), lut, layer.codes()));
@@ -128,13 +136,19 @@ public final class SketchPickles {
       throws CheckpointException {
     String where = pkl + ": layer " + CheckpointException.quote(module) + ": " + what;
     if (!(value instanceof TensorData t)) {
-      throw new CheckpointException(where + " is a " + PickleValues.typeName(value) + ", not a tensor");
+      throw new CheckpointException(
+          where + " is a " + PickleValues.typeName(value) + ", not a tensor");
     }
     if (t.dtype() != DType.F32 && t.dtype() != DType.F16 && t.dtype() != DType.BF16) {
-      throw new CheckpointException(where + " has dtype " + t.dtype() + " (expected F32, F16 or BF16)");
+      throw new CheckpointException(
+          where + " has dtype " + t.dtype() + " (expected F32, F16 or BF16)");
     }
     if (t.rank() != 2 && t.rank() != 3) {
-      throw new CheckpointException(where + " has shape " + Arrays.toString(t.shape()) + " (expected [N, G, 2^bits] or [N, 2^bits])");
+      throw new CheckpointException(
+          where
+              + " has shape "
+              + Arrays.toString(t.shape())
+              + " (expected [N, G, 2^bits] or [N, 2^bits])");
     }
     long levels = t.dim(-1);
     if (levels < 2 || levels > 16 || Long.bitCount(levels) != 1) {
@@ -178,8 +192,13 @@ public final class SketchPickles {
       float v = t.getFloat(bad);
       long levels = t.dim(-1);
       throw new CheckpointException(
-          where + " holds " + (Float.isNaN(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf") + " at row "
-              + (bad / levels / (t.rank() == 3 ? t.dim(1) : 1)) + ", entry " + (bad % levels)
+          where
+              + " holds "
+              + (Float.isNaN(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf")
+              + " at row "
+              + (bad / levels / (t.rank() == 3 ? t.dim(1) : 1))
+              + ", entry "
+              + (bad % levels)
               + ": every LUT entry must be finite");
     }
   }
@@ -194,7 +213,8 @@ public final class SketchPickles {
       throws CheckpointException {
     String where = pkl + ": layer " + CheckpointException.quote(module) + ": weight_codes";
     if (!(value instanceof TensorData t)) {
-      throw new CheckpointException(where + " is a " + PickleValues.typeName(value) + ", not a tensor");
+      throw new CheckpointException(
+          where + " is a " + PickleValues.typeName(value) + ", not a tensor");
     }
     if (t.dtype() != DType.U8 && t.dtype() != DType.I8) {
       throw new CheckpointException(where + " has dtype " + t.dtype() + " (expected U8)");
@@ -206,8 +226,16 @@ public final class SketchPickles {
             || (t.rank() == 2 && g == 1 && t.dim(0) == n);
     if (!ok || t.dim(-1) == 0) {
       throw new CheckpointException(
-          where + " has shape " + Arrays.toString(t.shape()) + " but quant_grid "
-              + Arrays.toString(lut.shape()) + " needs [" + n + ", " + g + ", K/G/2]");
+          where
+              + " has shape "
+              + Arrays.toString(t.shape())
+              + " but quant_grid "
+              + Arrays.toString(lut.shape())
+              + " needs ["
+              + n
+              + ", "
+              + g
+              + ", K/G/2]");
     }
     TensorData out = new TensorData(DType.U8, new long[] {n, g, t.dim(-1)}, t.bytes());
     checkCodesFitLut(where, out, lut.dim(-1));
@@ -215,8 +243,8 @@ public final class SketchPickles {
   }
 
   /**
-   * With fewer than 4 bits a nibble could name a LUT entry that does not exist; a kernel would
-   * then read past the LUT. One pass over the code bytes, only when bits < 4.
+   * With fewer than 4 bits a nibble could name a LUT entry that does not exist; a kernel would then
+   * read past the LUT. One pass over the code bytes, only when bits < 4.
    */
   private static void checkCodesFitLut(String where, TensorData codes, long levels)
       throws CheckpointException {
@@ -228,8 +256,14 @@ public final class SketchPickles {
       int v = b.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
       if ((v >> 4) >= levels || (v & 15) >= levels) {
         throw new CheckpointException(
-            where + " holds code " + Math.max(v >> 4, v & 15) + " at byte " + i
-                + " but the LUT has only " + levels + " entries");
+            where
+                + " holds code "
+                + Math.max(v >> 4, v & 15)
+                + " at byte "
+                + i
+                + " but the LUT has only "
+                + levels
+                + " entries");
       }
     }
   }

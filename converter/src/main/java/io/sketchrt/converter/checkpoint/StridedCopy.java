@@ -40,15 +40,23 @@ final class StridedCopy {
     }
     if (lastIndex >= storage.numel()) {
       throw new Refusal(
-          "tensor of size " + Arrays.toString(size) + ", stride " + Arrays.toString(stride)
-              + ", offset " + offset + " reaches past its storage of " + storage.numel() + " elements");
+          "tensor of size "
+              + Arrays.toString(size)
+              + ", stride "
+              + Arrays.toString(stride)
+              + ", offset "
+              + offset
+              + " reaches past its storage of "
+              + storage.numel()
+              + " elements");
     }
     int es = dtype.byteSize();
     if (isContiguous(size, stride)) {
       return new TensorData(dtype, size, storage.bytes().asSlice(offset * es, numel * es));
     }
     if (numel > copyLimit / es) {
-      throw new Refusal("strided tensor of size " + Arrays.toString(size) + " is larger than the file");
+      throw new Refusal(
+          "strided tensor of size " + Arrays.toString(size) + " is larger than the file");
     }
     long nbytes = numel * es;
     budget.bytes(nbytes);

@@ -23,10 +23,10 @@ import java.util.Map;
 
 /**
  * Reads a {@code pickle.dump} of torch tensors without executing anything. Only these globals
- * resolve: the tensor rebuild functions, {@code torch.storage._load_from_bytes},
- * {@code collections.OrderedDict}, the typed {@code torch.*Storage} classes, and {@code
- * _codecs.encode} (how protocol 2 spells a bytes object). Tensors come back as {@link TensorData}
- * slices of the memory-mapped file (copied only when a tensor is a non-contiguous view).
+ * resolve: the tensor rebuild functions, {@code torch.storage._load_from_bytes}, {@code
+ * collections.OrderedDict}, the typed {@code torch.*Storage} classes, and {@code _codecs.encode}
+ * (how protocol 2 spells a bytes object). Tensors come back as {@link TensorData} slices of the
+ * memory-mapped file (copied only when a tensor is a non-contiguous view).
  */
 final class TorchPickle {
 
@@ -134,7 +134,8 @@ final class TorchPickle {
     String full = module + "." + name;
     DType t = module.equals("torch") ? STORAGES.get(name) : null;
     if (t == null) {
-      throw new Refusal("refusing global " + CheckpointException.quote(full) + " (" + ALLOWED_ONLY + ")");
+      throw new Refusal(
+          "refusing global " + CheckpointException.quote(full) + " (" + ALLOWED_ONLY + ")");
     }
     return new StorageType(full, t);
   }
@@ -203,20 +204,25 @@ final class TorchPickle {
     return LegacyStorageStream.read(source, b, budget);
   }
 
-  // ---- tensors: torch._utils._rebuild_tensor_v2(storage, offset, size, stride, grad, hooks[, meta])
+  // ---- tensors: torch._utils._rebuild_tensor_v2(storage, offset, size, stride, grad, hooks[,
+  // meta])
 
   private Object rebuildTensor(List<Object> args) throws Refusal {
     if (args.size() < 4 || args.size() > 7) {
       throw new Refusal("_rebuild_tensor_v2 called with " + args.size() + " arguments");
     }
     if (!(args.get(0) instanceof Storage storage)) {
-      throw new Refusal("_rebuild_tensor_v2: first argument is a " + PickleValues.typeName(args.get(0)) + ", not a storage");
+      throw new Refusal(
+          "_rebuild_tensor_v2: first argument is a "
+              + PickleValues.typeName(args.get(0))
+              + ", not a storage");
     }
     long offset = nonNegative(args.get(1), "storage offset");
     long[] size = longs(args.get(2), "size");
     long[] stride = longs(args.get(3), "stride");
     if (size.length != stride.length) {
-      throw new Refusal("_rebuild_tensor_v2: size has " + size.length + " dims but stride " + stride.length);
+      throw new Refusal(
+          "_rebuild_tensor_v2: size has " + size.length + " dims but stride " + stride.length);
     }
     return StridedCopy.view(storage, offset, size, stride, fileSize, budget);
   }
@@ -230,7 +236,8 @@ final class TorchPickle {
 
   private static long[] longs(Object o, String what) throws Refusal {
     if (!(o instanceof PyTuple t)) {
-      throw new Refusal("_rebuild_tensor_v2: " + what + " is a " + PickleValues.typeName(o) + ", not a tuple");
+      throw new Refusal(
+          "_rebuild_tensor_v2: " + what + " is a " + PickleValues.typeName(o) + ", not a tuple");
     }
     if (t.size() > 64) {
       throw new Refusal("_rebuild_tensor_v2: " + what + " has " + t.size() + " dims");

@@ -25,9 +25,9 @@ import java.util.Map;
  * plain data). It executes nothing: globals, calls and persistent ids go through {@link Hooks},
  * which refuse anything not explicitly allowed. Every length is checked against the bytes left
  * before anything is sliced or allocated, so hostile lengths fail fast; everything else a pickle
- * can make us build (values, references, memo slots, nesting, copied bytes) is charged to a
- * {@link PickleBudget}. Construction is iterative and dict keys are str only, so nothing here
- * recurses over a value or hashes an unbounded structure.
+ * can make us build (values, references, memo slots, nesting, copied bytes) is charged to a {@link
+ * PickleBudget}. Construction is iterative and dict keys are str only, so nothing here recurses
+ * over a value or hashes an unbounded structure.
  */
 final class Unpickler {
 
@@ -51,8 +51,10 @@ final class Unpickler {
   private final ArrayList<Object> stack = new ArrayList<>();
   private int[] marks = new int[8];
   private int markCount;
+
   /** Dense like Python's own memo (keys are 0, 1, 2...); {@link #ABSENT} marks holes. */
   private Object[] memo;
+
   private int memoSize;
 
   private static final Object ABSENT = new Object();
@@ -62,8 +64,7 @@ final class Unpickler {
    * @param data the pickle stream (may hold further data after STOP)
    * @param fileOffset where {@code data} starts in the file, for error offsets
    */
-  Unpickler(
-      String source, MemorySegment data, long fileOffset, Hooks hooks, PickleBudget budget) {
+  Unpickler(String source, MemorySegment data, long fileOffset, Hooks hooks, PickleBudget budget) {
     this.source = source;
     this.data = data;
     this.fileOffset = fileOffset;
@@ -89,7 +90,8 @@ final class Unpickler {
       try {
         if (op == '.') {
           if (stack.size() != 1 || markCount != 0) {
-            throw new Refusal("malformed pickle: STOP with " + stack.size() + " values on the stack");
+            throw new Refusal(
+                "malformed pickle: STOP with " + stack.size() + " values on the stack");
           }
           return stack.removeLast();
         }
@@ -113,7 +115,12 @@ final class Unpickler {
       case 0x95 -> { // FRAME: a length hint only, but it must fit
         long len = u64();
         if (len < 0 || len > remaining()) {
-          throw new Refusal("truncated pickle: frame length " + Long.toUnsignedString(len) + " exceeds the " + remaining() + " bytes left");
+          throw new Refusal(
+              "truncated pickle: frame length "
+                  + Long.toUnsignedString(len)
+                  + " exceeds the "
+                  + remaining()
+                  + " bytes left");
         }
       }
       case '}' -> push(new PyDict());
@@ -233,7 +240,12 @@ final class Unpickler {
       }
       return;
     }
-    throw new Refusal("refusing BUILD of a " + PickleValues.typeName(target) + " with " + PickleValues.typeName(state) + " state");
+    throw new Refusal(
+        "refusing BUILD of a "
+            + PickleValues.typeName(target)
+            + " with "
+            + PickleValues.typeName(state)
+            + " state");
   }
 
   // ---- stack helpers
@@ -298,7 +310,12 @@ final class Unpickler {
     if (o instanceof PyTuple t) {
       return t;
     }
-    throw new Refusal("malformed pickle: " + op + " arguments are a " + PickleValues.typeName(o) + ", not a tuple");
+    throw new Refusal(
+        "malformed pickle: "
+            + op
+            + " arguments are a "
+            + PickleValues.typeName(o)
+            + ", not a tuple");
   }
 
   private static PyList list(Object o) throws Refusal {
@@ -448,7 +465,8 @@ final class Unpickler {
   }
 
   private CheckpointException error(long at, String problem) {
-    return new CheckpointException(source + ": " + problem + " (at byte " + (fileOffset + at) + ")");
+    return new CheckpointException(
+        source + ": " + problem + " (at byte " + (fileOffset + at) + ")");
   }
 
   private static String opName(int op) {

@@ -13,7 +13,6 @@ public final class Attrs {
     return AttributeProto.newBuilder().setName(name).setType(AttributeType.INT).setI(value).build();
   }
 
-
   public static AttributeProto s(String name, String value) {
     return AttributeProto.newBuilder()
         .setName(name)
@@ -36,5 +35,4 @@ public final class Attrs {
         .setT(value)
         .build();
   }
-
 }

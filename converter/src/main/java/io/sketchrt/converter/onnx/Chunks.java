@@ -14,6 +14,7 @@ final class Chunks {
 
   private static final long COPY_CHUNK = 64L << 20;
   private static final int CONVERT_CHUNK = 1 << 18; // elements
+
   /** Transpose tiles of up to 4M elements: long contiguous reads even for 128K-row vocabularies. */
   private static final int TRANSPOSE_TILE = 1 << 22;
 

@@ -24,10 +24,10 @@ import java.util.stream.Collectors;
 /**
  * Collects the nodes, graph inputs/outputs, constants and weights of one ONNX graph.
  *
- * <p>Names are deterministic: a node called {@code /model/layers.0/attn/q_proj/SketchMatMul}
- * writes {@code /model/layers.0/attn/q_proj/SketchMatMul/output_0}. Small constants are created
- * once and shared ({@code /model/constants/INT64/0_0_-1}). Weights are only recorded here, as
- * {@link TensorSource}s; {@link ModelWriter} streams their bytes when the file is written.
+ * <p>Names are deterministic: a node called {@code /model/layers.0/attn/q_proj/SketchMatMul} writes
+ * {@code /model/layers.0/attn/q_proj/SketchMatMul/output_0}. Small constants are created once and
+ * shared ({@code /model/constants/INT64/0_0_-1}). Weights are only recorded here, as {@link
+ * TensorSource}s; {@link ModelWriter} streams their bytes when the file is written.
  */
 public final class GraphBuilder {
 

@@ -23,8 +23,8 @@ import java.util.Map;
  * Writes a {@link GraphBuilder}'s graph as {@code model.onnx}, weights inline or streamed into
  * {@code model.onnx.data} (ONNX external data: location, offset, length).
  *
- * <p>IR version 10 and opset ai.onnx 21: accepted by ONNX Runtime 1.23 (Java), 1.30 and
- * TensorRT 10's ONNX parser.
+ * <p>IR version 10 and opset ai.onnx 21: accepted by ONNX Runtime 1.23 (Java), 1.30 and TensorRT
+ * 10's ONNX parser.
  */
 public final class ModelWriter {
 
@@ -62,8 +62,8 @@ public final class ModelWriter {
   private ModelWriter() {}
 
   /**
-   * Writes {@code dir/fileName} and, when {@code external} is set or the weights would pass
-   * {@link #INLINE_LIMIT}, {@code dir/fileName.data}.
+   * Writes {@code dir/fileName} and, when {@code external} is set or the weights would pass {@link
+   * #INLINE_LIMIT}, {@code dir/fileName.data}.
    */
   public static Result write(
       GraphBuilder g, Header header, Path dir, String fileName, boolean external, Progress progress)
@@ -81,8 +81,7 @@ public final class ModelWriter {
     long total = 0;
     try (FileChannel data =
         useExternal
-            ? FileChannel.open(
-                dataFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)
+            ? FileChannel.open(dataFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)
             : null) {
       for (GraphBuilder.Weight w : g.weights()) {
         TensorSource src = w.source();
@@ -125,8 +124,7 @@ public final class ModelWriter {
         .metadata()
         .forEach(
             (k, v) ->
-                model.addMetadataProps(
-                    StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
+                model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
     Path modelFile = dir.resolve(fileName);
     try (OutputStream out =
         new BufferedOutputStream(
@@ -149,7 +147,8 @@ public final class ModelWriter {
   private static ByteString inlineBytes(String name, TensorSource src) throws IOException {
     long size = src.byteSize();
     if (size > Integer.MAX_VALUE - 8) {
-      throw new IOException(name + ": " + size + " bytes cannot be stored inline; use --external-data");
+      throw new IOException(
+          name + ": " + size + " bytes cannot be stored inline; use --external-data");
     }
     ArrayChannel ch = new ArrayChannel(new byte[(int) size]);
     src.writeTo(ch);
@@ -159,8 +158,7 @@ public final class ModelWriter {
 
   private static void checkWritten(String name, long expected, long actual) {
     if (expected != actual) {
-      throw new IllegalStateException(
-          name + ": wrote " + actual + " bytes, expected " + expected);
+      throw new IllegalStateException(name + ": wrote " + actual + " bytes, expected " + expected);
     }
   }
 

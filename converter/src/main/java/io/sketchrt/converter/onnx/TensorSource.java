@@ -7,8 +7,8 @@ import java.nio.channels.WritableByteChannel;
 import java.util.Arrays;
 
 /**
- * The bytes of one initializer, produced when the model file is written so that weights stream
- * from the memory-mapped checkpoint to the output and are never all held in the heap.
+ * The bytes of one initializer, produced when the model file is written so that weights stream from
+ * the memory-mapped checkpoint to the output and are never all held in the heap.
  */
 public interface TensorSource {
 
@@ -29,7 +29,9 @@ public interface TensorSource {
     return new Converted(src, target);
   }
 
-  /** {@code src [N, K]} transposed to {@code [K, N]} as {@code target}, converted block by block. */
+  /**
+   * {@code src [N, K]} transposed to {@code [K, N]} as {@code target}, converted block by block.
+   */
   static TensorSource transposed(TensorData src, DType target) {
     if (src.rank() != 2) {
       throw new IllegalArgumentException("transpose needs a 2-D tensor, got " + src);

@@ -23,9 +23,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The {@code SketchMatMul} operator (DESIGN section 3): {@code Y = X · Wᵀ (+ bias)} with
- * {@code W[n, k] = lut[n, k / (K/G), code(n, k)]}, plus the model-local function that computes the
- * same with standard ops, so that a runtime without the kernel still runs the model exactly.
+ * The {@code SketchMatMul} operator (DESIGN section 3): {@code Y = X · Wᵀ (+ bias)} with {@code
+ * W[n, k] = lut[n, k / (K/G), code(n, k)]}, plus the model-local function that computes the same
+ * with standard ops, so that a runtime without the kernel still runs the model exactly.
  */
 public final class SketchMatMul {
 
@@ -140,8 +140,8 @@ public final class SketchMatMul {
    * Everything up to W depends only on initializers, so ONNX Runtime folds it into one dense
    * constant at session start. Its constant folding keeps every intermediate until the pass ends,
    * so the body works in uint8 as long as it can: about 16 bytes per weight at the peak instead of
-   * 29 with int32 nibbles. Gemm takes the optional bias, so an absent bias needs no branch. The
-   * LUT must have X's element type (the converter writes it so).
+   * 29 with int32 nibbles. Gemm takes the optional bias, so an absent bias needs no branch. The LUT
+   * must have X's element type (the converter writes it so).
    */
   public static FunctionProto function(String domain) {
     List<NodeProto> body = new ArrayList<>();
@@ -155,7 +155,8 @@ public final class SketchMatMul {
     body.add(node("BitShift", List.of("u_1", "shifts"), "shifted", Attrs.s("direction", "RIGHT")));
     body.add(node("BitwiseAnd", List.of("shifted", "low_nibble"), "nibbles"));
     body.add(node("Reshape", List.of("nibbles", "shape_n_g_rest"), "idx_u8"));
-    body.add(node("Cast", List.of("idx_u8"), "idx", Attrs.i("to", TensorProto.DataType.INT32_VALUE)));
+    body.add(
+        node("Cast", List.of("idx_u8"), "idx", Attrs.i("to", TensorProto.DataType.INT32_VALUE)));
     body.add(node("GatherElements", List.of("lut", "idx"), "w_grouped", Attrs.i("axis", 2)));
     body.add(node("Reshape", List.of("w_grouped", "shape_n_rest"), "w"));
     body.add(node("Flatten", List.of("X"), "x_2d", Attrs.i("axis", -1)));
@@ -172,7 +173,13 @@ public final class SketchMatMul {
                 + " holding two 4-bit codes each, the high nibble being the even column")
         .addAllInput(List.of("X", "codes", "lut", "bias"))
         .addOutput("Y")
-        .addAllAttribute(List.of(SketchMatMulOp.ATTR_BITS, SketchMatMulOp.ATTR_GROUPS, SketchMatMulOp.ATTR_K, SketchMatMulOp.ATTR_N, SketchMatMulOp.ATTR_PLUGIN_NAMESPACE))
+        .addAllAttribute(
+            List.of(
+                SketchMatMulOp.ATTR_BITS,
+                SketchMatMulOp.ATTR_GROUPS,
+                SketchMatMulOp.ATTR_K,
+                SketchMatMulOp.ATTR_N,
+                SketchMatMulOp.ATTR_PLUGIN_NAMESPACE))
         .addAllNode(body)
         .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(ModelWriter.OPSET))
         .build();
@@ -190,7 +197,10 @@ public final class SketchMatMul {
 
   private static NodeProto constTensor(String name, DType type, long[] shape, byte[] bytes) {
     return node(
-        "Constant", List.of(), name, Attrs.tensor("value", GraphBuilder.tensorProto(name, type, shape, bytes)));
+        "Constant",
+        List.of(),
+        name,
+        Attrs.tensor("value", GraphBuilder.tensorProto(name, type, shape, bytes)));
   }
 
   private static NodeProto constInt64s(String name, long... values) {

@@ -23,7 +23,9 @@ class ModelConfigTest {
 
   @TempDir Path tmp;
 
-  /** A Llama-3.1-8B style config as transformers 4 writes it (top-level rope_theta/rope_scaling). */
+  /**
+   * A Llama-3.1-8B style config as transformers 4 writes it (top-level rope_theta/rope_scaling).
+   */
   private static final String LLAMA31_V4 =
       """
       {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
@@ -71,7 +73,8 @@ class ModelConfigTest {
       }
     }
     if (value == null) {
-      // Drop the key, its value and the comma after it (every key in LLAMA31_V4 has one but the last).
+      // Drop the key, its value and the comma after it (every key in LLAMA31_V4 has one but the
+      // last).
       int after = json.charAt(end) == ',' ? end + 1 : end;
       return json.substring(0, at) + json.substring(after);
     }
@@ -136,7 +139,9 @@ class ModelConfigTest {
   @Test
   void mistralWindowNullMeansNone() throws IOException {
     ModelConfig c =
-        read(llamaWith("architectures", "[\"MistralForCausalLM\"]").replace("\"rope_scaling\"", "\"sliding_window\": null, \"rope_scaling\""));
+        read(
+            llamaWith("architectures", "[\"MistralForCausalLM\"]")
+                .replace("\"rope_scaling\"", "\"sliding_window\": null, \"rope_scaling\""));
     assertNull(c.slidingWindow());
   }
 
@@ -252,7 +257,10 @@ class ModelConfigTest {
         "head_dim|127|head_dim 127 is odd",
       })
   void implausibleValuesAreRefused(String key, String value, String message) {
-    String json = key.equals("head_dim") ? llamaWith("num_key_value_heads", "8, \"head_dim\": " + value) : llamaWith(key, value);
+    String json =
+        key.equals("head_dim")
+            ? llamaWith("num_key_value_heads", "8, \"head_dim\": " + value)
+            : llamaWith(key, value);
     String got = fails(json).getMessage();
     assertTrue(got.contains(message), got);
     assertTrue(got.length() < 300, got);
@@ -260,19 +268,32 @@ class ModelConfigTest {
 
   @Test
   void rotaryTableIndexCannotOverflow() {
-    String json = llamaWith("max_position_embeddings", "16777216").replace("\"num_key_value_heads\": 8", "\"num_key_value_heads\": 8, \"head_dim\": 128");
-    assertTrue(fails(json).getMessage().contains("max_position_embeddings x head_dim = 2147483648 overflows"));
+    String json =
+        llamaWith("max_position_embeddings", "16777216")
+            .replace("\"num_key_value_heads\": 8", "\"num_key_value_heads\": 8, \"head_dim\": 128");
+    assertTrue(
+        fails(json)
+            .getMessage()
+            .contains("max_position_embeddings x head_dim = 2147483648 overflows"));
   }
 
   @Test
   void headsTimesHeadDimMustBeAPlausibleWidth() {
-    String json = llamaWith("num_attention_heads", "1024").replace("\"num_key_value_heads\": 8", "\"num_key_value_heads\": 8, \"head_dim\": 1024");
-    assertTrue(fails(json).getMessage().contains("num_attention_heads x head_dim = 1048576 exceeds 131072"));
+    String json =
+        llamaWith("num_attention_heads", "1024")
+            .replace(
+                "\"num_key_value_heads\": 8", "\"num_key_value_heads\": 8, \"head_dim\": 1024");
+    assertTrue(
+        fails(json)
+            .getMessage()
+            .contains("num_attention_heads x head_dim = 1048576 exceeds 131072"));
   }
 
   @Test
   void headDimWithoutEvenSplitIsRequired() {
-    String json = llamaWith("num_attention_heads", "3").replace("\"num_key_value_heads\": 8", "\"num_key_value_heads\": 3");
+    String json =
+        llamaWith("num_attention_heads", "3")
+            .replace("\"num_key_value_heads\": 8", "\"num_key_value_heads\": 3");
     assertTrue(fails(json).getMessage().contains("missing required field 'head_dim'"));
   }
 
@@ -285,6 +306,7 @@ class ModelConfigTest {
     assertTrue(e.getMessage().contains("model config not found"));
     Files.createDirectories(tmp.resolve("emptydir"));
     e = assertThrows(CheckpointException.class, () -> ModelConfig.read(tmp.resolve("emptydir")));
-    assertTrue(e.getMessage().contains("emptydir/config.json: model config not found"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("emptydir/config.json: model config not found"), e.getMessage());
   }
 }

@@ -6,13 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sketchrt.format.testing.TestData;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sketchrt.converter.arch.ModelConfig;
 import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
+import io.sketchrt.format.testing.TestData;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,7 +76,9 @@ class FixtureReadersTest {
       assertEquals(rope.get("factor").asDouble(), c.ropeScaling().factor());
       assertEquals(rope.get("low_freq_factor").asDouble(), c.ropeScaling().lowFreqFactor());
       assertEquals(rope.get("high_freq_factor").asDouble(), c.ropeScaling().highFreqFactor());
-      assertEquals(rope.get("original_max_position_embeddings").asInt(), c.ropeScaling().originalMaxPositionEmbeddings());
+      assertEquals(
+          rope.get("original_max_position_embeddings").asInt(),
+          c.ropeScaling().originalMaxPositionEmbeddings());
     }
     assertEquals(c.architecture().equals("Qwen2ForCausalLM"), c.attentionBias());
 
@@ -87,7 +88,9 @@ class FixtureReadersTest {
       assertTrue(weights.contains("model.embed_tokens.weight"));
       assertEquals(!c.tieWordEmbeddings(), weights.contains("lm_head.weight"));
       TensorData embed = weights.get("model.embed_tokens.weight");
-      assertEquals(List.of((long) c.vocabSize(), (long) c.hiddenSize()), List.of(embed.dim(0), embed.dim(1)));
+      assertEquals(
+          List.of((long) c.vocabSize(), (long) c.hiddenSize()),
+          List.of(embed.dim(0), embed.dim(1)));
       assertEquals(dtype(fx.get("weights_dtype").asText()), embed.dtype());
       for (SketchedLinear l : base.values()) {
         assertEquals(fx.get("bits").asInt(), l.bits(), l.module());
@@ -96,7 +99,10 @@ class FixtureReadersTest {
         assertEquals(k, l.inFeatures(), l.module());
         // The base model directory still holds the dense weight the sketch replaces: [N, K].
         TensorData dense = weights.get(l.module() + ".weight");
-        assertEquals(List.of(l.outFeatures(), l.inFeatures()), List.of(dense.dim(0), dense.dim(1)), l.module());
+        assertEquals(
+            List.of(l.outFeatures(), l.inFeatures()),
+            List.of(dense.dim(0), dense.dim(1)),
+            l.module());
       }
     }
     int groups = fx.get("groups").asInt();
@@ -116,24 +122,39 @@ class FixtureReadersTest {
 
   @Test
   void sharedHostilePicklesAreRefused() {
-    assertFails(() -> SketchPickles.readBase(bad("evil_os_system.pkl")), "refusing global 'os.system'");
-    assertFails(() -> SketchPickles.readBase(bad("evil_builtins_eval.pkl")), "refusing global 'builtins.eval'");
-    assertFails(() -> SketchPickles.readBase(bad("evil_global_in_storage.pkl")), "in torch storage bytes", "refusing global 'os.system'");
+    assertFails(
+        () -> SketchPickles.readBase(bad("evil_os_system.pkl")), "refusing global 'os.system'");
+    assertFails(
+        () -> SketchPickles.readBase(bad("evil_builtins_eval.pkl")),
+        "refusing global 'builtins.eval'");
+    assertFails(
+        () -> SketchPickles.readBase(bad("evil_global_in_storage.pkl")),
+        "in torch storage bytes",
+        "refusing global 'os.system'");
     assertFails(() -> SketchPickles.readBase(bad("truncated_sketch.pkl")), "truncated");
     assertFails(() -> SketchPickles.readBase(bad("not_a_pickle.pkl")), "not_a_pickle.pkl: ");
     assertFails(() -> SketchPickles.readBase(bad("empty.pkl")), "empty file");
-    assertFails(() -> SketchPickles.readBase(bad("sketch_value_not_tuple.pkl")), "tuple, got a tensor");
-    assertFails(() -> SketchPickles.readBase(bad("sketch_codes_not_uint8.pkl")), "weight_codes has dtype F16 (expected U8)");
-    assertFails(() -> SketchPickles.readBase(bad("sketch_code_exceeds_lut.pkl")), "holds code 15", "only 8 entries");
+    assertFails(
+        () -> SketchPickles.readBase(bad("sketch_value_not_tuple.pkl")), "tuple, got a tensor");
+    assertFails(
+        () -> SketchPickles.readBase(bad("sketch_codes_not_uint8.pkl")),
+        "weight_codes has dtype F16 (expected U8)");
+    assertFails(
+        () -> SketchPickles.readBase(bad("sketch_code_exceeds_lut.pkl")),
+        "holds code 15",
+        "only 8 entries");
   }
 
   @Test
   void sharedTunedMismatchesAreNamed() throws IOException {
     Map<String, SketchedLinear> base =
-        SketchPickles.readBase(bad("small_valid_sketch.pkl").resolveSibling("../fixtures/llama2_mha_g1_2d/sketch.pkl"));
+        SketchPickles.readBase(
+            bad("small_valid_sketch.pkl")
+                .resolveSibling("../fixtures/llama2_mha_g1_2d/sketch.pkl"));
     assertNotNull(SketchPickles.readBase(bad("small_valid_sketch.pkl")));
     assertFails(
-        () -> SketchPickles.applyTuned(base, SketchPickles.readTuned(bad("tuned_missing_layer.pkl"))),
+        () ->
+            SketchPickles.applyTuned(base, SketchPickles.readTuned(bad("tuned_missing_layer.pkl"))),
         "lacks layer 'model.layers.1.mlp.down_proj'");
     assertFails(
         () -> SketchPickles.applyTuned(base, SketchPickles.readTuned(bad("tuned_wrong_shape.pkl"))),

@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.lang.management.ManagementFactory;
 import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -18,10 +18,10 @@ import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 
 /**
- * Generated pickles that are tiny but ask for unbounded stack, time or memory (issue 11). Each
- * must end within seconds with a one-line error naming the budget it broke, having allocated
- * memory in proportion to its own size. Every case runs on its own thread so a regression shows up
- * as a failed test, not a hung or crashed build.
+ * Generated pickles that are tiny but ask for unbounded stack, time or memory (issue 11). Each must
+ * end within seconds with a one-line error naming the budget it broke, having allocated memory in
+ * proportion to its own size. Every case runs on its own thread so a regression shows up as a
+ * failed test, not a hung or crashed build.
  */
 class PickleBudgetTest {
 
@@ -45,9 +45,11 @@ class PickleBudgetTest {
                   long t0 = System.nanoTime();
                   try {
                     Object v = TorchPickle.load("evil.pkl", MemorySegment.ofArray(pickle));
-                    f.complete(new Outcome(v, null, mx.getCurrentThreadAllocatedBytes() - a0, ms(t0)));
+                    f.complete(
+                        new Outcome(v, null, mx.getCurrentThreadAllocatedBytes() - a0, ms(t0)));
                   } catch (CheckpointException e) {
-                    f.complete(new Outcome(null, e, mx.getCurrentThreadAllocatedBytes() - a0, ms(t0)));
+                    f.complete(
+                        new Outcome(null, e, mx.getCurrentThreadAllocatedBytes() - a0, ms(t0)));
                   } catch (Throwable e) {
                     f.completeExceptionally(e);
                   }
@@ -58,7 +60,8 @@ class PickleBudgetTest {
       t.interrupt();
       throw new AssertionError("pickle of " + pickle.length + " bytes still loading after 20 s");
     } catch (Exception e) {
-      throw new AssertionError("pickle of " + pickle.length + " bytes escaped as " + e.getCause(), e.getCause());
+      throw new AssertionError(
+          "pickle of " + pickle.length + " bytes escaped as " + e.getCause(), e.getCause());
     }
   }
 
@@ -85,7 +88,13 @@ class PickleBudgetTest {
     long limit = ALLOC_FLOOR + ALLOC_PER_BYTE * pickle.length;
     assertTrue(
         o.allocated <= limit,
-        "pickle of " + pickle.length + " bytes allocated " + o.allocated + " bytes (limit " + limit + ")");
+        "pickle of "
+            + pickle.length
+            + " bytes allocated "
+            + o.allocated
+            + " bytes (limit "
+            + limit
+            + ")");
   }
 
   private static PickleWriter w() {
@@ -110,7 +119,14 @@ class PickleBudgetTest {
 
   @Test
   void selfReferencingDictAndListAreRefused() {
-    refused(new PickleWriter().op('}', 0x94, 'X').u32(1).raw(new byte[] {'k'}).op('h', 0, 's', '.').toBytes(), "refusing to change a dict");
+    refused(
+        new PickleWriter()
+            .op('}', 0x94, 'X')
+            .u32(1)
+            .raw(new byte[] {'k'})
+            .op('h', 0, 's', '.')
+            .toBytes(),
+        "refusing to change a dict");
     refused(w().op(']', 0x94, '(', 'h', 0, 'e', '.').toBytes(), "refusing to change a list");
     // A tuple holding the list that then receives the tuple: a cycle through a tuple.
     refused(w().op(']', 0x94, 'h', 0, 0x85, 'a', '.').toBytes(), "refusing to change a list");
@@ -126,7 +142,9 @@ class PickleBudgetTest {
     assertTrue(b.length <= 137, "" + b.length);
     refused(b, "refusing a dict key of type tuple");
     // One level deeper and the tuple itself breaks the depth budget.
-    refused(w().op('N').raw(rep2('2', 0x86, 65)).op('.').toBytes(), "nesting depth budget exceeded: more than 64 nested containers");
+    refused(
+        w().op('N').raw(rep2('2', 0x86, 65)).op('.').toBytes(),
+        "nesting depth budget exceeded: more than 64 nested containers");
   }
 
   @Test
@@ -135,20 +153,30 @@ class PickleBudgetTest {
     refused(w().op('}', '}', 'N', 's', '.').toBytes(), "refusing a dict key of type dict");
     refused(w().op('}', 'N', 'N', 's', '.').toBytes(), "refusing a dict key of type None");
     // Keys of mixed classes could collide into one bin that every insertion scans.
-    refused(w().op('}', 'K', 1, 'N', 's').str("a").op('N', 's', '.').toBytes(), "refusing a dict key of type str", "all str or all int");
+    refused(
+        w().op('}', 'K', 1, 'N', 's').str("a").op('N', 's', '.').toBytes(),
+        "refusing a dict key of type str",
+        "all str or all int");
   }
 
   @Test
   void sharedDagInAnErrorMessageIsNotPrinted() {
-    // A storage stream whose key list holds a list DAG with 2^40 paths: printing it would never end.
+    // A storage stream whose key list holds a list DAG with 2^40 paths: printing it would never
+    // end.
     byte[] good = storageStream("FloatStorage", 1, floats(1));
     int keyPickle = lastIndexOf(good, new byte[] {(byte) 0x80, 2, ']'});
-    PickleWriter k = new PickleWriter().raw(java.util.Arrays.copyOf(good, keyPickle)).proto(2).op(']', 'q', 0, '0');
+    PickleWriter k =
+        new PickleWriter()
+            .raw(java.util.Arrays.copyOf(good, keyPickle))
+            .proto(2)
+            .op(']', 'q', 0, '0');
     for (int i = 1; i <= 40; i++) {
       k.op(']', '(', 'h', i - 1, 'h', i - 1, 'e', 'q', i, '0');
     }
     byte[] stream = k.op(']', 'h', 40, 'a', '.').u64(1).raw(floats(1)).toBytes();
-    refused(tensorDict(stream, 0, new long[] {1}, new long[] {1}), "storage key of type list was never declared");
+    refused(
+        tensorDict(stream, 0, new long[] {1}, new long[] {1}),
+        "storage key of type list was never declared");
   }
 
   @Test
@@ -157,16 +185,24 @@ class PickleBudgetTest {
     Outcome o = run(small);
     assertNotNull(o.value, () -> "50k MEMOIZEs: " + o.error);
     assertProportional(small, o);
-    refused(new PickleWriter().proto(4).op(']').raw(repeat(0x94, 4_000_000)).op('.').toBytes(), "object budget exceeded");
+    refused(
+        new PickleWriter().proto(4).op(']').raw(repeat(0x94, 4_000_000)).op('.').toBytes(),
+        "object budget exceeded");
     // Past the object floor the memo cap itself is what stops a long enough flood.
-    refused(new PickleWriter().proto(4).op(']').raw(repeat(0x94, 9_000_000)).op('.').toBytes(), "memo budget exceeded: key 1048576");
+    refused(
+        new PickleWriter().proto(4).op(']').raw(repeat(0x94, 9_000_000)).op('.').toBytes(),
+        "memo budget exceeded: key 1048576");
   }
 
   @Test
   void sparseMemoKeysCannotAllocate() {
-    refused(w().op('N', 'r').u32(0xFFFF_FFF0L).op('.').toBytes(), "memo budget exceeded: key 4294967280");
+    refused(
+        w().op('N', 'r').u32(0xFFFF_FFF0L).op('.').toBytes(),
+        "memo budget exceeded: key 4294967280");
     refused(w().op('N', 'r').u32((1 << 20) - 1).op('.').toBytes(), "object budget exceeded");
-    refused(new PickleWriter().op('N', 'p').raw("-5\n".getBytes()).op('.').toBytes(), "memo budget exceeded: key -5");
+    refused(
+        new PickleWriter().op('N', 'p').raw("-5\n".getBytes()).op('.').toBytes(),
+        "memo budget exceeded: key -5");
   }
 
   // ---- nesting depth
@@ -174,8 +210,12 @@ class PickleBudgetTest {
   @Test
   void deepNestingIsRefusedWithoutRecursion() {
     refused(w().raw(repeat('(', 1_000_000)).op('.').toBytes(), "nesting depth budget exceeded");
-    refused(w().op(')').raw(repeat(0x85, 1_000_000)).op('.').toBytes(), "nesting depth budget exceeded");
-    refused(w().raw(repeat(']', 10_000)).raw(repeat('a', 9_999)).op('.').toBytes(), "nesting depth budget exceeded");
+    refused(
+        w().op(')').raw(repeat(0x85, 1_000_000)).op('.').toBytes(),
+        "nesting depth budget exceeded");
+    refused(
+        w().raw(repeat(']', 10_000)).raw(repeat('a', 9_999)).op('.').toBytes(),
+        "nesting depth budget exceeded");
     PickleWriter dicts = w().op('}');
     for (int i = 0; i < 10_000; i++) {
       dicts.str("k").op('}');
@@ -190,9 +230,13 @@ class PickleBudgetTest {
 
   @Test
   void emptyContainerFloodIsBounded() {
-    refused(w().op('(').raw(repeat('}', 3_000_000)).op('l', '.').toBytes(), "object budget exceeded");
-    refused(w().op('(').raw(repeat(']', 3_000_000)).op('l', '.').toBytes(), "object budget exceeded");
-    refused(w().op(']', 0x94, '(').raw(rep2('h', 0, 3_000_000)).op('l', '.').toBytes(), "object budget exceeded");
+    refused(
+        w().op('(').raw(repeat('}', 3_000_000)).op('l', '.').toBytes(), "object budget exceeded");
+    refused(
+        w().op('(').raw(repeat(']', 3_000_000)).op('l', '.').toBytes(), "object budget exceeded");
+    refused(
+        w().op(']', 0x94, '(').raw(rep2('h', 0, 3_000_000)).op('l', '.').toBytes(),
+        "object budget exceeded");
   }
 
   @Test
@@ -234,9 +278,18 @@ class PickleBudgetTest {
   void stridedCopiesOfAMemoisedStorageAreCharged() {
     // One float viewed with stride 0 as large as the file allows, copied many times.
     byte[] stream = storageStream("FloatStorage", 1, floats(1));
-    PickleWriter p = w().op('(').stackGlobal("torch.storage", "_load_from_bytes").bytes(stream).op(0x85, 'R', 0x94);
+    PickleWriter p =
+        w().op('(')
+            .stackGlobal("torch.storage", "_load_from_bytes")
+            .bytes(stream)
+            .op(0x85, 'R', 0x94);
     for (int i = 0; i < 20_000; i++) {
-      p.stackGlobal("torch._utils", "_rebuild_tensor_v2").op('(', 'h', 0).i(0).ints(100_000).ints(0).op(0x89);
+      p.stackGlobal("torch._utils", "_rebuild_tensor_v2")
+          .op('(', 'h', 0)
+          .i(0)
+          .ints(100_000)
+          .ints(0)
+          .op(0x89);
       p.stackGlobal("collections", "OrderedDict").op(')', 'R', 't', 'R', '0');
     }
     refused(p.op('l', '.').toBytes(), "byte budget exceeded");
@@ -259,14 +312,19 @@ class PickleBudgetTest {
     Outcome o = run(w().op(0x8b).u32(big.length).raw(big).op('.').toBytes());
     assertNotNull(o.value, () -> "" + o.error);
     assertTrue(o.value instanceof java.math.BigInteger);
-    refused(w().op(0x8b).u32(big.length + 2).raw(big).op('.').toBytes(), "truncated pickle: needs 2000002 bytes");
+    refused(
+        w().op(0x8b).u32(big.length + 2).raw(big).op('.').toBytes(),
+        "truncated pickle: needs 2000002 bytes");
   }
 
   // ---- the normal path stays within budget
 
   @Test
   void realPicklesUseAFractionOfTheirBudget() throws Exception {
-    for (String name : new String[] {"base_3d_fp16_p4.pkl", "base_2d_fp32_p2.pkl", "base_3d_bf16_p5.pkl", "strided_view_p4.pkl"}) {
+    for (String name :
+        new String[] {
+          "base_3d_fp16_p4.pkl", "base_2d_fp32_p2.pkl", "base_3d_bf16_p5.pkl", "strided_view_p4.pkl"
+        }) {
       byte[] b = java.nio.file.Files.readAllBytes(Expected.PICKLES.resolve(name));
       Outcome o = run(b);
       assertTrue(o.value instanceof Map<?, ?>, name + ": " + o.error);

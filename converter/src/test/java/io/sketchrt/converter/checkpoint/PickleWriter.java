@@ -100,7 +100,9 @@ final class PickleWriter {
       String storageClass, long declaredNumel, long countField, byte[] data, boolean littleEndian) {
     PickleWriter w = new PickleWriter();
     // magic number 0x1950a86a20f9469cfc6c as LONG1 (10 bytes, little-endian)
-    byte[] magic = {0x6c, (byte) 0xfc, (byte) 0x9c, 0x46, (byte) 0xf9, 0x20, 0x6a, (byte) 0xa8, 0x50, 0x19};
+    byte[] magic = {
+      0x6c, (byte) 0xfc, (byte) 0x9c, 0x46, (byte) 0xf9, 0x20, 0x6a, (byte) 0xa8, 0x50, 0x19
+    };
     w.proto(2).op(0x8a, 10).raw(magic).stop();
     w.proto(2).op('M', 0xe9, 0x03).stop(); // 1001
     w.proto(2).op('}', '(').str("protocol_version").op('M', 0xe9, 0x03);
@@ -116,7 +118,10 @@ final class PickleWriter {
     return storageStream(storageClass, numel, numel, data, true);
   }
 
-  /** {"x": _rebuild_tensor_v2(_load_from_bytes(stream), offset, size, stride, False, OrderedDict())}. */
+  /**
+   * {"x": _rebuild_tensor_v2(_load_from_bytes(stream), offset, size, stride, False,
+   * OrderedDict())}.
+   */
   static byte[] tensorDict(byte[] stream, long offset, long[] size, long[] stride) {
     PickleWriter w = new PickleWriter().proto(4).op('}').str("x");
     w.stackGlobal("torch._utils", "_rebuild_tensor_v2").op('(');

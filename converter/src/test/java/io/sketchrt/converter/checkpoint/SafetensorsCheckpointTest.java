@@ -47,7 +47,8 @@ class SafetensorsCheckpointTest {
     return s;
   }
 
-  private static void assertAll(JsonNode exp, SafetensorsCheckpoint ckpt) throws CheckpointException {
+  private static void assertAll(JsonNode exp, SafetensorsCheckpoint ckpt)
+      throws CheckpointException {
     assertEquals(fieldNames(exp), ckpt.names());
     for (Iterator<String> it = exp.fieldNames(); it.hasNext(); ) {
       String name = it.next();
@@ -58,7 +59,8 @@ class SafetensorsCheckpointTest {
 
   @Test
   void readsEveryDtypeWrittenByPythonSafetensors() throws IOException {
-    try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(SAFETENSORS.resolve("all_dtypes.safetensors"))) {
+    try (SafetensorsCheckpoint ckpt =
+        SafetensorsCheckpoint.open(SAFETENSORS.resolve("all_dtypes.safetensors"))) {
       assertAll(expected("all_dtypes.safetensors"), ckpt);
       assertEquals(Map.of("format", "pt"), ckpt.metadata());
       TensorData f32 = ckpt.get("f32");
@@ -72,7 +74,10 @@ class SafetensorsCheckpointTest {
 
   @Test
   void readsShardedModelDirectoryAndIndexFile() throws IOException {
-    for (Path p : List.of(SAFETENSORS.resolve("sharded"), SAFETENSORS.resolve("sharded/model.safetensors.index.json"))) {
+    for (Path p :
+        List.of(
+            SAFETENSORS.resolve("sharded"),
+            SAFETENSORS.resolve("sharded/model.safetensors.index.json"))) {
       try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(p)) {
         assertAll(expected("sharded"), ckpt);
         assertEquals(DType.F16, ckpt.get("lm_head.weight").dtype());
@@ -82,7 +87,8 @@ class SafetensorsCheckpointTest {
 
   @Test
   void closeIsIdempotentAndUnmaps() throws IOException {
-    SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(SAFETENSORS.resolve("all_dtypes.safetensors"));
+    SafetensorsCheckpoint ckpt =
+        SafetensorsCheckpoint.open(SAFETENSORS.resolve("all_dtypes.safetensors"));
     TensorData t = ckpt.get("f32");
     ckpt.close();
     ckpt.close();
@@ -93,7 +99,8 @@ class SafetensorsCheckpointTest {
   void writeThenReadRoundTrips() throws IOException {
     Path out = tmp.resolve("model.safetensors");
     Map<String, TensorData> tensors = new LinkedHashMap<>();
-    try (SafetensorsCheckpoint src = SafetensorsCheckpoint.open(SAFETENSORS.resolve("all_dtypes.safetensors"))) {
+    try (SafetensorsCheckpoint src =
+        SafetensorsCheckpoint.open(SAFETENSORS.resolve("all_dtypes.safetensors"))) {
       for (String n : src.names()) {
         tensors.put(n, src.get(n));
       }
@@ -103,7 +110,8 @@ class SafetensorsCheckpointTest {
       assertAll(expected("all_dtypes.safetensors"), back);
       assertEquals(Map.of("producer", "sketchrt"), back.metadata());
     }
-    long headerLen = ByteBuffer.wrap(Files.readAllBytes(out), 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    long headerLen =
+        ByteBuffer.wrap(Files.readAllBytes(out), 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
     assertEquals(0, headerLen % 8, "header padded to 8 bytes like the reference writer");
     try (var files = Files.list(tmp)) {
       assertEquals(List.of(out), files.toList(), "no temporary file left behind");
@@ -113,7 +121,10 @@ class SafetensorsCheckpointTest {
   @Test
   void writeFloatsRoundTrip() throws IOException {
     Path out = tmp.resolve("x.safetensors");
-    SafetensorsWriter.write(out, Map.of("w", TensorData.ofFloats(new float[] {1.5f, -2f, 3.25f, 0f, 7f, 8f}, 2, 3)), Map.of());
+    SafetensorsWriter.write(
+        out,
+        Map.of("w", TensorData.ofFloats(new float[] {1.5f, -2f, 3.25f, 0f, 7f, 8f}, 2, 3)),
+        Map.of());
     try (SafetensorsCheckpoint back = SafetensorsCheckpoint.open(out)) {
       assertArrayEquals(new float[] {1.5f, -2f, 3.25f, 0f, 7f, 8f}, back.get("w").toFloatArray());
       assertArrayEquals(new long[] {2, 3}, back.get("w").shape());
@@ -169,7 +180,9 @@ class SafetensorsCheckpointTest {
     for (long len : new long[] {1000, 1L << 62, -1, 0}) {
       ByteBuffer b = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN).putLong(len);
       Files.write(p, b.array());
-      assertFails(() -> SafetensorsCheckpoint.open(p), "header length " + Long.toUnsignedString(len) + " does not fit a file of 20 bytes");
+      assertFails(
+          () -> SafetensorsCheckpoint.open(p),
+          "header length " + Long.toUnsignedString(len) + " does not fit a file of 20 bytes");
     }
   }
 
@@ -182,7 +195,9 @@ class SafetensorsCheckpointTest {
       try (SafetensorsCheckpoint c = SafetensorsCheckpoint.open(p)) {
         fail("prefix of " + len + " bytes opened");
       } catch (CheckpointException e) {
-        assertTrue(e.getMessage().startsWith(p.toString()) && !e.getMessage().contains("\n"), e.getMessage());
+        assertTrue(
+            e.getMessage().startsWith(p.toString()) && !e.getMessage().contains("\n"),
+            e.getMessage());
       }
     }
   }
@@ -211,20 +226,25 @@ class SafetensorsCheckpointTest {
   void missingShard() throws IOException {
     Path dir = copySharded();
     Files.delete(dir.resolve("model-00002-of-00002.safetensors"));
-    assertFails(() -> SafetensorsCheckpoint.open(dir), "shard 'model-00002-of-00002.safetensors' (holding 'lm_head.weight') is missing");
+    assertFails(
+        () -> SafetensorsCheckpoint.open(dir),
+        "shard 'model-00002-of-00002.safetensors' (holding 'lm_head.weight') is missing");
   }
 
   @Test
   void tensorListedButAbsentFromShard() throws IOException {
     Path dir = copySharded();
     rewriteIndex(dir, "\"lm_head.weight\"", "\"model.layers.0.mlp.up_proj.weight\"");
-    assertFails(() -> SafetensorsCheckpoint.open(dir), "tensor 'model.layers.0.mlp.up_proj.weight' is listed but absent from shard 'model-00002-of-00002.safetensors'");
+    assertFails(
+        () -> SafetensorsCheckpoint.open(dir),
+        "tensor 'model.layers.0.mlp.up_proj.weight' is listed but absent from shard 'model-00002-of-00002.safetensors'");
   }
 
   @Test
   void shardPathsCannotLeaveTheDirectory() throws IOException {
     Path dir = copySharded();
-    rewriteIndex(dir, "\"model-00002-of-00002.safetensors\"", "\"../model-00002-of-00002.safetensors\"");
+    rewriteIndex(
+        dir, "\"model-00002-of-00002.safetensors\"", "\"../model-00002-of-00002.safetensors\"");
     assertFails(() -> SafetensorsCheckpoint.open(dir), "maps to bad shard name");
   }
 
@@ -244,20 +264,26 @@ class SafetensorsCheckpointTest {
     Path shard = dir.resolve("model-00001-of-00002.safetensors");
     byte[] b = Files.readAllBytes(shard);
     Files.write(shard, Arrays.copyOf(b, b.length - 4));
-    assertFails(() -> SafetensorsCheckpoint.open(dir), shard.toString(), "outside the data section");
+    assertFails(
+        () -> SafetensorsCheckpoint.open(dir), shard.toString(), "outside the data section");
   }
 
   @Test
   void missingFilesAndDirectories() throws IOException {
-    assertFails(() -> SafetensorsCheckpoint.open(tmp), "no model.safetensors or model.safetensors.index.json");
-    assertFails(() -> SafetensorsCheckpoint.open(tmp.resolve("x.safetensors")), "x.safetensors: file not found");
+    assertFails(
+        () -> SafetensorsCheckpoint.open(tmp),
+        "no model.safetensors or model.safetensors.index.json");
+    assertFails(
+        () -> SafetensorsCheckpoint.open(tmp.resolve("x.safetensors")),
+        "x.safetensors: file not found");
   }
 
   @Test
   void dataSectionIsReadAtTheRightOffsets() throws IOException {
     // Hand-built file: two tensors written back to back after an unpadded header.
-    String header = "{\"b\": {\"dtype\": \"I32\", \"shape\": [2], \"data_offsets\": [4, 12]}, "
-        + "\"a\": {\"dtype\": \"U8\", \"shape\": [4], \"data_offsets\": [0, 4]}}";
+    String header =
+        "{\"b\": {\"dtype\": \"I32\", \"shape\": [2], \"data_offsets\": [4, 12]}, "
+            + "\"a\": {\"dtype\": \"U8\", \"shape\": [4], \"data_offsets\": [0, 4]}}";
     Path p = file(header, 12);
     byte[] all = Files.readAllBytes(p);
     int data = all.length - 12;
@@ -272,7 +298,8 @@ class SafetensorsCheckpointTest {
       assertEquals(-7, c.get("b").getLong(0));
       assertEquals(123456, c.get("b").getLong(1));
       MemorySegment seg = c.get("b").bytes();
-      assertEquals(-7, seg.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0));
+      assertEquals(
+          -7, seg.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0));
     }
   }
 }

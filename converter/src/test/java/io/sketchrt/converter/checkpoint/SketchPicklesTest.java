@@ -31,7 +31,9 @@ class SketchPicklesTest {
   /** Reshapes an expected 2-D tensor description to the 3-D form the reader returns. */
   private static JsonNode as3d(JsonNode t) {
     var copy = t.deepCopy();
-    var shape = (com.fasterxml.jackson.databind.node.ArrayNode) ((com.fasterxml.jackson.databind.node.ObjectNode) copy).get("shape");
+    var shape =
+        (com.fasterxml.jackson.databind.node.ArrayNode)
+            ((com.fasterxml.jackson.databind.node.ObjectNode) copy).get("shape");
     if (shape.size() == 2) {
       shape.insert(1, 1);
     }
@@ -71,7 +73,8 @@ class SketchPicklesTest {
 
   @Test
   void derivedShapes() throws IOException {
-    Map<String, SketchedLinear> base = SketchPickles.readBase(PICKLES.resolve("base_3d_fp16_p4.pkl"));
+    Map<String, SketchedLinear> base =
+        SketchPickles.readBase(PICKLES.resolve("base_3d_fp16_p4.pkl"));
     SketchedLinear q = base.get("model.layers.0.self_attn.q_proj");
     assertEquals(4, q.bits());
     assertEquals(2, q.groups());
@@ -80,16 +83,19 @@ class SketchPicklesTest {
     SketchedLinear down = base.get("model.layers.0.mlp.down_proj");
     assertEquals(32, down.inFeatures());
     SketchedLinear k =
-        SketchPickles.readBase(PICKLES.resolve("base_2d_fp32_p2.pkl")).get("model.layers.0.self_attn.k_proj");
+        SketchPickles.readBase(PICKLES.resolve("base_2d_fp32_p2.pkl"))
+            .get("model.layers.0.self_attn.k_proj");
     assertEquals(1, k.groups());
     assertEquals(8, k.inFeatures());
     assertEquals(4, k.outFeatures());
     SketchedLinear v =
-        SketchPickles.readBase(PICKLES.resolve("base_3d_bf16_p5.pkl")).get("model.layers.0.self_attn.v_proj");
+        SketchPickles.readBase(PICKLES.resolve("base_3d_bf16_p5.pkl"))
+            .get("model.layers.0.self_attn.v_proj");
     assertEquals(2, v.bits());
     assertEquals(4, v.groups());
     assertEquals(32, v.inFeatures());
-    assertEquals(3, SketchPickles.readBase(PICKLES.resolve("base_int8_codes_p3.pkl")).get("lm.q").bits());
+    assertEquals(
+        3, SketchPickles.readBase(PICKLES.resolve("base_int8_codes_p3.pkl")).get("lm.q").bits());
   }
 
   @Test
@@ -107,7 +113,8 @@ class SketchPicklesTest {
 
   @Test
   void applyTunedReplacesLutsAndKeepsCodes() throws IOException {
-    Map<String, SketchedLinear> base = SketchPickles.readBase(PICKLES.resolve("base_3d_fp16_p4.pkl"));
+    Map<String, SketchedLinear> base =
+        SketchPickles.readBase(PICKLES.resolve("base_3d_fp16_p4.pkl"));
     Map<String, TensorData> tuned = SketchPickles.readTuned(PICKLES.resolve("tuned"));
     Map<String, SketchedLinear> out = SketchPickles.applyTuned(base, tuned);
     assertEquals(new ArrayList<>(base.keySet()), new ArrayList<>(out.keySet()));
@@ -120,16 +127,23 @@ class SketchPicklesTest {
 
   @Test
   void applyTunedRejectsMissingExtraAndMisshapenLayers() throws IOException {
-    Map<String, SketchedLinear> base = SketchPickles.readBase(PICKLES.resolve("base_3d_fp16_p4.pkl"));
-    Map<String, TensorData> tuned = new LinkedHashMap<>(SketchPickles.readTuned(PICKLES.resolve("tuned")));
+    Map<String, SketchedLinear> base =
+        SketchPickles.readBase(PICKLES.resolve("base_3d_fp16_p4.pkl"));
+    Map<String, TensorData> tuned =
+        new LinkedHashMap<>(SketchPickles.readTuned(PICKLES.resolve("tuned")));
 
     Map<String, TensorData> missing = new LinkedHashMap<>(tuned);
     missing.remove("model.layers.0.mlp.down_proj");
-    assertFails(() -> SketchPickles.applyTuned(base, missing), "lacks layer 'model.layers.0.mlp.down_proj'");
+    assertFails(
+        () -> SketchPickles.applyTuned(base, missing),
+        "lacks layer 'model.layers.0.mlp.down_proj'");
 
     Map<String, TensorData> extra = new LinkedHashMap<>(tuned);
     extra.put("model.layers.9.mlp.up_proj", tuned.get("model.layers.0.mlp.down_proj"));
-    assertFails(() -> SketchPickles.applyTuned(base, extra), "not in the base sketch", "'model.layers.9.mlp.up_proj'");
+    assertFails(
+        () -> SketchPickles.applyTuned(base, extra),
+        "not in the base sketch",
+        "'model.layers.9.mlp.up_proj'");
 
     Map<String, TensorData> swapped = new LinkedHashMap<>(tuned);
     swapped.put("model.layers.0.mlp.down_proj", tuned.get("model.layers.0.self_attn.q_proj"));
@@ -174,13 +188,19 @@ class SketchPicklesTest {
   void badLayersAreNamed(String file, String message) {
     Path p = PICKLES.resolve("bad/" + file + ".pkl");
     assertFails(
-        () -> SketchPickles.readBase(p), p.toString(), "layer 'model.layers.0.self_attn.o_proj'", message);
+        () -> SketchPickles.readBase(p),
+        p.toString(),
+        "layer 'model.layers.0.self_attn.o_proj'",
+        message);
   }
 
   @Test
   void badRoots() {
     Path list = PICKLES.resolve("bad/list_root.pkl");
-    assertFails(() -> SketchPickles.readBase(list), list.toString(), "expected a dict of layers, got a list");
+    assertFails(
+        () -> SketchPickles.readBase(list),
+        list.toString(),
+        "expected a dict of layers, got a list");
     Path intKey = PICKLES.resolve("bad/int_key.pkl");
     assertFails(() -> SketchPickles.readBase(intKey), "layer names must be strings, got a int");
     Path empty = PICKLES.resolve("bad/empty_dict.pkl");
@@ -195,7 +215,8 @@ class SketchPicklesTest {
   }
 
   /** A tuned LUT [1, 4] holding {@code bad} at entry 2, as storage class {@code storage}. */
-  private Path lutWith(String storage, byte[] data, @org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+  private Path lutWith(String storage, byte[] data, @org.junit.jupiter.api.io.TempDir Path dir)
+      throws IOException {
     Path p = dir.resolve("sketched_params.pkl");
     byte[] stream = PickleWriter.storageStream(storage, 4, data);
     byte[] pkl = PickleWriter.tensorDict(stream, 0, new long[] {1, 4}, new long[] {4, 1});
@@ -204,7 +225,8 @@ class SketchPicklesTest {
   }
 
   private static byte[] halves(int... bits) {
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(bits.length * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    java.nio.ByteBuffer b =
+        java.nio.ByteBuffer.allocate(bits.length * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     for (int v : bits) {
       b.putShort((short) v);
     }
@@ -212,11 +234,14 @@ class SketchPicklesTest {
   }
 
   @Test
-  void nonFiniteLutsAreRefusedNamingTheModule(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+  void nonFiniteLutsAreRefusedNamingTheModule(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws IOException {
     Path ok = lutWith("FloatStorage", PickleWriter.floats(1, 2, 3, 4), dir);
     assertEquals(1, SketchPickles.readTuned(ok).size());
     Path nan = lutWith("FloatStorage", PickleWriter.floats(1, 2, Float.NaN, 4), dir);
-    assertFails(() -> SketchPickles.readTuned(nan), "layer 'x': tuned quant_grid holds NaN at row 0, entry 2: every LUT entry must be finite");
+    assertFails(
+        () -> SketchPickles.readTuned(nan),
+        "layer 'x': tuned quant_grid holds NaN at row 0, entry 2: every LUT entry must be finite");
     Path inf = lutWith("FloatStorage", PickleWriter.floats(1, Float.NEGATIVE_INFINITY, 3, 4), dir);
     assertFails(() -> SketchPickles.readTuned(inf), "layer 'x'", "holds -Inf at row 0, entry 1");
     // fp16 +Inf is 0x7c00, bf16 NaN 0x7fc0; the largest finite values pass.
@@ -228,8 +253,11 @@ class SketchPicklesTest {
 
   @Test
   void missingFiles() {
-    assertFails(() -> SketchPickles.readBase(PICKLES.resolve("nope.pkl")), "nope.pkl: file not found");
-    assertFails(() -> SketchPickles.readTuned(PICKLES.resolve("bad")), "sketched_params.pkl: file not found");
+    assertFails(
+        () -> SketchPickles.readBase(PICKLES.resolve("nope.pkl")), "nope.pkl: file not found");
+    assertFails(
+        () -> SketchPickles.readTuned(PICKLES.resolve("bad")),
+        "sketched_params.pkl: file not found");
     assertFails(() -> SketchPickles.readBase(PICKLES), "is a directory");
   }
 }

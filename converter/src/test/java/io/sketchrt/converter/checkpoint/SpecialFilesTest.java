@@ -34,12 +34,18 @@ class SpecialFilesTest {
     Path pkl = fifo("sketch.pkl");
     Path config = fifo("config.json");
     Path st = fifo("model.safetensors");
-    Assertions.assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-      assertFails(() -> SketchPickles.readBase(pkl), pkl + ": is not a regular file (a FIFO, device or socket)");
-      assertFails(() -> SketchPickles.readTuned(pkl), "is not a regular file");
-      assertFails(() -> ModelConfig.read(config), config + ": is not a regular file");
-      assertFails(() -> SafetensorsFile.open(st, java.lang.foreign.Arena.ofAuto()), st + ": is not a regular file");
-    });
+    Assertions.assertTimeoutPreemptively(
+        Duration.ofSeconds(20),
+        () -> {
+          assertFails(
+              () -> SketchPickles.readBase(pkl),
+              pkl + ": is not a regular file (a FIFO, device or socket)");
+          assertFails(() -> SketchPickles.readTuned(pkl), "is not a regular file");
+          assertFails(() -> ModelConfig.read(config), config + ": is not a regular file");
+          assertFails(
+              () -> SafetensorsFile.open(st, java.lang.foreign.Arena.ofAuto()),
+              st + ": is not a regular file");
+        });
   }
 
   @Test

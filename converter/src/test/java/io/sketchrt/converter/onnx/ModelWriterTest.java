@@ -47,16 +47,20 @@ class ModelWriterTest {
     Random rng = new Random(1);
     TensorData big = TestTensors.randomFloats(rng, DType.BF16, 1.0, 300, 7); // bf16 -> f32 widening
     TensorData small = TestTensors.randomFloats(rng, DType.F32, 1.0, 3);
-    ModelWriter.Result r = ModelWriter.write(graph(big, small), HEADER, tmp, "m.onnx", true, (w, t) -> {});
+    ModelWriter.Result r =
+        ModelWriter.write(graph(big, small), HEADER, tmp, "m.onnx", true, (w, t) -> {});
     ModelProto m = ModelProto.parseFrom(Files.readAllBytes(r.model()));
     byte[] data = Files.readAllBytes(r.externalData());
     Map<String, TensorProto> inits =
-        m.getGraph().getInitializerList().stream().collect(Collectors.toMap(TensorProto::getName, t -> t));
+        m.getGraph().getInitializerList().stream()
+            .collect(Collectors.toMap(TensorProto::getName, t -> t));
 
     TensorProto b = inits.get("big");
     assertEquals(TensorProto.DataLocation.EXTERNAL, b.getDataLocation());
     Map<String, String> ext =
-        b.getExternalDataList().stream().collect(Collectors.toMap(StringStringEntryProto::getKey, StringStringEntryProto::getValue));
+        b.getExternalDataList().stream()
+            .collect(
+                Collectors.toMap(StringStringEntryProto::getKey, StringStringEntryProto::getValue));
     assertEquals("m.onnx.data", ext.get("location"));
     long offset = Long.parseLong(ext.get("offset"));
     int length = Integer.parseInt(ext.get("length"));
@@ -68,16 +72,21 @@ class ModelWriterTest {
     }
     // transposed fp16 copy: [7, 300]
     TensorProto t = inits.get("big_T");
-    assertArrayEquals(new long[] {7, 300}, t.getDimsList().stream().mapToLong(Long::longValue).toArray());
+    assertArrayEquals(
+        new long[] {7, 300}, t.getDimsList().stream().mapToLong(Long::longValue).toArray());
     Map<String, String> text =
-        t.getExternalDataList().stream().collect(Collectors.toMap(StringStringEntryProto::getKey, StringStringEntryProto::getValue));
+        t.getExternalDataList().stream()
+            .collect(
+                Collectors.toMap(StringStringEntryProto::getKey, StringStringEntryProto::getValue));
     long toff = Long.parseLong(text.get("offset"));
     assertEquals(0, toff % 64);
     assertTrue(toff >= offset + length, "no overlap");
     ByteBuffer f16 = ByteBuffer.wrap(data, (int) toff, 7 * 300 * 2).order(ByteOrder.LITTLE_ENDIAN);
     for (int k = 0; k < 7; k++) {
       for (int n = 0; n < 300; n++) {
-        assertEquals(Float.float16ToFloat(Float.floatToFloat16(big.getFloat(n * 7L + k))), Float.float16ToFloat(f16.getShort()));
+        assertEquals(
+            Float.float16ToFloat(Float.floatToFloat16(big.getFloat(n * 7L + k))),
+            Float.float16ToFloat(f16.getShort()));
       }
     }
     // small tensors stay inline, metadata is written
@@ -91,11 +100,16 @@ class ModelWriterTest {
     Random rng = new Random(2);
     TensorData big = TestTensors.randomFloats(rng, DType.F16, 1.0, 40, 9);
     TensorData small = TestTensors.randomFloats(rng, DType.F32, 1.0, 3);
-    ModelWriter.Result r = ModelWriter.write(graph(big, small), HEADER, tmp, "m.onnx", false, (w, t) -> {});
+    ModelWriter.Result r =
+        ModelWriter.write(graph(big, small), HEADER, tmp, "m.onnx", false, (w, t) -> {});
     assertNull(r.externalData());
     assertTrue(Files.notExists(tmp.resolve("m.onnx.data")));
     ModelProto m = ModelProto.parseFrom(Files.readAllBytes(r.model()));
-    TensorProto b = m.getGraph().getInitializerList().stream().filter(t -> t.getName().equals("big")).findFirst().orElseThrow();
+    TensorProto b =
+        m.getGraph().getInitializerList().stream()
+            .filter(t -> t.getName().equals("big"))
+            .findFirst()
+            .orElseThrow();
     ByteBuffer f32 = b.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     float[] got = new float[40 * 9];
     f32.asFloatBuffer().get(got);
@@ -112,11 +126,15 @@ class ModelWriterTest {
     assertEquals((short) 0x3F82, Chunks.toBfloat16(1f + 3 * 0x1p-8f));
     assertEquals((short) 0xC040, Chunks.toBfloat16(-3f));
     assertTrue(Float.isNaN(Float.intBitsToFloat(Chunks.toBfloat16(Float.NaN) << 16)));
-    assertEquals(Float.POSITIVE_INFINITY, Float.intBitsToFloat((Chunks.toBfloat16(Float.MAX_VALUE) & 0xFFFF) << 16));
+    assertEquals(
+        Float.POSITIVE_INFINITY,
+        Float.intBitsToFloat((Chunks.toBfloat16(Float.MAX_VALUE) & 0xFFFF) << 16));
     float[] values = {0.1f, -2.5e-3f, 1234.5f};
     for (float v : values) {
       float back = Float.intBitsToFloat((Chunks.toBfloat16(v) & 0xFFFF) << 16);
-      assertTrue(Math.abs(back - v) <= Math.abs(v) * 0x1p-8f, v + " -> " + back + " " + Arrays.toString(values));
+      assertTrue(
+          Math.abs(back - v) <= Math.abs(v) * 0x1p-8f,
+          v + " -> " + back + " " + Arrays.toString(values));
     }
   }
 }

@@ -1,6 +1,5 @@
 package io.sketchrt.converter.ops;
 
-import io.sketchrt.format.SketchMatMulOp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +15,7 @@ import io.sketchrt.converter.onnx.ModelWriter;
 import io.sketchrt.converter.onnx.TensorSource;
 import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
+import io.sketchrt.format.SketchMatMulOp;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,7 +54,8 @@ class SketchMatMulTest {
   void matchesFloat64Reference(int groups, int bits, DType lutType) throws Exception {
     Random rng = new Random(31L * groups + 7L * bits + lutType.ordinal());
     double err = runCase(rng, groups, bits, lutType, false, new long[] {5, K});
-    System.out.printf("SketchMatMul G=%d bits=%d lut=%s: rel err %.2e%n", groups, bits, lutType, err);
+    System.out.printf(
+        "SketchMatMul G=%d bits=%d lut=%s: rel err %.2e%n", groups, bits, lutType, err);
     assertTrue(err <= 1e-5, "relative error " + err);
   }
 
@@ -86,7 +87,8 @@ class SketchMatMulTest {
     System.out.println("optimized graph: " + ops);
     assertFalse(ops.contains("GatherElements"), "dequantisation not folded: " + ops);
     assertFalse(ops.contains(SketchMatMulOp.OP_TYPE), "function not inlined: " + ops);
-    assertTrue(ops.contains("Gemm") || ops.contains("MatMul") || ops.contains("FusedGemm"), "" + ops);
+    assertTrue(
+        ops.contains("Gemm") || ops.contains("MatMul") || ops.contains("FusedGemm"), "" + ops);
   }
 
   private double runCase(
@@ -137,7 +139,13 @@ class SketchMatMulTest {
 
   /** A one-node model: Y = SketchMatMul(X, codes, lut[, bias]), the LUT widened to float. */
   static Path writeModel(
-      TensorData lut, TensorData codes, TensorData bias, int bits, int groups, long[] xShape, Path dir)
+      TensorData lut,
+      TensorData codes,
+      TensorData bias,
+      int bits,
+      int groups,
+      long[] xShape,
+      Path dir)
       throws Exception {
     GraphBuilder g = new GraphBuilder();
     Object[] dims = new Object[xShape.length];
@@ -150,7 +158,8 @@ class SketchMatMulTest {
     String l = g.weight("layer.lut", TensorSource.of(lut, DType.F32));
     String b = bias == null ? null : g.weight("layer.bias", TensorSource.of(bias, DType.F32));
     String y =
-        SketchMatMul.add(g, SketchMatMulOp.DOMAIN, "/layer/SketchMatMul", "X", c, l, b, bits, groups, K, N);
+        SketchMatMul.add(
+            g, SketchMatMulOp.DOMAIN, "/layer/SketchMatMul", "X", c, l, b, bits, groups, K, N);
     g.opTo("Y", "/output/Identity", "Identity", java.util.List.of(y));
     Object[] outDims = dims.clone();
     outDims[outDims.length - 1] = N;
@@ -161,7 +170,8 @@ class SketchMatMulTest {
             "sketchmatmul_test",
             "SketchMatMul test",
             "test",
-            Map.of("", (long) ModelWriter.OPSET, SketchMatMulOp.DOMAIN, (long) SketchMatMulOp.VERSION),
+            Map.of(
+                "", (long) ModelWriter.OPSET, SketchMatMulOp.DOMAIN, (long) SketchMatMulOp.VERSION),
             Map.of());
     return ModelWriter.write(g, header, dir, "model.onnx", false, (w, t) -> {}).model();
   }

@@ -9,15 +9,17 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * The one locator of test data for every module's tests. Committed data (testdata/, examples/)
- * that is missing fails the test: a moved path must never turn into a silent skip. Only data that
- * is not committed (../shared, and what .ci/run prepares from it) may skip, and the skip prints its
+ * The one locator of test data for every module's tests. Committed data (testdata/, examples/) that
+ * is missing fails the test: a moved path must never turn into a silent skip. Only data that is not
+ * committed (../shared, and what .ci/run prepares from it) may skip, and the skip prints its
  * reason.
  */
 public final class TestData {
   private TestData() {}
 
-  /** The repository root, found from the working directory (Maven runs tests in the module folder). */
+  /**
+   * The repository root, found from the working directory (Maven runs tests in the module folder).
+   */
   public static Path repoRoot() {
     Path here = Path.of("").toAbsolutePath();
     for (Path p = here; p != null; p = p.getParent()) {
@@ -25,14 +27,16 @@ public final class TestData {
         return p;
       }
     }
-    throw new IllegalStateException("cannot find the repository root (a folder with .ci/run) above " + here);
+    throw new IllegalStateException(
+        "cannot find the repository root (a folder with .ci/run) above " + here);
   }
 
   /** A committed file or folder, relative to the repository root; fails when it is missing. */
   public static Path committed(String relative) {
     Path p = repoRoot().resolve(relative);
     if (!Files.exists(p)) {
-      throw new AssertionError("committed test data " + relative + " is missing (expected at " + p + ")");
+      throw new AssertionError(
+          "committed test data " + relative + " is missing (expected at " + p + ")");
     }
     return p;
   }
@@ -42,13 +46,17 @@ public final class TestData {
     return committed("testdata/fixtures/" + name);
   }
 
-  /** Every committed model fixture (a folder with golden.safetensors); fails when there are none. */
+  /**
+   * Every committed model fixture (a folder with golden.safetensors); fails when there are none.
+   */
   public static List<Path> fixtures() {
     Path root = committed("testdata/fixtures");
     try (Stream<Path> s = Files.list(root)) {
-      List<Path> all = s.filter(p -> Files.isRegularFile(p.resolve("golden.safetensors"))).sorted().toList();
+      List<Path> all =
+          s.filter(p -> Files.isRegularFile(p.resolve("golden.safetensors"))).sorted().toList();
       if (all.isEmpty()) {
-        throw new AssertionError("no model fixtures (folders with golden.safetensors) under " + root);
+        throw new AssertionError(
+            "no model fixtures (folders with golden.safetensors) under " + root);
       }
       return all;
     } catch (IOException e) {
@@ -74,9 +82,14 @@ public final class TestData {
    * Runs {@code python3 -m MODULE ARGS...} from validation/reference, so the reference package
    * sketchrt_ref of this checkout is used whether or not it is installed.
    */
-  public static String pythonModule(String module, String... args) throws IOException, InterruptedException {
+  public static String pythonModule(String module, String... args)
+      throws IOException, InterruptedException {
     List<String> cmd = Stream.concat(Stream.of("python3", "-m", module), Stream.of(args)).toList();
-    Process p = new ProcessBuilder(cmd).directory(committed("validation/reference").toFile()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(cmd)
+            .directory(committed("validation/reference").toFile())
+            .redirectErrorStream(true)
+            .start();
     String text = new String(p.getInputStream().readAllBytes()).strip();
     int rc = p.waitFor();
     if (rc != 0) {
@@ -85,10 +98,13 @@ public final class TestData {
     return text;
   }
 
-  /** Runs {@code python3 ARGS...} from the repository root; python3 is required (CI installs it). */
+  /**
+   * Runs {@code python3 ARGS...} from the repository root; python3 is required (CI installs it).
+   */
   public static String python(String... args) throws IOException, InterruptedException {
     List<String> cmd = Stream.concat(Stream.of("python3"), Stream.of(args)).toList();
-    Process p = new ProcessBuilder(cmd).directory(repoRoot().toFile()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(cmd).directory(repoRoot().toFile()).redirectErrorStream(true).start();
     String text = new String(p.getInputStream().readAllBytes()).strip();
     int rc = p.waitFor();
     if (rc != 0) {

@@ -25,7 +25,11 @@ final class Cuda {
   static void check(int rc, String what) throws SketchrtException {
     if (rc != 0) {
       BytePointer name = cudaGetErrorName(rc);
-      throw new SketchrtException("CUDA failed " + what + ": " + (name == null || name.isNull() ? "error " + rc : name.getString()));
+      throw new SketchrtException(
+          "CUDA failed "
+              + what
+              + ": "
+              + (name == null || name.isNull() ? "error " + rc : name.getString()));
     }
   }
 
@@ -66,17 +70,25 @@ final class Cuda {
     }
   }
 
-  static void toDevice(Pointer device, Pointer host, long bytes, CUstream_st stream) throws SketchrtException {
-    check(cudaMemcpyAsync(device, host, bytes, cudaMemcpyHostToDevice, stream), "copying " + bytes + " bytes to the GPU");
+  static void toDevice(Pointer device, Pointer host, long bytes, CUstream_st stream)
+      throws SketchrtException {
+    check(
+        cudaMemcpyAsync(device, host, bytes, cudaMemcpyHostToDevice, stream),
+        "copying " + bytes + " bytes to the GPU");
   }
 
   /** A synchronous copy inside GPU memory. */
   static void deviceToDevice(Pointer to, Pointer from, long bytes) throws SketchrtException {
-    check(cudaMemcpy(to, from, bytes, cudaMemcpyDeviceToDevice), "copying " + bytes + " bytes inside the GPU");
+    check(
+        cudaMemcpy(to, from, bytes, cudaMemcpyDeviceToDevice),
+        "copying " + bytes + " bytes inside the GPU");
   }
 
-  static void toHost(Pointer host, Pointer device, long bytes, CUstream_st stream) throws SketchrtException {
-    check(cudaMemcpyAsync(host, device, bytes, cudaMemcpyDeviceToHost, stream), "copying " + bytes + " bytes from the GPU");
+  static void toHost(Pointer host, Pointer device, long bytes, CUstream_st stream)
+      throws SketchrtException {
+    check(
+        cudaMemcpyAsync(host, device, bytes, cudaMemcpyDeviceToHost, stream),
+        "copying " + bytes + " bytes from the GPU");
   }
 
   static void sync(CUstream_st stream) throws SketchrtException {

@@ -44,58 +44,112 @@ final class CudaDriver {
     try {
       cuda = SymbolLookup.libraryLookup(LIBRARY, Arena.global());
     } catch (IllegalArgumentException e) {
-      throw new SketchrtException("no NVIDIA driver: " + LIBRARY + " cannot be loaded (backend trt needs an NVIDIA GPU and its driver)");
+      throw new SketchrtException(
+          "no NVIDIA driver: "
+              + LIBRARY
+              + " cannot be loaded (backend trt needs an NVIDIA GPU and its driver)");
     } catch (IllegalCallerException e) {
-      throw new SketchrtException("backend trt needs native access: run java with --enable-native-access=ALL-UNNAMED");
+      throw new SketchrtException(
+          "backend trt needs native access: run java with --enable-native-access=ALL-UNNAMED");
     }
     Linker linker = Linker.nativeLinker();
     try (Arena arena = Arena.ofConfined()) {
-      MethodHandle errorName = function(cuda, linker, "cuGetErrorName",
-          FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-      int rc = (int) function(cuda, linker, "cuInit", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT))
-          .invokeExact(0);
+      MethodHandle errorName =
+          function(
+              cuda,
+              linker,
+              "cuGetErrorName",
+              FunctionDescriptor.of(
+                  ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+      int rc =
+          (int)
+              function(
+                      cuda,
+                      linker,
+                      "cuInit",
+                      FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT))
+                  .invokeExact(0);
       if (rc != CUDA_SUCCESS) {
-        throw new SketchrtException("no usable NVIDIA GPU: cuInit failed with " + name(errorName, rc, arena)
-            + " (backend trt needs an NVIDIA GPU and its driver)");
+        throw new SketchrtException(
+            "no usable NVIDIA GPU: cuInit failed with "
+                + name(errorName, rc, arena)
+                + " (backend trt needs an NVIDIA GPU and its driver)");
       }
       MemorySegment out = arena.allocate(ValueLayout.JAVA_INT);
-      rc = (int) function(cuda, linker, "cuDeviceGetCount", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS))
-          .invokeExact(out);
+      rc =
+          (int)
+              function(
+                      cuda,
+                      linker,
+                      "cuDeviceGetCount",
+                      FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS))
+                  .invokeExact(out);
       int count = rc == CUDA_SUCCESS ? out.get(ValueLayout.JAVA_INT, 0) : 0;
       if (count < 1) {
-        throw new SketchrtException("no usable NVIDIA GPU: the driver reports no CUDA device"
-            + (rc == CUDA_SUCCESS ? "" : " (" + name(errorName, rc, arena) + ")"));
+        throw new SketchrtException(
+            "no usable NVIDIA GPU: the driver reports no CUDA device"
+                + (rc == CUDA_SUCCESS ? "" : " (" + name(errorName, rc, arena) + ")"));
       }
-      rc = (int) function(cuda, linker, "cuDriverGetVersion", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS))
-          .invokeExact(out);
+      rc =
+          (int)
+              function(
+                      cuda,
+                      linker,
+                      "cuDriverGetVersion",
+                      FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS))
+                  .invokeExact(out);
       int driverVersion = rc == CUDA_SUCCESS ? out.get(ValueLayout.JAVA_INT, 0) : 0;
-      rc = (int) function(cuda, linker, "cuDeviceGet",
-          FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT)).invokeExact(out, 0);
+      rc =
+          (int)
+              function(
+                      cuda,
+                      linker,
+                      "cuDeviceGet",
+                      FunctionDescriptor.of(
+                          ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT))
+                  .invokeExact(out, 0);
       check(rc, "cuDeviceGet", errorName, arena);
       int device = out.get(ValueLayout.JAVA_INT, 0);
       MemorySegment nameBuffer = arena.allocate(256);
-      rc = (int) function(cuda, linker, "cuDeviceGetName",
-          FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT))
-          .invokeExact(nameBuffer, 256, device);
+      rc =
+          (int)
+              function(
+                      cuda,
+                      linker,
+                      "cuDeviceGetName",
+                      FunctionDescriptor.of(
+                          ValueLayout.JAVA_INT,
+                          ValueLayout.ADDRESS,
+                          ValueLayout.JAVA_INT,
+                          ValueLayout.JAVA_INT))
+                  .invokeExact(nameBuffer, 256, device);
       check(rc, "cuDeviceGetName", errorName, arena);
       return new Device(count, nameBuffer.getString(0), driverVersion);
     } catch (SketchrtException e) {
       throw e;
     } catch (Throwable e) {
-      throw new SketchrtException("the NVIDIA driver cannot be queried: " + SketchrtException.firstLine(e), e);
+      throw new SketchrtException(
+          "the NVIDIA driver cannot be queried: " + SketchrtException.firstLine(e), e);
     }
   }
 
-  private static MethodHandle function(SymbolLookup lib, Linker linker, String symbol, FunctionDescriptor fd)
+  private static MethodHandle function(
+      SymbolLookup lib, Linker linker, String symbol, FunctionDescriptor fd)
       throws SketchrtException {
-    MemorySegment address = lib.find(symbol).orElseThrow(
-        () -> new SketchrtException(LIBRARY + " has no " + symbol + ": not an NVIDIA driver library"));
+    MemorySegment address =
+        lib.find(symbol)
+            .orElseThrow(
+                () ->
+                    new SketchrtException(
+                        LIBRARY + " has no " + symbol + ": not an NVIDIA driver library"));
     return linker.downcallHandle(address, fd);
   }
 
-  private static void check(int rc, String call, MethodHandle errorName, Arena arena) throws Throwable {
+  private static void check(int rc, String call, MethodHandle errorName, Arena arena)
+      throws Throwable {
     if (rc != CUDA_SUCCESS) {
-      throw new SketchrtException("the NVIDIA driver failed " + call + ": " + name(errorName, rc, arena));
+      throw new SketchrtException(
+          "the NVIDIA driver failed " + call + ": " + name(errorName, rc, arena));
     }
   }
 
@@ -103,6 +157,8 @@ final class CudaDriver {
     MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
     int r = (int) errorName.invokeExact(rc, out);
     MemorySegment p = out.get(ValueLayout.ADDRESS, 0);
-    return r == CUDA_SUCCESS && !p.equals(MemorySegment.NULL) ? p.reinterpret(128).getString(0) + " (" + rc + ")" : "error " + rc;
+    return r == CUDA_SUCCESS && !p.equals(MemorySegment.NULL)
+        ? p.reinterpret(128).getString(0) + " (" + rc + ")"
+        : "error " + rc;
   }
 }

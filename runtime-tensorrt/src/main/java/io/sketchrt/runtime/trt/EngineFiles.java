@@ -28,8 +28,12 @@ final class EngineFiles {
     Path tmp = file.resolveSibling(file.getFileName() + ".partial");
     try {
       Files.createDirectories(file.toAbsolutePath().getParent());
-      try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-          StandardOpenOption.WRITE)) {
+      try (FileChannel out =
+          FileChannel.open(
+              tmp,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.TRUNCATE_EXISTING,
+              StandardOpenOption.WRITE)) {
         for (long at = 0; at < size; at += CHUNK) {
           var buffer = bytes.asSlice(at, Math.min(CHUNK, size - at)).asByteBuffer();
           while (buffer.hasRemaining()) {
@@ -43,7 +47,8 @@ final class EngineFiles {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
       }
     } catch (IOException e) {
-      throw new SketchrtException("cannot write the engine " + file + ": " + SketchrtException.firstLine(e), e);
+      throw new SketchrtException(
+          "cannot write the engine " + file + ": " + SketchrtException.firstLine(e), e);
     } finally {
       try {
         Files.deleteIfExists(tmp);
@@ -55,24 +60,31 @@ final class EngineFiles {
 
   /** Deserializes {@code file}; TensorRT copies what it needs, so the mapping is closed after. */
   static ICudaEngine read(IRuntime runtime, Path file, TrtLogger logger) throws SketchrtException {
-    try (Arena arena = Arena.ofConfined(); FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+    try (Arena arena = Arena.ofConfined();
+        FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = in.size();
       MemorySegment mapped = in.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
       long address = mapped.address();
-      Pointer data = new Pointer() {
-        {
-          this.address = address;
-        }
-      };
+      Pointer data =
+          new Pointer() {
+            {
+              this.address = address;
+            }
+          };
       logger.clear();
       ICudaEngine engine = runtime.deserializeCudaEngine(data, size);
       if (engine == null || engine.isNull()) {
-        throw new SketchrtException("TensorRT cannot load the engine " + file + ": " + logger.takeLastError()
-            + " (delete it to rebuild)");
+        throw new SketchrtException(
+            "TensorRT cannot load the engine "
+                + file
+                + ": "
+                + logger.takeLastError()
+                + " (delete it to rebuild)");
       }
       return engine;
     } catch (IOException e) {
-      throw new SketchrtException("cannot read the engine " + file + ": " + SketchrtException.firstLine(e), e);
+      throw new SketchrtException(
+          "cannot read the engine " + file + ": " + SketchrtException.firstLine(e), e);
     }
   }
 }

@@ -20,12 +20,15 @@ final class ExecutionSlot implements AutoCloseable {
   final Pointer positionIds;
   final LongPointer hostLongs;
   final FloatPointer hostLogits;
+
   /** Host memory for the num_logits_to_keep shape tensor: 0, every position's logits. */
   final LongPointer keepAll = new LongPointer(1).put(0L);
+
   private Pointer logits;
   private long logitsBytes;
 
-  ExecutionSlot(ICudaEngine engine, int profile, int maxBatch, int maxSequence, int vocab, TrtLogger logger)
+  ExecutionSlot(
+      ICudaEngine engine, int profile, int maxBatch, int maxSequence, int vocab, TrtLogger logger)
       throws SketchrtException {
     long tokens = (long) maxBatch * maxSequence;
     CUstream_st s = null;
@@ -37,10 +40,15 @@ final class ExecutionSlot implements AutoCloseable {
       s = Cuda.newStream();
       c = engine.createExecutionContext();
       if (c == null || c.isNull()) {
-        throw new SketchrtException("TensorRT cannot create an execution context: " + logger.takeLastError());
+        throw new SketchrtException(
+            "TensorRT cannot create an execution context: " + logger.takeLastError());
       }
       if (!c.setOptimizationProfileAsync(profile, s)) {
-        throw new SketchrtException("TensorRT cannot select optimisation profile " + profile + ": " + logger.takeLastError());
+        throw new SketchrtException(
+            "TensorRT cannot select optimisation profile "
+                + profile
+                + ": "
+                + logger.takeLastError());
       }
       Cuda.sync(s);
       ids = Cuda.malloc(tokens * Long.BYTES, "input_ids");

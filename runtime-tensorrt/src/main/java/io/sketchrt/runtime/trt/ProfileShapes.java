@@ -6,10 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The optimisation profile of a decoder engine (DESIGN section 4 inputs): batch 1..maxBatch,
- * new positions 1..maxSequence, cached positions 0..maxSequence-1, so that one engine runs both
- * prefill and decode. TensorRT tunes for the "opt" shapes: one row decoding one token, the case
- * the speed contract measures.
+ * The optimisation profile of a decoder engine (DESIGN section 4 inputs): batch 1..maxBatch, new
+ * positions 1..maxSequence, cached positions 0..maxSequence-1, so that one engine runs both prefill
+ * and decode. TensorRT tunes for the "opt" shapes: one row decoding one token, the case the speed
+ * contract measures.
  */
 final class ProfileShapes {
 
@@ -31,9 +31,15 @@ final class ProfileShapes {
     Map<String, Range> ranges = new LinkedHashMap<>();
     Range tokens = new Range(new long[] {1, 1}, new long[] {1, 1}, new long[] {b, s});
     ranges.put(GraphNames.INPUT_IDS, tokens);
-    ranges.put(GraphNames.ATTENTION_MASK, new Range(new long[] {1, 1}, new long[] {1, half}, new long[] {b, s}));
+    ranges.put(
+        GraphNames.ATTENTION_MASK,
+        new Range(new long[] {1, 1}, new long[] {1, half}, new long[] {b, s}));
     ranges.put(GraphNames.POSITION_IDS, tokens);
-    Range past = new Range(new long[] {1, kvh, 0, hd}, new long[] {1, kvh, half - 1, hd}, new long[] {b, kvh, s - 1, hd});
+    Range past =
+        new Range(
+            new long[] {1, kvh, 0, hd},
+            new long[] {1, kvh, half - 1, hd},
+            new long[] {b, kvh, s - 1, hd});
     for (int i = 0; i < card.numLayers(); i++) {
       for (String kind : GraphNames.KV_KINDS) {
         ranges.put(GraphNames.pastKeyValue(i, kind), past);

@@ -40,12 +40,19 @@ public final class TrtBackend implements Backend {
   }
 
   @Override
-  public DecoderSession open(ModelCard card, Path modelDir, LoadOptions options) throws SketchrtException {
+  public DecoderSession open(ModelCard card, Path modelDir, LoadOptions options)
+      throws SketchrtException {
     if (!card.target().runsOn(name())) {
-      throw new SketchrtException("the model in " + modelDir + " was converted for target '" + card.target().id()
-          + "', which backend '" + name() + "' cannot run (it runs on "
-          + card.target().backends().stream().sorted().collect(Collectors.joining(", "))
-          + "): convert it again with --target portable, or use one of those backends");
+      throw new SketchrtException(
+          "the model in "
+              + modelDir
+              + " was converted for target '"
+              + card.target().id()
+              + "', which backend '"
+              + name()
+              + "' cannot run (it runs on "
+              + card.target().backends().stream().sorted().collect(Collectors.joining(", "))
+              + "): convert it again with --target portable, or use one of those backends");
     }
     checkAvailable();
     Path engineFile = TrtEngineBuilder.engineFor(card, modelDir, null, options.trt(), line -> {});
@@ -58,7 +65,8 @@ public final class TrtBackend implements Backend {
     try {
       engine = EngineFiles.read(runtime, engineFile, logger);
       Dims64 max = engine.getProfileShape(GraphNames.INPUT_IDS, 0, nvinfer.OptProfileSelector.kMAX);
-      return new TrtDecoderSession(runtime, engine, logger, card, engineFile, (int) max.d(0), (int) max.d(1));
+      return new TrtDecoderSession(
+          runtime, engine, logger, card, engineFile, (int) max.d(0), (int) max.d(1));
     } catch (SketchrtException | RuntimeException e) {
       NativeDelete.noCopy(engine);
       NativeDelete.noCopy(runtime);

@@ -21,9 +21,9 @@ import org.bytedeco.tensorrt.nvinfer.IRuntime;
 
 /**
  * A TensorRT engine of a decoder graph (DESIGN section 4 I/O) run with {@code enqueueV3}. Each
- * forward pass borrows an {@link ExecutionSlot} (its own profile and stream), binds the cache's
- * GPU buffers as past and present, copies the int64 inputs up and only the last position's logits
- * of each row back. A read-write lock keeps {@link #close()} from freeing under a running pass.
+ * forward pass borrows an {@link ExecutionSlot} (its own profile and stream), binds the cache's GPU
+ * buffers as past and present, copies the int64 inputs up and only the last position's logits of
+ * each row back. A read-write lock keeps {@link #close()} from freeing under a running pass.
  */
 final class TrtDecoderSession implements DecoderSession {
   private final IRuntime runtime;
@@ -41,12 +41,24 @@ final class TrtDecoderSession implements DecoderSession {
   private final List<ExecutionSlot> slots = new ArrayList<>();
   private final BlockingQueue<ExecutionSlot> free;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-  /** Engines of graphs with num_logits_to_keep get it as a host shape tensor fixed at 0 (every position). */
+
+  /**
+   * Engines of graphs with num_logits_to_keep get it as a host shape tensor fixed at 0 (every
+   * position).
+   */
   private boolean logitsToKeep;
+
   private boolean closed;
 
-  TrtDecoderSession(IRuntime runtime, ICudaEngine engine, TrtLogger logger, ModelCard card, Path engineFile, int maxBatch,
-      int maxSequence) throws SketchrtException {
+  TrtDecoderSession(
+      IRuntime runtime,
+      ICudaEngine engine,
+      TrtLogger logger,
+      ModelCard card,
+      Path engineFile,
+      int maxBatch,
+      int maxSequence)
+      throws SketchrtException {
     this.runtime = runtime;
     this.engine = engine;
     this.logger = logger;
@@ -71,10 +83,15 @@ final class TrtDecoderSession implements DecoderSession {
     } else if (kv == nvinfer.DataType.kHALF || kv == nvinfer.DataType.kBF16) {
       this.kvElementBytes = 2;
     } else {
-      throw new SketchrtException(engineFile + ": KV cache type " + kv + " is not supported (float, half, bfloat16)");
+      throw new SketchrtException(
+          engineFile + ": KV cache type " + kv + " is not supported (float, half, bfloat16)");
     }
     if (engine.getTensorDataType(GraphNames.LOGITS) != nvinfer.DataType.kFLOAT) {
-      throw new SketchrtException(engineFile + ": logits are " + engine.getTensorDataType(GraphNames.LOGITS) + ", expected float32");
+      throw new SketchrtException(
+          engineFile
+              + ": logits are "
+              + engine.getTensorDataType(GraphNames.LOGITS)
+              + ", expected float32");
     }
     int profiles = engine.getNbOptimizationProfiles();
     free = new ArrayBlockingQueue<>(profiles);
@@ -97,7 +114,12 @@ final class TrtDecoderSession implements DecoderSession {
     }
     logitsToKeep = names.contains(GraphNames.NUM_LOGITS_TO_KEEP);
     List<String> missing = new ArrayList<>();
-    for (String n : List.of(GraphNames.INPUT_IDS, GraphNames.ATTENTION_MASK, GraphNames.POSITION_IDS, GraphNames.LOGITS)) {
+    for (String n :
+        List.of(
+            GraphNames.INPUT_IDS,
+            GraphNames.ATTENTION_MASK,
+            GraphNames.POSITION_IDS,
+            GraphNames.LOGITS)) {
       if (!names.contains(n)) {
         missing.add(n);
       }
@@ -111,8 +133,13 @@ final class TrtDecoderSession implements DecoderSession {
       }
     }
     if (!missing.isEmpty()) {
-      throw new SketchrtException(engineFile + " is not an engine of a sketchrt decoder graph for " + layers + " layers: no "
-          + String.join(", ", missing.subList(0, Math.min(3, missing.size()))) + (missing.size() > 3 ? ", ..." : ""));
+      throw new SketchrtException(
+          engineFile
+              + " is not an engine of a sketchrt decoder graph for "
+              + layers
+              + " layers: no "
+              + String.join(", ", missing.subList(0, Math.min(3, missing.size())))
+              + (missing.size() > 3 ? ", ..." : ""));
     }
   }
 
@@ -127,35 +154,63 @@ final class TrtDecoderSession implements DecoderSession {
       throw new IllegalArgumentException("a KV cache needs batch >= 1 and capacity >= 1");
     }
     if (batch > maxBatch || capacity > maxSequence) {
-      throw new SketchrtException("the TensorRT engine was built for at most " + maxBatch + " rows of " + maxSequence
-          + " positions, this generation needs " + batch + " x " + capacity + ": rebuild it with larger --max-batch/--max-seq "
-          + "(TrtOptions.withMaxBatch/withMaxSequence)");
+      throw new SketchrtException(
+          "the TensorRT engine was built for at most "
+              + maxBatch
+              + " rows of "
+              + maxSequence
+              + " positions, this generation needs "
+              + batch
+              + " x "
+              + capacity
+              + ": rebuild it with larger --max-batch/--max-seq "
+              + "(TrtOptions.withMaxBatch/withMaxSequence)");
     }
     lock.readLock().lock();
     try {
       if (closed) {
         throw new IllegalStateException("the model is closed");
       }
-      return new TrtKvCache(layers, batch, capacity, (long) batch * kvHeads * capacity * headDim * kvElementBytes);
+      return new TrtKvCache(
+          layers, batch, capacity, (long) batch * kvHeads * capacity * headDim * kvElementBytes);
     } finally {
       lock.readLock().unlock();
     }
   }
 
   @Override
-  public void forward(long[] inputIds, long[] attentionMask, long[] positionIds, int seq, KvCache kvCache, float[] lastLogits)
+  public void forward(
+      long[] inputIds,
+      long[] attentionMask,
+      long[] positionIds,
+      int seq,
+      KvCache kvCache,
+      float[] lastLogits)
       throws SketchrtException {
     forward(inputIds, attentionMask, positionIds, seq, kvCache, lastLogits, false);
   }
 
   @Override
-  public void forwardAllLogits(long[] inputIds, long[] attentionMask, long[] positionIds, int seq, KvCache kvCache,
-      float[] logits) throws SketchrtException {
+  public void forwardAllLogits(
+      long[] inputIds,
+      long[] attentionMask,
+      long[] positionIds,
+      int seq,
+      KvCache kvCache,
+      float[] logits)
+      throws SketchrtException {
     forward(inputIds, attentionMask, positionIds, seq, kvCache, logits, true);
   }
 
-  private void forward(long[] inputIds, long[] attentionMask, long[] positionIds, int seq, KvCache kvCache, float[] lastLogits,
-      boolean all) throws SketchrtException {
+  private void forward(
+      long[] inputIds,
+      long[] attentionMask,
+      long[] positionIds,
+      int seq,
+      KvCache kvCache,
+      float[] lastLogits,
+      boolean all)
+      throws SketchrtException {
     if (!(kvCache instanceof TrtKvCache cache)) {
       throw new IllegalArgumentException("the KV cache was not made by this session");
     }
@@ -164,11 +219,15 @@ final class TrtDecoderSession implements DecoderSession {
     int past = cache.length();
     int total = past + seq;
     if (total > cache.capacity()) {
-      throw new IllegalStateException("the KV cache holds " + cache.capacity() + " positions, " + total + " requested");
+      throw new IllegalStateException(
+          "the KV cache holds " + cache.capacity() + " positions, " + total + " requested");
     }
-    if (inputIds.length != batch * seq || positionIds.length != batch * seq || attentionMask.length != batch * total
+    if (inputIds.length != batch * seq
+        || positionIds.length != batch * seq
+        || attentionMask.length != batch * total
         || lastLogits.length != (long) batch * (all ? seq : 1) * vocab) {
-      throw new IllegalArgumentException("forward: input sizes do not match batch " + batch + ", seq " + seq);
+      throw new IllegalArgumentException(
+          "forward: input sizes do not match batch " + batch + ", seq " + seq);
     }
     lock.readLock().lock();
     ExecutionSlot slot = null;
@@ -181,7 +240,8 @@ final class TrtDecoderSession implements DecoderSession {
       cache.advance(seq);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new SketchrtException("interrupted while waiting for a free TensorRT execution context", e);
+      throw new SketchrtException(
+          "interrupted while waiting for a free TensorRT execution context", e);
     } finally {
       if (slot != null) {
         free.add(slot);
@@ -190,11 +250,22 @@ final class TrtDecoderSession implements DecoderSession {
     }
   }
 
-  private void run(ExecutionSlot slot, long[] ids, long[] mask, long[] pos, int batch, int seq, int past, TrtKvCache cache,
-      float[] lastLogits, boolean all) throws SketchrtException {
+  private void run(
+      ExecutionSlot slot,
+      long[] ids,
+      long[] mask,
+      long[] pos,
+      int batch,
+      int seq,
+      int past,
+      TrtKvCache cache,
+      float[] lastLogits,
+      boolean all)
+      throws SketchrtException {
     IExecutionContext ctx = slot.context;
     int total = past + seq;
-    // Inputs up: the host buffer is reused for each of the three (the copies are ordered on the stream,
+    // Inputs up: the host buffer is reused for each of the three (the copies are ordered on the
+    // stream,
     // and each is synchronised before the buffer is overwritten).
     upload(slot, ids, slot.inputIds);
     upload(slot, mask, slot.attentionMask);
@@ -206,7 +277,8 @@ final class TrtDecoderSession implements DecoderSession {
     address(ctx, GraphNames.ATTENTION_MASK, slot.attentionMask);
     address(ctx, GraphNames.POSITION_IDS, slot.positionIds);
     if (logitsToKeep) {
-      address(ctx, GraphNames.NUM_LOGITS_TO_KEEP, slot.keepAll); // a host-memory shape tensor holding 0
+      address(
+          ctx, GraphNames.NUM_LOGITS_TO_KEEP, slot.keepAll); // a host-memory shape tensor holding 0
     }
     for (int i = 0; i < pastNames.length; i++) {
       shape(ctx, pastNames[i], batch, kvHeads, past, headDim);
@@ -223,7 +295,8 @@ final class TrtDecoderSession implements DecoderSession {
     long rowBytes = (long) vocab * Float.BYTES;
     if (all) {
       float[] host = new float[batch * seq * vocab];
-      try (org.bytedeco.javacpp.FloatPointer staging = new org.bytedeco.javacpp.FloatPointer(host.length)) {
+      try (org.bytedeco.javacpp.FloatPointer staging =
+          new org.bytedeco.javacpp.FloatPointer(host.length)) {
         Cuda.toHost(staging, logits, logitsBytes, slot.stream);
         Cuda.sync(slot.stream);
         staging.get(host);
@@ -233,13 +306,15 @@ final class TrtDecoderSession implements DecoderSession {
     }
     for (int b = 0; b < batch; b++) {
       long from = ((long) b * seq + seq - 1) * rowBytes;
-      Cuda.toHost(Cuda.at(slot.hostLogits, b * rowBytes), Cuda.at(logits, from), rowBytes, slot.stream);
+      Cuda.toHost(
+          Cuda.at(slot.hostLogits, b * rowBytes), Cuda.at(logits, from), rowBytes, slot.stream);
     }
     Cuda.sync(slot.stream);
     slot.hostLogits.position(0).get(lastLogits, 0, batch * vocab);
   }
 
-  private static void upload(ExecutionSlot slot, long[] values, Pointer device) throws SketchrtException {
+  private static void upload(ExecutionSlot slot, long[] values, Pointer device)
+      throws SketchrtException {
     slot.hostLongs.position(0).put(values, 0, values.length);
     Cuda.toDevice(device, slot.hostLongs, (long) values.length * Long.BYTES, slot.stream);
     Cuda.sync(slot.stream);
@@ -247,14 +322,20 @@ final class TrtDecoderSession implements DecoderSession {
 
   private void shape(IExecutionContext ctx, String name, long... dims) throws SketchrtException {
     if (!ctx.setInputShape(name, TrtEngineBuilder.dims(dims))) {
-      throw new SketchrtException("TensorRT refused shape " + java.util.Arrays.toString(dims) + " for " + name + ": "
-          + logger.takeLastError());
+      throw new SketchrtException(
+          "TensorRT refused shape "
+              + java.util.Arrays.toString(dims)
+              + " for "
+              + name
+              + ": "
+              + logger.takeLastError());
     }
   }
 
   private void address(IExecutionContext ctx, String name, Pointer p) throws SketchrtException {
     if (!ctx.setTensorAddress(name, p)) {
-      throw new SketchrtException("TensorRT refused the buffer of " + name + ": " + logger.takeLastError());
+      throw new SketchrtException(
+          "TensorRT refused the buffer of " + name + ": " + logger.takeLastError());
     }
   }
 

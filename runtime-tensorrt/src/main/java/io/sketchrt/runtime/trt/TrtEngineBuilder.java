@@ -38,7 +38,9 @@ import org.bytedeco.tensorrt.nvonnxparser.IParserError;
 public final class TrtEngineBuilder implements EngineBuilder {
 
   @Override
-  public Path build(Path modelDir, ActivationType dtype, TrtOptions options, Consumer<String> progress) throws SketchrtException {
+  public Path build(
+      Path modelDir, ActivationType dtype, TrtOptions options, Consumer<String> progress)
+      throws SketchrtException {
     ModelCard card;
     try {
       card = ModelCard.read(modelDir);
@@ -49,16 +51,32 @@ public final class TrtEngineBuilder implements EngineBuilder {
   }
 
   /** The cached engine for the model, built first when missing. */
-  static Path engineFor(ModelCard card, Path modelDir, ActivationType dtype, TrtOptions options, Consumer<String> progress)
+  static Path engineFor(
+      ModelCard card,
+      Path modelDir,
+      ActivationType dtype,
+      TrtOptions options,
+      Consumer<String> progress)
       throws SketchrtException {
     if (!card.target().runsOn(BackendNames.TRT)) {
-      throw new SketchrtException("the model in " + modelDir + " was converted for target '" + card.target().id()
-          + "', which TensorRT engines cannot be built from: convert it again with --target portable");
+      throw new SketchrtException(
+          "the model in "
+              + modelDir
+              + " was converted for target '"
+              + card.target().id()
+              + "', which TensorRT engines cannot be built from: convert it again with --target portable");
     }
     if (dtype != null && dtype != card.dtype()) {
-      throw new SketchrtException("the model in " + modelDir + " was converted with dtype " + card.dtype().id()
-          + " and TensorRT networks are strongly typed: convert it again with --dtype " + dtype.id() + " to build a "
-          + dtype.id() + " engine");
+      throw new SketchrtException(
+          "the model in "
+              + modelDir
+              + " was converted with dtype "
+              + card.dtype().id()
+              + " and TensorRT networks are strongly typed: convert it again with --dtype "
+              + dtype.id()
+              + " to build a "
+              + dtype.id()
+              + " engine");
     }
     Path graph = modelDir.resolve(card.modelFile());
     if (!Files.isRegularFile(graph)) {
@@ -70,24 +88,44 @@ public final class TrtEngineBuilder implements EngineBuilder {
     int maxSequence = options.resolvedMaxSequence(card.maxPositionEmbeddings());
     EngineKey key;
     try {
-      key = EngineKey.of(card, modelDir, device.name(), version, options.maxBatch(), maxSequence, options.executionContexts());
+      key =
+          EngineKey.of(
+              card,
+              modelDir,
+              device.name(),
+              version,
+              options.maxBatch(),
+              maxSequence,
+              options.executionContexts());
     } catch (IOException e) {
-      throw new SketchrtException("cannot read " + graph + ": " + SketchrtException.firstLine(e), e);
+      throw new SketchrtException(
+          "cannot read " + graph + ": " + SketchrtException.firstLine(e), e);
     }
     Path engine = options.resolvedEngineCache().resolve(key.fileName());
     if (Files.isRegularFile(engine)) {
       progress.accept("engine " + engine + " is built already");
       return engine;
     }
-    progress.accept("building a TensorRT " + version + " engine for " + device.name() + ": batch <= " + options.maxBatch()
-        + ", positions <= " + maxSequence + ", " + options.executionContexts() + " profile(s)");
+    progress.accept(
+        "building a TensorRT "
+            + version
+            + " engine for "
+            + device.name()
+            + ": batch <= "
+            + options.maxBatch()
+            + ", positions <= "
+            + maxSequence
+            + ", "
+            + options.executionContexts()
+            + " profile(s)");
     long start = System.nanoTime();
     buildInto(card, graph, maxSequence, options, engine);
     progress.accept(String.format("wrote %s in %.1f s", engine, (System.nanoTime() - start) / 1e9));
     return engine;
   }
 
-  private static void buildInto(ModelCard card, Path graph, int maxSequence, TrtOptions options, Path engine)
+  private static void buildInto(
+      ModelCard card, Path graph, int maxSequence, TrtOptions options, Path engine)
       throws SketchrtException {
     TrtLogger logger = new TrtLogger();
     IBuilder builder = null;
@@ -103,9 +141,11 @@ public final class TrtEngineBuilder implements EngineBuilder {
       network = builder.createNetworkV2(0); // TensorRT 11 networks are strongly typed
       parser = createParser(network, logger);
       if (!parser.parseFromFile(graph.toString(), ILogger.Severity.kWARNING.value)) {
-        throw new SketchrtException("TensorRT cannot parse " + graph + ": " + parserErrors(parser, logger));
+        throw new SketchrtException(
+            "TensorRT cannot parse " + graph + ": " + parserErrors(parser, logger));
       }
-      Map<String, ProfileShapes.Range> ranges = ProfileShapes.of(card, options.maxBatch(), maxSequence);
+      Map<String, ProfileShapes.Range> ranges =
+          ProfileShapes.of(card, options.maxBatch(), maxSequence);
       boolean logitsToKeep = hasInput(network, GraphNames.NUM_LOGITS_TO_KEEP);
       Set<String> expected = new HashSet<>(ranges.keySet());
       if (logitsToKeep) {
@@ -119,28 +159,43 @@ public final class TrtEngineBuilder implements EngineBuilder {
           ProfileShapes.Range r = e.getValue();
           if (!profile.setDimensions(e.getKey(), nvinfer.OptProfileSelector.kMIN, dims(r.min()))
               || !profile.setDimensions(e.getKey(), nvinfer.OptProfileSelector.kOPT, dims(r.opt()))
-              || !profile.setDimensions(e.getKey(), nvinfer.OptProfileSelector.kMAX, dims(r.max()))) {
-            throw new SketchrtException("TensorRT refused the shapes of input " + e.getKey() + ": " + logger.takeLastError());
+              || !profile.setDimensions(
+                  e.getKey(), nvinfer.OptProfileSelector.kMAX, dims(r.max()))) {
+            throw new SketchrtException(
+                "TensorRT refused the shapes of input "
+                    + e.getKey()
+                    + ": "
+                    + logger.takeLastError());
           }
         }
         // num_logits_to_keep feeds Slice's start: a shape tensor for TensorRT, fixed at 0 (every
         // position's logits, which is what the decode session reads back). Not yet run on a GPU.
         if (logitsToKeep) {
-          for (nvinfer.OptProfileSelector sel : new nvinfer.OptProfileSelector[] {nvinfer.OptProfileSelector.kMIN,
-              nvinfer.OptProfileSelector.kOPT, nvinfer.OptProfileSelector.kMAX}) {
+          for (nvinfer.OptProfileSelector sel :
+              new nvinfer.OptProfileSelector[] {
+                nvinfer.OptProfileSelector.kMIN,
+                nvinfer.OptProfileSelector.kOPT,
+                nvinfer.OptProfileSelector.kMAX
+              }) {
             if (!profile.setShapeValuesV2(GraphNames.NUM_LOGITS_TO_KEEP, sel, new long[] {0}, 1)) {
-              throw new SketchrtException("TensorRT refused the values of " + GraphNames.NUM_LOGITS_TO_KEEP + ": " + logger.takeLastError());
+              throw new SketchrtException(
+                  "TensorRT refused the values of "
+                      + GraphNames.NUM_LOGITS_TO_KEEP
+                      + ": "
+                      + logger.takeLastError());
             }
           }
         }
         if (config.addOptimizationProfile(profile) < 0) {
-          throw new SketchrtException("TensorRT refused optimisation profile " + p + ": " + logger.takeLastError());
+          throw new SketchrtException(
+              "TensorRT refused optimisation profile " + p + ": " + logger.takeLastError());
         }
       }
       logger.clear();
       serialized = builder.buildSerializedNetwork(network, config);
       if (serialized == null || serialized.isNull() || serialized.size() == 0) {
-        throw new SketchrtException("TensorRT could not build an engine from " + graph + ": " + logger.takeLastError());
+        throw new SketchrtException(
+            "TensorRT could not build an engine from " + graph + ": " + logger.takeLastError());
       }
       EngineFiles.write(serialized, engine);
     } finally {
@@ -161,7 +216,8 @@ public final class TrtEngineBuilder implements EngineBuilder {
     return false;
   }
 
-  private static void checkInputs(INetworkDefinition network, Set<String> expected, Path graph) throws SketchrtException {
+  private static void checkInputs(INetworkDefinition network, Set<String> expected, Path graph)
+      throws SketchrtException {
     Set<String> found = new HashSet<>();
     for (int i = 0; i < network.getNbInputs(); i++) {
       found.add(network.getInput(i).getName());
@@ -171,8 +227,13 @@ public final class TrtEngineBuilder implements EngineBuilder {
       missing.removeAll(found);
       Set<String> extra = new HashSet<>(found);
       extra.removeAll(expected);
-      throw new SketchrtException(graph + " is not a sketchrt decoder graph for " + (expected.size() - 3) / 2 + " layers: "
-          + (missing.isEmpty() ? "" : "missing inputs " + missing + " ") + (extra.isEmpty() ? "" : "unexpected inputs " + extra));
+      throw new SketchrtException(
+          graph
+              + " is not a sketchrt decoder graph for "
+              + (expected.size() - 3) / 2
+              + " layers: "
+              + (missing.isEmpty() ? "" : "missing inputs " + missing + " ")
+              + (extra.isEmpty() ? "" : "unexpected inputs " + extra));
     }
   }
 
@@ -182,7 +243,10 @@ public final class TrtEngineBuilder implements EngineBuilder {
       return logger.takeLastError();
     }
     IParserError e = parser.getError(0);
-    String node = e.nodeName() == null || e.nodeName().isEmpty() ? "" : " (node " + e.nodeName() + ", " + e.nodeOperator() + ")";
+    String node =
+        e.nodeName() == null || e.nodeName().isEmpty()
+            ? ""
+            : " (node " + e.nodeName() + ", " + e.nodeOperator() + ")";
     String desc = e.desc() == null ? "" : e.desc().lines().findFirst().orElse("");
     return desc + node + (n > 1 ? " and " + (n - 1) + " more error(s)" : "");
   }

@@ -13,8 +13,10 @@ import org.bytedeco.javacpp.Pointer;
 final class TrtKvCache implements KvCache {
   private final int batch;
   private final int capacity;
+
   /** [half][2 * layer + (0 = key, 1 = value)]. */
   private final Pointer[][] halves;
+
   private final long bytesPerBuffer;
   private int current;
   private int length;
@@ -76,21 +78,26 @@ final class TrtKvCache implements KvCache {
   public void reorderRows(int[] sourceRows) {
     checkOpen();
     if (sourceRows.length != batch) {
-      throw new IllegalArgumentException("reorderRows: " + sourceRows.length + " rows given, the cache has " + batch);
+      throw new IllegalArgumentException(
+          "reorderRows: " + sourceRows.length + " rows given, the cache has " + batch);
     }
     for (int s : sourceRows) {
       if (s < 0 || s >= batch) {
-        throw new IllegalArgumentException("reorderRows: row " + s + " is outside [0, " + batch + ")");
+        throw new IllegalArgumentException(
+            "reorderRows: row " + s + " is outside [0, " + batch + ")");
       }
     }
-    long rowBytes = bytesPerBuffer / ((long) batch * capacity) * length; // [heads, length, dim] of one row
+    long rowBytes =
+        bytesPerBuffer / ((long) batch * capacity) * length; // [heads, length, dim] of one row
     if (rowBytes == 0) {
       return;
     }
     try {
       for (int i = 0; i < halves[current].length; i++) {
         for (int r = 0; r < batch; r++) {
-          Cuda.deviceToDevice(Cuda.at(halves[1 - current][i], r * rowBytes), Cuda.at(halves[current][i], sourceRows[r] * rowBytes),
+          Cuda.deviceToDevice(
+              Cuda.at(halves[1 - current][i], r * rowBytes),
+              Cuda.at(halves[current][i], sourceRows[r] * rowBytes),
               rowBytes);
         }
       }

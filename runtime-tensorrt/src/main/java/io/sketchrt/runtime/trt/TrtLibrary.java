@@ -33,15 +33,21 @@ final class TrtLibrary {
     String text;
     try {
       major = nvinfer.getInferLibMajorVersion();
-      text = major + "." + nvinfer.getInferLibMinorVersion() + "." + nvinfer.getInferLibPatchVersion();
+      text =
+          major + "." + nvinfer.getInferLibMinorVersion() + "." + nvinfer.getInferLibPatchVersion();
     } catch (LinkageError | RuntimeException e) {
-      throw new SketchrtException("TensorRT cannot be loaded: " + reason(e) + " (backend trt needs libnvinfer.so.11 from "
-          + "org.bytedeco:tensorrt:11.2-1.5.14:linux-x86_64-redist or a TensorRT 11 install on LD_LIBRARY_PATH, and the "
-          + "CUDA 13 libraries the JavaCPP presets link: libcudart.so.13, libcublas.so.13, libcublasLt.so.13, libnvrtc.so.13, "
-          + "cuDNN 9)", e);
+      throw new SketchrtException(
+          "TensorRT cannot be loaded: "
+              + reason(e)
+              + " (backend trt needs libnvinfer.so.11 from "
+              + "org.bytedeco:tensorrt:11.2-1.5.14:linux-x86_64-redist or a TensorRT 11 install on LD_LIBRARY_PATH, and the "
+              + "CUDA 13 libraries the JavaCPP presets link: libcudart.so.13, libcublas.so.13, libcublasLt.so.13, libnvrtc.so.13, "
+              + "cuDNN 9)",
+          e);
     }
     if (major != MAJOR) {
-      throw new SketchrtException("TensorRT " + text + " was loaded, backend trt needs TensorRT " + MAJOR);
+      throw new SketchrtException(
+          "TensorRT " + text + " was loaded, backend trt needs TensorRT " + MAJOR);
     }
     return text;
   }
@@ -53,9 +59,11 @@ final class TrtLibrary {
   static synchronized Path loadPlugin(TrtOptions options) throws SketchrtException {
     Path requested = options.resolvedPluginLibrary();
     if (requested == null) {
-      throw new SketchrtException("backend trt needs the SketchMatMul plugin: set " + TrtOptions.PLUGIN_ENV
-          + " (or TrtOptions.withPluginLibrary, or --trt-plugin) to libsketchrt_trt_plugin_dynamic.so built against TensorRT 11 "
-          + "(trt-plugins/README.md)");
+      throw new SketchrtException(
+          "backend trt needs the SketchMatMul plugin: set "
+              + TrtOptions.PLUGIN_ENV
+              + " (or TrtOptions.withPluginLibrary, or --trt-plugin) to libsketchrt_trt_plugin_dynamic.so built against TensorRT 11 "
+              + "(trt-plugins/README.md)");
     }
     if (!Files.isRegularFile(requested)) {
       throw new SketchrtException("the TensorRT plugin library " + requested + " does not exist");
@@ -63,25 +71,39 @@ final class TrtLibrary {
     Path plugin = requested.toAbsolutePath().normalize();
     if (loadedPlugin != null) {
       if (!loadedPlugin.equals(plugin)) {
-        throw new SketchrtException("the SketchMatMul plugin was loaded from " + loadedPlugin
-            + " already; TensorRT keeps one per process, so " + plugin + " cannot be loaded too");
+        throw new SketchrtException(
+            "the SketchMatMul plugin was loaded from "
+                + loadedPlugin
+                + " already; TensorRT keeps one per process, so "
+                + plugin
+                + " cannot be loaded too");
       }
       return plugin;
     }
     version();
     IPluginRegistry registry = nvinfer.getPluginRegistry();
     if (creator(registry) != null) {
-      throw new SketchrtException("a SketchMatMul plugin is registered already (a self-registering libsketchrt_trt_plugin.so "
-          + "loaded into this process?): backend trt loads libsketchrt_trt_plugin_dynamic.so itself, load only that one");
+      throw new SketchrtException(
+          "a SketchMatMul plugin is registered already (a self-registering libsketchrt_trt_plugin.so "
+              + "loaded into this process?): backend trt loads libsketchrt_trt_plugin_dynamic.so itself, load only that one");
     }
     IPluginRegistry.PluginLibraryHandle handle = registry.loadLibrary(plugin.toString());
     if (handle == null || handle.isNull()) {
-      throw new SketchrtException("TensorRT refused the plugin library " + plugin + ": it must be libsketchrt_trt_plugin_dynamic.so "
-          + "built against TensorRT 11 (it exports getCreators), see trt-plugins/README.md");
+      throw new SketchrtException(
+          "TensorRT refused the plugin library "
+              + plugin
+              + ": it must be libsketchrt_trt_plugin_dynamic.so "
+              + "built against TensorRT 11 (it exports getCreators), see trt-plugins/README.md");
     }
     if (creator(registry) == null) {
       registry.deregisterLibrary(handle);
-      throw new SketchrtException(plugin + " was loaded but registers no " + PLUGIN_NAME + " version " + PLUGIN_VERSION + " creator");
+      throw new SketchrtException(
+          plugin
+              + " was loaded but registers no "
+              + PLUGIN_NAME
+              + " version "
+              + PLUGIN_VERSION
+              + " creator");
     }
     pluginHandle = handle;
     loadedPlugin = plugin;
@@ -102,7 +124,9 @@ final class TrtLibrary {
     return c == null || c.isNull() ? null : c;
   }
 
-  /** JavaCPP reports "no jniX in java.library.path"; the dynamic linker's reason is in the chain. */
+  /**
+   * JavaCPP reports "no jniX in java.library.path"; the dynamic linker's reason is in the chain.
+   */
   private static String reason(Throwable e) {
     String best = SketchrtException.firstLine(e);
     for (Throwable t = e; t != null; t = t.getCause()) {

@@ -19,19 +19,41 @@ import org.junit.jupiter.api.io.TempDir;
 class EngineKeyTest {
 
   @Test
-  void theNameChangesWithTheModelGpuTensorRtAndShapesAndNothingElse(@TempDir Path tmp) throws Exception {
+  void theNameChangesWithTheModelGpuTensorRtAndShapesAndNothingElse(@TempDir Path tmp)
+      throws Exception {
     ModelCard card = TestCards.card(Target.PORTABLE, ActivationType.FP16, "aa");
     String base = EngineKey.of(card, tmp, "NVIDIA H100 80GB HBM3", "11.2.1", 8, 4096, 2).fileName();
-    assertEquals(base, EngineKey.of(card, tmp, "NVIDIA H100 80GB HBM3", "11.2.1", 8, 4096, 2).fileName());
-    assertTrue(base.matches("sketchrt-[0-9a-f]{16}-nvidia-h100-80gb-hbm3-trt11\\.2\\.1-fp16-b8-s4096-p2\\.engine"), base);
-    List<String> others = List.of(
-        EngineKey.of(TestCards.card(Target.PORTABLE, ActivationType.FP16, "ab"), tmp, "NVIDIA H100 80GB HBM3", "11.2.1", 8, 4096, 2).fileName(),
-        EngineKey.of(TestCards.card(Target.PORTABLE, ActivationType.BF16, "aa"), tmp, "NVIDIA H100 80GB HBM3", "11.2.1", 8, 4096, 2).fileName(),
-        EngineKey.of(card, tmp, "NVIDIA H200", "11.2.1", 8, 4096, 2).fileName(),
-        EngineKey.of(card, tmp, "NVIDIA H100 80GB HBM3", "11.3.0", 8, 4096, 2).fileName(),
-        EngineKey.of(card, tmp, "NVIDIA H100 80GB HBM3", "11.2.1", 4, 4096, 2).fileName(),
-        EngineKey.of(card, tmp, "NVIDIA H100 80GB HBM3", "11.2.1", 8, 2048, 2).fileName(),
-        EngineKey.of(card, tmp, "NVIDIA H100 80GB HBM3", "11.2.1", 8, 4096, 1).fileName());
+    assertEquals(
+        base, EngineKey.of(card, tmp, "NVIDIA H100 80GB HBM3", "11.2.1", 8, 4096, 2).fileName());
+    assertTrue(
+        base.matches(
+            "sketchrt-[0-9a-f]{16}-nvidia-h100-80gb-hbm3-trt11\\.2\\.1-fp16-b8-s4096-p2\\.engine"),
+        base);
+    List<String> others =
+        List.of(
+            EngineKey.of(
+                    TestCards.card(Target.PORTABLE, ActivationType.FP16, "ab"),
+                    tmp,
+                    "NVIDIA H100 80GB HBM3",
+                    "11.2.1",
+                    8,
+                    4096,
+                    2)
+                .fileName(),
+            EngineKey.of(
+                    TestCards.card(Target.PORTABLE, ActivationType.BF16, "aa"),
+                    tmp,
+                    "NVIDIA H100 80GB HBM3",
+                    "11.2.1",
+                    8,
+                    4096,
+                    2)
+                .fileName(),
+            EngineKey.of(card, tmp, "NVIDIA H200", "11.2.1", 8, 4096, 2).fileName(),
+            EngineKey.of(card, tmp, "NVIDIA H100 80GB HBM3", "11.3.0", 8, 4096, 2).fileName(),
+            EngineKey.of(card, tmp, "NVIDIA H100 80GB HBM3", "11.2.1", 4, 4096, 2).fileName(),
+            EngineKey.of(card, tmp, "NVIDIA H100 80GB HBM3", "11.2.1", 8, 2048, 2).fileName(),
+            EngineKey.of(card, tmp, "NVIDIA H100 80GB HBM3", "11.2.1", 8, 4096, 1).fileName());
     for (String other : others) {
       assertNotEquals(base, other);
     }
@@ -41,7 +63,9 @@ class EngineKeyTest {
 
   @Test
   void oneProfileServesPrefillAndDecodeUpToTheLimits() {
-    ModelCard card = TestCards.card(Target.PORTABLE, ActivationType.FP16, "aa"); // 2 layers, 2 KV heads, head dim 16
+    ModelCard card =
+        TestCards.card(
+            Target.PORTABLE, ActivationType.FP16, "aa"); // 2 layers, 2 KV heads, head dim 16
     Map<String, ProfileShapes.Range> r = ProfileShapes.of(card, 8, 1024);
     assertEquals(3 + 2 * 2, r.size());
     ProfileShapes.Range ids = r.get(GraphNames.INPUT_IDS);

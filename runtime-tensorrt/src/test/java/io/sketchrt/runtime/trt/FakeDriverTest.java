@@ -30,8 +30,15 @@ import org.junit.jupiter.api.io.TempDir;
  * line before TensorRT's runtime is created. Runs in its own JVM (surefire reuseForks=false).
  */
 class FakeDriverTest {
-  private static final List<String> LINKED_BY_JAVACPP = List.of("libcublasLt.so.13", "libcublas.so.13", "libnvrtc.so.13",
-      "libcudnn_graph.so.9", "libcudnn_ops.so.9", "libcudnn_cnn.so.9", "libcudnn_adv.so.9");
+  private static final List<String> LINKED_BY_JAVACPP =
+      List.of(
+          "libcublasLt.so.13",
+          "libcublas.so.13",
+          "libnvrtc.so.13",
+          "libcudnn_graph.so.9",
+          "libcudnn_ops.so.9",
+          "libcudnn_cnn.so.9",
+          "libcudnn_adv.so.9");
   private static final String NO_DEVICE =
       "no usable NVIDIA GPU: cuInit failed with CUDA_ERROR_NO_DEVICE (100) (backend trt needs an NVIDIA GPU and its driver)";
 
@@ -39,7 +46,9 @@ class FakeDriverTest {
 
   @BeforeAll
   static void loadTheStandInDriver() throws Exception {
-    Skip.unless(!CudaDriver.libraryPresent(), "this machine has a real libcuda.so.1: the stand-in driver would replace it");
+    Skip.unless(
+        !CudaDriver.libraryPresent(),
+        "this machine has a real libcuda.so.1: the stand-in driver would replace it");
     Skip.unless(onPath("cc"), "no C compiler (cc) to build the stand-in driver");
     Path source = Path.of("src/test/c/no_device_libcuda.c").toAbsolutePath();
     compile(source, "libcuda.so.1");
@@ -60,37 +69,72 @@ class FakeDriverTest {
 
   @Test
   void theBackendStopsAtTheDriverInOneLine() {
-    assertEquals(NO_DEVICE, assertThrows(SketchrtException.class, () -> new TrtBackend().checkAvailable()).getMessage());
-    Backends.Status trt = Backends.available().stream().filter(s -> s.name().equals(BackendNames.TRT)).findFirst().orElseThrow();
+    assertEquals(
+        NO_DEVICE,
+        assertThrows(SketchrtException.class, () -> new TrtBackend().checkAvailable())
+            .getMessage());
+    Backends.Status trt =
+        Backends.available().stream()
+            .filter(s -> s.name().equals(BackendNames.TRT))
+            .findFirst()
+            .orElseThrow();
     assertEquals(NO_DEVICE, trt.problem());
-    assertTrue(Backends.available().stream().anyMatch(s -> s.name().equals(BackendNames.ORT_CPU) && s.available()));
+    assertTrue(
+        Backends.available().stream()
+            .anyMatch(s -> s.name().equals(BackendNames.ORT_CPU) && s.available()));
   }
 
   @Test
   void thePluginGoesIntoTheRegistryOnceAndOtherLibrariesAreRefused() throws Exception {
     Path plugin = pluginLibrary();
-    Skip.unless(plugin != null, "no TensorRT-11 build of libsketchrt_trt_plugin_dynamic.so (set " + TrtOptions.PLUGIN_ENV
-        + " or build trt-plugins/build-trt11 with -DTENSORRT_ROOT=<TensorRT 11>)");
+    Skip.unless(
+        plugin != null,
+        "no TensorRT-11 build of libsketchrt_trt_plugin_dynamic.so (set "
+            + TrtOptions.PLUGIN_ENV
+            + " or build trt-plugins/build-trt11 with -DTENSORRT_ROOT=<TensorRT 11>)");
     assertFalse(TrtLibrary.pluginRegistered());
 
-    SketchrtException notAPlugin = assertThrows(SketchrtException.class,
-        () -> TrtLibrary.loadPlugin(TrtOptions.defaults().withPluginLibrary(stubs.resolve("libnvrtc.so.13"))));
-    assertTrue(notAPlugin.getMessage().startsWith("TensorRT refused the plugin library " + stubs.resolve("libnvrtc.so.13")),
+    SketchrtException notAPlugin =
+        assertThrows(
+            SketchrtException.class,
+            () ->
+                TrtLibrary.loadPlugin(
+                    TrtOptions.defaults().withPluginLibrary(stubs.resolve("libnvrtc.so.13"))));
+    assertTrue(
+        notAPlugin
+            .getMessage()
+            .startsWith("TensorRT refused the plugin library " + stubs.resolve("libnvrtc.so.13")),
         notAPlugin.getMessage());
     assertFalse(TrtLibrary.pluginRegistered());
 
-    assertEquals(plugin.toAbsolutePath().normalize(), TrtLibrary.loadPlugin(TrtOptions.defaults().withPluginLibrary(plugin)));
+    assertEquals(
+        plugin.toAbsolutePath().normalize(),
+        TrtLibrary.loadPlugin(TrtOptions.defaults().withPluginLibrary(plugin)));
     assertTrue(TrtLibrary.pluginRegistered(), "no SketchMatMul creator after loadLibrary");
     // Again with the same file: nothing happens; with another: TensorRT keeps one per process.
-    assertEquals(plugin.toAbsolutePath().normalize(), TrtLibrary.loadPlugin(TrtOptions.defaults().withPluginLibrary(plugin)));
+    assertEquals(
+        plugin.toAbsolutePath().normalize(),
+        TrtLibrary.loadPlugin(TrtOptions.defaults().withPluginLibrary(plugin)));
     Path copy = stubs.resolve("copy_of_plugin.so");
     Files.copy(plugin, copy);
-    SketchrtException second = assertThrows(SketchrtException.class,
-        () -> TrtLibrary.loadPlugin(TrtOptions.defaults().withPluginLibrary(copy)));
-    assertTrue(second.getMessage().contains("loaded from " + plugin.toAbsolutePath().normalize() + " already"), second.getMessage());
-    SketchrtException missing = assertThrows(SketchrtException.class,
-        () -> TrtLibrary.loadPlugin(TrtOptions.defaults().withPluginLibrary(stubs.resolve("nope.so"))));
-    assertEquals("the TensorRT plugin library " + stubs.resolve("nope.so") + " does not exist", missing.getMessage());
+    SketchrtException second =
+        assertThrows(
+            SketchrtException.class,
+            () -> TrtLibrary.loadPlugin(TrtOptions.defaults().withPluginLibrary(copy)));
+    assertTrue(
+        second
+            .getMessage()
+            .contains("loaded from " + plugin.toAbsolutePath().normalize() + " already"),
+        second.getMessage());
+    SketchrtException missing =
+        assertThrows(
+            SketchrtException.class,
+            () ->
+                TrtLibrary.loadPlugin(
+                    TrtOptions.defaults().withPluginLibrary(stubs.resolve("nope.so"))));
+    assertEquals(
+        "the TensorRT plugin library " + stubs.resolve("nope.so") + " does not exist",
+        missing.getMessage());
   }
 
   /** SKETCHRT_TRT_PLUGIN, else a TensorRT-11 build folder of trt-plugins/ in this checkout. */
@@ -101,14 +145,28 @@ class FakeDriverTest {
     }
     Path plugins = TestData.repoRoot().resolve("trt-plugins");
     try (Stream<Path> builds = Files.list(plugins)) {
-      return builds.filter(p -> p.getFileName().toString().startsWith("build") && p.getFileName().toString().contains("11"))
-          .map(p -> p.resolve("libsketchrt_trt_plugin_dynamic.so")).filter(Files::isRegularFile).findFirst().orElse(null);
+      return builds
+          .filter(
+              p ->
+                  p.getFileName().toString().startsWith("build")
+                      && p.getFileName().toString().contains("11"))
+          .map(p -> p.resolve("libsketchrt_trt_plugin_dynamic.so"))
+          .filter(Files::isRegularFile)
+          .findFirst()
+          .orElse(null);
     }
   }
 
   private static void compile(Path source, String soname) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("cc", "-shared", "-fPIC", "-Wl,-soname," + soname, "-o",
-        stubs.resolve(soname).toString()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "cc",
+                "-shared",
+                "-fPIC",
+                "-Wl,-soname," + soname,
+                "-o",
+                stubs.resolve(soname).toString()));
     if (source == null) {
       Path empty = stubs.resolve("empty.c");
       Files.writeString(empty, "/* no symbols: only the name is needed */\n");

@@ -30,27 +30,42 @@ class NoDriverTest {
 
   @BeforeEach
   void needsAMachineWithoutDriver() {
-    Skip.unless(!CudaDriver.libraryPresent(), "this machine has libcuda.so.1: the no-driver message cannot be seen here");
+    Skip.unless(
+        !CudaDriver.libraryPresent(),
+        "this machine has libcuda.so.1: the no-driver message cannot be seen here");
   }
 
   @Test
   void checkAvailableSaysOneLineAndTheOtherBackendsStillLoad() {
-    SketchrtException e = assertThrows(SketchrtException.class, () -> new TrtBackend().checkAvailable());
+    SketchrtException e =
+        assertThrows(SketchrtException.class, () -> new TrtBackend().checkAvailable());
     assertEquals(NO_DRIVER, e.getMessage());
 
-    Backends.Status trt = Backends.available().stream().filter(s -> s.name().equals(BackendNames.TRT)).findFirst().orElseThrow();
+    Backends.Status trt =
+        Backends.available().stream()
+            .filter(s -> s.name().equals(BackendNames.TRT))
+            .findFirst()
+            .orElseThrow();
     assertFalse(trt.available());
     assertEquals(NO_DRIVER, trt.problem());
-    assertTrue(Backends.available().stream().anyMatch(s -> s.name().equals(BackendNames.ORT_CPU) && s.available()),
+    assertTrue(
+        Backends.available().stream()
+            .anyMatch(s -> s.name().equals(BackendNames.ORT_CPU) && s.available()),
         Backends.available().toString());
-    assertEquals(NO_DRIVER, assertThrows(SketchrtException.class, () -> Backends.find(BackendNames.TRT)).getMessage());
+    assertEquals(
+        NO_DRIVER,
+        assertThrows(SketchrtException.class, () -> Backends.find(BackendNames.TRT)).getMessage());
   }
 
   @Test
   void loadingAModelWithTrtFailsInOneLine(@TempDir Path tmp) throws Exception {
-    Path dir = TestCards.directory(tmp.resolve("m"), TestCards.card(Target.PORTABLE, ActivationType.FP16, "ab"));
-    SketchrtException e = assertThrows(SketchrtException.class,
-        () -> Model.load(dir, LoadOptions.defaults().withBackend(BackendNames.TRT)));
+    Path dir =
+        TestCards.directory(
+            tmp.resolve("m"), TestCards.card(Target.PORTABLE, ActivationType.FP16, "ab"));
+    SketchrtException e =
+        assertThrows(
+            SketchrtException.class,
+            () -> Model.load(dir, LoadOptions.defaults().withBackend(BackendNames.TRT)));
     assertTrue(e.getMessage().contains(NO_DRIVER), e.getMessage());
     assertFalse(e.getMessage().contains("\n"), e.getMessage());
   }
@@ -61,22 +76,43 @@ class NoDriverTest {
     assertInstanceOf(TrtEngineBuilder.class, builder);
     TrtOptions options = TrtOptions.defaults().withEngineCache(tmp.resolve("engines"));
 
-    Path fp32 = TestCards.directory(tmp.resolve("fp32"), TestCards.card(Target.PORTABLE, ActivationType.FP32, "ab"));
-    SketchrtException typed = assertThrows(SketchrtException.class,
-        () -> builder.build(fp32, ActivationType.FP16, options, line -> {}));
-    assertEquals("the model in " + fp32 + " was converted with dtype fp32 and TensorRT networks are strongly typed: "
-        + "convert it again with --dtype fp16 to build a fp16 engine", typed.getMessage());
+    Path fp32 =
+        TestCards.directory(
+            tmp.resolve("fp32"), TestCards.card(Target.PORTABLE, ActivationType.FP32, "ab"));
+    SketchrtException typed =
+        assertThrows(
+            SketchrtException.class,
+            () -> builder.build(fp32, ActivationType.FP16, options, line -> {}));
+    assertEquals(
+        "the model in "
+            + fp32
+            + " was converted with dtype fp32 and TensorRT networks are strongly typed: "
+            + "convert it again with --dtype fp16 to build a fp16 engine",
+        typed.getMessage());
 
-    Path ortTrt = TestCards.directory(tmp.resolve("ort"), TestCards.card(Target.ORT_TENSORRT, ActivationType.FP16, "ab"));
-    SketchrtException target = assertThrows(SketchrtException.class, () -> builder.build(ortTrt, null, options, line -> {}));
-    assertTrue(target.getMessage().contains("target 'ort-tensorrt'") && target.getMessage().contains("--target portable"),
+    Path ortTrt =
+        TestCards.directory(
+            tmp.resolve("ort"), TestCards.card(Target.ORT_TENSORRT, ActivationType.FP16, "ab"));
+    SketchrtException target =
+        assertThrows(
+            SketchrtException.class, () -> builder.build(ortTrt, null, options, line -> {}));
+    assertTrue(
+        target.getMessage().contains("target 'ort-tensorrt'")
+            && target.getMessage().contains("--target portable"),
         target.getMessage());
 
-    SketchrtException none = assertThrows(SketchrtException.class,
-        () -> builder.build(tmp.resolve("missing"), null, options, line -> {}));
+    SketchrtException none =
+        assertThrows(
+            SketchrtException.class,
+            () -> builder.build(tmp.resolve("missing"), null, options, line -> {}));
     assertTrue(none.getMessage().contains("does not exist"), none.getMessage());
 
-    Path fp16 = TestCards.directory(tmp.resolve("fp16"), TestCards.card(Target.PORTABLE, ActivationType.FP16, "ab"));
-    assertEquals(NO_DRIVER, assertThrows(SketchrtException.class, () -> builder.build(fp16, null, options, line -> {})).getMessage());
+    Path fp16 =
+        TestCards.directory(
+            tmp.resolve("fp16"), TestCards.card(Target.PORTABLE, ActivationType.FP16, "ab"));
+    assertEquals(
+        NO_DRIVER,
+        assertThrows(SketchrtException.class, () -> builder.build(fp16, null, options, line -> {}))
+            .getMessage());
   }
 }

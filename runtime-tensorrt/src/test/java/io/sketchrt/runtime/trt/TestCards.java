@@ -14,8 +14,23 @@ final class TestCards {
   private TestCards() {}
 
   static ModelCard card(Target target, ActivationType dtype, String sketchSha) {
-    return new ModelCard("0.1.0", "LlamaForCausalLM", target, dtype, "model.onnx", null, 2, 64, 4, 2, 16, 256, 512, 1,
-        List.of(2), new ModelCard.Sketch(List.of(4), List.of(1), 14, false),
+    return new ModelCard(
+        "0.1.0",
+        "LlamaForCausalLM",
+        target,
+        dtype,
+        "model.onnx",
+        null,
+        2,
+        64,
+        4,
+        2,
+        16,
+        256,
+        512,
+        1,
+        List.of(2),
+        new ModelCard.Sketch(List.of(4), List.of(1), 14, false),
         Map.of("sketch", new ModelCard.Source("sketch.pkl", sketchSha)));
   }
 

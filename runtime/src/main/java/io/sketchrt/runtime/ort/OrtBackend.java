@@ -1,6 +1,5 @@
 package io.sketchrt.runtime.ort;
 
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.sketchrt.format.ModelCard;
@@ -20,12 +19,16 @@ abstract class OrtBackend implements Backend {
   abstract void addExecutionProvider(OrtSession.SessionOptions options) throws SketchrtException;
 
   /** The same, for providers that read the caller's options (ort-tensorrt's plugin path). */
-  /** Registers this backend's own kernels for custom nodes (ort-cpu: the Java SketchMatMul kernel). */
-  void addKernels(OrtSession.SessionOptions options, OrtOptions ort, Path graph) throws SketchrtException {
+  /**
+   * Registers this backend's own kernels for custom nodes (ort-cpu: the Java SketchMatMul kernel).
+   */
+  void addKernels(OrtSession.SessionOptions options, OrtOptions ort, Path graph)
+      throws SketchrtException {
     // By default ONNX Runtime inlines the SketchMatMul function (the standard-op fallback).
   }
 
-  void addExecutionProvider(OrtSession.SessionOptions options, OrtOptions ort) throws SketchrtException {
+  void addExecutionProvider(OrtSession.SessionOptions options, OrtOptions ort)
+      throws SketchrtException {
     addExecutionProvider(options);
   }
 
@@ -36,19 +39,28 @@ abstract class OrtBackend implements Backend {
   }
 
   @Override
-  public final DecoderSession open(ModelCard card, Path modelDir, LoadOptions loadOptions) throws SketchrtException {
+  public final DecoderSession open(ModelCard card, Path modelDir, LoadOptions loadOptions)
+      throws SketchrtException {
     if (!card.target().runsOn(name())) {
-      throw new SketchrtException("the model in " + modelDir + " was converted for target '" + card.target().id()
-          + "', which backend '" + name() + "' cannot run (it runs on "
-          + card.target().backends().stream().sorted().collect(Collectors.joining(", "))
-          + "): convert it again with --target portable, or use one of those backends");
+      throw new SketchrtException(
+          "the model in "
+              + modelDir
+              + " was converted for target '"
+              + card.target().id()
+              + "', which backend '"
+              + name()
+              + "' cannot run (it runs on "
+              + card.target().backends().stream().sorted().collect(Collectors.joining(", "))
+              + "): convert it again with --target portable, or use one of those backends");
     }
     Path graph = modelDir.resolve(card.modelFile());
     if (!Files.isRegularFile(graph)) {
       throw new SketchrtException("model file " + graph + " is missing");
     }
-    if (card.externalData() != null && !Files.isRegularFile(modelDir.resolve(card.externalData()))) {
-      throw new SketchrtException("external weights " + modelDir.resolve(card.externalData()) + " are missing");
+    if (card.externalData() != null
+        && !Files.isRegularFile(modelDir.resolve(card.externalData()))) {
+      throw new SketchrtException(
+          "external weights " + modelDir.resolve(card.externalData()) + " are missing");
     }
     checkAvailable();
     OrtSession session = createSession(graph, loadOptions.ort());
@@ -59,18 +71,23 @@ abstract class OrtBackend implements Backend {
       throw e;
     } catch (OrtException e) {
       closeQuietly(session, e);
-      throw new SketchrtException("ONNX Runtime cannot load " + graph + ": " + SketchrtException.firstLine(e), e);
+      throw new SketchrtException(
+          "ONNX Runtime cannot load " + graph + ": " + SketchrtException.firstLine(e), e);
     }
   }
 
-  /** A session with this backend's provider and the caller's options; the one place sessions are made. */
+  /**
+   * A session with this backend's provider and the caller's options; the one place sessions are
+   * made.
+   */
   final OrtSession createSession(Path graph, OrtOptions ort) throws SketchrtException {
     try (OrtSession.SessionOptions options = OrtSessions.sessionOptions(ort)) {
       addExecutionProvider(options, ort);
       addKernels(options, ort, graph);
       return OrtSessions.environment().createSession(graph.toString(), options);
     } catch (OrtException e) {
-      throw new SketchrtException("ONNX Runtime cannot load " + graph + ": " + SketchrtException.firstLine(e), e);
+      throw new SketchrtException(
+          "ONNX Runtime cannot load " + graph + ": " + SketchrtException.firstLine(e), e);
     }
   }
 

@@ -19,9 +19,13 @@ public final class OrtCpuBackend extends OrtBackend {
     return "ONNX Runtime, CPU execution provider";
   }
 
-  /** The Java SketchMatMul kernel (or, by choice or necessity, ONNX Runtime's folded dense fallback). */
+  /**
+   * The Java SketchMatMul kernel (or, by choice or necessity, ONNX Runtime's folded dense
+   * fallback).
+   */
   @Override
-  void addKernels(OrtSession.SessionOptions options, OrtOptions ort, Path graph) throws SketchrtException {
+  void addKernels(OrtSession.SessionOptions options, OrtOptions ort, Path graph)
+      throws SketchrtException {
     SketchKernels.install(options, ort.kernel(), graph.getParent());
   }
 

@@ -8,9 +8,9 @@ import io.sketchrt.format.BackendNames;
 import io.sketchrt.runtime.SketchrtException;
 
 /**
- * ONNX Runtime's CUDA execution provider. Needs the GPU build of ONNX Runtime
- * ({@code com.microsoft.onnxruntime:onnxruntime_gpu}) on the class path and an NVIDIA GPU; nodes
- * CUDA cannot run fall back to the CPU provider.
+ * ONNX Runtime's CUDA execution provider. Needs the GPU build of ONNX Runtime ({@code
+ * com.microsoft.onnxruntime:onnxruntime_gpu}) on the class path and an NVIDIA GPU; nodes CUDA
+ * cannot run fall back to the CPU provider.
  */
 public final class OrtCudaBackend extends OrtBackend {
   static final String MISSING =

@@ -27,9 +27,9 @@ import java.util.Set;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * One OrtSession over a decoder graph with the DESIGN section 4 I/O. OrtSession.run is
- * thread-safe, so passes of different generators run concurrently; a read-write lock keeps
- * {@link #close()} from freeing the session under a running pass.
+ * One OrtSession over a decoder graph with the DESIGN section 4 I/O. OrtSession.run is thread-safe,
+ * so passes of different generators run concurrently; a read-write lock keeps {@link #close()} from
+ * freeing the session under a running pass.
  */
 final class OrtDecoderSession implements DecoderSession {
   private final OrtEnvironment env;
@@ -43,11 +43,14 @@ final class OrtDecoderSession implements DecoderSession {
   private final String[] pastNames;
   private final String[] presentNames;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+
   /** Graphs converted before num_logits_to_keep existed return every position's logits. */
   private final boolean logitsToKeep;
+
   private boolean closed;
 
-  OrtDecoderSession(OrtEnvironment env, OrtSession session, ModelCard card, Path graph) throws SketchrtException, OrtException {
+  OrtDecoderSession(OrtEnvironment env, OrtSession session, ModelCard card, Path graph)
+      throws SketchrtException, OrtException {
     this.env = env;
     this.session = session;
     this.layers = card.numLayers();
@@ -58,7 +61,8 @@ final class OrtDecoderSession implements DecoderSession {
     Map<String, NodeInfo> outputs = session.getOutputInfo();
     this.logitsToKeep = inputs.containsKey(GraphNames.NUM_LOGITS_TO_KEEP);
     List<String> missing = new ArrayList<>();
-    for (String name : List.of(GraphNames.INPUT_IDS, GraphNames.ATTENTION_MASK, GraphNames.POSITION_IDS)) {
+    for (String name :
+        List.of(GraphNames.INPUT_IDS, GraphNames.ATTENTION_MASK, GraphNames.POSITION_IDS)) {
       if (!inputs.containsKey(name)) {
         missing.add("input " + name);
       }
@@ -82,20 +86,42 @@ final class OrtDecoderSession implements DecoderSession {
       }
     }
     if (!missing.isEmpty()) {
-      throw new SketchrtException(graph + " is not a sketchrt decoder graph for " + layers + " layers: no "
-          + String.join(", ", missing.subList(0, Math.min(3, missing.size()))) + (missing.size() > 3 ? ", ..." : ""));
+      throw new SketchrtException(
+          graph
+              + " is not a sketchrt decoder graph for "
+              + layers
+              + " layers: no "
+              + String.join(", ", missing.subList(0, Math.min(3, missing.size())))
+              + (missing.size() > 3 ? ", ..." : ""));
     }
     TensorInfo past = (TensorInfo) inputs.get(pastNames[0]).getInfo();
     this.kvType = past.type;
-    this.kvElementBytes = switch (kvType) {
-      case FLOAT -> 4;
-      case FLOAT16, BFLOAT16 -> 2;
-      default -> throw new SketchrtException(graph + ": KV cache type " + kvType + " is not supported (float, float16, bfloat16)");
-    };
+    this.kvElementBytes =
+        switch (kvType) {
+          case FLOAT -> 4;
+          case FLOAT16, BFLOAT16 -> 2;
+          default ->
+              throw new SketchrtException(
+                  graph
+                      + ": KV cache type "
+                      + kvType
+                      + " is not supported (float, float16, bfloat16)");
+        };
     long[] shape = past.getShape();
-    if (shape.length != 4 || (shape[1] > 0 && shape[1] != kvHeads) || (shape[3] > 0 && shape[3] != headDim)) {
-      throw new SketchrtException(graph + ": " + pastNames[0] + " has shape " + java.util.Arrays.toString(shape)
-          + ", sketchrt.json says [batch, " + kvHeads + ", past, " + headDim + "]");
+    if (shape.length != 4
+        || (shape[1] > 0 && shape[1] != kvHeads)
+        || (shape[3] > 0 && shape[3] != headDim)) {
+      throw new SketchrtException(
+          graph
+              + ": "
+              + pastNames[0]
+              + " has shape "
+              + java.util.Arrays.toString(shape)
+              + ", sketchrt.json says [batch, "
+              + kvHeads
+              + ", past, "
+              + headDim
+              + "]");
     }
     TensorInfo logits = (TensorInfo) outputs.get(GraphNames.LOGITS).getInfo();
     if (logits.type != OnnxJavaType.FLOAT) {
@@ -119,27 +145,59 @@ final class OrtDecoderSession implements DecoderSession {
       throw new IllegalArgumentException("a KV cache needs batch >= 1 and capacity >= 1");
     }
     try {
-      return new OrtKvCache(layers, batch, capacity, kvHeads, headDim, kvType, kvElementBytes, vocab, initialPositions);
+      return new OrtKvCache(
+          layers,
+          batch,
+          capacity,
+          kvHeads,
+          headDim,
+          kvType,
+          kvElementBytes,
+          vocab,
+          initialPositions);
     } catch (OutOfMemoryError e) {
-      throw new SketchrtException("cannot allocate a KV cache for batch " + batch + " x " + capacity + " positions", e);
+      throw new SketchrtException(
+          "cannot allocate a KV cache for batch " + batch + " x " + capacity + " positions", e);
     }
   }
 
   @Override
-  public void forward(long[] inputIds, long[] attentionMask, long[] positionIds, int seq, KvCache kvCache, float[] lastLogits)
+  public void forward(
+      long[] inputIds,
+      long[] attentionMask,
+      long[] positionIds,
+      int seq,
+      KvCache kvCache,
+      float[] lastLogits)
       throws SketchrtException {
     run(inputIds, attentionMask, positionIds, seq, kvCache, lastLogits, false);
   }
 
   @Override
-  public void forwardAllLogits(long[] inputIds, long[] attentionMask, long[] positionIds, int seq, KvCache kvCache,
-      float[] logits) throws SketchrtException {
+  public void forwardAllLogits(
+      long[] inputIds,
+      long[] attentionMask,
+      long[] positionIds,
+      int seq,
+      KvCache kvCache,
+      float[] logits)
+      throws SketchrtException {
     run(inputIds, attentionMask, positionIds, seq, kvCache, logits, true);
   }
 
-  /** One pass; {@code out} receives [batch, vocab] (last positions) or [batch, seq, vocab] ({@code all}). */
-  private void run(long[] inputIds, long[] attentionMask, long[] positionIds, int seq, KvCache kvCache, float[] out,
-      boolean all) throws SketchrtException {
+  /**
+   * One pass; {@code out} receives [batch, vocab] (last positions) or [batch, seq, vocab] ({@code
+   * all}).
+   */
+  private void run(
+      long[] inputIds,
+      long[] attentionMask,
+      long[] positionIds,
+      int seq,
+      KvCache kvCache,
+      float[] out,
+      boolean all)
+      throws SketchrtException {
     if (!(kvCache instanceof OrtKvCache cache)) {
       throw new IllegalArgumentException("the KV cache was not made by this session");
     }
@@ -147,32 +205,45 @@ final class OrtDecoderSession implements DecoderSession {
     int batch = cache.batch();
     int total = cache.length() + seq;
     if (total > cache.capacity()) {
-      throw new IllegalStateException("the KV cache holds " + cache.capacity() + " positions, " + total + " requested");
+      throw new IllegalStateException(
+          "the KV cache holds " + cache.capacity() + " positions, " + total + " requested");
     }
     cache.ensureRoom(total);
-    if (inputIds.length != batch * seq || positionIds.length != batch * seq || attentionMask.length != batch * total
+    if (inputIds.length != batch * seq
+        || positionIds.length != batch * seq
+        || attentionMask.length != batch * total
         || out.length != (long) batch * (all ? seq : 1) * vocab) {
-      throw new IllegalArgumentException("forward: input sizes do not match batch " + batch + ", seq " + seq);
+      throw new IllegalArgumentException(
+          "forward: input sizes do not match batch " + batch + ", seq " + seq);
     }
     lock.readLock().lock();
     Map<String, OnnxTensor> inputs = new HashMap<>();
     Map<String, OnnxValue> pinned = new HashMap<>();
     // Only the last position's logits are computed (num_logits_to_keep = 1) and land in the cache's
-    // [batch, 1, vocab] buffer; all positions (validation, or graphs without the input) use scratch.
+    // [batch, 1, vocab] buffer; all positions (validation, or graphs without the input) use
+    // scratch.
     Arena scratch = Arena.ofConfined();
     try {
       if (closed) {
         throw new IllegalStateException("the model is closed");
       }
-      inputs.put(GraphNames.INPUT_IDS, OnnxTensor.createTensor(env, LongBuffer.wrap(inputIds), new long[] {batch, seq}));
-      inputs.put(GraphNames.ATTENTION_MASK, OnnxTensor.createTensor(env, LongBuffer.wrap(attentionMask), new long[] {batch, total}));
-      inputs.put(GraphNames.POSITION_IDS, OnnxTensor.createTensor(env, LongBuffer.wrap(positionIds), new long[] {batch, seq}));
+      inputs.put(
+          GraphNames.INPUT_IDS,
+          OnnxTensor.createTensor(env, LongBuffer.wrap(inputIds), new long[] {batch, seq}));
+      inputs.put(
+          GraphNames.ATTENTION_MASK,
+          OnnxTensor.createTensor(env, LongBuffer.wrap(attentionMask), new long[] {batch, total}));
+      inputs.put(
+          GraphNames.POSITION_IDS,
+          OnnxTensor.createTensor(env, LongBuffer.wrap(positionIds), new long[] {batch, seq}));
       for (int i = 0; i < pastNames.length; i++) {
         inputs.put(pastNames[i], cache.past(env, i));
         pinned.put(presentNames[i], cache.present(env, i, total));
       }
       if (logitsToKeep) {
-        inputs.put(GraphNames.NUM_LOGITS_TO_KEEP, OnnxTensor.createTensor(env, LongBuffer.wrap(new long[] {all ? 0 : 1}), new long[0]));
+        inputs.put(
+            GraphNames.NUM_LOGITS_TO_KEEP,
+            OnnxTensor.createTensor(env, LongBuffer.wrap(new long[] {all ? 0 : 1}), new long[0]));
       }
       int rows = all || !logitsToKeep ? seq : 1; // logits per batch row that the graph returns
       MemorySegment logits;
@@ -181,8 +252,13 @@ final class OrtDecoderSession implements DecoderSession {
         pinned.put(GraphNames.LOGITS, cache.decodeLogits(env, vocab));
       } else {
         logits = scratch.allocate((long) batch * rows * vocab * Float.BYTES, 64);
-        pinned.put(GraphNames.LOGITS, OnnxTensor.createTensor(env, logits.asByteBuffer().order(ByteOrder.nativeOrder()),
-            new long[] {batch, rows, vocab}, OnnxJavaType.FLOAT));
+        pinned.put(
+            GraphNames.LOGITS,
+            OnnxTensor.createTensor(
+                env,
+                logits.asByteBuffer().order(ByteOrder.nativeOrder()),
+                new long[] {batch, rows, vocab},
+                OnnxJavaType.FLOAT));
       }
       try (OrtSession.Result ignored = session.run(inputs, Set.of(), pinned)) {
         // Every output was written into pinned memory.
@@ -197,7 +273,8 @@ final class OrtDecoderSession implements DecoderSession {
       }
       cache.advance(seq);
     } catch (OrtException e) {
-      throw new SketchrtException("ONNX Runtime failed running the model: " + SketchrtException.firstLine(e), e);
+      throw new SketchrtException(
+          "ONNX Runtime failed running the model: " + SketchrtException.firstLine(e), e);
     } finally {
       inputs.values().forEach(OnnxTensor::close);
       pinned.values().forEach(OnnxValue::close);

@@ -16,8 +16,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * it is used, and the thread ends once the environment exists.
  *
  * <p>The environment logs only fatal messages: every ONNX Runtime error also comes back as an
- * exception that sketchrt reports in its own one-line message, so its log lines would only
- * precede (or, on stderr, interleave with) that message.
+ * exception that sketchrt reports in its own one-line message, so its log lines would only precede
+ * (or, on stderr, interleave with) that message.
  */
 public final class OrtEnvironments {
   static final long INIT_STACK_BYTES = 1L << 30;
@@ -49,7 +49,8 @@ public final class OrtEnvironments {
             () -> {
               try {
                 result.set(
-                    OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "sketchrt"));
+                    OrtEnvironment.getEnvironment(
+                        OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "sketchrt"));
               } catch (Throwable e) { // rethrown below, on the caller's thread
                 result.set(e);
               }
@@ -74,8 +75,10 @@ public final class OrtEnvironments {
       case OrtEnvironment env -> env;
       case Throwable e ->
           throw new SketchrtException(
-              "ONNX Runtime's native library cannot be loaded: " + SketchrtException.firstLine(e), e);
-      case null, default -> throw new SketchrtException("ONNX Runtime's environment could not be created");
+              "ONNX Runtime's native library cannot be loaded: " + SketchrtException.firstLine(e),
+              e);
+      case null, default ->
+          throw new SketchrtException("ONNX Runtime's environment could not be created");
     };
   }
 }

@@ -11,17 +11,17 @@ import java.nio.ByteOrder;
 
 /**
  * Keys and values of every layer in native memory, twice: the graph reads past_key_values from one
- * half and writes present (past + new) straight into the other through ONNX Runtime's
- * pre-allocated ("pinned") outputs; the halves swap after each pass. A [batch, heads, len, dim]
- * tensor is the first batch*heads*len*dim elements of its half, so every pass just wraps a prefix.
+ * half and writes present (past + new) straight into the other through ONNX Runtime's pre-allocated
+ * ("pinned") outputs; the halves swap after each pass. A [batch, heads, len, dim] tensor is the
+ * first batch*heads*len*dim elements of its half, so every pass just wraps a prefix.
  *
  * <p>The cache grows with use: it starts with room for {@link #INITIAL_POSITIONS} positions and
- * doubles (up to its capacity) when a pass needs more, copying the cached prefix once. A
- * generation that may run to a million tokens but stops after three reserves kilobytes, not
- * gigabytes.
+ * doubles (up to its capacity) when a pass needs more, copying the cached prefix once. A generation
+ * that may run to a million tokens but stops after three reserves kilobytes, not gigabytes.
  */
 final class OrtKvCache implements KvCache {
   private final int batch;
+
   /** Positions allocated before the first growth. */
   static final int INITIAL_POSITIONS = 256;
 
@@ -34,19 +34,37 @@ final class OrtKvCache implements KvCache {
   private final OnnxJavaType type;
   private final int elementBytes;
   private Arena arena = Arena.ofShared();
+
   /** [half][2 * layer + (0 = key, 1 = value)], each for {@code allocated} positions. */
   private MemorySegment[][] halves;
+
   private MemorySegment lastLogits;
   private int current;
   private int length;
   private boolean closed;
 
-  OrtKvCache(int layers, int batch, int capacity, int kvHeads, int headDim, OnnxJavaType type, int elementBytes, int vocab) {
+  OrtKvCache(
+      int layers,
+      int batch,
+      int capacity,
+      int kvHeads,
+      int headDim,
+      OnnxJavaType type,
+      int elementBytes,
+      int vocab) {
     this(layers, batch, capacity, kvHeads, headDim, type, elementBytes, vocab, INITIAL_POSITIONS);
   }
 
   /** {@code initialPositions}: the room allocated before the first growth (tests use 1). */
-  OrtKvCache(int layers, int batch, int capacity, int kvHeads, int headDim, OnnxJavaType type, int elementBytes, int vocab,
+  OrtKvCache(
+      int layers,
+      int batch,
+      int capacity,
+      int kvHeads,
+      int headDim,
+      OnnxJavaType type,
+      int elementBytes,
+      int vocab,
       int initialPositions) {
     this.batch = batch;
     this.capacity = capacity;
@@ -82,7 +100,8 @@ final class OrtKvCache implements KvCache {
       return;
     }
     if (positions > capacity) {
-      throw new IllegalStateException("the KV cache holds " + capacity + " positions, " + positions + " requested");
+      throw new IllegalStateException(
+          "the KV cache holds " + capacity + " positions, " + positions + " requested");
     }
     int grown = (int) Math.min(capacity, Math.max(positions, 2L * allocated));
     MemorySegment[] cached = halves[current];
@@ -129,8 +148,11 @@ final class OrtKvCache implements KvCache {
 
   /** Pinned logits output for a one-token decode pass: [batch, 1, vocab] floats. */
   OnnxTensor decodeLogits(OrtEnvironment env, int vocab) throws OrtException {
-    return OnnxTensor.createTensor(env, lastLogits.asByteBuffer().order(ByteOrder.nativeOrder()),
-        new long[] {batch, 1, vocab}, OnnxJavaType.FLOAT);
+    return OnnxTensor.createTensor(
+        env,
+        lastLogits.asByteBuffer().order(ByteOrder.nativeOrder()),
+        new long[] {batch, 1, vocab},
+        OnnxJavaType.FLOAT);
   }
 
   MemorySegment decodeLogitsMemory() {
@@ -144,19 +166,21 @@ final class OrtKvCache implements KvCache {
   }
 
   /**
-   * Gathers the rows of the current half into the other half (which the next pass overwrites
-   * with present anyway) and swaps: no extra memory, one copy of the cached positions.
+   * Gathers the rows of the current half into the other half (which the next pass overwrites with
+   * present anyway) and swaps: no extra memory, one copy of the cached positions.
    */
   @Override
   public void reorderRows(int[] sourceRows) {
     checkOpen();
     if (sourceRows.length != batch) {
-      throw new IllegalArgumentException("reorderRows: " + sourceRows.length + " rows given, the cache has " + batch);
+      throw new IllegalArgumentException(
+          "reorderRows: " + sourceRows.length + " rows given, the cache has " + batch);
     }
     long rowBytes = (long) kvHeads * length * headDim * elementBytes;
     for (int r = 0; r < batch; r++) {
       if (sourceRows[r] < 0 || sourceRows[r] >= batch) {
-        throw new IllegalArgumentException("reorderRows: row " + sourceRows[r] + " is outside [0, " + batch + ")");
+        throw new IllegalArgumentException(
+            "reorderRows: row " + sourceRows[r] + " is outside [0, " + batch + ")");
       }
     }
     if (rowBytes == 0) {
@@ -178,10 +202,12 @@ final class OrtKvCache implements KvCache {
     }
   }
 
-  private OnnxTensor wrap(OrtEnvironment env, MemorySegment half, int positions) throws OrtException {
+  private OnnxTensor wrap(OrtEnvironment env, MemorySegment half, int positions)
+      throws OrtException {
     long bytes = (long) batch * kvHeads * positions * headDim * elementBytes;
     var buffer = half.asSlice(0, bytes).asByteBuffer().order(ByteOrder.nativeOrder());
-    return OnnxTensor.createTensor(env, buffer, new long[] {batch, kvHeads, positions, headDim}, type);
+    return OnnxTensor.createTensor(
+        env, buffer, new long[] {batch, kvHeads, positions, headDim}, type);
   }
 
   @Override

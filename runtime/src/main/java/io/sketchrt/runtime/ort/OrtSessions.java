@@ -9,21 +9,27 @@ import io.sketchrt.runtime.SketchrtException;
 import java.nio.file.Path;
 
 /**
- * Opens ONNX Runtime sessions exactly as the {@code ort-*} backends do (execution provider, threads,
- * optimisation level, SketchMatMul kernel). Validation uses it to run single layers the way a
- * generation runs them.
+ * Opens ONNX Runtime sessions exactly as the {@code ort-*} backends do (execution provider,
+ * threads, optimisation level, SketchMatMul kernel). Validation uses it to run single layers the
+ * way a generation runs them.
  */
 public final class OrtSessions {
   private OrtSessions() {}
 
   /** A session on {@code onnxFile} for the ONNX Runtime backend called {@code backend}. */
-  public static OrtSession open(String backend, Path onnxFile, OrtOptions options) throws SketchrtException {
-    OrtBackend b = switch (backend) {
-      case BackendNames.ORT_CPU -> new OrtCpuBackend();
-      case BackendNames.ORT_CUDA -> new OrtCudaBackend();
-      case BackendNames.ORT_TENSORRT -> new OrtTensorRTBackend();
-      default -> throw new SketchrtException("backend '" + backend + "' does not run single ONNX graphs (use ort-cpu, ort-cuda or ort-tensorrt)");
-    };
+  public static OrtSession open(String backend, Path onnxFile, OrtOptions options)
+      throws SketchrtException {
+    OrtBackend b =
+        switch (backend) {
+          case BackendNames.ORT_CPU -> new OrtCpuBackend();
+          case BackendNames.ORT_CUDA -> new OrtCudaBackend();
+          case BackendNames.ORT_TENSORRT -> new OrtTensorRTBackend();
+          default ->
+              throw new SketchrtException(
+                  "backend '"
+                      + backend
+                      + "' does not run single ONNX graphs (use ort-cpu, ort-cuda or ort-tensorrt)");
+        };
     b.checkAvailable();
     return b.createSession(onnxFile, options);
   }
@@ -31,12 +37,13 @@ public final class OrtSessions {
   static OrtSession.SessionOptions sessionOptions(OrtOptions ort) throws OrtException {
     OrtSession.SessionOptions options = new OrtSession.SessionOptions();
     try {
-      options.setOptimizationLevel(switch (ort.optimizationLevel()) {
-        case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
-        case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
-        case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
-        case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
-      });
+      options.setOptimizationLevel(
+          switch (ort.optimizationLevel()) {
+            case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+            case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+            case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+            case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+          });
       if (ort.intraOpThreads() > 0) {
         options.setIntraOpNumThreads(ort.intraOpThreads());
       }

@@ -12,11 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * ONNX Runtime's TensorRT execution provider with the SketchMatMul plugin, for models converted with
- * {@code --target ort-tensorrt} (node domain {@code trt.plugins}, the only one the provider hands to
- * plugins). The provider {@code dlopen}s the self-registering plugin named in
- * {@code trt_extra_plugin_lib_paths}; nodes TensorRT does not take run on CUDA, then the CPU. Needs
- * {@code com.microsoft.onnxruntime:onnxruntime_gpu} (build with {@code -Port-gpu}), an NVIDIA GPU,
+ * ONNX Runtime's TensorRT execution provider with the SketchMatMul plugin, for models converted
+ * with {@code --target ort-tensorrt} (node domain {@code trt.plugins}, the only one the provider
+ * hands to plugins). The provider {@code dlopen}s the self-registering plugin named in {@code
+ * trt_extra_plugin_lib_paths}; nodes TensorRT does not take run on CUDA, then the CPU. Needs {@code
+ * com.microsoft.onnxruntime:onnxruntime_gpu} (build with {@code -Port-gpu}), an NVIDIA GPU,
  * TensorRT 10 and CUDA 12.
  */
 public final class OrtTensorRTBackend extends OrtBackend {
@@ -48,7 +48,8 @@ public final class OrtTensorRTBackend extends OrtBackend {
   }
 
   @Override
-  void addExecutionProvider(OrtSession.SessionOptions options, OrtOptions ort) throws SketchrtException {
+  void addExecutionProvider(OrtSession.SessionOptions options, OrtOptions ort)
+      throws SketchrtException {
     if (!OrtEnvironment.getAvailableProviders().contains(OrtProvider.TENSOR_RT)) {
       throw new SketchrtException(MISSING);
     }
@@ -67,9 +68,13 @@ public final class OrtTensorRTBackend extends OrtBackend {
   static Path pluginLibrary(OrtOptions ort) throws SketchrtException {
     Path plugin = ort.resolvedTensorrtPluginLibrary();
     if (plugin == null) {
-      throw new SketchrtException("backend " + BackendNames.ORT_TENSORRT + " needs the SketchMatMul TensorRT plugin: set "
-          + OrtOptions.TENSORRT_PLUGIN_ENV + " (or OrtOptions.withTensorrtPluginLibrary) to libsketchrt_trt_plugin.so, "
-          + "the self-registering build against TensorRT 10 (trt-plugins/README.md)");
+      throw new SketchrtException(
+          "backend "
+              + BackendNames.ORT_TENSORRT
+              + " needs the SketchMatMul TensorRT plugin: set "
+              + OrtOptions.TENSORRT_PLUGIN_ENV
+              + " (or OrtOptions.withTensorrtPluginLibrary) to libsketchrt_trt_plugin.so, "
+              + "the self-registering build against TensorRT 10 (trt-plugins/README.md)");
     }
     if (!Files.isRegularFile(plugin)) {
       throw new SketchrtException("the ort-tensorrt plugin library " + plugin + " does not exist");

@@ -8,12 +8,12 @@ import java.nio.file.Path;
 /**
  * An engine that runs converted decoder graphs, found with {@link java.util.ServiceLoader} and
  * chosen by {@link #name()} (like DJL's engine providers). ONNX Runtime on CPU and CUDA ship with
- * the runtime; others plug in by listing themselves in
- * {@code META-INF/services/io.sketchrt.runtime.spi.Backend}.
+ * the runtime; others plug in by listing themselves in {@code
+ * META-INF/services/io.sketchrt.runtime.spi.Backend}.
  *
  * <p>Constructors must be cheap and must not load native code: {@link Backends} instantiates every
- * provider to learn its name. Native libraries are loaded in {@link #checkAvailable()} and
- * {@link #open}; a backend whose libraries are missing never stops the others from loading.
+ * provider to learn its name. Native libraries are loaded in {@link #checkAvailable()} and {@link
+ * #open}; a backend whose libraries are missing never stops the others from loading.
  */
 public interface Backend {
 
@@ -25,8 +25,8 @@ public interface Backend {
 
   /**
    * Loads what the backend needs (native libraries, a device) and returns; otherwise throws with
-   * one line saying what is missing. Called by {@link Backends#available()} and before
-   * {@link #open}.
+   * one line saying what is missing. Called by {@link Backends#available()} and before {@link
+   * #open}.
    */
   void checkAvailable() throws SketchrtException;
 

@@ -61,13 +61,15 @@ public final class Backends {
         try {
           p.backend.checkAvailable();
         } catch (RuntimeException | LinkageError e) {
-          throw new SketchrtException("backend '" + name + "' cannot run here: " + SketchrtException.firstLine(e), e);
+          throw new SketchrtException(
+              "backend '" + name + "' cannot run here: " + SketchrtException.firstLine(e), e);
         }
         return p.backend;
       }
       names.add(p.backend.name());
     }
-    throw new SketchrtException("unknown backend '" + name + "' (available: " + String.join(", ", names) + ")");
+    throw new SketchrtException(
+        "unknown backend '" + name + "' (available: " + String.join(", ", names) + ")");
   }
 
   private record Provided(Backend backend, String failedName, String problem) {}
@@ -95,7 +97,11 @@ public final class Backends {
         out.add(new Provided(provider.get(), null, null));
       } catch (ServiceConfigurationError | RuntimeException | LinkageError e) {
         Throwable cause = e.getCause() != null ? e.getCause() : e;
-        out.add(new Provided(null, className, "provider " + className + " failed: " + SketchrtException.firstLine(cause)));
+        out.add(
+            new Provided(
+                null,
+                className,
+                "provider " + className + " failed: " + SketchrtException.firstLine(cause)));
       }
     }
     return out;

@@ -3,8 +3,8 @@ package io.sketchrt.runtime.spi;
 import io.sketchrt.runtime.SketchrtException;
 
 /**
- * One loaded decoder graph (DESIGN section 4 I/O). Thread-safe: independent generations call
- * {@link #forward} concurrently, each with its own {@link KvCache}.
+ * One loaded decoder graph (DESIGN section 4 I/O). Thread-safe: independent generations call {@link
+ * #forward} concurrently, each with its own {@link KvCache}.
  */
 public interface DecoderSession extends AutoCloseable {
 
@@ -23,7 +23,13 @@ public interface DecoderSession extends AutoCloseable {
    * @param positionIds [batch, seq]
    * @param lastLogits receives the logits of each row's last position, [batch, vocab]
    */
-  void forward(long[] inputIds, long[] attentionMask, long[] positionIds, int seq, KvCache cache, float[] lastLogits)
+  void forward(
+      long[] inputIds,
+      long[] attentionMask,
+      long[] positionIds,
+      int seq,
+      KvCache cache,
+      float[] lastLogits)
       throws SketchrtException;
 
   /**
@@ -31,7 +37,13 @@ public interface DecoderSession extends AutoCloseable {
    * (validation). {@link #forward} computes only the last position's, so a long prompt never
    * materialises [seq x vocab].
    */
-  void forwardAllLogits(long[] inputIds, long[] attentionMask, long[] positionIds, int seq, KvCache cache, float[] logits)
+  void forwardAllLogits(
+      long[] inputIds,
+      long[] attentionMask,
+      long[] positionIds,
+      int seq,
+      KvCache cache,
+      float[] logits)
       throws SketchrtException;
 
   /** Releases the graph; idempotent. */

@@ -25,21 +25,26 @@ public interface EngineBuilder {
    * or returns the cached one when it was built already for the same model, GPU, TensorRT version
    * and shapes.
    *
-   * @param dtype the engine's activation type; null means the model's ({@code sketchrt.json}). TensorRT
-   *     networks are strongly typed, so it must be the type the model was converted with
+   * @param dtype the engine's activation type; null means the model's ({@code sketchrt.json}).
+   *     TensorRT networks are strongly typed, so it must be the type the model was converted with
    * @param progress receives one line per step
    * @return the engine file
    */
-  Path build(Path modelDir, ActivationType dtype, TrtOptions options, Consumer<String> progress) throws SketchrtException;
+  Path build(Path modelDir, ActivationType dtype, TrtOptions options, Consumer<String> progress)
+      throws SketchrtException;
 
-  /** The first builder on the class path, if any; a provider that is listed but broken is an error. */
+  /**
+   * The first builder on the class path, if any; a provider that is listed but broken is an error.
+   */
   static Optional<EngineBuilder> find() throws SketchrtException {
     try {
-      Iterator<EngineBuilder> it = ServiceLoader.load(EngineBuilder.class, EngineBuilder.class.getClassLoader()).iterator();
+      Iterator<EngineBuilder> it =
+          ServiceLoader.load(EngineBuilder.class, EngineBuilder.class.getClassLoader()).iterator();
       return it.hasNext() ? Optional.of(it.next()) : Optional.empty();
     } catch (ServiceConfigurationError | LinkageError e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
-      throw new SketchrtException("the TensorRT engine builder cannot be loaded: " + SketchrtException.firstLine(cause), e);
+      throw new SketchrtException(
+          "the TensorRT engine builder cannot be loaded: " + SketchrtException.firstLine(cause), e);
     }
   }
 }

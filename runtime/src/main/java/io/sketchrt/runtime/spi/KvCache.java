@@ -11,9 +11,8 @@ public interface KvCache extends AutoCloseable {
   int length();
 
   /**
-   * Makes row {@code r} hold what row {@code sourceRows[r]} holds now, for every row (beam
-   * search: each beam continues the cache of the beam it extends). Rows may be repeated or
-   * dropped.
+   * Makes row {@code r} hold what row {@code sourceRows[r]} holds now, for every row (beam search:
+   * each beam continues the cache of the beam it extends). Rows may be repeated or dropped.
    */
   void reorderRows(int[] sourceRows);
 

@@ -2,7 +2,6 @@ package io.sketchrt.runtime.ort;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sketchrt.format.testing.TestData;
 import io.sketchrt.runtime.Model;
@@ -16,7 +15,8 @@ class KvCacheGrowthTest {
 
   @Test
   void aHugeCapacityReservesOnlyTheInitialRoom() throws Exception {
-    try (Model model = Model.load(TOY); KvCache cache = sessionOf(model).newCache(4, 1_000_000)) {
+    try (Model model = Model.load(TOY);
+        KvCache cache = sessionOf(model).newCache(4, 1_000_000)) {
       OrtKvCache c = (OrtKvCache) cache;
       assertEquals(1_000_000, c.capacity());
       assertEquals(OrtKvCache.INITIAL_POSITIONS, c.allocatedPositions());
@@ -27,7 +27,10 @@ class KvCacheGrowthTest {
     }
   }
 
-  /** Decoding through a cache that starts with room for one position and grows 7 times gives the same logits. */
+  /**
+   * Decoding through a cache that starts with room for one position and grows 7 times gives the
+   * same logits.
+   */
   @Test
   void growingKeepsTheCachedPositions() throws Exception {
     try (Model model = Model.load(TOY)) {
@@ -35,7 +38,8 @@ class KvCacheGrowthTest {
       int steps = model.card().maxPositionEmbeddings();
       int vocab = s.vocabSize();
       float[][] logits = new float[2][2 * vocab];
-      try (KvCache grows = s.newCache(2, steps, 1); KvCache fixed = s.newCache(2, steps, steps)) {
+      try (KvCache grows = s.newCache(2, steps, 1);
+          KvCache fixed = s.newCache(2, steps, steps)) {
         long[] ids = {1, 1};
         for (int t = 0; t < steps; t++) {
           long[] mask = new long[2 * (t + 1)];

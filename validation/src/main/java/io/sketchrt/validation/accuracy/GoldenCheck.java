@@ -19,17 +19,24 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The whole model against golden outputs written in the user's SketchTune environment by
- * {@code python3 -m sketchrt_ref.training_time.golden}: the last position's logits of each prompt
- * (only the first {@code vocab_size} columns: SketchTune pads its vocabulary), top-1 agreement, max
+ * The whole model against golden outputs written in the user's SketchTune environment by {@code
+ * python3 -m sketchrt_ref.training_time.golden}: the last position's logits of each prompt (only
+ * the first {@code vocab_size} columns: SketchTune pads its vocabulary), top-1 agreement, max
  * |Δlogit|, and the greedy continuation token for token.
  */
 public final class GoldenCheck {
   private GoldenCheck() {}
 
   /** One prompt's comparison. */
-  public record PromptResult(String text, int promptTokens, double relError, double maxAbsError, boolean top1Agrees,
-      List<Long> expectedGreedy, List<Long> actualGreedy, double tolerance) {
+  public record PromptResult(
+      String text,
+      int promptTokens,
+      double relError,
+      double maxAbsError,
+      boolean top1Agrees,
+      List<Long> expectedGreedy,
+      List<Long> actualGreedy,
+      double tolerance) {
 
     public boolean greedyAgrees() {
       return expectedGreedy.equals(actualGreedy);
@@ -40,41 +47,63 @@ public final class GoldenCheck {
     }
   }
 
-  /** Whole-model logits tolerance: the single-op bound of the coarser of the two activation types, times 10. */
+  /**
+   * Whole-model logits tolerance: the single-op bound of the coarser of the two activation types,
+   * times 10.
+   */
   static double tolerance(ActivationType model, String goldenDtype) {
-    double golden = switch (goldenDtype) {
-      case "float32", "fp32" -> 1e-5;
-      case "float16", "fp16" -> 2e-3;
-      default -> 1e-2;
-    };
+    double golden =
+        switch (goldenDtype) {
+          case "float32", "fp32" -> 1e-5;
+          case "float16", "fp16" -> 2e-3;
+          default -> 1e-2;
+        };
     return 10 * Math.max(Tolerance.singleOp(model), golden);
   }
 
-  public static List<PromptResult> run(Path golden, Path modelDir, LoadOptions options) throws IOException, SketchrtException {
+  public static List<PromptResult> run(Path golden, Path modelDir, LoadOptions options)
+      throws IOException, SketchrtException {
     JsonNode root;
     try {
       root = new ObjectMapper().readTree(golden.toFile());
     } catch (IOException e) {
-      throw new IOException(golden + ": not readable JSON (" + e.getMessage().lines().findFirst().orElse("") + ")", e);
+      throw new IOException(
+          golden + ": not readable JSON (" + e.getMessage().lines().findFirst().orElse("") + ")",
+          e);
     }
-    if (root == null || !"sketchrt-golden".equals(root.path("format").asText()) || !root.path("prompts").isArray()) {
-      throw new IOException(golden + ": not a sketchrt golden file (\"format\": \"sketchrt-golden\" with \"prompts\"); "
-          + "write one with python3 -m sketchrt_ref.training_time.golden");
+    if (root == null
+        || !"sketchrt-golden".equals(root.path("format").asText())
+        || !root.path("prompts").isArray()) {
+      throw new IOException(
+          golden
+              + ": not a sketchrt golden file (\"format\": \"sketchrt-golden\" with \"prompts\"); "
+              + "write one with python3 -m sketchrt_ref.training_time.golden");
     }
     int vocab = root.path("vocab_size").asInt(-1);
     String goldenDtype = root.path("dtype").asText("float32");
     List<PromptResult> out = new ArrayList<>();
     try (Model model = Model.load(modelDir, options)) {
       if (vocab <= 0 || vocab > model.card().vocabSize()) {
-        throw new IOException(golden + ": vocab_size " + vocab + " does not fit the model's " + model.card().vocabSize());
+        throw new IOException(
+            golden
+                + ": vocab_size "
+                + vocab
+                + " does not fit the model's "
+                + model.card().vocabSize());
       }
       double tol = tolerance(model.card().dtype(), goldenDtype);
-      try (DecoderSession session = Backends.find(options.backend()).open(model.card(), modelDir, options)) {
+      try (DecoderSession session =
+          Backends.find(options.backend()).open(model.card(), modelDir, options)) {
         for (JsonNode p : root.get("prompts")) {
           long[] ids = longs(p.get("input_ids"), golden, "input_ids");
           double[] expected = doubles(p.get("last_logits"), golden);
           if (expected.length != vocab) {
-            throw new IOException(golden + ": last_logits has " + expected.length + " entries, vocab_size is " + vocab);
+            throw new IOException(
+                golden
+                    + ": last_logits has "
+                    + expected.length
+                    + " entries, vocab_size is "
+                    + vocab);
           }
           float[] logits = lastLogits(session, ids, model.card().vocabSize());
           double diff = 0;
@@ -95,17 +124,28 @@ public final class GoldenCheck {
           if (p.has("greedy")) {
             long[] g = longs(p.get("greedy"), golden, "greedy");
             expGreedy = Arrays.stream(g).boxed().toList();
-            actGreedy = greedy(model, ids, Math.max(1, g.length), root.path("stops_at_eos").asBoolean(true));
+            actGreedy =
+                greedy(
+                    model, ids, Math.max(1, g.length), root.path("stops_at_eos").asBoolean(true));
           }
-          out.add(new PromptResult(p.path("text").asText(""), ids.length, Math.sqrt(diff / Math.max(norm, 1e-300)), max,
-              argA == argE, expGreedy, actGreedy, tol));
+          out.add(
+              new PromptResult(
+                  p.path("text").asText(""),
+                  ids.length,
+                  Math.sqrt(diff / Math.max(norm, 1e-300)),
+                  max,
+                  argA == argE,
+                  expGreedy,
+                  actGreedy,
+                  tol));
         }
       }
     }
     return out;
   }
 
-  private static float[] lastLogits(DecoderSession session, long[] ids, int vocab) throws SketchrtException {
+  private static float[] lastLogits(DecoderSession session, long[] ids, int vocab)
+      throws SketchrtException {
     long[] mask = new long[ids.length];
     long[] pos = new long[ids.length];
     for (int i = 0; i < ids.length; i++) {
@@ -119,7 +159,8 @@ public final class GoldenCheck {
     return logits;
   }
 
-  private static List<Long> greedy(Model model, long[] ids, int n, boolean stopAtEos) throws SketchrtException {
+  private static List<Long> greedy(Model model, long[] ids, int n, boolean stopAtEos)
+      throws SketchrtException {
     GenerationConfig.Builder b = GenerationConfig.builder().maxNewTokens(n);
     if (!stopAtEos) {
       b.eosTokenIds(List.of());

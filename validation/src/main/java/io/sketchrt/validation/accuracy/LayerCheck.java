@@ -22,7 +22,6 @@ import io.sketchrt.validation.graph.ConvertedGraph;
 import io.sketchrt.validation.graph.ConvertedGraph.Initializer;
 import io.sketchrt.validation.graph.ConvertedGraph.SketchLayer;
 import java.io.IOException;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -37,10 +36,10 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 /**
- * Runs one sketched layer of a converted model the way a backend runs it (its codes and LUT as
- * the converted graph stores them, in a one-node graph, through the same ONNX Runtime session
- * options and SketchMatMul kernel) on fresh random inputs, and compares the result with the
- * training-time computation rebuilt from the pickles.
+ * Runs one sketched layer of a converted model the way a backend runs it (its codes and LUT as the
+ * converted graph stores them, in a one-node graph, through the same ONNX Runtime session options
+ * and SketchMatMul kernel) on fresh random inputs, and compares the result with the training-time
+ * computation rebuilt from the pickles.
  */
 public final class LayerCheck {
   private final ModelCard card;
@@ -54,7 +53,8 @@ public final class LayerCheck {
    * @param rows rows of X per layer ({@code --samples})
    * @param work a scratch directory for the one-node graphs (deleted by the caller)
    */
-  public LayerCheck(ModelCard card, ConvertedGraph graph, LoadOptions options, int rows, long seed, Path work) {
+  public LayerCheck(
+      ModelCard card, ConvertedGraph graph, LoadOptions options, int rows, long seed, Path work) {
     this.card = card;
     this.graph = graph;
     this.options = options;
@@ -63,13 +63,34 @@ public final class LayerCheck {
     this.work = work;
   }
 
-  /** Checks {@code layer} against {@code reference} (base codes + the LUTs the user says are deployed). */
-  public LayerResult check(SketchLayer layer, SketchedLinear reference) throws IOException, SketchrtException {
-    if (reference.outFeatures() != layer.n() || reference.inFeatures() != layer.k() || reference.groups() != layer.groups()
+  /**
+   * Checks {@code layer} against {@code reference} (base codes + the LUTs the user says are
+   * deployed).
+   */
+  public LayerResult check(SketchLayer layer, SketchedLinear reference)
+      throws IOException, SketchrtException {
+    if (reference.outFeatures() != layer.n()
+        || reference.inFeatures() != layer.k()
+        || reference.groups() != layer.groups()
         || reference.bits() != layer.bits()) {
-      throw new SketchrtException(layer.module() + ": the converted layer is N=" + layer.n() + " K=" + layer.k() + " G="
-          + layer.groups() + " bits=" + layer.bits() + " but the sketch pickle has N=" + reference.outFeatures() + " K="
-          + reference.inFeatures() + " G=" + reference.groups() + " bits=" + reference.bits());
+      throw new SketchrtException(
+          layer.module()
+              + ": the converted layer is N="
+              + layer.n()
+              + " K="
+              + layer.k()
+              + " G="
+              + layer.groups()
+              + " bits="
+              + layer.bits()
+              + " but the sketch pickle has N="
+              + reference.outFeatures()
+              + " K="
+              + reference.inFeatures()
+              + " G="
+              + reference.groups()
+              + " bits="
+              + reference.bits());
     }
     ActivationType act = card.dtype();
     int k = Math.toIntExact(layer.k());
@@ -84,10 +105,20 @@ public final class LayerCheck {
     double[] bf16 = Reference.compute(reference, x, rows, true, bias);
     double[] e = Reference.errors(y, exact);
     double[] eb = Reference.errors(y, bf16);
-    return new LayerResult(layer.module(), n, k, layer.groups(), layer.bits(), e[0], eb[0], e[1], Tolerance.singleOp(act));
+    return new LayerResult(
+        layer.module(),
+        n,
+        k,
+        layer.groups(),
+        layer.bits(),
+        e[0],
+        eb[0],
+        e[1],
+        Tolerance.singleOp(act));
   }
 
-  private float[] run(SketchLayer layer, float[] x, ActivationType act) throws IOException, SketchrtException {
+  private float[] run(SketchLayer layer, float[] x, ActivationType act)
+      throws IOException, SketchrtException {
     Path dir = Files.createTempDirectory(work, "layer");
     try {
       Path model = writeOneNodeGraph(layer, act, dir);
@@ -109,7 +140,11 @@ public final class LayerCheck {
         }
         return result;
       } catch (OrtException e) {
-        throw new SketchrtException(layer.module() + ": ONNX Runtime failed on the layer: " + SketchrtException.firstLine(e), e);
+        throw new SketchrtException(
+            layer.module()
+                + ": ONNX Runtime failed on the layer: "
+                + SketchrtException.firstLine(e),
+            e);
       }
     } finally {
       try (Stream<Path> s = Files.walk(dir)) {
@@ -121,28 +156,56 @@ public final class LayerCheck {
   }
 
   /** Y = SketchMatMul(X, codes, lut[, bias]) with the converted model's own initializer bytes. */
-  private Path writeOneNodeGraph(SketchLayer layer, ActivationType act, Path dir) throws IOException {
-    DType xType = switch (act) {
-      case FP32 -> DType.F32;
-      case FP16 -> DType.F16;
-      case BF16 -> DType.BF16;
-    };
+  private Path writeOneNodeGraph(SketchLayer layer, ActivationType act, Path dir)
+      throws IOException {
+    DType xType =
+        switch (act) {
+          case FP32 -> DType.F32;
+          case FP16 -> DType.F16;
+          case BF16 -> DType.BF16;
+        };
     GraphBuilder g = new GraphBuilder();
     g.input("X", xType, "rows", layer.k());
     TensorData codes = new TensorData(DType.U8, layer.codes().dims(), graph.bytes(layer.codes()));
-    String c = g.weight(layer.codes().name(), SketchMatMul.codes(layer.module(), codes, layer.bits()));
+    String c =
+        g.weight(layer.codes().name(), SketchMatMul.codes(layer.module(), codes, layer.bits()));
     DType lutType = dtype(layer.lut());
-    String l = g.weight(layer.lut().name(), TensorSource.of(new TensorData(lutType, layer.lut().dims(), graph.bytes(layer.lut())), lutType));
+    String l =
+        g.weight(
+            layer.lut().name(),
+            TensorSource.of(
+                new TensorData(lutType, layer.lut().dims(), graph.bytes(layer.lut())), lutType));
     String b = null;
     if (layer.bias() != null) {
       DType bt = dtype(layer.bias());
-      b = g.weight(layer.bias().name(), TensorSource.of(new TensorData(bt, layer.bias().dims(), graph.bytes(layer.bias())), bt));
+      b =
+          g.weight(
+              layer.bias().name(),
+              TensorSource.of(
+                  new TensorData(bt, layer.bias().dims(), graph.bytes(layer.bias())), bt));
     }
-    String y = SketchMatMul.add(g, layer.domain(), layer.node(), "X", c, l, b, layer.bits(), layer.groups(), layer.k(), layer.n());
+    String y =
+        SketchMatMul.add(
+            g,
+            layer.domain(),
+            layer.node(),
+            "X",
+            c,
+            l,
+            b,
+            layer.bits(),
+            layer.groups(),
+            layer.k(),
+            layer.n());
     g.opTo("Y", "/output/Identity", "Identity", List.of(y));
     g.output("Y", xType, "rows", layer.n());
-    ModelWriter.Header header = new ModelWriter.Header("sketchrt_layer_check", layer.module(), "validate",
-        Map.of("", (long) ModelWriter.OPSET, layer.domain(), (long) SketchMatMulOp.VERSION), Map.of());
+    ModelWriter.Header header =
+        new ModelWriter.Header(
+            "sketchrt_layer_check",
+            layer.module(),
+            "validate",
+            Map.of("", (long) ModelWriter.OPSET, layer.domain(), (long) SketchMatMulOp.VERSION),
+            Map.of());
     return ModelWriter.write(g, header, dir, "layer.onnx", false, (w, t) -> {}).model();
   }
 
@@ -151,7 +214,11 @@ public final class LayerCheck {
       case 1 -> DType.F32;
       case 10 -> DType.F16;
       case 16 -> DType.BF16;
-      default -> throw new IOException(init.name() + ": unexpected element type " + ConvertedGraph.typeName(init.onnxType()));
+      default ->
+          throw new IOException(
+              init.name()
+                  + ": unexpected element type "
+                  + ConvertedGraph.typeName(init.onnxType()));
     };
   }
 
@@ -167,7 +234,8 @@ public final class LayerCheck {
     };
   }
 
-  private static OnnxTensor tensor(OrtEnvironment env, float[] x, long[] shape, ActivationType act) throws OrtException {
+  private static OnnxTensor tensor(OrtEnvironment env, float[] x, long[] shape, ActivationType act)
+      throws OrtException {
     return switch (act) {
       case FP32 -> OnnxTensor.createTensor(env, FloatBuffer.wrap(x), shape);
       case FP16 -> {
@@ -178,8 +246,8 @@ public final class LayerCheck {
         buf.rewind();
         yield OnnxTensor.createTensor(env, buf, shape, OnnxJavaType.FLOAT16);
       }
-      case BF16 -> throw new OrtException("bf16 activations do not run on ONNX Runtime's CPU provider");
+      case BF16 ->
+          throw new OrtException("bf16 activations do not run on ONNX Runtime's CPU provider");
     };
   }
-
 }

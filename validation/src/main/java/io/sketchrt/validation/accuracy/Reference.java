@@ -5,8 +5,8 @@ import io.sketchrt.converter.tensor.TensorData;
 
 /**
  * The training-time computation of one sketched layer, in float64: {@code W[n, k] = lut[n, g(k),
- * code(n, k)]} gathered from the pickles' codes and LUTs, then {@code Y = X · Wᵀ (+ bias)}. Rows
- * of W are gathered one at a time, so an 8B-sized layer never needs its dense weight.
+ * code(n, k)]} gathered from the pickles' codes and LUTs, then {@code Y = X · Wᵀ (+ bias)}. Rows of
+ * W are gathered one at a time, so an 8B-sized layer never needs its dense weight.
  */
 final class Reference {
   private Reference() {}
@@ -17,7 +17,8 @@ final class Reference {
    * @param bias [N] or null
    * @return [rows, N]
    */
-  static double[] compute(SketchedLinear layer, float[] x, int rows, boolean bf16Lut, float[] bias) {
+  static double[] compute(
+      SketchedLinear layer, float[] x, int rows, boolean bf16Lut, float[] bias) {
     int n = Math.toIntExact(layer.outFeatures());
     int k = Math.toIntExact(layer.inFeatures());
     int groups = layer.groups();
@@ -35,7 +36,9 @@ final class Reference {
       }
       long codeBase = (long) row * (k / 2);
       for (int col = 0; col < k; col++) {
-        int b = Byte.toUnsignedInt(codes.bytes().get(java.lang.foreign.ValueLayout.JAVA_BYTE, codeBase + col / 2));
+        int b =
+            Byte.toUnsignedInt(
+                codes.bytes().get(java.lang.foreign.ValueLayout.JAVA_BYTE, codeBase + col / 2));
         int code = (col & 1) == 0 ? b >>> 4 : b & 0xF; // high nibble = even column
         w[col] = table[(col / perGroup) * levels + code];
       }

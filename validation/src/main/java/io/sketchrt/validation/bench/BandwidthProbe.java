@@ -35,14 +35,15 @@ final class BandwidthProbe implements AutoCloseable {
     List<Callable<Float>> parts = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       long from = t * slice;
-      parts.add(() -> {
-        // 4 MB per call, so that C2 compiles sum() as a method, not just its loop (OSR)
-        float acc = 0;
-        for (long o = from; o < from + slice; o += CHUNK) {
-          acc += sum(buffer, o, Math.min(from + slice, o + CHUNK));
-        }
-        return acc;
-      });
+      parts.add(
+          () -> {
+            // 4 MB per call, so that C2 compiles sum() as a method, not just its loop (OSR)
+            float acc = 0;
+            for (long o = from; o < from + slice; o += CHUNK) {
+              acc += sum(buffer, o, Math.min(from + slice, o + CHUNK));
+            }
+            return acc;
+          });
     }
     long start = System.nanoTime();
     float total = 0;
@@ -64,9 +65,17 @@ final class BandwidthProbe implements AutoCloseable {
     long step = 4L * F.vectorByteSize();
     for (long o = from; o + step <= to; o += step) {
       a0 = a0.add(FloatVector.fromMemorySegment(F, s, o, ByteOrder.nativeOrder()));
-      a1 = a1.add(FloatVector.fromMemorySegment(F, s, o + F.vectorByteSize(), ByteOrder.nativeOrder()));
-      a2 = a2.add(FloatVector.fromMemorySegment(F, s, o + 2L * F.vectorByteSize(), ByteOrder.nativeOrder()));
-      a3 = a3.add(FloatVector.fromMemorySegment(F, s, o + 3L * F.vectorByteSize(), ByteOrder.nativeOrder()));
+      a1 =
+          a1.add(
+              FloatVector.fromMemorySegment(F, s, o + F.vectorByteSize(), ByteOrder.nativeOrder()));
+      a2 =
+          a2.add(
+              FloatVector.fromMemorySegment(
+                  F, s, o + 2L * F.vectorByteSize(), ByteOrder.nativeOrder()));
+      a3 =
+          a3.add(
+              FloatVector.fromMemorySegment(
+                  F, s, o + 3L * F.vectorByteSize(), ByteOrder.nativeOrder()));
     }
     return a0.add(a1).add(a2).add(a3).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
   }

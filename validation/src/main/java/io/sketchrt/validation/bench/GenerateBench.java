@@ -15,10 +15,10 @@ import java.util.SplittableRandom;
 
 /**
  * Generation speed of a converted model on one backend: prefill tokens/s, decode tokens/s, the
- * per-token decode time at short and long contexts, and a soak of many generations that prints
- * the process's resident memory (VmRSS) before and after. Prompts are random token ids (seeded)
- * and EOS is ignored, so every run does the same work. Times are medians over repeats after one
- * warm-up run.
+ * per-token decode time at short and long contexts, and a soak of many generations that prints the
+ * process's resident memory (VmRSS) before and after. Prompts are random token ids (seeded) and EOS
+ * is ignored, so every run does the same work. Times are medians over repeats after one warm-up
+ * run.
  */
 public final class GenerateBench {
   private final Model model;
@@ -42,7 +42,8 @@ public final class GenerateBench {
   }
 
   private GenerationResult once(long[] prompt, int newTokens) throws SketchrtException {
-    GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(newTokens).eosTokenIds(List.of()).build();
+    GenerationConfig cfg =
+        GenerationConfig.builder().maxNewTokens(newTokens).eosTokenIds(List.of()).build();
     try (Generator g = model.generatorForTokens(List.of(prompt), cfg)) {
       return g.run(null).getFirst();
     }
@@ -59,9 +60,17 @@ public final class GenerateBench {
     return Math.max(1, Math.min(promptTokens, model.card().maxPositionEmbeddings() - newTokens));
   }
 
-  /** Prefill of {@code promptTokens} tokens and decode of {@code newTokens} tokens after it (medians). */
-  public record Throughput(int promptTokens, double prefillMillis, int newTokens, double decodeMillisPerToken,
-      double[] prefillSamples, double[] decodeSamples) {
+  /**
+   * Prefill of {@code promptTokens} tokens and decode of {@code newTokens} tokens after it
+   * (medians).
+   */
+  public record Throughput(
+      int promptTokens,
+      double prefillMillis,
+      int newTokens,
+      double decodeMillisPerToken,
+      double[] prefillSamples,
+      double[] decodeSamples) {
     public double prefillTokensPerSecond() {
       return promptTokens / prefillMillis * 1000;
     }
@@ -89,7 +98,9 @@ public final class GenerateBench {
     double pre = median(prefillMs);
     double dec = median(decodeMs);
     out.printf("prefill: %d tokens in %.2f ms = %.1f tokens/s%n", p, pre, p / pre * 1000);
-    out.printf("decode: %d new tokens after a %d-token prompt: %.3f ms/token = %.1f tokens/s%n", newTokens, p, dec, 1000 / dec);
+    out.printf(
+        "decode: %d new tokens after a %d-token prompt: %.3f ms/token = %.1f tokens/s%n",
+        newTokens, p, dec, 1000 / dec);
     out.flush();
     return new Throughput(p, pre, newTokens, dec, prefillMs, decodeMs);
   }
@@ -103,7 +114,12 @@ public final class GenerateBench {
     for (int r = 0; r < repeats; r++) {
       ms[r] = once(prompt, newTokens).decodeMillisPerToken();
     }
-    out.printf("decode at context %d: %.3f ms/token (%d tokens, median of %d)%s%n", c, median(ms), newTokens, repeats,
+    out.printf(
+        "decode at context %d: %.3f ms/token (%d tokens, median of %d)%s%n",
+        c,
+        median(ms),
+        newTokens,
+        repeats,
         c != context ? " [context clipped to the model's max_position_embeddings]" : "");
     out.flush();
     return new ContextDecode(c, newTokens, median(ms));
@@ -125,7 +141,8 @@ public final class GenerateBench {
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     System.gc();
-    out.printf("soak: %d generations (%d-token prompt, %d new tokens) in %.1f s; VmRSS at start %s, at end %s%n",
+    out.printf(
+        "soak: %d generations (%d-token prompt, %d new tokens) in %.1f s; VmRSS at start %s, at end %s%n",
         generations, p, newTokens, seconds, before, rss());
     out.flush();
   }

@@ -4,8 +4,8 @@ import io.sketchrt.runtime.GenerationConfig;
 import io.sketchrt.runtime.GenerationResult;
 import io.sketchrt.runtime.Generator;
 import io.sketchrt.runtime.LoadOptions;
-import io.sketchrt.runtime.OrtOptions;
 import io.sketchrt.runtime.Model;
+import io.sketchrt.runtime.OrtOptions;
 import io.sketchrt.runtime.ort.sketch.KernelChoice;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,8 +19,8 @@ import java.util.SplittableRandom;
 /**
  * The Java sketch kernel against ONNX Runtime's folded dense fallback, in one run, on one converted
  * model: decode and prefill tokens/s (min / median / max over repeats), load time, resident memory,
- * and the share of the memory-bandwidth floor (weight bytes read per decode step ÷ the read bandwidth
- * a probe measures in the same run, divided by the measured time per token).
+ * and the share of the memory-bandwidth floor (weight bytes read per decode step ÷ the read
+ * bandwidth a probe measures in the same run, divided by the measured time per token).
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
@@ -31,8 +31,17 @@ import java.util.SplittableRandom;
 public final class SketchKernelBench {
   private SketchKernelBench() {}
 
-  private record Row(KernelChoice kernel, int threads, double loadSeconds, long rssAfterLoadKb, long peakRssKb,
-      long steadyRssKb, double[] prefill, double[] decode, double bandwidth, long bytesPerToken) {}
+  private record Row(
+      KernelChoice kernel,
+      int threads,
+      double loadSeconds,
+      long rssAfterLoadKb,
+      long peakRssKb,
+      long steadyRssKb,
+      double[] prefill,
+      double[] decode,
+      double bandwidth,
+      long bytesPerToken) {}
 
   public static void main(String[] args) throws Exception {
     Path model = null;
@@ -45,7 +54,8 @@ public final class SketchKernelBench {
       String v = i + 1 < args.length ? args[i + 1] : "";
       switch (args[i]) {
         case "--model" -> model = Path.of(v);
-        case "--threads" -> threads = Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--threads" ->
+            threads = Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
         case "--kernels" -> kernels = Arrays.stream(v.split(",")).map(KernelChoice::parse).toList();
         case "--prompt" -> prompt = Integer.parseInt(v);
         case "--new" -> newTokens = Integer.parseInt(v);
@@ -57,9 +67,12 @@ public final class SketchKernelBench {
     if (model == null) {
       throw new IllegalArgumentException("--model DIR is required");
     }
-    System.out.printf("machine: %d CPUs, load average at start %s%n", Runtime.getRuntime().availableProcessors(), loadAverage());
+    System.out.printf(
+        "machine: %d CPUs, load average at start %s%n",
+        Runtime.getRuntime().availableProcessors(), loadAverage());
     WeightTraffic traffic = WeightTraffic.of(model.resolve("model.onnx"));
-    System.out.printf("weights read per decode step: sketch %.1f MB, folded dense %.1f MB (%d SketchMatMul nodes)%n",
+    System.out.printf(
+        "weights read per decode step: sketch %.1f MB, folded dense %.1f MB (%d SketchMatMul nodes)%n",
         traffic.sketchBytes() / 1e6, traffic.denseBytes() / 1e6, traffic.sketchNodes());
     int maxThreads = Arrays.stream(threads).max().orElse(1);
     double[] bandwidth = new double[maxThreads + 1];
@@ -71,48 +84,88 @@ public final class SketchKernelBench {
           runs[r] = probe.measure(t);
         }
         bandwidth[t] = max(runs);
-        System.out.printf("read bandwidth, %d thread(s), 1 GiB: %s GB/s (best %.1f)%n", t, spread(runs, "%.1f"), bandwidth[t]);
+        System.out.printf(
+            "read bandwidth, %d thread(s), 1 GiB: %s GB/s (best %.1f)%n",
+            t, spread(runs, "%.1f"), bandwidth[t]);
       }
     }
     List<Row> rows = new ArrayList<>();
     for (KernelChoice kernel : kernels) {
       for (int t : threads) {
-        rows.add(run(model, kernel, t, prompt, newTokens, repeats, bandwidth[t],
-            kernel == KernelChoice.SKETCH ? traffic.sketchBytes() : traffic.denseBytes()));
+        rows.add(
+            run(
+                model,
+                kernel,
+                t,
+                prompt,
+                newTokens,
+                repeats,
+                bandwidth[t],
+                kernel == KernelChoice.SKETCH ? traffic.sketchBytes() : traffic.denseBytes()));
       }
     }
     System.out.printf("%nload average at end %s%n", loadAverage());
-    System.out.printf(Locale.ROOT, "%n| kernel | threads | decode tok/s (min / median / max) | prefill(%d) tok/s (min / median / max) "
-        + "| weights/token | achieved GB/s (median) | floor share | load s | RSS after load | steady RSS | peak RSS |%n", prompt);
+    System.out.printf(
+        Locale.ROOT,
+        "%n| kernel | threads | decode tok/s (min / median / max) | prefill(%d) tok/s (min / median / max) "
+            + "| weights/token | achieved GB/s (median) | floor share | load s | RSS after load | steady RSS | peak RSS |%n",
+        prompt);
     System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
     for (Row r : rows) {
       double decodeMedian = median(r.decode);
       double achieved = r.bytesPerToken * decodeMedian / 1e9;
-      System.out.printf(Locale.ROOT, "| %s | %d | %s | %s | %.0f MB | %.1f | %.0f %% | %.1f | %d MB | %d MB | %d MB |%n",
-          r.kernel.name().toLowerCase(Locale.ROOT), r.threads, spread(r.decode, "%.2f"), spread(r.prefill, "%.1f"),
-          r.bytesPerToken / 1e6, achieved, 100 * achieved / r.bandwidth, r.loadSeconds, r.rssAfterLoadKb / 1024,
-          r.steadyRssKb / 1024, r.peakRssKb / 1024);
+      System.out.printf(
+          Locale.ROOT,
+          "| %s | %d | %s | %s | %.0f MB | %.1f | %.0f %% | %.1f | %d MB | %d MB | %d MB |%n",
+          r.kernel.name().toLowerCase(Locale.ROOT),
+          r.threads,
+          spread(r.decode, "%.2f"),
+          spread(r.prefill, "%.1f"),
+          r.bytesPerToken / 1e6,
+          achieved,
+          100 * achieved / r.bandwidth,
+          r.loadSeconds,
+          r.rssAfterLoadKb / 1024,
+          r.steadyRssKb / 1024,
+          r.peakRssKb / 1024);
     }
     for (int t : threads) {
       Row sketch = find(rows, KernelChoice.SKETCH, t);
       Row dense = find(rows, KernelChoice.FALLBACK, t);
       if (sketch != null && dense != null) {
-        System.out.printf(Locale.ROOT, "%d thread(s): decode sketch/fallback %.2fx (medians), prefill %.2fx%n", t,
-            median(sketch.decode) / median(dense.decode), median(sketch.prefill) / median(dense.prefill));
+        System.out.printf(
+            Locale.ROOT,
+            "%d thread(s): decode sketch/fallback %.2fx (medians), prefill %.2fx%n",
+            t,
+            median(sketch.decode) / median(dense.decode),
+            median(sketch.prefill) / median(dense.prefill));
       }
     }
   }
 
   private static Row find(List<Row> rows, KernelChoice k, int threads) {
-    return rows.stream().filter(r -> r.kernel == k && r.threads == threads).findFirst().orElse(null);
+    return rows.stream()
+        .filter(r -> r.kernel == k && r.threads == threads)
+        .findFirst()
+        .orElse(null);
   }
 
-  private static Row run(Path dir, KernelChoice kernel, int threads, int prompt, int newTokens, int repeats,
-      double bandwidth, long bytesPerToken) throws Exception {
+  private static Row run(
+      Path dir,
+      KernelChoice kernel,
+      int threads,
+      int prompt,
+      int newTokens,
+      int repeats,
+      double bandwidth,
+      long bytesPerToken)
+      throws Exception {
     System.gc();
     resetPeakRss();
     long start = System.nanoTime();
-    LoadOptions options = LoadOptions.defaults().withOrt(OrtOptions.defaults().withIntraOpThreads(threads).withKernel(kernel));
+    LoadOptions options =
+        LoadOptions.defaults()
+            .withOrt(OrtOptions.defaults().withIntraOpThreads(threads).withKernel(kernel));
     try (Model m = Model.load(dir, options)) {
       double load = (System.nanoTime() - start) / 1e9;
       long afterLoad = status("VmRSS");
@@ -121,7 +174,8 @@ public final class SketchKernelBench {
       for (int i = 0; i < prompt; i++) {
         ids[i] = random.nextInt(m.card().vocabSize());
       }
-      GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(newTokens).eosTokenIds(List.of()).build();
+      GenerationConfig cfg =
+          GenerationConfig.builder().maxNewTokens(newTokens).eosTokenIds(List.of()).build();
       once(m, ids, cfg); // warm-up: JIT, ONNX Runtime arenas
       double[] prefill = new double[repeats];
       double[] decode = new double[repeats];
@@ -132,13 +186,32 @@ public final class SketchKernelBench {
       }
       long steady = status("VmRSS");
       long peak = status("VmHWM");
-      System.out.printf(Locale.ROOT, "%s, %d thread(s): load %.1f s; decode %s tok/s; prefill %s tok/s; RSS %d MB, peak %d MB%n",
-          kernel, threads, load, spread(decode, "%.2f"), spread(prefill, "%.1f"), steady / 1024, peak / 1024);
-      return new Row(kernel, threads, load, afterLoad, peak, steady, prefill, decode, bandwidth, bytesPerToken);
+      System.out.printf(
+          Locale.ROOT,
+          "%s, %d thread(s): load %.1f s; decode %s tok/s; prefill %s tok/s; RSS %d MB, peak %d MB%n",
+          kernel,
+          threads,
+          load,
+          spread(decode, "%.2f"),
+          spread(prefill, "%.1f"),
+          steady / 1024,
+          peak / 1024);
+      return new Row(
+          kernel,
+          threads,
+          load,
+          afterLoad,
+          peak,
+          steady,
+          prefill,
+          decode,
+          bandwidth,
+          bytesPerToken);
     }
   }
 
-  private static GenerationResult once(Model m, long[] prompt, GenerationConfig cfg) throws Exception {
+  private static GenerationResult once(Model m, long[] prompt, GenerationConfig cfg)
+      throws Exception {
     try (Generator g = m.generatorForTokens(List.of(prompt), cfg)) {
       return g.run(null).getFirst();
     }
@@ -147,7 +220,8 @@ public final class SketchKernelBench {
   static String spread(double[] v, String format) {
     double[] s = v.clone();
     Arrays.sort(s);
-    return String.format(Locale.ROOT, format + " / " + format + " / " + format, s[0], median(s), s[s.length - 1]);
+    return String.format(
+        Locale.ROOT, format + " / " + format + " / " + format, s[0], median(s), s[s.length - 1]);
   }
 
   static double median(double[] v) {

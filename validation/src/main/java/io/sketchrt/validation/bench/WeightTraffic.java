@@ -47,7 +47,8 @@ public record WeightTraffic(long sketchBytes, long denseBytes, int sketchNodes) 
             weights += sizes.getOrDefault(n.getInput(i), 0L);
           }
           sketch += weights;
-          dense += rows * k * 4 + (n.getInputCount() > 3 ? sizes.getOrDefault(n.getInput(3), 0L) : 0);
+          dense +=
+              rows * k * 4 + (n.getInputCount() > 3 ? sizes.getOrDefault(n.getInput(3), 0L) : 0);
         }
         case "MatMul", "Gemm" -> {
           long w = 0;
@@ -57,7 +58,7 @@ public record WeightTraffic(long sketchBytes, long denseBytes, int sketchNodes) 
           sketch += w;
           dense += w;
         }
-        default -> { }
+        default -> {}
       }
     }
     return new WeightTraffic(sketch, dense, nodes);
@@ -85,12 +86,13 @@ public record WeightTraffic(long sketchBytes, long denseBytes, int sketchNodes) 
     for (long d : t.getDimsList()) {
       elements *= d;
     }
-    int size = switch (t.getDataType()) {
-      case 1, 6 -> 4; // float, int32
-      case 7, 11 -> 8; // int64, double
-      case 10, 16, 4, 5 -> 2;
-      default -> 1;
-    };
+    int size =
+        switch (t.getDataType()) {
+          case 1, 6 -> 4; // float, int32
+          case 7, 11 -> 8; // int64, double
+          case 10, 16, 4, 5 -> 2;
+          default -> 1;
+        };
     return elements * size;
   }
 }

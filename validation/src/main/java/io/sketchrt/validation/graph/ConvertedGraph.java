@@ -32,7 +32,13 @@ import java.util.Map;
 public final class ConvertedGraph implements AutoCloseable {
 
   /** An initializer without its data: name, ONNX element type, shape, byte size, where it lives. */
-  public record Initializer(String name, int onnxType, long[] dims, long byteSize, long externalOffset, TensorProto proto) {
+  public record Initializer(
+      String name,
+      int onnxType,
+      long[] dims,
+      long byteSize,
+      long externalOffset,
+      TensorProto proto) {
     public boolean external() {
       return externalOffset >= 0;
     }
@@ -47,8 +53,17 @@ public final class ConvertedGraph implements AutoCloseable {
   }
 
   /** One SketchMatMul node and its inputs. */
-  public record SketchLayer(String module, String node, String domain, int bits, int groups, long k, long n,
-      Initializer codes, Initializer lut, Initializer bias) {}
+  public record SketchLayer(
+      String module,
+      String node,
+      String domain,
+      int bits,
+      int groups,
+      long k,
+      long n,
+      Initializer codes,
+      Initializer lut,
+      Initializer bias) {}
 
   /** A graph input or output: name, ONNX element type and dims (symbolic dims as their names). */
   public record Port(String name, int onnxType, List<String> dims) {}
@@ -60,7 +75,8 @@ public final class ConvertedGraph implements AutoCloseable {
   private final Arena arena = Arena.ofShared();
   private MemorySegment externalData;
 
-  private ConvertedGraph(Path dir, ModelProto model, List<SketchLayer> layers, List<Initializer> dense) {
+  private ConvertedGraph(
+      Path dir, ModelProto model, List<SketchLayer> layers, List<Initializer> dense) {
     this.dir = dir;
     this.model = model;
     this.sketchLayers = layers;
@@ -98,23 +114,37 @@ public final class ConvertedGraph implements AutoCloseable {
       Initializer codes = inits.get(node.getInput(SketchMatMulOp.INPUT_CODES));
       Initializer lut = inits.get(node.getInput(SketchMatMulOp.INPUT_LUT));
       if (codes == null || lut == null) {
-        throw new IOException(file + ": SketchMatMul node " + node.getName() + " does not read its codes and LUT from initializers");
+        throw new IOException(
+            file
+                + ": SketchMatMul node "
+                + node.getName()
+                + " does not read its codes and LUT from initializers");
       }
-      Initializer bias = node.getInputCount() > SketchMatMulOp.INPUT_BIAS
-          ? inits.get(node.getInput(SketchMatMulOp.INPUT_BIAS)) : null;
+      Initializer bias =
+          node.getInputCount() > SketchMatMulOp.INPUT_BIAS
+              ? inits.get(node.getInput(SketchMatMulOp.INPUT_BIAS))
+              : null;
       String module = GraphNames.moduleOfCodes(codes.name());
-      layers.add(new SketchLayer(module == null ? node.getName() : module, node.getName(), node.getDomain(),
-          attrs.getOrDefault(SketchMatMulOp.ATTR_BITS, 0L).intValue(),
-          attrs.getOrDefault(SketchMatMulOp.ATTR_GROUPS, 0L).intValue(),
-          attrs.getOrDefault(SketchMatMulOp.ATTR_K, 0L), attrs.getOrDefault(SketchMatMulOp.ATTR_N, 0L),
-          codes, lut, bias));
+      layers.add(
+          new SketchLayer(
+              module == null ? node.getName() : module,
+              node.getName(),
+              node.getDomain(),
+              attrs.getOrDefault(SketchMatMulOp.ATTR_BITS, 0L).intValue(),
+              attrs.getOrDefault(SketchMatMulOp.ATTR_GROUPS, 0L).intValue(),
+              attrs.getOrDefault(SketchMatMulOp.ATTR_K, 0L),
+              attrs.getOrDefault(SketchMatMulOp.ATTR_N, 0L),
+              codes,
+              lut,
+              bias));
       sketchInputs.add(codes.name());
       sketchInputs.add(lut.name());
       if (bias != null) {
         sketchInputs.add(bias.name());
       }
     }
-    List<Initializer> dense = inits.values().stream().filter(i -> !sketchInputs.contains(i.name())).toList();
+    List<Initializer> dense =
+        inits.values().stream().filter(i -> !sketchInputs.contains(i.name())).toList();
     return new ConvertedGraph(dir, model, layers, dense);
   }
 
@@ -131,7 +161,8 @@ public final class ConvertedGraph implements AutoCloseable {
         offset = Long.parseLong(kv.getOrDefault("offset", "0"));
         size = Long.parseLong(kv.get("length"));
       } catch (NumberFormatException | NullPointerException e) {
-        throw new IOException(file + ": initializer " + t.getName() + " has no valid external offset/length");
+        throw new IOException(
+            file + ": initializer " + t.getName() + " has no valid external offset/length");
       }
     } else {
       size = t.getRawData().size();
@@ -143,7 +174,10 @@ public final class ConvertedGraph implements AutoCloseable {
     return sketchLayers;
   }
 
-  /** Every initializer that is not a SketchMatMul input: embeddings, norms, lm_head, dense linears, constants. */
+  /**
+   * Every initializer that is not a SketchMatMul input: embeddings, norms, lm_head, dense linears,
+   * constants.
+   */
   public List<Initializer> dense() {
     return dense;
   }
@@ -185,14 +219,20 @@ public final class ConvertedGraph implements AutoCloseable {
     return out;
   }
 
-  /** The initializer's bytes: a view of the inline raw data, or of the memory-mapped external file. */
+  /**
+   * The initializer's bytes: a view of the inline raw data, or of the memory-mapped external file.
+   */
   public synchronized MemorySegment bytes(Initializer init) throws IOException {
     if (!init.external()) {
       return MemorySegment.ofArray(init.proto().getRawData().toByteArray());
     }
     if (externalData == null) {
-      String location = init.proto().getExternalDataList().stream().filter(e -> e.getKey().equals("location"))
-          .map(StringStringEntryProto::getValue).findFirst().orElseThrow(() -> new IOException(init.name() + ": no external location"));
+      String location =
+          init.proto().getExternalDataList().stream()
+              .filter(e -> e.getKey().equals("location"))
+              .map(StringStringEntryProto::getValue)
+              .findFirst()
+              .orElseThrow(() -> new IOException(init.name() + ": no external location"));
       Path data = dir.resolve(location).normalize();
       if (!data.startsWith(dir.normalize())) {
         throw new IOException(init.name() + ": external data location escapes " + dir);
@@ -202,7 +242,12 @@ public final class ConvertedGraph implements AutoCloseable {
       }
     }
     if (init.externalOffset() + init.byteSize() > externalData.byteSize()) {
-      throw new IOException(init.name() + ": external data ends before offset " + init.externalOffset() + " + " + init.byteSize());
+      throw new IOException(
+          init.name()
+              + ": external data ends before offset "
+              + init.externalOffset()
+              + " + "
+              + init.byteSize());
     }
     return externalData.asSlice(init.externalOffset(), init.byteSize());
   }

@@ -24,17 +24,26 @@ public final class ModelInspection {
 
   /** Bytes by kind, and the expected resident weight memory per backend/kernel. */
   public record Bytes(long codes, long luts, long biases, long dense, long foldedFp32) {
-    /** ONNX Runtime CPU with the Java sketch kernel: only codes, LUTs and dense weights stay resident. */
+    /**
+     * ONNX Runtime CPU with the Java sketch kernel: only codes, LUTs and dense weights stay
+     * resident.
+     */
     public long ortCpuSketch() {
       return codes + luts + biases + dense;
     }
 
-    /** ONNX Runtime CPU folding the standard-op function: every sketched layer becomes a dense fp32 weight. */
+    /**
+     * ONNX Runtime CPU folding the standard-op function: every sketched layer becomes a dense fp32
+     * weight.
+     */
     public long ortCpuFallback() {
       return dense + biases + foldedFp32;
     }
 
-    /** While folding, ONNX Runtime holds the gathered weight and its intermediates: about 16 bytes per weight. */
+    /**
+     * While folding, ONNX Runtime holds the gathered weight and its intermediates: about 16 bytes
+     * per weight.
+     */
     public long ortCpuFallbackPeak() {
       return dense + biases + foldedFp32 * 4;
     }
@@ -66,7 +75,9 @@ public final class ModelInspection {
     ports(g.putArray("inputs"), graph.inputs());
     ports(g.putArray("outputs"), graph.outputs());
     ObjectNode meta = g.putObject("metadata");
-    graph.metadata().forEach((k, v) -> meta.put(k, v.length() > 200 ? v.substring(0, 200) + "..." : v));
+    graph
+        .metadata()
+        .forEach((k, v) -> meta.put(k, v.length() > 200 ? v.substring(0, 200) + "..." : v));
     ArrayNode modules = root.putArray("sketched_modules");
     for (SketchLayer l : graph.sketchLayers()) {
       ObjectNode m = modules.addObject();
@@ -93,7 +104,8 @@ public final class ModelInspection {
     resident.put("ort-cpu/fallback", b.ortCpuFallback());
     resident.put("ort-cpu/fallback_peak_at_load", b.ortCpuFallbackPeak());
     resident.put("trt (GPU memory, weights only)", b.ortCpuSketch());
-    long kvPerToken = 2L * card.numLayers() * card.numKeyValueHeads() * card.headDim() * card.dtype().bytes();
+    long kvPerToken =
+        2L * card.numLayers() * card.numKeyValueHeads() * card.headDim() * card.dtype().bytes();
     root.put("kv_cache_bytes_per_token_per_sequence", kvPerToken);
     return root;
   }
@@ -111,12 +123,22 @@ public final class ModelInspection {
   /** The human-readable form of {@link #inspect}. */
   public static void print(ObjectNode r, PrintWriter out) throws IOException {
     ObjectNode card = (ObjectNode) r.get("card");
-    out.printf("%s: %s, %d layers, hidden %d, heads %d/%d (kv), head_dim %d, vocab %d, max positions %d%n",
-        r.get("model_dir").asText(), card.get("architecture").asText(), card.get("num_layers").asInt(),
-        card.get("hidden_size").asInt(), card.get("num_attention_heads").asInt(), card.get("num_key_value_heads").asInt(),
-        card.get("head_dim").asInt(), card.get("vocab_size").asInt(), card.get("max_position_embeddings").asInt());
-    out.printf("target %s, activations %s, converted by sketchrt %s, weights %s%n", card.get("target").asText(),
-        card.get("dtype").asText(), card.get("converter_version").asText(),
+    out.printf(
+        "%s: %s, %d layers, hidden %d, heads %d/%d (kv), head_dim %d, vocab %d, max positions %d%n",
+        r.get("model_dir").asText(),
+        card.get("architecture").asText(),
+        card.get("num_layers").asInt(),
+        card.get("hidden_size").asInt(),
+        card.get("num_attention_heads").asInt(),
+        card.get("num_key_value_heads").asInt(),
+        card.get("head_dim").asInt(),
+        card.get("vocab_size").asInt(),
+        card.get("max_position_embeddings").asInt());
+    out.printf(
+        "target %s, activations %s, converted by sketchrt %s, weights %s%n",
+        card.get("target").asText(),
+        card.get("dtype").asText(),
+        card.get("converter_version").asText(),
         card.get("external_data").isNull() ? "inline" : "in " + card.get("external_data").asText());
     ObjectNode g = (ObjectNode) r.get("graph");
     out.printf("ONNX IR %d, opsets %s%n", g.get("ir_version").asInt(), g.get("opsets"));
@@ -126,21 +148,43 @@ public final class ModelInspection {
     printPorts(out, g.get("outputs"));
     Map<String, int[]> byShape = new TreeMap<>();
     for (var m : r.get("sketched_modules")) {
-      String key = String.format("N=%d K=%d G=%d bits=%d lut=%s%s", m.get("N").asLong(), m.get("K").asLong(),
-          m.get("groups").asInt(), m.get("bits").asInt(), m.get("lut_dtype").asText(), m.get("bias").asBoolean() ? " +bias" : "");
+      String key =
+          String.format(
+              "N=%d K=%d G=%d bits=%d lut=%s%s",
+              m.get("N").asLong(),
+              m.get("K").asLong(),
+              m.get("groups").asInt(),
+              m.get("bits").asInt(),
+              m.get("lut_dtype").asText(),
+              m.get("bias").asBoolean() ? " +bias" : "");
       byShape.computeIfAbsent(key, k -> new int[1])[0]++;
     }
     out.printf("sketched modules: %d%n", r.get("sketched_modules").size());
     byShape.forEach((k, v) -> out.printf("  %4d x %s%n", v[0], k));
     var b = r.get("bytes");
-    out.printf("bytes: codes %s, LUTs %s, biases %s, dense %s%n", mb(b.get("codes").asLong()), mb(b.get("luts").asLong()),
-        mb(b.get("biases").asLong()), mb(b.get("dense").asLong()));
+    out.printf(
+        "bytes: codes %s, LUTs %s, biases %s, dense %s%n",
+        mb(b.get("codes").asLong()),
+        mb(b.get("luts").asLong()),
+        mb(b.get("biases").asLong()),
+        mb(b.get("dense").asLong()));
     out.println("expected resident weights:");
-    r.get("expected_resident_weight_bytes").fields().forEachRemaining(e -> out.printf("  %-32s %s%n", e.getKey(), mb(e.getValue().asLong())));
-    out.printf("KV cache: %s per token per sequence%n", kb(r.get("kv_cache_bytes_per_token_per_sequence").asLong()));
+    r.get("expected_resident_weight_bytes")
+        .fields()
+        .forEachRemaining(e -> out.printf("  %-32s %s%n", e.getKey(), mb(e.getValue().asLong())));
+    out.printf(
+        "KV cache: %s per token per sequence%n",
+        kb(r.get("kv_cache_bytes_per_token_per_sequence").asLong()));
     out.println("sources:");
-    card.get("sources").fields().forEachRemaining(e -> out.printf("  %-7s %s sha256 %s%n", e.getKey(),
-        e.getValue().get("file").asText(), e.getValue().get("sha256").asText()));
+    card.get("sources")
+        .fields()
+        .forEachRemaining(
+            e ->
+                out.printf(
+                    "  %-7s %s sha256 %s%n",
+                    e.getKey(),
+                    e.getValue().get("file").asText(),
+                    e.getValue().get("sha256").asText()));
     out.flush();
   }
 
@@ -151,7 +195,8 @@ public final class ModelInspection {
         out.printf("  ... %d more (past/present key and value per layer)%n", ports.size() - 6);
         break;
       }
-      out.printf("  %-28s %-5s %s%n", p.get("name").asText(), p.get("dtype").asText(), p.get("shape"));
+      out.printf(
+          "  %-28s %-5s %s%n", p.get("name").asText(), p.get("dtype").asText(), p.get("shape"));
     }
   }
 

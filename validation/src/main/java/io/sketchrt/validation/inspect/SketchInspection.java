@@ -31,7 +31,12 @@ public final class SketchInspection {
     }
     ObjectNode root = JSON.createObjectNode();
     root.put("sketch", sketch.toString());
-    root.put("tuned", tuned == null ? null : (Files.isDirectory(tuned) ? tuned.resolve(SketchPickles.TUNED_FILE) : tuned).toString());
+    root.put(
+        "tuned",
+        tuned == null
+            ? null
+            : (Files.isDirectory(tuned) ? tuned.resolve(SketchPickles.TUNED_FILE) : tuned)
+                .toString());
     ArrayNode modules = root.putArray("modules");
     long codes = 0;
     long lutBytes = 0;
@@ -78,24 +83,45 @@ public final class SketchInspection {
       diff += d * d;
       norm += b * b;
     }
-    return new double[] {max, norm == 0 ? (diff == 0 ? 0 : Double.POSITIVE_INFINITY) : Math.sqrt(diff / norm)};
+    return new double[] {
+      max, norm == 0 ? (diff == 0 ? 0 : Double.POSITIVE_INFINITY) : Math.sqrt(diff / norm)
+    };
   }
 
   public static void print(ObjectNode r, PrintWriter out) {
-    out.printf("%s: %d sketched modules, codes %s, LUTs %s%n", r.get("sketch").asText(), r.get("module_count").asInt(),
-        ModelInspection.mb(r.get("codes_bytes").asLong()), ModelInspection.mb(r.get("lut_bytes").asLong()));
+    out.printf(
+        "%s: %d sketched modules, codes %s, LUTs %s%n",
+        r.get("sketch").asText(),
+        r.get("module_count").asInt(),
+        ModelInspection.mb(r.get("codes_bytes").asLong()),
+        ModelInspection.mb(r.get("lut_bytes").asLong()));
     Map<String, int[]> byShape = new TreeMap<>();
     for (var m : r.get("modules")) {
-      byShape.computeIfAbsent(String.format("N=%d K=%d G=%d bits=%d lut=%s", m.get("N").asLong(), m.get("K").asLong(),
-          m.get("groups").asInt(), m.get("bits").asInt(), m.get("lut_dtype").asText()), k -> new int[1])[0]++;
+      byShape
+          .computeIfAbsent(
+              String.format(
+                  "N=%d K=%d G=%d bits=%d lut=%s",
+                  m.get("N").asLong(),
+                  m.get("K").asLong(),
+                  m.get("groups").asInt(),
+                  m.get("bits").asInt(),
+                  m.get("lut_dtype").asText()),
+              k -> new int[1])[0]++;
     }
     byShape.forEach((k, v) -> out.printf("  %4d x %s%n", v[0], k));
     if (r.hasNonNull("tuned")) {
-      out.printf("tuned %s changes %d of %d modules:%n", r.get("tuned").asText(), r.get("modules_changed_by_tuning").asInt(),
+      out.printf(
+          "tuned %s changes %d of %d modules:%n",
+          r.get("tuned").asText(),
+          r.get("modules_changed_by_tuning").asInt(),
           r.get("module_count").asInt());
       for (var m : r.get("modules")) {
-        out.printf("  %-44s max |dLUT| %.3e, ||dLUT||/||LUT|| %.3e (%s)%n", m.get("module").asText(),
-            m.get("tuned_max_abs_change").asDouble(), m.get("tuned_relative_change").asDouble(), m.get("tuned_lut_dtype").asText());
+        out.printf(
+            "  %-44s max |dLUT| %.3e, ||dLUT||/||LUT|| %.3e (%s)%n",
+            m.get("module").asText(),
+            m.get("tuned_max_abs_change").asDouble(),
+            m.get("tuned_relative_change").asDouble(),
+            m.get("tuned_lut_dtype").asText());
       }
     }
     out.flush();

@@ -21,7 +21,8 @@ import java.util.Objects;
  * @param decodeMsPerToken one figure per repeat
  * @param prefillMs one figure per repeat
  */
-public record LatencySamples(Map<String, String> settings, double[] decodeMsPerToken, double[] prefillMs) {
+public record LatencySamples(
+    Map<String, String> settings, double[] decodeMsPerToken, double[] prefillMs) {
 
   public LatencySamples {
     settings = Map.copyOf(new LinkedHashMap<>(settings));
@@ -63,7 +64,9 @@ public record LatencySamples(Map<String, String> settings, double[] decodeMsPerT
   public ObjectNode toJson() {
     ObjectNode o = JSON.createObjectNode();
     ObjectNode s = o.putObject("settings");
-    settings.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> s.put(e.getKey(), e.getValue()));
+    settings.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(e -> s.put(e.getKey(), e.getValue()));
     ArrayNode d = o.putArray("decode_ms_per_token");
     Arrays.stream(decodeMsPerToken).forEach(d::add);
     ArrayNode p = o.putArray("prefill_ms");
@@ -78,16 +81,28 @@ public record LatencySamples(Map<String, String> settings, double[] decodeMsPerT
     try {
       root = JSON.readTree(file.toFile());
     } catch (IOException e) {
-      throw new IOException(file + ": not a readable JSON baseline (" + e.getMessage().lines().findFirst().orElse("") + ")", e);
+      throw new IOException(
+          file
+              + ": not a readable JSON baseline ("
+              + e.getMessage().lines().findFirst().orElse("")
+              + ")",
+          e);
     }
     JsonNode l = root == null ? null : root.get("latency");
     if (l == null || !l.path("settings").isObject() || !l.path("decode_ms_per_token").isArray()) {
-      throw new IOException(file + ": no \"latency\" object with settings and decode_ms_per_token (write one with 'sketchrt bench --json FILE')");
+      throw new IOException(
+          file
+              + ": no \"latency\" object with settings and decode_ms_per_token (write one with 'sketchrt bench --json FILE')");
     }
     Map<String, String> settings = new LinkedHashMap<>();
-    l.get("settings").fields().forEachRemaining(e -> settings.put(e.getKey(), e.getValue().asText()));
+    l.get("settings")
+        .fields()
+        .forEachRemaining(e -> settings.put(e.getKey(), e.getValue().asText()));
     try {
-      return new LatencySamples(settings, doubles(l.get("decode_ms_per_token"), file), doubles(l.path("prefill_ms"), file));
+      return new LatencySamples(
+          settings,
+          doubles(l.get("decode_ms_per_token"), file),
+          doubles(l.path("prefill_ms"), file));
     } catch (IllegalArgumentException e) {
       throw new IOException(file + ": " + e.getMessage());
     }
@@ -97,15 +112,18 @@ public record LatencySamples(Map<String, String> settings, double[] decodeMsPerT
     double[] out = new double[a.size()];
     for (int i = 0; i < out.length; i++) {
       if (!a.get(i).isNumber() || !(a.get(i).asDouble() > 0)) {
-        throw new IOException(file + ": latency samples must be positive numbers (got " + a.get(i) + ")");
+        throw new IOException(
+            file + ": latency samples must be positive numbers (got " + a.get(i) + ")");
       }
       out[i] = a.get(i).asDouble();
     }
     return out;
   }
 
-  public static void write(Path file, ObjectNode benchJson, LatencySamples samples) throws IOException {
+  public static void write(Path file, ObjectNode benchJson, LatencySamples samples)
+      throws IOException {
     benchJson.set("latency", samples.toJson());
-    Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(benchJson) + "\n");
+    Files.writeString(
+        file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(benchJson) + "\n");
   }
 }

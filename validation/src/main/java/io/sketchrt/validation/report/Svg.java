@@ -27,7 +27,13 @@ final class Svg {
   /** A horizontal reference line such as a tolerance. */
   record HLine(String name, String color, double y) {}
 
-  static String chart(String title, String xLabel, String yLabel, boolean logY, List<Series> series, List<HLine> hlines) {
+  static String chart(
+      String title,
+      String xLabel,
+      String yLabel,
+      boolean logY,
+      List<Series> series,
+      List<HLine> hlines) {
     double xmin = Double.POSITIVE_INFINITY;
     double xmax = Double.NEGATIVE_INFINITY;
     double ymin = Double.POSITIVE_INFINITY;
@@ -73,14 +79,23 @@ final class Svg {
     final double fx1 = xmax;
     final double fy0 = ly0;
     final double fy1 = ly1;
-    java.util.function.DoubleUnaryOperator px = v -> LEFT + (v - fx0) / (fx1 - fx0) * (W - LEFT - RIGHT);
-    java.util.function.DoubleUnaryOperator py = v -> {
-      double t = logY ? Math.log10(v) : v;
-      return TOP + (1 - (t - fy0) / (fy1 - fy0)) * (H - TOP - BOTTOM);
-    };
+    java.util.function.DoubleUnaryOperator px =
+        v -> LEFT + (v - fx0) / (fx1 - fx0) * (W - LEFT - RIGHT);
+    java.util.function.DoubleUnaryOperator py =
+        v -> {
+          double t = logY ? Math.log10(v) : v;
+          return TOP + (1 - (t - fy0) / (fy1 - fy0)) * (H - TOP - BOTTOM);
+        };
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"%s\">%n",
-        W, H, W, H, esc(title)));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"%s\">%n",
+            W,
+            H,
+            W,
+            H,
+            esc(title)));
     b.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
     b.append(text(W / 2.0, 18, title, "middle", 14, "bold"));
     // axes and ticks
@@ -90,7 +105,9 @@ final class Svg {
       for (double e = fy0; e <= fy1; e++) {
         double y = py.applyAsDouble(Math.pow(10, e));
         b.append(line(LEFT, y, W - RIGHT, y, "#ddd", 1, ""));
-        b.append(text(LEFT - 6, y + 4, String.format(Locale.ROOT, "1e%d", (int) e), "end", 11, "normal"));
+        b.append(
+            text(
+                LEFT - 6, y + 4, String.format(Locale.ROOT, "1e%d", (int) e), "end", 11, "normal"));
       }
     } else {
       for (int i = 0; i <= 5; i++) {
@@ -107,8 +124,13 @@ final class Svg {
       b.append(text(x, H - BOTTOM + 18, fmt(v), "middle", 11, "normal"));
     }
     b.append(text(W / 2.0, H - 8, xLabel, "middle", 12, "normal"));
-    b.append(String.format(Locale.ROOT, "<text x=\"14\" y=\"%.1f\" font-size=\"12\" font-family=\"sans-serif\" text-anchor=\"middle\" transform=\"rotate(-90 14 %.1f)\">%s</text>%n",
-        (TOP + H - BOTTOM) / 2.0, (TOP + H - BOTTOM) / 2.0, esc(yLabel)));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "<text x=\"14\" y=\"%.1f\" font-size=\"12\" font-family=\"sans-serif\" text-anchor=\"middle\" transform=\"rotate(-90 14 %.1f)\">%s</text>%n",
+            (TOP + H - BOTTOM) / 2.0,
+            (TOP + H - BOTTOM) / 2.0,
+            esc(yLabel)));
     for (HLine h : hlines) {
       double y = py.applyAsDouble(h.y());
       b.append(line(LEFT, y, W - RIGHT, y, h.color(), 2, "6,4"));
@@ -122,20 +144,39 @@ final class Svg {
         double x = px.applyAsDouble(s.x()[i]);
         double y = py.applyAsDouble(s.y()[i]);
         if (s.line()) {
-          path.append(path.isEmpty() ? "M" : "L").append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
+          path.append(path.isEmpty() ? "M" : "L")
+              .append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
         }
-        b.append(String.format(Locale.ROOT, "<circle class=\"point\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" %s><title>%s: %s</title></circle>%n",
-            x, y, s.ring() ? "5.5" : "3", s.ring() ? "fill=\"none\" stroke=\"" + s.color() + "\" stroke-width=\"2\"" : "fill=\"" + s.color() + "\"",
-            esc(s.name()), fmt(s.y()[i])));
+        b.append(
+            String.format(
+                Locale.ROOT,
+                "<circle class=\"point\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" %s><title>%s: %s</title></circle>%n",
+                x,
+                y,
+                s.ring() ? "5.5" : "3",
+                s.ring()
+                    ? "fill=\"none\" stroke=\"" + s.color() + "\" stroke-width=\"2\""
+                    : "fill=\"" + s.color() + "\"",
+                esc(s.name()),
+                fmt(s.y()[i])));
       }
       if (!path.isEmpty()) {
-        b.append(String.format("<path d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>%n", path.toString().strip(), s.color()));
+        b.append(
+            String.format(
+                "<path d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>%n",
+                path.toString().strip(), s.color()));
       }
     }
     // legend
     double lx = LEFT + 10;
     for (Series s : series) {
-      b.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%d\" r=\"5\" fill=\"%s\"/>", lx, TOP + 8, s.color()));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "<circle cx=\"%.1f\" cy=\"%d\" r=\"5\" fill=\"%s\"/>",
+              lx,
+              TOP + 8,
+              s.color()));
       b.append(text(lx + 9, TOP + 12, s.name(), "start", 11, "normal"));
       lx += 20 + 7 * s.name().length();
     }
@@ -148,14 +189,30 @@ final class Svg {
     return b.toString();
   }
 
-  private static String line(double x1, double y1, double x2, double y2, String color, int width, String dash) {
-    return String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"%d\"%s/>%n",
-        x1, y1, x2, y2, color, width, dash.isEmpty() ? "" : " stroke-dasharray=\"" + dash + "\"");
+  private static String line(
+      double x1, double y1, double x2, double y2, String color, int width, String dash) {
+    return String.format(
+        Locale.ROOT,
+        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"%d\"%s/>%n",
+        x1,
+        y1,
+        x2,
+        y2,
+        color,
+        width,
+        dash.isEmpty() ? "" : " stroke-dasharray=\"" + dash + "\"");
   }
 
   private static String text(double x, double y, String s, String anchor, int size, String weight) {
-    return String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%d\" font-weight=\"%s\" font-family=\"sans-serif\" text-anchor=\"%s\">%s</text>%n",
-        x, y, size, weight, anchor, esc(s));
+    return String.format(
+        Locale.ROOT,
+        "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%d\" font-weight=\"%s\" font-family=\"sans-serif\" text-anchor=\"%s\">%s</text>%n",
+        x,
+        y,
+        size,
+        weight,
+        anchor,
+        esc(s));
   }
 
   static String fmt(double v) {
@@ -167,6 +224,9 @@ final class Svg {
   }
 
   static String esc(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
   }
 }

@@ -1,6 +1,5 @@
 package io.sketchrt.converter.arch.llama;
 
-import io.sketchrt.format.GraphNames;
 import io.sketchrt.converter.ConvertException;
 import io.sketchrt.converter.arch.DecoderGraph;
 import io.sketchrt.converter.arch.GraphOptions;
@@ -14,6 +13,7 @@ import io.sketchrt.converter.onnx.TensorSource;
 import io.sketchrt.converter.ops.SketchMatMul;
 import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
+import io.sketchrt.format.GraphNames;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,9 +23,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The Llama decoder as an ONNX graph, read top to bottom like the Hugging Face model. Shapes use
- * B = batch, S = new tokens, P = past tokens, T = P + S, H/KV = query/key-value heads, D = head
- * size. Graph I/O follows Optimum / ONNX Runtime GenAI (DESIGN section 4).
+ * The Llama decoder as an ONNX graph, read top to bottom like the Hugging Face model. Shapes use B
+ * = batch, S = new tokens, P = past tokens, T = P + S, H/KV = query/key-value heads, D = head size.
+ * Graph I/O follows Optimum / ONNX Runtime GenAI (DESIGN section 4).
  *
  * <p>Linear layers named in the sketch become {@code SketchMatMul} nodes; the others are dense
  * {@code MatMul}s with a transposed initializer. Mistral and Qwen2 override only what differs.
@@ -36,6 +36,7 @@ public class LlamaGraph implements DecoderGraph {
   protected final Weights weights;
   protected final Map<String, SketchedLinear> sketch;
   protected final GraphOptions options;
+
   /** Activation, KV-cache and weight element type. */
   protected final DType act;
 
@@ -54,7 +55,8 @@ public class LlamaGraph implements DecoderGraph {
     this.options = options;
     this.act = options.activation();
     if (cfg.headDim() % 2 != 0) {
-      throw new ConvertException("config.json: head_dim " + cfg.headDim() + " must be even for RoPE");
+      throw new ConvertException(
+          "config.json: head_dim " + cfg.headDim() + " must be even for RoPE");
     }
   }
 
@@ -76,15 +78,24 @@ public class LlamaGraph implements DecoderGraph {
     declareInputsAndOutputs();
     // x = embed_tokens[input_ids]                                   [B, S, hidden]
     String embedding = weight("model.embed_tokens.weight", cfg.vocabSize(), cfg.hiddenSize());
-    String x = g.op("/model/embed_tokens/Gather", "Gather", List.of(embedding, GraphNames.INPUT_IDS));
+    String x =
+        g.op("/model/embed_tokens/Gather", "Gather", List.of(embedding, GraphNames.INPUT_IDS));
     Shared shared = new Shared(rotary("cos"), rotary("sin"), attentionMask());
     for (int i = 0; i < cfg.numLayers(); i++) {
       x = decoderLayer(i, x, shared);
     }
     // only the last k = num_logits_to_keep positions go on (k = 0: all)  [B, S', hidden]
-    String keep = g.op("/model/logits_to_keep/Reshape", "Reshape", List.of(GraphNames.NUM_LOGITS_TO_KEEP, g.int64s(1)));
+    String keep =
+        g.op(
+            "/model/logits_to_keep/Reshape",
+            "Reshape",
+            List.of(GraphNames.NUM_LOGITS_TO_KEEP, g.int64s(1)));
     String start = g.op("/model/logits_to_keep/Neg", "Neg", List.of(keep));
-    x = g.op("/model/logits_to_keep/Slice", "Slice", List.of(x, start, g.int64s(Long.MAX_VALUE), g.int64s(1)));
+    x =
+        g.op(
+            "/model/logits_to_keep/Slice",
+            "Slice",
+            List.of(x, start, g.int64s(Long.MAX_VALUE), g.int64s(1)));
     // h = norm(x)                                                    [B, S', hidden]
     x = rmsNorm("/model/norm", x, "model.norm.weight");
     // logits = h W_lmᵀ, in fp32                                      [B, S', V]
@@ -128,7 +139,7 @@ public class LlamaGraph implements DecoderGraph {
 
   /**
    * cos (or sin) of position_ids × inv_freq (the two halves repeated), computed in fp32 inside the
-   * graph, then cast to the activation type and unsqueezed for the head axis   [B, 1, S, D]. Only
+   * graph, then cast to the activation type and unsqueezed for the head axis [B, 1, S, D]. Only
    * inv_freq [D] is stored: a table per position would grow with max_position_embeddings (1M
    * positions made a 0.5 MB model 129 MB).
    */
@@ -137,7 +148,11 @@ public class LlamaGraph implements DecoderGraph {
     String p = "/model/rotary_emb/" + which;
     // angle[b, s, i] = position_ids[b, s] * inv_freq[i mod D/2]                      [B, S, D]
     String angle = g.op(p + "/Mul", "Mul", List.of(positionsAsFloat(), inverseFrequencies(d)));
-    String value = g.op(p + "/" + (which.equals("cos") ? "Cos" : "Sin"), which.equals("cos") ? "Cos" : "Sin", List.of(angle));
+    String value =
+        g.op(
+            p + "/" + (which.equals("cos") ? "Cos" : "Sin"),
+            which.equals("cos") ? "Cos" : "Sin",
+            List.of(angle));
     if (act != DType.F32) {
       value = g.op(p + "/Cast", "Cast", List.of(value), to(act));
     }
@@ -147,16 +162,22 @@ public class LlamaGraph implements DecoderGraph {
   private String rotaryPositions;
   private String rotaryInverseFrequencies;
 
-  /** position_ids as fp32 with a trailing axis, once for cos and sin          [B, S, 1]. */
+  /** position_ids as fp32 with a trailing axis, once for cos and sin [B, S, 1]. */
   private String positionsAsFloat() {
     if (rotaryPositions == null) {
-      String cast = g.op("/model/rotary_emb/positions/Cast", "Cast", List.of(GraphNames.POSITION_IDS), to(DType.F32));
-      rotaryPositions = g.op("/model/rotary_emb/positions/Unsqueeze", "Unsqueeze", List.of(cast, g.int64s(2)));
+      String cast =
+          g.op(
+              "/model/rotary_emb/positions/Cast",
+              "Cast",
+              List.of(GraphNames.POSITION_IDS),
+              to(DType.F32));
+      rotaryPositions =
+          g.op("/model/rotary_emb/positions/Unsqueeze", "Unsqueeze", List.of(cast, g.int64s(2)));
     }
     return rotaryPositions;
   }
 
-  /** inv_freq with its two halves repeated (rotate-half layout), fp32            [D]. */
+  /** inv_freq with its two halves repeated (rotate-half layout), fp32 [D]. */
   private String inverseFrequencies(int d) throws ConvertException {
     if (rotaryInverseFrequencies == null) {
       float[] inv = Rope.inverseFrequencies(d, cfg.ropeTheta(), cfg.ropeScaling());
@@ -165,27 +186,41 @@ public class LlamaGraph implements DecoderGraph {
         full[i] = inv[i];
         full[i + d / 2] = inv[i];
       }
-      rotaryInverseFrequencies = g.weight("model.rotary_emb.inv_freq", TensorSource.ofFloats(full, DType.F32, d));
+      rotaryInverseFrequencies =
+          g.weight("model.rotary_emb.inv_freq", TensorSource.ofFloats(full, DType.F32, d));
     }
     return rotaryInverseFrequencies;
   }
 
   /**
-   * allowed[b, 0, 0, i, j] = attention_mask[b, j] != 0 and j <= P + i (and j > P + i - window)
-   * [B, 1, 1, S, T], broadcast over [B, KV, rep, S, T] scores. Left padding is safe: padded keys
-   * are never attended to.
+   * allowed[b, 0, 0, i, j] = attention_mask[b, j] != 0 and j <= P + i (and j > P + i - window) [B,
+   * 1, 1, S, T], broadcast over [B, KV, rep, S, T] scores. Left padding is safe: padded keys are
+   * never attended to.
    */
   private String attentionMask() {
     String p = "/model/attn_mask";
     // T = attention_mask.shape[1], S = input_ids.shape[1], P = T - S (scalars)
-    String total = g.op(p + "/total/Shape", "Shape", List.of(GraphNames.ATTENTION_MASK), Attrs.i("start", 1), Attrs.i("end", 2));
-    String seq = g.op(p + "/seq/Shape", "Shape", List.of(GraphNames.INPUT_IDS), Attrs.i("start", 1), Attrs.i("end", 2));
+    String total =
+        g.op(
+            p + "/total/Shape",
+            "Shape",
+            List.of(GraphNames.ATTENTION_MASK),
+            Attrs.i("start", 1),
+            Attrs.i("end", 2));
+    String seq =
+        g.op(
+            p + "/seq/Shape",
+            "Shape",
+            List.of(GraphNames.INPUT_IDS),
+            Attrs.i("start", 1),
+            Attrs.i("end", 2));
     String past = g.op(p + "/past/Sub", "Sub", List.of(total, seq));
     String totalScalar = g.op(p + "/total/Squeeze", "Squeeze", List.of(total));
     String pastScalar = g.op(p + "/past/Squeeze", "Squeeze", List.of(past));
     String one = g.int64Scalar(1);
     // key positions 0..T-1 as a row [1, T]; query positions P..T-1 as a column [S, 1]
-    String keyPos = g.op(p + "/key_pos/Range", "Range", List.of(g.int64Scalar(0), totalScalar, one));
+    String keyPos =
+        g.op(p + "/key_pos/Range", "Range", List.of(g.int64Scalar(0), totalScalar, one));
     String queryPos = g.op(p + "/query_pos/Range", "Range", List.of(pastScalar, totalScalar, one));
     String keyRow = g.op(p + "/key_pos/Unsqueeze", "Unsqueeze", List.of(keyPos, g.int64s(0)));
     String queryCol = g.op(p + "/query_pos/Unsqueeze", "Unsqueeze", List.of(queryPos, g.int64s(1)));
@@ -199,7 +234,8 @@ public class LlamaGraph implements DecoderGraph {
       allowed = g.op(p + "/window/And", "And", List.of(allowed, inWindow));
     }
     // padding: attention_mask[b, j] != 0                             [B, 1, 1, 1, T]
-    String keep = g.op(p + "/padding/Cast", "Cast", List.of(GraphNames.ATTENTION_MASK), to(DType.BOOL));
+    String keep =
+        g.op(p + "/padding/Cast", "Cast", List.of(GraphNames.ATTENTION_MASK), to(DType.BOOL));
     String keep5 = g.op(p + "/padding/Unsqueeze", "Unsqueeze", List.of(keep, g.int64s(1, 2, 3)));
     return g.op(p + "/And", "And", List.of(keep5, allowed));
   }
@@ -213,7 +249,8 @@ public class LlamaGraph implements DecoderGraph {
     String attn = attention(i, xn, s);
     String h = g.op(p + "/attn_residual/Add", "Add", List.of(x, attn));
     // out = h + down_proj(silu(gate_proj(hn)) * up_proj(hn)), hn = post_attention_layernorm(h)
-    String hn = rmsNorm(p + "/post_attention_layernorm", h, hf + ".post_attention_layernorm.weight");
+    String hn =
+        rmsNorm(p + "/post_attention_layernorm", h, hf + ".post_attention_layernorm.weight");
     String mlp = mlp(i, hn);
     return g.op(p + "/mlp_residual/Add", "Add", List.of(h, mlp));
   }
@@ -228,9 +265,12 @@ public class LlamaGraph implements DecoderGraph {
     int d = cfg.headDim();
     int rep = heads / kvHeads;
     // q = x W_qᵀ, k = x W_kᵀ, v = x W_vᵀ                           [B, S, H*D], [B, S, KV*D]
-    String q = linear(p + "/q_proj", hf + ".q_proj", x, (long) heads * d, hidden, hasBias("q_proj"));
-    String k = linear(p + "/k_proj", hf + ".k_proj", x, (long) kvHeads * d, hidden, hasBias("k_proj"));
-    String v = linear(p + "/v_proj", hf + ".v_proj", x, (long) kvHeads * d, hidden, hasBias("v_proj"));
+    String q =
+        linear(p + "/q_proj", hf + ".q_proj", x, (long) heads * d, hidden, hasBias("q_proj"));
+    String k =
+        linear(p + "/k_proj", hf + ".k_proj", x, (long) kvHeads * d, hidden, hasBias("k_proj"));
+    String v =
+        linear(p + "/v_proj", hf + ".v_proj", x, (long) kvHeads * d, hidden, hasBias("v_proj"));
     // split heads                                                    [B, H, S, D], [B, KV, S, D]
     q = splitHeads(p + "/q", q, heads, d);
     k = splitHeads(p + "/k", k, kvHeads, d);
@@ -240,25 +280,45 @@ public class LlamaGraph implements DecoderGraph {
     k = applyRotary(p + "/k_rotary", k, s);
     // K = cat(past_k, k), V = cat(past_v, v) along the sequence      [B, KV, T, D]
     String keys =
-        g.opTo(presentName(i, "key"), p + "/k_cache/Concat", "Concat",
-            List.of(pastName(i, "key"), k), Attrs.i("axis", 2));
+        g.opTo(
+            presentName(i, "key"),
+            p + "/k_cache/Concat",
+            "Concat",
+            List.of(pastName(i, "key"), k),
+            Attrs.i("axis", 2));
     String values =
-        g.opTo(presentName(i, "value"), p + "/v_cache/Concat", "Concat",
-            List.of(pastName(i, "value"), v), Attrs.i("axis", 2));
+        g.opTo(
+            presentName(i, "value"),
+            p + "/v_cache/Concat",
+            "Concat",
+            List.of(pastName(i, "value"), v),
+            Attrs.i("axis", 2));
     // GQA: query head h = kv*rep + r reads kv head kv (HF repeat_kv), by broadcasting
     // q                                                              [B, KV, rep, S, D]
-    String qg = g.op(p + "/q_groups/Reshape", "Reshape", List.of(q, g.int64s(0, kvHeads, rep, -1, d)));
+    String qg =
+        g.op(p + "/q_groups/Reshape", "Reshape", List.of(q, g.int64s(0, kvHeads, rep, -1, d)));
     // Kᵀ                                                             [B, KV, 1, D, T]
-    String kt = g.op(p + "/k_transpose/Transpose", "Transpose", List.of(keys), Attrs.ints("perm", 0, 1, 3, 2));
+    String kt =
+        g.op(
+            p + "/k_transpose/Transpose",
+            "Transpose",
+            List.of(keys),
+            Attrs.ints("perm", 0, 1, 3, 2));
     kt = g.op(p + "/k_transpose/Unsqueeze", "Unsqueeze", List.of(kt, g.int64s(2)));
     // scores = q Kᵀ / sqrt(D), in fp32                               [B, KV, rep, S, T]
     String scores = g.op(p + "/scores/MatMul", "MatMul", List.of(qg, kt));
-    scores = g.op(p + "/scores/Mul", "Mul", List.of(scores, g.scalar(act, (float) (1.0 / Math.sqrt(d)))));
+    scores =
+        g.op(
+            p + "/scores/Mul", "Mul", List.of(scores, g.scalar(act, (float) (1.0 / Math.sqrt(d)))));
     if (act != DType.F32) {
       scores = g.op(p + "/scores/Cast", "Cast", List.of(scores), to(DType.F32));
     }
     // masked keys get the lowest float: zero weight, and all-masked rows stay finite
-    scores = g.op(p + "/mask/Where", "Where", List.of(s.allowed(), scores, g.scalar(DType.F32, -Float.MAX_VALUE)));
+    scores =
+        g.op(
+            p + "/mask/Where",
+            "Where",
+            List.of(s.allowed(), scores, g.scalar(DType.F32, -Float.MAX_VALUE)));
     // probs = softmax(scores) over keys
     String probs = g.op(p + "/probs/Softmax", "Softmax", List.of(scores), Attrs.i("axis", -1));
     if (act != DType.F32) {
@@ -275,14 +335,15 @@ public class LlamaGraph implements DecoderGraph {
     return linear(p + "/o_proj", hf + ".o_proj", ctx, hidden, (long) heads * d, hasBias("o_proj"));
   }
 
-  /** down_proj(silu(gate_proj(x)) * up_proj(x)), silu(z) = z * sigmoid(z)     [B, S, hidden]. */
+  /** down_proj(silu(gate_proj(x)) * up_proj(x)), silu(z) = z * sigmoid(z) [B, S, hidden]. */
   protected String mlp(int i, String x) throws IOException {
     String p = "/model/layers." + i + "/mlp";
     String hf = "model.layers." + i + ".mlp";
     long hidden = cfg.hiddenSize();
     long inter = cfg.intermediateSize();
     // gate = x W_gateᵀ, up = x W_upᵀ                                 [B, S, I]
-    String gate = linear(p + "/gate_proj", hf + ".gate_proj", x, inter, hidden, hasBias("gate_proj"));
+    String gate =
+        linear(p + "/gate_proj", hf + ".gate_proj", x, inter, hidden, hasBias("gate_proj"));
     String up = linear(p + "/up_proj", hf + ".up_proj", x, inter, hidden, hasBias("up_proj"));
     String sig = g.op(p + "/act_fn/Sigmoid", "Sigmoid", List.of(gate));
     String silu = g.op(p + "/act_fn/Mul", "Mul", List.of(gate, sig));
@@ -290,13 +351,14 @@ public class LlamaGraph implements DecoderGraph {
     return linear(p + "/down_proj", hf + ".down_proj", prod, hidden, inter, hasBias("down_proj"));
   }
 
-  /** RMSNorm in fp32: y = w * x / sqrt(mean(x²) + eps)                 same shape as x. */
+  /** RMSNorm in fp32: y = w * x / sqrt(mean(x²) + eps) same shape as x. */
   protected String rmsNorm(String p, String x, String weightName) throws IOException {
     String xf = act == DType.F32 ? x : g.op(p + "/Cast", "Cast", List.of(x), to(DType.F32));
     String sq = g.op(p + "/Pow", "Pow", List.of(xf, g.scalar(DType.F32, 2f)));
     String mean =
         g.op(p + "/ReduceMean", "ReduceMean", List.of(sq, g.int64s(-1)), Attrs.i("keepdims", 1));
-    String var = g.op(p + "/Add", "Add", List.of(mean, g.scalar(DType.F32, (float) cfg.rmsNormEps())));
+    String var =
+        g.op(p + "/Add", "Add", List.of(mean, g.scalar(DType.F32, (float) cfg.rmsNormEps())));
     String rms = g.op(p + "/Sqrt", "Sqrt", List.of(var));
     String norm = g.op(p + "/Div", "Div", List.of(xf, rms));
     if (act != DType.F32) {
@@ -315,9 +377,11 @@ public class LlamaGraph implements DecoderGraph {
   /** x cos + rotate_half(x) sin, rotate_half(x) = cat(-x[..., D/2:], x[..., :D/2]). */
   private String applyRotary(String p, String x, Shared s) {
     List<String> halves =
-        g.opMulti(p + "/Split", "Split", List.of(x), 2, Attrs.i("axis", -1), Attrs.i("num_outputs", 2));
+        g.opMulti(
+            p + "/Split", "Split", List.of(x), 2, Attrs.i("axis", -1), Attrs.i("num_outputs", 2));
     String neg = g.op(p + "/Neg", "Neg", List.of(halves.get(1)));
-    String rotated = g.op(p + "/Concat", "Concat", List.of(neg, halves.get(0)), Attrs.i("axis", -1));
+    String rotated =
+        g.op(p + "/Concat", "Concat", List.of(neg, halves.get(0)), Attrs.i("axis", -1));
     String a = g.op(p + "/Mul", "Mul", List.of(x, s.cos()));
     String b = g.op(p + "/Mul_1", "Mul", List.of(rotated, s.sin()));
     return g.op(p + "/Add", "Add", List.of(a, b));
@@ -331,7 +395,8 @@ public class LlamaGraph implements DecoderGraph {
       return linear("/lm_head", "lm_head", x, v, hidden, false);
     }
     // tied: W_lm = embed_tokens
-    String wt = g.op("/lm_head/Transpose", "Transpose", List.of(embedding), Attrs.ints("perm", 1, 0));
+    String wt =
+        g.op("/lm_head/Transpose", "Transpose", List.of(embedding), Attrs.ints("perm", 1, 0));
     return g.op("/lm_head/MatMul", "MatMul", List.of(x, wt));
   }
 
@@ -347,11 +412,23 @@ public class LlamaGraph implements DecoderGraph {
     if (sk != null) {
       checkSketchShape(module, sk, n, k);
       sketchUsed.add(module);
-      String codes = g.weight(GraphNames.sketchCodes(module), SketchMatMul.codes(module, sk.codes(), sk.bits()));
+      String codes =
+          g.weight(
+              GraphNames.sketchCodes(module), SketchMatMul.codes(module, sk.codes(), sk.bits()));
       // The function fallback needs the LUT in the activation type (fp32: widening is exact).
       String lut = g.weight(GraphNames.sketchLut(module), TensorSource.of(sk.lut(), act));
       return SketchMatMul.add(
-          g, options.sketchDomain(), node + "/SketchMatMul", x, codes, lut, b, sk.bits(), sk.groups(), k, n);
+          g,
+          options.sketchDomain(),
+          node + "/SketchMatMul",
+          x,
+          codes,
+          lut,
+          b,
+          sk.bits(),
+          sk.groups(),
+          k,
+          n);
     }
     TensorData w = checked(module + ".weight", n, k);
     String wt = g.weight(module + ".weight_T", TensorSource.transposed(w, act));
@@ -370,8 +447,13 @@ public class LlamaGraph implements DecoderGraph {
       throw new ConvertException(
           String.format(
               "%s: sketch is N=%d x K=%d (lut %s, codes %s) but config.json implies N=%d x K=%d",
-              module, sk.outFeatures(), sk.inFeatures(), Arrays.toString(sk.lut().shape()),
-              Arrays.toString(sk.codes().shape()), n, k));
+              module,
+              sk.outFeatures(),
+              sk.inFeatures(),
+              Arrays.toString(sk.lut().shape()),
+              Arrays.toString(sk.codes().shape()),
+              n,
+              k));
     }
   }
 
@@ -406,9 +488,15 @@ public class LlamaGraph implements DecoderGraph {
     }
     if (!unused.isEmpty()) {
       throw new ConvertException(
-          "sketch module '" + unused.getFirst() + "' is not a linear layer of this "
-              + cfg.architecture() + " model (" + unused.size() + " such module(s); "
-              + cfg.numLayers() + " layers in config.json)");
+          "sketch module '"
+              + unused.getFirst()
+              + "' is not a linear layer of this "
+              + cfg.architecture()
+              + " model ("
+              + unused.size()
+              + " such module(s); "
+              + cfg.numLayers()
+              + " layers in config.json)");
     }
   }
 

@@ -9,6 +9,7 @@ public enum ElementType {
 
   /** {@code ONNXTensorElementDataType} / {@code TensorProto.DataType}. */
   public final int onnx;
+
   public final int bytes;
 
   ElementType(int onnx, int bytes) {

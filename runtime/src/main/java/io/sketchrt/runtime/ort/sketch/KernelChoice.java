@@ -4,7 +4,10 @@ package io.sketchrt.runtime.ort.sketch;
 public enum KernelChoice {
   /** The Java sketch kernel: codes and LUTs stay as they are, nothing is made dense. */
   SKETCH,
-  /** No kernel registered: ONNX Runtime inlines the model-local function and folds each node into a dense fp32 weight. */
+  /**
+   * No kernel registered: ONNX Runtime inlines the model-local function and folds each node into a
+   * dense fp32 weight.
+   */
   FALLBACK;
 
   /** Parses {@code sketch} / {@code fallback} (any case). */

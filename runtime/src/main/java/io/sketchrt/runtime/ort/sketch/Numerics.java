@@ -3,7 +3,10 @@ package io.sketchrt.runtime.ort.sketch;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-/** Scalar element access for float, float16 and bfloat16 tensors (native byte order, as ONNX Runtime stores them). */
+/**
+ * Scalar element access for float, float16 and bfloat16 tensors (native byte order, as ONNX Runtime
+ * stores them).
+ */
 final class Numerics {
   private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
   private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
@@ -42,7 +45,10 @@ final class Numerics {
     return (short) ((bits + rounding) >>> 16);
   }
 
-  /** Code {@code column} (0..K-1 within the row) of row {@code n}: the byte's high nibble for even columns. */
+  /**
+   * Code {@code column} (0..K-1 within the row) of row {@code n}: the byte's high nibble for even
+   * columns.
+   */
   static int code(MemorySegment codes, long rowBase, int column) {
     int b = codes.get(ValueLayout.JAVA_BYTE, rowBase + (column >> 1)) & 0xFF;
     return (column & 1) == 0 ? b >>> 4 : b & 0xF;

@@ -4,7 +4,6 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -23,12 +22,13 @@ import java.util.Optional;
  * ONNX Runtime's C API, reached through FFM from the {@code libonnxruntime.so} that ONNX Runtime
  * Java already loaded (no native build). {@code OrtApi} is a table of function pointers; the slots
  * below were checked against {@code onnxruntime_c_api.h} for API version 29 (ONNX Runtime 1.29) and
- * are append-only across releases, so {@code GetApi(29)} of any later 1.x keeps them. The binding is
- * set up once, on first use; {@link #failure()} says why it could not be.
+ * are append-only across releases, so {@code GetApi(29)} of any later 1.x keeps them. The binding
+ * is set up once, on first use; {@link #failure()} says why it could not be.
  */
 final class OrtCApi {
   /** The API version whose table layout this class hard-codes. */
   static final int API_VERSION = 29;
+
   /** The oldest ONNX Runtime release with {@link #API_VERSION}. */
   static final String MIN_RELEASE = "1.29";
 
@@ -54,6 +54,7 @@ final class OrtCApi {
 
   /** {@code OrtErrorCode} values used in statuses the kernel returns. */
   static final int ORT_FAIL = 1;
+
   static final int ORT_INVALID_ARGUMENT = 2;
 
   private static final Linker LINKER = Linker.nativeLinker();
@@ -88,12 +89,21 @@ final class OrtCApi {
     String failure = null;
     try {
       MemorySegment base = apiBase();
-      MethodHandle getApi = LINKER.downcallHandle(base.get(ADDRESS, 0), FunctionDescriptor.of(ADDRESS, JAVA_INT));
-      MethodHandle getVersion = LINKER.downcallHandle(base.get(ADDRESS, ADDRESS.byteSize()), FunctionDescriptor.of(ADDRESS));
+      MethodHandle getApi =
+          LINKER.downcallHandle(base.get(ADDRESS, 0), FunctionDescriptor.of(ADDRESS, JAVA_INT));
+      MethodHandle getVersion =
+          LINKER.downcallHandle(
+              base.get(ADDRESS, ADDRESS.byteSize()), FunctionDescriptor.of(ADDRESS));
       version = cString((MemorySegment) getVersion.invokeExact());
       if (!atLeast(version, MIN_RELEASE)) {
-        failure = "ONNX Runtime " + version + " is older than " + MIN_RELEASE + ", whose C API (version " + API_VERSION
-            + ") the sketch kernel binds to";
+        failure =
+            "ONNX Runtime "
+                + version
+                + " is older than "
+                + MIN_RELEASE
+                + ", whose C API (version "
+                + API_VERSION
+                + ") the sketch kernel binds to";
       } else {
         api = (MemorySegment) getApi.invokeExact(API_VERSION);
         if (api.address() == 0) {
@@ -109,29 +119,95 @@ final class OrtCApi {
     API = api;
     FAILURE = failure;
     boolean ok = failure == null;
-    CreateStatus = ok ? handle(CREATE_STATUS, FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS), false) : null;
-    GetErrorMessage = ok ? handle(GET_ERROR_MESSAGE, FunctionDescriptor.of(ADDRESS, ADDRESS), true) : null;
+    CreateStatus =
+        ok ? handle(CREATE_STATUS, FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS), false) : null;
+    GetErrorMessage =
+        ok ? handle(GET_ERROR_MESSAGE, FunctionDescriptor.of(ADDRESS, ADDRESS), true) : null;
     ReleaseStatus = ok ? handle(RELEASE_STATUS, FunctionDescriptor.ofVoid(ADDRESS), true) : null;
-    CreateCustomOpDomain = ok ? handle(CREATE_CUSTOM_OP_DOMAIN, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), false) : null;
-    CustomOpDomain_Add = ok ? handle(CUSTOM_OP_DOMAIN_ADD, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), false) : null;
-    AddCustomOpDomain = ok ? handle(ADD_CUSTOM_OP_DOMAIN, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), false) : null;
-    GetTensorMutableData = ok ? handle(GET_TENSOR_MUTABLE_DATA, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), true) : null;
-    GetTensorTypeAndShape = ok ? handle(GET_TENSOR_TYPE_AND_SHAPE, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), true) : null;
-    GetTensorElementType = ok ? handle(GET_TENSOR_ELEMENT_TYPE, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), true) : null;
-    GetDimensionsCount = ok ? handle(GET_DIMENSIONS_COUNT, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), true) : null;
-    GetDimensions = ok ? handle(GET_DIMENSIONS, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_LONG), true) : null;
-    ReleaseTensorTypeAndShapeInfo = ok ? handle(RELEASE_TENSOR_TYPE_AND_SHAPE_INFO, FunctionDescriptor.ofVoid(ADDRESS), true) : null;
-    KernelInfoGetAttribute_int64 = ok ? handle(KERNEL_INFO_GET_ATTRIBUTE_INT64, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS), false) : null;
-    KernelInfo_GetNodeName = ok ? handle(KERNEL_INFO_GET_NODE_NAME, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS), false) : null;
-    KernelContext_GetInputCount = ok ? handle(KERNEL_CONTEXT_GET_INPUT_COUNT, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), true) : null;
-    KernelContext_GetInput = ok ? handle(KERNEL_CONTEXT_GET_INPUT, FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), true) : null;
-    KernelContext_GetOutput = ok
-        ? handle(KERNEL_CONTEXT_GET_OUTPUT, FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS), true)
-        : null;
+    CreateCustomOpDomain =
+        ok
+            ? handle(
+                CREATE_CUSTOM_OP_DOMAIN, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), false)
+            : null;
+    CustomOpDomain_Add =
+        ok
+            ? handle(CUSTOM_OP_DOMAIN_ADD, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), false)
+            : null;
+    AddCustomOpDomain =
+        ok
+            ? handle(ADD_CUSTOM_OP_DOMAIN, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), false)
+            : null;
+    GetTensorMutableData =
+        ok
+            ? handle(
+                GET_TENSOR_MUTABLE_DATA, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), true)
+            : null;
+    GetTensorTypeAndShape =
+        ok
+            ? handle(
+                GET_TENSOR_TYPE_AND_SHAPE, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), true)
+            : null;
+    GetTensorElementType =
+        ok
+            ? handle(
+                GET_TENSOR_ELEMENT_TYPE, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), true)
+            : null;
+    GetDimensionsCount =
+        ok
+            ? handle(GET_DIMENSIONS_COUNT, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), true)
+            : null;
+    GetDimensions =
+        ok
+            ? handle(
+                GET_DIMENSIONS, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_LONG), true)
+            : null;
+    ReleaseTensorTypeAndShapeInfo =
+        ok
+            ? handle(RELEASE_TENSOR_TYPE_AND_SHAPE_INFO, FunctionDescriptor.ofVoid(ADDRESS), true)
+            : null;
+    KernelInfoGetAttribute_int64 =
+        ok
+            ? handle(
+                KERNEL_INFO_GET_ATTRIBUTE_INT64,
+                FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS),
+                false)
+            : null;
+    KernelInfo_GetNodeName =
+        ok
+            ? handle(
+                KERNEL_INFO_GET_NODE_NAME,
+                FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS),
+                false)
+            : null;
+    KernelContext_GetInputCount =
+        ok
+            ? handle(
+                KERNEL_CONTEXT_GET_INPUT_COUNT,
+                FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS),
+                true)
+            : null;
+    KernelContext_GetInput =
+        ok
+            ? handle(
+                KERNEL_CONTEXT_GET_INPUT,
+                FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, ADDRESS),
+                true)
+            : null;
+    KernelContext_GetOutput =
+        ok
+            ? handle(
+                KERNEL_CONTEXT_GET_OUTPUT,
+                FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS),
+                true)
+            : null;
     // Not critical: ONNX Runtime calls back into Java from it.
-    KernelContext_ParallelFor = ok
-        ? handle(KERNEL_CONTEXT_PARALLEL_FOR, FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS), false)
-        : null;
+    KernelContext_ParallelFor =
+        ok
+            ? handle(
+                KERNEL_CONTEXT_PARALLEL_FOR,
+                FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS),
+                false)
+            : null;
   }
 
   private OrtCApi() {}
@@ -151,7 +227,8 @@ final class OrtCApi {
 
   /** {@code OrtGetApiBase()}, from the library ONNX Runtime Java loaded. */
   private static MemorySegment apiBase() throws Throwable {
-    io.sketchrt.runtime.ort.OrtEnvironments.get(); // loads ONNX Runtime's native libraries (on a large stack)
+    io.sketchrt.runtime.ort.OrtEnvironments
+        .get(); // loads ONNX Runtime's native libraries (on a large stack)
     Optional<MemorySegment> symbol = SymbolLookup.loaderLookup().find("OrtGetApiBase");
     if (symbol.isEmpty()) {
       Path lib = loadedLibrary();
@@ -159,8 +236,11 @@ final class OrtCApi {
         symbol = SymbolLookup.libraryLookup(lib, Arena.global()).find("OrtGetApiBase");
       }
     }
-    MemorySegment fn = symbol.orElseThrow(() -> new IllegalStateException("OrtGetApiBase is not in any loaded library"));
-    MemorySegment base = (MemorySegment) LINKER.downcallHandle(fn, FunctionDescriptor.of(ADDRESS)).invokeExact();
+    MemorySegment fn =
+        symbol.orElseThrow(
+            () -> new IllegalStateException("OrtGetApiBase is not in any loaded library"));
+    MemorySegment base =
+        (MemorySegment) LINKER.downcallHandle(fn, FunctionDescriptor.of(ADDRESS)).invokeExact();
     return base.reinterpret(2 * ADDRESS.byteSize());
   }
 
@@ -224,13 +304,18 @@ final class OrtCApi {
     try (Arena arena = Arena.ofConfined()) {
       return (MemorySegment) CreateStatus.invokeExact(code, arena.allocateFrom(message));
     } catch (Throwable t) {
-      // Returning null would report success; nothing better is left than ONNX Runtime's generic failure.
+      // Returning null would report success; nothing better is left than ONNX Runtime's generic
+      // failure.
       return MemorySegment.NULL;
     }
   }
 
-  /** The native {@code OrtSessionOptions*} behind ONNX Runtime Java's wrapper (package-private there). */
-  static MemorySegment nativeOptions(OrtSession.SessionOptions options) throws ReflectiveOperationException {
+  /**
+   * The native {@code OrtSessionOptions*} behind ONNX Runtime Java's wrapper (package-private
+   * there).
+   */
+  static MemorySegment nativeOptions(OrtSession.SessionOptions options)
+      throws ReflectiveOperationException {
     if (isClosed(options)) {
       throw new IllegalStateException("the session options are closed");
     }

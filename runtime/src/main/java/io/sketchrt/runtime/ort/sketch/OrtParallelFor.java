@@ -7,19 +7,26 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
 
 /**
- * Splits a kernel call over ONNX Runtime's intra-op thread pool with {@code KernelContext_ParallelFor}
- * (the calling thread takes part). One instance per calling thread, reused, so a call allocates
- * nothing; pool threads find it by id through the {@code void* usr_data} argument.
+ * Splits a kernel call over ONNX Runtime's intra-op thread pool with {@code
+ * KernelContext_ParallelFor} (the calling thread takes part). One instance per calling thread,
+ * reused, so a call allocates nothing; pool threads find it by id through the {@code void*
+ * usr_data} argument.
  */
 final class OrtParallelFor implements ParallelRunner {
   private static final Map<Long, OrtParallelFor> JOBS = new ConcurrentHashMap<>();
   private static final AtomicLong NEXT_ID = new AtomicLong(1);
-  private static final ThreadLocal<OrtParallelFor> MINE = ThreadLocal.withInitial(OrtParallelFor::new);
+  private static final ThreadLocal<OrtParallelFor> MINE =
+      ThreadLocal.withInitial(OrtParallelFor::new);
 
   private final long id = NEXT_ID.getAndIncrement();
   private MemorySegment context = MemorySegment.NULL;
-  /** Volatile: written by the calling thread, read by pool threads (and orders the caller's scratch writes before them). */
+
+  /**
+   * Volatile: written by the calling thread, read by pool threads (and orders the caller's scratch
+   * writes before them).
+   */
   private volatile IntConsumer task;
+
   private volatile Throwable failure;
 
   private OrtParallelFor() {
@@ -44,8 +51,15 @@ final class OrtParallelFor implements ParallelRunner {
     failure = null;
     task = body;
     try {
-      OrtCApi.check((MemorySegment) OrtCApi.KernelContext_ParallelFor.invokeExact(
-          context, OrtParallelFor.taskStub(), (long) tasks, 0L, MemorySegment.ofAddress(id)), "KernelContext_ParallelFor");
+      OrtCApi.check(
+          (MemorySegment)
+              OrtCApi.KernelContext_ParallelFor.invokeExact(
+                  context,
+                  OrtParallelFor.taskStub(),
+                  (long) tasks,
+                  0L,
+                  MemorySegment.ofAddress(id)),
+          "KernelContext_ParallelFor");
     } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable t) {

@@ -2,7 +2,8 @@ package io.sketchrt.runtime.ort.sketch;
 
 /**
  * The plain reference: {@code y[m, n] = sum_k lut[n, k / (K/G), code(n, k)] * x[m, k] (+ bias[n])},
- * one element at a time, accumulated in fp32 in column order. Slow; tests compare the fast kernel with it.
+ * one element at a time, accumulated in fp32 in column order. Slow; tests compare the fast kernel
+ * with it.
  */
 public final class ScalarSketchMatMul implements SketchMatMulKernel {
 
@@ -19,10 +20,20 @@ public final class ScalarSketchMatMul implements SketchMatMulKernel {
           int code = Numerics.code(op.codes(), rowBase, col);
           int group = col / groupSize;
           if (code >= entries) {
-            throw new IllegalArgumentException("code " + code + " at row " + n + ", column " + col
-                + " indexes past the " + entries + "-entry LUT");
+            throw new IllegalArgumentException(
+                "code "
+                    + code
+                    + " at row "
+                    + n
+                    + ", column "
+                    + col
+                    + " indexes past the "
+                    + entries
+                    + "-entry LUT");
           }
-          float w = Numerics.load(op.lut(), op.lutType(), ((long) n * s.groups() + group) * entries + code);
+          float w =
+              Numerics.load(
+                  op.lut(), op.lutType(), ((long) n * s.groups() + group) * entries + code);
           acc += w * Numerics.load(op.x(), op.xType(), m * s.k() + col);
         }
         if (op.bias() != null) {

@@ -19,7 +19,9 @@ public final class SketchKernels {
   public record Installed(KernelChoice kernel, String detail) {
     @Override
     public String toString() {
-      return kernel == KernelChoice.SKETCH ? "sketch kernel (" + detail + ")" : "folded fallback (" + detail + ")";
+      return kernel == KernelChoice.SKETCH
+          ? "sketch kernel (" + detail + ")"
+          : "folded fallback (" + detail + ")";
     }
   }
 
@@ -46,7 +48,10 @@ public final class SketchKernels {
 
   private SketchKernels() {}
 
-  /** The kernel every node uses: the vector kernel where this JVM's vectors suit it, else the scalar one. */
+  /**
+   * The kernel every node uses: the vector kernel where this JVM's vectors suit it, else the scalar
+   * one.
+   */
   static SketchMatMulKernel kernel() {
     return KERNEL;
   }
@@ -64,21 +69,35 @@ public final class SketchKernels {
    * Registers the sketch kernel into {@code options} unless {@code choice} is FALLBACK.
    *
    * @param choice SKETCH (required: failure throws), FALLBACK (nothing registered), or null for the
-   *     default: the sketch kernel when the binding works, else the fallback with a one-line notice on stderr
+   *     default: the sketch kernel when the binding works, else the fallback with a one-line notice
+   *     on stderr
    * @param modelDir the model being loaded, for messages
    */
-  public static Installed install(OrtSession.SessionOptions options, KernelChoice choice, Path modelDir) throws SketchrtException {
+  public static Installed install(
+      OrtSession.SessionOptions options, KernelChoice choice, Path modelDir)
+      throws SketchrtException {
     return install(options, choice, modelDir, System.err);
   }
 
-  static Installed install(OrtSession.SessionOptions options, KernelChoice choice, Path modelDir, PrintStream notices)
+  static Installed install(
+      OrtSession.SessionOptions options, KernelChoice choice, Path modelDir, PrintStream notices)
       throws SketchrtException {
-    return install(options, choice, modelDir, notices, choice == KernelChoice.FALLBACK ? null : unavailableReason());
+    return install(
+        options,
+        choice,
+        modelDir,
+        notices,
+        choice == KernelChoice.FALLBACK ? null : unavailableReason());
   }
 
   /** {@code reason}: why the binding is unusable (tests simulate it), or null. */
-  static Installed install(OrtSession.SessionOptions options, KernelChoice choice, Path modelDir, PrintStream notices,
-      String reason) throws SketchrtException {
+  static Installed install(
+      OrtSession.SessionOptions options,
+      KernelChoice choice,
+      Path modelDir,
+      PrintStream notices,
+      String reason)
+      throws SketchrtException {
     if (choice == KernelChoice.FALLBACK) {
       return new Installed(KernelChoice.FALLBACK, "requested");
     }
@@ -86,7 +105,10 @@ public final class SketchKernels {
       try {
         MemorySegment native_ = OrtCApi.nativeOptions(options);
         SketchMatMulOps.addTo(native_);
-        Installed done = new Installed(KernelChoice.SKETCH, "ONNX Runtime " + OrtCApi.VERSION + ", " + kernelDescription());
+        Installed done =
+            new Installed(
+                KernelChoice.SKETCH,
+                "ONNX Runtime " + OrtCApi.VERSION + ", " + kernelDescription());
         if (!(KERNEL instanceof VectorSketchMatMul)) {
           notices.println("sketchrt: " + modelDir + " runs the " + kernelDescription());
         }
@@ -96,10 +118,15 @@ public final class SketchKernels {
       }
     }
     if (choice == KernelChoice.SKETCH) {
-      throw new SketchrtException("the Java sketch kernel was requested for " + modelDir + " but " + reason);
+      throw new SketchrtException(
+          "the Java sketch kernel was requested for " + modelDir + " but " + reason);
     }
-    notices.println("sketchrt: the Java sketch kernel is unavailable (" + reason + "); " + modelDir
-        + " runs with ONNX Runtime's folded dense fallback");
+    notices.println(
+        "sketchrt: the Java sketch kernel is unavailable ("
+            + reason
+            + "); "
+            + modelDir
+            + " runs with ONNX Runtime's folded dense fallback");
     return new Installed(KernelChoice.FALLBACK, reason);
   }
 }

@@ -10,7 +10,6 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,13 +18,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * The {@code OrtCustomOp} structs for {@code ai.sketchrt::SketchMatMul} v1 and their upcall stubs.
  *
  * <p>One struct per (X type, LUT type) pair, each with fixed input and output types: ONNX Runtime
- * infers a custom op's output type from its declared types, and with "any type" inputs it would take
- * the LUT's type for Y. Every stub catches {@code Throwable}: an exception escaping an upcall kills
- * the JVM. Errors go back to ONNX Runtime as an {@code OrtStatus}, which ONNX Runtime Java throws as
- * {@code OrtException}.
+ * infers a custom op's output type from its declared types, and with "any type" inputs it would
+ * take the LUT's type for Y. Every stub catches {@code Throwable}: an exception escaping an upcall
+ * kills the JVM. Errors go back to ONNX Runtime as an {@code OrtStatus}, which ONNX Runtime Java
+ * throws as {@code OrtException}.
  *
- * <p>{@code OrtCustomOp} layout (208 bytes): {@code uint32 version} at 0, then 25 function pointers at
- * 8 + 8·i (see {@code ../shared/ORT-FFM.md}). With {@code version} 17 ONNX Runtime uses the V2
+ * <p>{@code OrtCustomOp} layout (208 bytes): {@code uint32 version} at 0, then 25 function pointers
+ * at 8 + 8·i (see {@code ../shared/ORT-FFM.md}). With {@code version} 17 ONNX Runtime uses the V2
  * create/compute callbacks and reads the start/end versions; it null-checks every slot it reads
  * except 1–6 and 8–11, which are all set here.
  */
@@ -34,7 +33,9 @@ final class SketchMatMulOps {
   static final String OP_TYPE = "SketchMatMul";
   private static final int STRUCT_VERSION = 17;
   private static final long STRUCT_BYTES = 8 + 25 * 8;
-  private static final ElementType[] VALUE_TYPES = {ElementType.FLOAT, ElementType.FLOAT16, ElementType.BFLOAT16};
+  private static final ElementType[] VALUE_TYPES = {
+    ElementType.FLOAT, ElementType.FLOAT16, ElementType.BFLOAT16
+  };
 
   // OrtCustomOp function-pointer indices.
   private static final int GET_NAME = 1;
@@ -65,8 +66,10 @@ final class SketchMatMulOps {
   private static final MemorySegment[] STRUCTS;
   private static final MemorySegment NAME;
   private static final MemorySegment DOMAIN_NAME;
+
   /** {@code void fn(void* job, size_t index)} for {@code KernelContext_ParallelFor}. */
   static final MemorySegment PARALLEL_TASK;
+
   private static MemorySegment domain = MemorySegment.NULL;
 
   static {
@@ -75,22 +78,31 @@ final class SketchMatMulOps {
     DOMAIN_NAME = global.allocateFrom(DOMAIN);
     MemorySegment[] fns = new MemorySegment[25];
     fns[GET_NAME] = stub("getName", FunctionDescriptor.of(ADDRESS, ADDRESS));
-    fns[GET_EXECUTION_PROVIDER_TYPE] = stub("getExecutionProviderType", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    fns[GET_EXECUTION_PROVIDER_TYPE] =
+        stub("getExecutionProviderType", FunctionDescriptor.of(ADDRESS, ADDRESS));
     fns[GET_INPUT_TYPE] = stub("getInputType", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    fns[GET_INPUT_TYPE_COUNT] = stub("getInputTypeCount", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
-    fns[GET_OUTPUT_TYPE] = stub("getOutputType", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    fns[GET_OUTPUT_TYPE_COUNT] = stub("getOutputTypeCount", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    fns[GET_INPUT_TYPE_COUNT] =
+        stub("getInputTypeCount", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    fns[GET_OUTPUT_TYPE] =
+        stub("getOutputType", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    fns[GET_OUTPUT_TYPE_COUNT] =
+        stub("getOutputTypeCount", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
     fns[KERNEL_DESTROY] = stub("kernelDestroy", FunctionDescriptor.ofVoid(ADDRESS));
-    fns[GET_INPUT_CHARACTERISTIC] = stub("getInputCharacteristic", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    fns[GET_OUTPUT_CHARACTERISTIC] = stub("getOutputCharacteristic", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    fns[GET_INPUT_MEMORY_TYPE] = stub("getInputMemoryType", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    fns[GET_INPUT_CHARACTERISTIC] =
+        stub("getInputCharacteristic", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    fns[GET_OUTPUT_CHARACTERISTIC] =
+        stub("getOutputCharacteristic", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    fns[GET_INPUT_MEMORY_TYPE] =
+        stub("getInputMemoryType", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     MemorySegment one = stub("one", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     fns[GET_VARIADIC_INPUT_MIN_ARITY] = one;
     fns[GET_VARIADIC_INPUT_HOMOGENEITY] = one;
     fns[GET_VARIADIC_OUTPUT_MIN_ARITY] = one;
     fns[GET_VARIADIC_OUTPUT_HOMOGENEITY] = one;
-    fns[CREATE_KERNEL_V2] = stub("createKernelV2", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-    fns[KERNEL_COMPUTE_V2] = stub("kernelComputeV2", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+    fns[CREATE_KERNEL_V2] =
+        stub("createKernelV2", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    fns[KERNEL_COMPUTE_V2] =
+        stub("kernelComputeV2", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
     fns[GET_START_VERSION] = one;
     fns[GET_END_VERSION] = stub("endVersion", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     PARALLEL_TASK = stub("parallelTask", FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
@@ -112,25 +124,36 @@ final class SketchMatMulOps {
 
   private SketchMatMulOps() {}
 
-  /** Adds the {@code ai.sketchrt} domain (created once, shared by all sessions) to native session options. */
+  /**
+   * Adds the {@code ai.sketchrt} domain (created once, shared by all sessions) to native session
+   * options.
+   */
   static synchronized void addTo(MemorySegment sessionOptions) throws Throwable {
     if (domain.address() == 0) {
       try (Arena arena = Arena.ofConfined()) {
         MemorySegment out = arena.allocate(ADDRESS);
-        OrtCApi.check((MemorySegment) OrtCApi.CreateCustomOpDomain.invokeExact(DOMAIN_NAME, out), "CreateCustomOpDomain");
+        OrtCApi.check(
+            (MemorySegment) OrtCApi.CreateCustomOpDomain.invokeExact(DOMAIN_NAME, out),
+            "CreateCustomOpDomain");
         MemorySegment created = out.get(ADDRESS, 0);
         for (MemorySegment op : STRUCTS) {
-          OrtCApi.check((MemorySegment) OrtCApi.CustomOpDomain_Add.invokeExact(created, op), "CustomOpDomain_Add");
+          OrtCApi.check(
+              (MemorySegment) OrtCApi.CustomOpDomain_Add.invokeExact(created, op),
+              "CustomOpDomain_Add");
         }
-        domain = created; // never released: sessions built from it may outlive any one options object
+        domain =
+            created; // never released: sessions built from it may outlive any one options object
       }
     }
-    OrtCApi.check((MemorySegment) OrtCApi.AddCustomOpDomain.invokeExact(sessionOptions, domain), "AddCustomOpDomain");
+    OrtCApi.check(
+        (MemorySegment) OrtCApi.AddCustomOpDomain.invokeExact(sessionOptions, domain),
+        "AddCustomOpDomain");
   }
 
   private static MemorySegment stub(String method, FunctionDescriptor fd) {
     try {
-      MethodHandle h = MethodHandles.lookup().findStatic(SketchMatMulOps.class, method, fd.toMethodType());
+      MethodHandle h =
+          MethodHandles.lookup().findStatic(SketchMatMulOps.class, method, fd.toMethodType());
       return Linker.nativeLinker().upcallStub(h, fd, Arena.global());
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
@@ -203,7 +226,8 @@ final class SketchMatMulOps {
     return Integer.MAX_VALUE;
   }
 
-  private static MemorySegment createKernelV2(MemorySegment op, MemorySegment api, MemorySegment info, MemorySegment kernelOut) {
+  private static MemorySegment createKernelV2(
+      MemorySegment op, MemorySegment api, MemorySegment info, MemorySegment kernelOut) {
     try {
       ElementType[] t = types(op);
       SketchNode node = SketchNode.create(info, t[0], t[1]);

@@ -16,19 +16,29 @@ import java.util.Arrays;
  */
 final class SketchNode {
   private static final int MAX_RANK = 8;
+
   /** Per-thread native scratch for the C API's out-parameters: no allocation per call. */
-  private static final ThreadLocal<MemorySegment> OUT = ThreadLocal.withInitial(
-      () -> Arena.ofAuto().allocate(8L * (MAX_RANK + 8), 8));
+  private static final ThreadLocal<MemorySegment> OUT =
+      ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(8L * (MAX_RANK + 8), 8));
 
   private final String name;
   private final SketchShape shape;
   private final ElementType xType;
   private final ElementType lutType;
   private final SketchMatMulKernel kernel;
-  /** Address of the last codes buffer whose nibbles were checked against the LUT size (bits below 4). */
+
+  /**
+   * Address of the last codes buffer whose nibbles were checked against the LUT size (bits below
+   * 4).
+   */
   private volatile long checkedCodes;
 
-  private SketchNode(String name, SketchShape shape, ElementType xType, ElementType lutType, SketchMatMulKernel kernel) {
+  private SketchNode(
+      String name,
+      SketchShape shape,
+      ElementType xType,
+      ElementType lutType,
+      SketchMatMulKernel kernel) {
     this.name = name;
     this.shape = shape;
     this.xType = xType;
@@ -47,7 +57,8 @@ final class SketchNode {
     }
   }
 
-  static SketchNode create(MemorySegment info, ElementType xType, ElementType lutType) throws Throwable {
+  static SketchNode create(MemorySegment info, ElementType xType, ElementType lutType)
+      throws Throwable {
     String name = nodeName(info);
     long bits = attribute(info, name, "bits");
     long groups = attribute(info, name, "groups");
@@ -72,22 +83,37 @@ final class SketchNode {
   private static String nodeName(MemorySegment info) throws Throwable {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment size = arena.allocate(JAVA_LONG);
-      OrtCApi.check((MemorySegment) OrtCApi.KernelInfo_GetNodeName.invokeExact(info, MemorySegment.NULL, size), "KernelInfo_GetNodeName");
+      OrtCApi.check(
+          (MemorySegment)
+              OrtCApi.KernelInfo_GetNodeName.invokeExact(info, MemorySegment.NULL, size),
+          "KernelInfo_GetNodeName");
       MemorySegment buf = arena.allocate(Math.max(1, size.get(JAVA_LONG, 0)));
-      OrtCApi.check((MemorySegment) OrtCApi.KernelInfo_GetNodeName.invokeExact(info, buf, size), "KernelInfo_GetNodeName");
+      OrtCApi.check(
+          (MemorySegment) OrtCApi.KernelInfo_GetNodeName.invokeExact(info, buf, size),
+          "KernelInfo_GetNodeName");
       String name = buf.getString(0);
       return name.isEmpty() ? "(unnamed)" : name;
     }
   }
 
-  private static long attribute(MemorySegment info, String node, String attribute) throws Throwable {
+  private static long attribute(MemorySegment info, String node, String attribute)
+      throws Throwable {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment out = arena.allocate(JAVA_LONG);
-      MemorySegment status = (MemorySegment) OrtCApi.KernelInfoGetAttribute_int64.invokeExact(info, arena.allocateFrom(attribute), out);
+      MemorySegment status =
+          (MemorySegment)
+              OrtCApi.KernelInfoGetAttribute_int64.invokeExact(
+                  info, arena.allocateFrom(attribute), out);
       try {
         OrtCApi.check(status, "attribute " + attribute);
       } catch (OrtCApi.OrtCallException e) {
-        throw new NodeException(where(node) + "integer attribute '" + attribute + "' is missing or invalid (" + e.getMessage() + ")");
+        throw new NodeException(
+            where(node)
+                + "integer attribute '"
+                + attribute
+                + "' is missing or invalid ("
+                + e.getMessage()
+                + ")");
       }
       return out.get(JAVA_LONG, 0);
     }
@@ -106,7 +132,9 @@ final class SketchNode {
 
   void compute(MemorySegment context) throws Throwable {
     MemorySegment out = OUT.get();
-    OrtCApi.check((MemorySegment) OrtCApi.KernelContext_GetInputCount.invokeExact(context, out), "KernelContext_GetInputCount");
+    OrtCApi.check(
+        (MemorySegment) OrtCApi.KernelContext_GetInputCount.invokeExact(context, out),
+        "KernelContext_GetInputCount");
     long inputs = out.get(JAVA_LONG, 0);
     Tensor x = input(context, 0, out);
     Tensor codes = input(context, 1, out);
@@ -121,21 +149,53 @@ final class SketchNode {
     int n = shape.n();
     int k = shape.k();
     if (x.dims.length < 1 || x.dims[x.dims.length - 1] != k) {
-      throw new NodeException(where(name) + "X has shape " + Arrays.toString(x.dims) + ", its last dimension must be K=" + k);
+      throw new NodeException(
+          where(name)
+              + "X has shape "
+              + Arrays.toString(x.dims)
+              + ", its last dimension must be K="
+              + k);
     }
     if (codes.dims.length < 1 || codes.dims[0] != n || codes.elements() != (long) n * k / 2) {
-      throw new NodeException(where(name) + "codes have shape " + Arrays.toString(codes.dims) + ", expected [" + n + ", "
-          + shape.groups() + ", " + shape.groupSize() / 2 + "]");
+      throw new NodeException(
+          where(name)
+              + "codes have shape "
+              + Arrays.toString(codes.dims)
+              + ", expected ["
+              + n
+              + ", "
+              + shape.groups()
+              + ", "
+              + shape.groupSize() / 2
+              + "]");
     }
-    if (lut.dims.length < 2 || lut.dims[0] != n || lut.dims[lut.dims.length - 1] != shape.entries()
+    if (lut.dims.length < 2
+        || lut.dims[0] != n
+        || lut.dims[lut.dims.length - 1] != shape.entries()
         || lut.elements() != (long) n * shape.groups() * shape.entries()) {
-      throw new NodeException(where(name) + "lut has shape " + Arrays.toString(lut.dims) + ", expected [" + n + ", "
-          + shape.groups() + ", " + shape.entries() + "] for bits=" + shape.bits());
+      throw new NodeException(
+          where(name)
+              + "lut has shape "
+              + Arrays.toString(lut.dims)
+              + ", expected ["
+              + n
+              + ", "
+              + shape.groups()
+              + ", "
+              + shape.entries()
+              + "] for bits="
+              + shape.bits());
     }
     if (bias != null) {
       checkType("bias", bias, xType);
       if (bias.elements() != n) {
-        throw new NodeException(where(name) + "bias has shape " + Arrays.toString(bias.dims) + ", expected [" + n + "]");
+        throw new NodeException(
+            where(name)
+                + "bias has shape "
+                + Arrays.toString(bias.dims)
+                + ", expected ["
+                + n
+                + "]");
       }
     }
     if (shape.bits() < 4 && checkedCodes != codes.data.address()) {
@@ -146,14 +206,29 @@ final class SketchNode {
     yDims[yDims.length - 1] = n;
     long m = x.elements() / k;
     MemorySegment y = output(context, yDims, m * n * xType.bytes, out);
-    SketchOperands op = new SketchOperands(shape, m, xType, x.data, codes.data, lutType, lut.data,
-        bias == null ? null : bias.data, y);
+    SketchOperands op =
+        new SketchOperands(
+            shape,
+            m,
+            xType,
+            x.data,
+            codes.data,
+            lutType,
+            lut.data,
+            bias == null ? null : bias.data,
+            y);
     kernel.run(op, OrtParallelFor.on(context));
   }
 
   private void checkType(String what, Tensor t, ElementType expected) {
     if (t.onnxType != expected.onnx) {
-      throw new NodeException(where(name) + what + " is " + ElementType.onnxName(t.onnxType) + ", expected " + expected);
+      throw new NodeException(
+          where(name)
+              + what
+              + " is "
+              + ElementType.onnxName(t.onnxType)
+              + ", expected "
+              + expected);
     }
   }
 
@@ -164,32 +239,50 @@ final class SketchNode {
       int b = codes.get(JAVA_BYTE, i) & 0xFF;
       if ((b >>> 4) >= limit || (b & 0xF) >= limit) {
         long row = i / shape.codeBytesPerRow();
-        throw new NodeException(where(name) + "code byte 0x" + Integer.toHexString(b) + " in row " + row
-            + " indexes past the " + limit + "-entry LUT (bits=" + shape.bits() + ")");
+        throw new NodeException(
+            where(name)
+                + "code byte 0x"
+                + Integer.toHexString(b)
+                + " in row "
+                + row
+                + " indexes past the "
+                + limit
+                + "-entry LUT (bits="
+                + shape.bits()
+                + ")");
       }
     }
   }
 
   /** Input {@code index}, or null when the optional input is absent. */
   private Tensor input(MemorySegment context, long index, MemorySegment out) throws Throwable {
-    OrtCApi.check((MemorySegment) OrtCApi.KernelContext_GetInput.invokeExact(context, index, out), "KernelContext_GetInput");
+    OrtCApi.check(
+        (MemorySegment) OrtCApi.KernelContext_GetInput.invokeExact(context, index, out),
+        "KernelContext_GetInput");
     MemorySegment value = out.get(ADDRESS, 0);
     if (value.address() == 0) {
       return null;
     }
-    OrtCApi.check((MemorySegment) OrtCApi.GetTensorTypeAndShape.invokeExact(value, out), "GetTensorTypeAndShape");
+    OrtCApi.check(
+        (MemorySegment) OrtCApi.GetTensorTypeAndShape.invokeExact(value, out),
+        "GetTensorTypeAndShape");
     MemorySegment info = out.get(ADDRESS, 0);
     int type;
     long[] dims;
     try {
-      OrtCApi.check((MemorySegment) OrtCApi.GetTensorElementType.invokeExact(info, out), "GetTensorElementType");
+      OrtCApi.check(
+          (MemorySegment) OrtCApi.GetTensorElementType.invokeExact(info, out),
+          "GetTensorElementType");
       type = out.get(JAVA_INT, 0);
-      OrtCApi.check((MemorySegment) OrtCApi.GetDimensionsCount.invokeExact(info, out), "GetDimensionsCount");
+      OrtCApi.check(
+          (MemorySegment) OrtCApi.GetDimensionsCount.invokeExact(info, out), "GetDimensionsCount");
       long rank = out.get(JAVA_LONG, 0);
       if (rank > MAX_RANK) {
-        throw new NodeException(where(name) + "input " + index + " has rank " + rank + ", more than " + MAX_RANK);
+        throw new NodeException(
+            where(name) + "input " + index + " has rank " + rank + ", more than " + MAX_RANK);
       }
-      OrtCApi.check((MemorySegment) OrtCApi.GetDimensions.invokeExact(info, out, rank), "GetDimensions");
+      OrtCApi.check(
+          (MemorySegment) OrtCApi.GetDimensions.invokeExact(info, out, rank), "GetDimensions");
       dims = new long[(int) rank];
       for (int i = 0; i < rank; i++) {
         dims[i] = out.getAtIndex(JAVA_LONG, i);
@@ -197,22 +290,30 @@ final class SketchNode {
     } finally {
       OrtCApi.ReleaseTensorTypeAndShapeInfo.invokeExact(info);
     }
-    OrtCApi.check((MemorySegment) OrtCApi.GetTensorMutableData.invokeExact(value, out), "GetTensorMutableData");
+    OrtCApi.check(
+        (MemorySegment) OrtCApi.GetTensorMutableData.invokeExact(value, out),
+        "GetTensorMutableData");
     Tensor t = new Tensor(type, dims, MemorySegment.NULL);
     ElementType et = ElementType.ofOnnx(type);
     long bytes = et == null ? 0 : t.elements() * et.bytes;
     return new Tensor(type, dims, out.get(ADDRESS, 0).reinterpret(bytes));
   }
 
-  private MemorySegment output(MemorySegment context, long[] dims, long bytes, MemorySegment out) throws Throwable {
+  private MemorySegment output(MemorySegment context, long[] dims, long bytes, MemorySegment out)
+      throws Throwable {
     for (int i = 0; i < dims.length; i++) {
       out.setAtIndex(JAVA_LONG, 1 + i, dims[i]);
     }
     MemorySegment dimsArg = out.asSlice(8, 8L * dims.length);
-    OrtCApi.check((MemorySegment) OrtCApi.KernelContext_GetOutput.invokeExact(context, 0L, dimsArg, (long) dims.length, out),
+    OrtCApi.check(
+        (MemorySegment)
+            OrtCApi.KernelContext_GetOutput.invokeExact(
+                context, 0L, dimsArg, (long) dims.length, out),
         "KernelContext_GetOutput");
     MemorySegment value = out.get(ADDRESS, 0);
-    OrtCApi.check((MemorySegment) OrtCApi.GetTensorMutableData.invokeExact(value, out), "GetTensorMutableData");
+    OrtCApi.check(
+        (MemorySegment) OrtCApi.GetTensorMutableData.invokeExact(value, out),
+        "GetTensorMutableData");
     return out.get(ADDRESS, 0).reinterpret(bytes);
   }
 }

@@ -38,7 +38,8 @@ public record SketchOperands(
 
   private static void require(String what, MemorySegment s, long bytes) {
     if (s.byteSize() < bytes) {
-      throw new IllegalArgumentException(what + " holds " + s.byteSize() + " bytes, the shape needs " + bytes);
+      throw new IllegalArgumentException(
+          what + " holds " + s.byteSize() + " bytes, the shape needs " + bytes);
     }
   }
 }

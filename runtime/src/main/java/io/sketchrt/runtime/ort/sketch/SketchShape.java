@@ -1,8 +1,9 @@
 package io.sketchrt.runtime.ort.sketch;
 
 /**
- * The static shape of one {@code SketchMatMul} node (DESIGN section 3): {@code W} is {@code [n, k]},
- * split into {@code groups} contiguous column groups per row, each with a {@code 2^bits}-entry LUT.
+ * The static shape of one {@code SketchMatMul} node (DESIGN section 3): {@code W} is {@code [n,
+ * k]}, split into {@code groups} contiguous column groups per row, each with a {@code 2^bits}-entry
+ * LUT.
  */
 public record SketchShape(int n, int k, int groups, int bits) {
 
@@ -17,7 +18,8 @@ public record SketchShape(int n, int k, int groups, int bits) {
       throw new IllegalArgumentException("N=" + n + ", K=" + k + " must be >= 1");
     }
     if (k % groups != 0 || (k / groups) % 2 != 0) {
-      throw new IllegalArgumentException("K=" + k + " must split into " + groups + " groups of an even number of columns");
+      throw new IllegalArgumentException(
+          "K=" + k + " must split into " + groups + " groups of an even number of columns");
     }
   }
 

@@ -15,8 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The fast SketchMatMul (Vector API). Codes are read 4L bytes at a time as one int vector; each
  * nibble position becomes a vector of LUT indices that one permute ({@code selectFrom}) turns into
- * weights, because a 16-entry fp32 LUT fills one 16-lane register (two 8-lane ones on AVX2). Columns
- * are in {@link NibbleLayout} order, so X is permuted instead of the weights.
+ * weights, because a 16-entry fp32 LUT fills one 16-lane register (two 8-lane ones on AVX2).
+ * Columns are in {@link NibbleLayout} order, so X is permuted instead of the weights.
  *
  * <ul>
  *   <li>Decode (at most {@link #DECODE_MAX_ROWS} rows of X): stream each row's codes once, FMA the
@@ -24,21 +24,27 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>Prefill: decode a tile of W rows into a per-thread fp32 buffer, then a 4×4 register-blocked
  *       dot-product micro-kernel over chunks of X rows.
  * </ul>
- * Work splits over rows of W. Accumulation is fp32; only the order of the sum differs from the scalar
- * reference.
+ *
+ * Work splits over rows of W. Accumulation is fp32; only the order of the sum differs from the
+ * scalar reference.
  */
 public final class VectorSketchMatMul implements SketchMatMulKernel {
   static final int DECODE_MAX_ROWS = 4;
   private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
   private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
   /** W rows decoded per prefill tile (a multiple of 4). */
   private static final int TILE_ROWS = 16;
+
   /** Bytes of staged X per prefill chunk, per thread: keeps the chunk and the W tile near L2. */
   private static final int X_CHUNK_BYTES = 256 * 1024;
+
   /** Floats of X permuted at once by the calling thread for the prefill path (16 MB). */
   private static final int STAGED_X_FLOATS = 4 << 20;
+
   /** Weights a task should hold at least, so that scheduling costs stay small. */
   private static final long WEIGHTS_PER_TASK = 1L << 18;
+
   private static final int MAX_TASKS = 32;
 
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -67,7 +73,8 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
 
   public VectorSketchMatMul() {
     if (!NibbleLayout.supported()) {
-      throw new UnsupportedOperationException("the vector kernel needs 8 or 16 int lanes, this JVM offers " + L);
+      throw new UnsupportedOperationException(
+          "the vector kernel needs 8 or 16 int lanes, this JVM offers " + L);
     }
   }
 
@@ -86,9 +93,12 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
       for (int r = 0; r < rows; r++) {
         NibbleLayout.permuteRow(op, r, xp, r * s.k());
       }
-      parallel.run(realTasks, t -> decodeRows(op, xp, rows, t * rowsPerTask, Math.min(s.n(), (t + 1) * rowsPerTask)));
+      parallel.run(
+          realTasks,
+          t -> decodeRows(op, xp, rows, t * rowsPerTask, Math.min(s.n(), (t + 1) * rowsPerTask)));
     } else {
-      // X is permuted once per chunk of rows by the calling thread, then shared read-only by the tasks.
+      // X is permuted once per chunk of rows by the calling thread, then shared read-only by the
+      // tasks.
       int k = s.k();
       int rowsPerStage = (int) Math.min(op.m(), Math.max(1, STAGED_X_FLOATS / k));
       float[] xs = SCRATCH.get().x(rowsPerStage * k);
@@ -98,7 +108,11 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
           NibbleLayout.permuteRow(op, m0 + r, xs, r * k);
         }
         long first = m0;
-        parallel.run(realTasks, t -> prefillRows(op, xs, first, rows, t * rowsPerTask, Math.min(s.n(), (t + 1) * rowsPerTask)));
+        parallel.run(
+            realTasks,
+            t ->
+                prefillRows(
+                    op, xs, first, rows, t * rowsPerTask, Math.min(s.n(), (t + 1) * rowsPerTask)));
       }
     }
   }
@@ -119,7 +133,10 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
     int entries = op.shape().entries();
     long base = rowGroup * entries;
     for (int e = 0; e < 16; e++) {
-      scratch[e] = e < entries ? Float.floatToRawIntBits(Numerics.load(op.lut(), op.lutType(), base + e)) : 0;
+      scratch[e] =
+          e < entries
+              ? Float.floatToRawIntBits(Numerics.load(op.lut(), op.lutType(), base + e))
+              : 0;
     }
   }
 
@@ -130,9 +147,11 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
 
   // Lookup: {@code index.selectFrom(lo, hi)}, a two-register permute (vpermt2d). It wraps indices
   // to 0..2L-1, so the shifted codes need no masking: with 8 lanes bits 0-3 pick one of the 16
-  // entries (8..15 from hi); with 16 lanes hi == lo, so bit 4 (the next nibble's) changes nothing. Written out at every
+  // entries (8..15 from hi); with 16 lanes hi == lo, so bit 4 (the next nibble's) changes nothing.
+  // Written out at every
   // use: a helper returning a vector is not always inlined by C2 (it then boxes every vector, ~10x
-  // slower), and an {@code L == 16 ?} choice of the one-register form slowed C2's code down as much.
+  // slower), and an {@code L == 16 ?} choice of the one-register form slowed C2's code down as
+  // much.
 
   private static float tailWeight(SketchOperands op, long rowGroup, int code) {
     return Numerics.load(op.lut(), op.lutType(), rowGroup * op.shape().entries() + code);
@@ -176,7 +195,10 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
       IntVector hi;
       if (direct) {
         lo = IntVector.fromMemorySegment(INTS, op.lut(), rowGroup * 64, ORDER);
-        hi = L == 16 ? lo : IntVector.fromMemorySegment(INTS, op.lut(), rowGroup * 64 + 4L * L, ORDER);
+        hi =
+            L == 16
+                ? lo
+                : IntVector.fromMemorySegment(INTS, op.lut(), rowGroup * 64 + 4L * L, ORDER);
       } else {
         fillTable(op, rowGroup, scratch);
         lo = IntVector.fromArray(INTS, scratch, 0);
@@ -186,14 +208,45 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
       for (int b = 0; b < blocks; b++) {
         int col = col0 + b * BLOCK;
         IntVector v = IntVector.fromMemorySegment(INTS, codes, rowBytes + col / 2, ORDER);
-        a0 = v.lanewise(VectorOperators.LSHR, 4).selectFrom(lo, hi).reinterpretAsFloats().fma(FloatVector.fromArray(FLOATS, xp, col), a0);
-        a1 = v.selectFrom(lo, hi).reinterpretAsFloats().fma(FloatVector.fromArray(FLOATS, xp, col + L), a1);
-        a2 = v.lanewise(VectorOperators.LSHR, 12).selectFrom(lo, hi).reinterpretAsFloats().fma(FloatVector.fromArray(FLOATS, xp, col + 2 * L), a2);
-        a3 = v.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi).reinterpretAsFloats().fma(FloatVector.fromArray(FLOATS, xp, col + 3 * L), a3);
-        a0 = v.lanewise(VectorOperators.LSHR, 20).selectFrom(lo, hi).reinterpretAsFloats().fma(FloatVector.fromArray(FLOATS, xp, col + 4 * L), a0);
-        a1 = v.lanewise(VectorOperators.LSHR, 16).selectFrom(lo, hi).reinterpretAsFloats().fma(FloatVector.fromArray(FLOATS, xp, col + 5 * L), a1);
-        a2 = v.lanewise(VectorOperators.LSHR, 28).selectFrom(lo, hi).reinterpretAsFloats().fma(FloatVector.fromArray(FLOATS, xp, col + 6 * L), a2);
-        a3 = v.lanewise(VectorOperators.LSHR, 24).selectFrom(lo, hi).reinterpretAsFloats().fma(FloatVector.fromArray(FLOATS, xp, col + 7 * L), a3);
+        a0 =
+            v.lanewise(VectorOperators.LSHR, 4)
+                .selectFrom(lo, hi)
+                .reinterpretAsFloats()
+                .fma(FloatVector.fromArray(FLOATS, xp, col), a0);
+        a1 =
+            v.selectFrom(lo, hi)
+                .reinterpretAsFloats()
+                .fma(FloatVector.fromArray(FLOATS, xp, col + L), a1);
+        a2 =
+            v.lanewise(VectorOperators.LSHR, 12)
+                .selectFrom(lo, hi)
+                .reinterpretAsFloats()
+                .fma(FloatVector.fromArray(FLOATS, xp, col + 2 * L), a2);
+        a3 =
+            v.lanewise(VectorOperators.LSHR, 8)
+                .selectFrom(lo, hi)
+                .reinterpretAsFloats()
+                .fma(FloatVector.fromArray(FLOATS, xp, col + 3 * L), a3);
+        a0 =
+            v.lanewise(VectorOperators.LSHR, 20)
+                .selectFrom(lo, hi)
+                .reinterpretAsFloats()
+                .fma(FloatVector.fromArray(FLOATS, xp, col + 4 * L), a0);
+        a1 =
+            v.lanewise(VectorOperators.LSHR, 16)
+                .selectFrom(lo, hi)
+                .reinterpretAsFloats()
+                .fma(FloatVector.fromArray(FLOATS, xp, col + 5 * L), a1);
+        a2 =
+            v.lanewise(VectorOperators.LSHR, 28)
+                .selectFrom(lo, hi)
+                .reinterpretAsFloats()
+                .fma(FloatVector.fromArray(FLOATS, xp, col + 6 * L), a2);
+        a3 =
+            v.lanewise(VectorOperators.LSHR, 24)
+                .selectFrom(lo, hi)
+                .reinterpretAsFloats()
+                .fma(FloatVector.fromArray(FLOATS, xp, col + 7 * L), a3);
       }
       for (int col = col0 + blocks * BLOCK; col < col0 + groupSize; col++) {
         tail += tailWeight(op, rowGroup, Numerics.code(codes, rowBytes, col)) * xp[col];
@@ -203,7 +256,8 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
   }
 
   /** Up to four rows of X at once; rows past {@code rows} reuse row 0 and are dropped. */
-  private static void decodeRow4(SketchOperands op, float[] xp, int rows, int n, int[] scratch, float[] out) {
+  private static void decodeRow4(
+      SketchOperands op, float[] xp, int rows, int n, int[] scratch, float[] out) {
     SketchShape s = op.shape();
     int k = s.k();
     int groupSize = s.groupSize();
@@ -228,7 +282,10 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
       IntVector hi;
       if (direct) {
         lo = IntVector.fromMemorySegment(INTS, op.lut(), rowGroup * 64, ORDER);
-        hi = L == 16 ? lo : IntVector.fromMemorySegment(INTS, op.lut(), rowGroup * 64 + 4L * L, ORDER);
+        hi =
+            L == 16
+                ? lo
+                : IntVector.fromMemorySegment(INTS, op.lut(), rowGroup * 64 + 4L * L, ORDER);
       } else {
         fillTable(op, rowGroup, scratch);
         lo = IntVector.fromArray(INTS, scratch, 0);
@@ -239,7 +296,8 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
         int col = col0 + b * BLOCK;
         IntVector v = IntVector.fromMemorySegment(INTS, codes, rowBytes + col / 2, ORDER);
         for (int j = 0; j < 8; j++) {
-          FloatVector w = v.lanewise(VectorOperators.LSHR, SHIFTS[j]).selectFrom(lo, hi).reinterpretAsFloats();
+          FloatVector w =
+              v.lanewise(VectorOperators.LSHR, SHIFTS[j]).selectFrom(lo, hi).reinterpretAsFloats();
           int c = col + j * L;
           a0 = w.fma(FloatVector.fromArray(FLOATS, xp, c), a0);
           a1 = w.fma(FloatVector.fromArray(FLOATS, xp, x1 + c), a1);
@@ -263,8 +321,12 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
 
   // ---- prefill: many rows of X ----
 
-  /** W rows {@code n0 ..< n1} against X rows {@code m0 ..< m0 + rows}, staged (permuted) in {@code xs}. */
-  private static void prefillRows(SketchOperands op, float[] xs, long m0, int rows, int n0, int n1) {
+  /**
+   * W rows {@code n0 ..< n1} against X rows {@code m0 ..< m0 + rows}, staged (permuted) in {@code
+   * xs}.
+   */
+  private static void prefillRows(
+      SketchOperands op, float[] xs, long m0, int rows, int n0, int n1) {
     int k = op.shape().k();
     Scratch scratch = SCRATCH.get();
     int chunk = Math.max(2, Math.min(64, X_CHUNK_BYTES / (4 * k)) & ~1);
@@ -295,7 +357,10 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
       IntVector hi;
       if (direct) {
         lo = IntVector.fromMemorySegment(INTS, op.lut(), rowGroup * 64, ORDER);
-        hi = L == 16 ? lo : IntVector.fromMemorySegment(INTS, op.lut(), rowGroup * 64 + 4L * L, ORDER);
+        hi =
+            L == 16
+                ? lo
+                : IntVector.fromMemorySegment(INTS, op.lut(), rowGroup * 64 + 4L * L, ORDER);
       } else {
         fillTable(op, rowGroup, scratch);
         lo = IntVector.fromArray(INTS, scratch, 0);
@@ -306,7 +371,10 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
         int col = col0 + b * BLOCK;
         IntVector v = IntVector.fromMemorySegment(INTS, codes, rowBytes + col / 2, ORDER);
         for (int j = 0; j < 8; j++) {
-          v.lanewise(VectorOperators.LSHR, SHIFTS[j]).selectFrom(lo, hi).reinterpretAsFloats().intoArray(dst, off + col + j * L);
+          v.lanewise(VectorOperators.LSHR, SHIFTS[j])
+              .selectFrom(lo, hi)
+              .reinterpretAsFloats()
+              .intoArray(dst, off + col + j * L);
         }
       }
       for (int col = col0 + blocks * BLOCK; col < col0 + groupSize; col++) {
@@ -315,8 +383,11 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
     }
   }
 
-  /** {@code y[m0 + i, t0 + j] = dot(xs row i, wt row j)} for a chunk of X rows and a tile of W rows. */
-  private static void multiplyTile(SketchOperands op, float[] xs, int xBase, int mc, long m0, float[] wt, int nt, int t0) {
+  /**
+   * {@code y[m0 + i, t0 + j] = dot(xs row i, wt row j)} for a chunk of X rows and a tile of W rows.
+   */
+  private static void multiplyTile(
+      SketchOperands op, float[] xs, int xBase, int mc, long m0, float[] wt, int nt, int t0) {
     int k = op.shape().k();
     int i = 0;
     for (; i + 4 <= mc; i += 4) {
@@ -347,8 +418,12 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
     }
   }
 
-  /** Four X rows against four W rows: 16 accumulators, 8 loads per 16 FMAs (2.5x the 2×4 block's speed). */
-  private static void dot4x4(SketchOperands op, float[] xs, int x0, long m, float[] wt, int j, int t0, int k) {
+  /**
+   * Four X rows against four W rows: 16 accumulators, 8 loads per 16 FMAs (2.5x the 2×4 block's
+   * speed).
+   */
+  private static void dot4x4(
+      SketchOperands op, float[] xs, int x0, long m, float[] wt, int j, int t0, int k) {
     int x1 = x0 + k;
     int x2 = x1 + k;
     int x3 = x2 + k;
@@ -420,7 +495,8 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
   }
 
   /** Two X rows against four W rows (the 4×4 block's remainder rows). */
-  private static void dot2x4(SketchOperands op, float[] xs, int x0, long m, float[] wt, int j, int t0, int k) {
+  private static void dot2x4(
+      SketchOperands op, float[] xs, int x0, long m, float[] wt, int j, int t0, int k) {
     int x1 = x0 + k;
     int w0 = j * k;
     int w1 = w0 + k;
@@ -468,7 +544,9 @@ public final class VectorSketchMatMul implements SketchMatMulKernel {
     int kv = k - k % lanes;
     FloatVector acc = FloatVector.zero(FLOATS);
     for (int c = 0; c < kv; c += lanes) {
-      acc = FloatVector.fromArray(FLOATS, xs, xOff + c).fma(FloatVector.fromArray(FLOATS, wt, wOff + c), acc);
+      acc =
+          FloatVector.fromArray(FLOATS, xs, xOff + c)
+              .fma(FloatVector.fromArray(FLOATS, wt, wOff + c), acc);
     }
     return acc.reduceLanes(VectorOperators.ADD) + tailDot(xs, xOff, wt, wOff, kv, k);
   }

@@ -30,14 +30,21 @@ import org.junit.jupiter.api.Test;
  * node without harming the next run.
  */
 class OrtSketchKernelTest {
-  /** The ONNX Runtime release whose C API slots and OrtCustomOp layout were checked (pom: onnxruntime.version). */
+  /**
+   * The ONNX Runtime release whose C API slots and OrtCustomOp layout were checked (pom:
+   * onnxruntime.version).
+   */
   private static final String CHECKED_RELEASE = "1.29.0";
+
   private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
 
   private static OrtSession session(byte[] model, KernelChoice choice) throws Exception {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      SketchKernels.Installed installed = SketchKernels.install(options, choice, Path.of("test-model"));
-      assertEquals(choice == KernelChoice.FALLBACK ? KernelChoice.FALLBACK : KernelChoice.SKETCH, installed.kernel(),
+      SketchKernels.Installed installed =
+          SketchKernels.install(options, choice, Path.of("test-model"));
+      assertEquals(
+          choice == KernelChoice.FALLBACK ? KernelChoice.FALLBACK : KernelChoice.SKETCH,
+          installed.kernel(),
           installed.toString());
       return ENV.createSession(model, options);
     }
@@ -52,13 +59,18 @@ class OrtSketchKernelTest {
     };
   }
 
-  private static OnnxTensor tensor(MemorySegment s, long[] shape, ElementType t) throws OrtException {
+  private static OnnxTensor tensor(MemorySegment s, long[] shape, ElementType t)
+      throws OrtException {
     ByteBuffer b = s.asByteBuffer().order(ByteOrder.nativeOrder());
     return OnnxTensor.createTensor(ENV, b, shape, javaType(t));
   }
 
-  /** Runs {@code c} through a session of the one-node model; X gets {@code leading} dims whose product is M. */
-  private static double runThroughOrt(OrtSession session, SketchCase c, long[] leading) throws OrtException {
+  /**
+   * Runs {@code c} through a session of the one-node model; X gets {@code leading} dims whose
+   * product is M.
+   */
+  private static double runThroughOrt(OrtSession session, SketchCase c, long[] leading)
+      throws OrtException {
     SketchShape s = c.shape;
     long[] xShape = new long[leading.length + 1];
     System.arraycopy(leading, 0, xShape, 0, leading.length);
@@ -66,7 +78,9 @@ class OrtSketchKernelTest {
     Map<String, OnnxTensor> inputs = new HashMap<>();
     try {
       inputs.put("X", tensor(c.x, xShape, c.xType));
-      inputs.put("codes", tensor(c.codes, new long[] {s.n(), s.groups(), s.groupSize() / 2}, ElementType.INT8));
+      inputs.put(
+          "codes",
+          tensor(c.codes, new long[] {s.n(), s.groups(), s.groupSize() / 2}, ElementType.INT8));
       inputs.put("lut", tensor(c.lut, new long[] {s.n(), s.groups(), s.entries()}, c.lutType));
       if (c.bias != null) {
         inputs.put("bias", tensor(c.bias, new long[] {s.n()}, c.xType));
@@ -89,13 +103,22 @@ class OrtSketchKernelTest {
 
   @Test
   void bindsToThePinnedOnnxRuntimeRelease() {
-    assertNull(SketchKernels.unavailableReason(), "the binding must work on the pinned ONNX Runtime");
-    assertEquals(CHECKED_RELEASE, OrtCApi.VERSION,
+    assertNull(
+        SketchKernels.unavailableReason(), "the binding must work on the pinned ONNX Runtime");
+    assertEquals(
+        CHECKED_RELEASE,
+        OrtCApi.VERSION,
         "ONNX Runtime changed: re-check every OrtApi slot in OrtCApi and the OrtCustomOp layout in SketchMatMulOps against "
             + "onnxruntime_c_api.h of the new release, then update CHECKED_RELEASE");
-    assertEquals(ENV.getVersion(), OrtCApi.VERSION, "the C library and ONNX Runtime Java disagree on the version");
+    assertEquals(
+        ENV.getVersion(),
+        OrtCApi.VERSION,
+        "the C library and ONNX Runtime Java disagree on the version");
     assertNotEquals(0, OrtCApi.API.address(), "GetApi(" + OrtCApi.API_VERSION + ") returned NULL");
-    assertTrue(OrtCApi.atLeast("1.30.1", "1.29") && !OrtCApi.atLeast("1.28.9", "1.29") && OrtCApi.atLeast("1.29.0-rc1", "1.29"));
+    assertTrue(
+        OrtCApi.atLeast("1.30.1", "1.29")
+            && !OrtCApi.atLeast("1.28.9", "1.29")
+            && OrtCApi.atLeast("1.29.0-rc1", "1.29"));
   }
 
   @Test
@@ -109,15 +132,26 @@ class OrtSketchKernelTest {
         int groups = new int[] {1, 2, 4, 8}[i % 4];
         int bits = 4 - i % 4;
         boolean bias = i % 2 == 0;
-        long[] leading = i % 3 == 0 ? new long[] {2, 3} : i % 3 == 1 ? new long[] {1} : new long[] {2, 1, 5};
+        long[] leading =
+            i % 3 == 0 ? new long[] {2, 3} : i % 3 == 1 ? new long[] {1} : new long[] {2, 1, 5};
         long m = 1;
         for (long d : leading) {
           m *= d;
         }
         SketchShape s = new SketchShape(24, groups * 136, groups, bits);
-        byte[] model = TinyOnnx.sketchMatMul("/model/layers.0/mlp/up_proj/SketchMatMul", xType.onnx, lutType.onnx, bias,
-            bits, groups, s.k(), s.n(), leading.length);
-        try (OrtSession session = session(model, KernelChoice.SKETCH); SketchCase c = new SketchCase(r, s, m, xType, lutType, bias)) {
+        byte[] model =
+            TinyOnnx.sketchMatMul(
+                "/model/layers.0/mlp/up_proj/SketchMatMul",
+                xType.onnx,
+                lutType.onnx,
+                bias,
+                bits,
+                groups,
+                s.k(),
+                s.n(),
+                leading.length);
+        try (OrtSession session = session(model, KernelChoice.SKETCH);
+            SketchCase c = new SketchCase(r, s, m, xType, lutType, bias)) {
           double err = runThroughOrt(session, c, leading);
           assertTrue(err <= c.tolerance(), c + ": relative error " + err + " (seed " + seed + ")");
         }
@@ -137,10 +171,16 @@ class OrtSketchKernelTest {
       // Codes of the wrong size: the kernel checks shapes against the node's attributes.
       try (Arena arena = Arena.ofConfined();
           OnnxTensor x = tensor(good.x, new long[] {3, s.k()}, ElementType.FLOAT);
-          OnnxTensor codes = tensor(arena.allocate(s.n() * 8), new long[] {s.n(), 2, 4}, ElementType.INT8);
+          OnnxTensor codes =
+              tensor(arena.allocate(s.n() * 8), new long[] {s.n(), 2, 4}, ElementType.INT8);
           OnnxTensor lut = tensor(good.lut, new long[] {s.n(), 2, 16}, ElementType.FLOAT)) {
-        OrtException e = assertThrows(OrtException.class, () -> session.run(Map.of("X", x, "codes", codes, "lut", lut)).close());
-        assertTrue(e.getMessage().contains("SketchMatMul node '" + node + "'") && e.getMessage().contains("codes have shape"),
+        OrtException e =
+            assertThrows(
+                OrtException.class,
+                () -> session.run(Map.of("X", x, "codes", codes, "lut", lut)).close());
+        assertTrue(
+            e.getMessage().contains("SketchMatMul node '" + node + "'")
+                && e.getMessage().contains("codes have shape"),
             e.getMessage());
       }
       double err = runThroughOrt(session, good, new long[] {3});
@@ -150,10 +190,14 @@ class OrtSketchKernelTest {
 
   @Test
   void badAttributesFailSessionCreationNamingTheNode() {
-    byte[] model = TinyOnnx.sketchMatMul("/model/layers.1/mlp/down_proj/SketchMatMul", 1, 1, false, 5, 2, 256, 16, 1);
+    byte[] model =
+        TinyOnnx.sketchMatMul(
+            "/model/layers.1/mlp/down_proj/SketchMatMul", 1, 1, false, 5, 2, 256, 16, 1);
     Exception e = assertThrows(Exception.class, () -> session(model, KernelChoice.SKETCH).close());
-    assertTrue(e.getMessage().contains("SketchMatMul node '/model/layers.1/mlp/down_proj/SketchMatMul'")
-        && e.getMessage().contains("bits=5"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("SketchMatMul node '/model/layers.1/mlp/down_proj/SketchMatMul'")
+            && e.getMessage().contains("bits=5"),
+        e.getMessage());
   }
 
   @Test
@@ -162,10 +206,14 @@ class OrtSketchKernelTest {
     SketchShape s = new SketchShape(8, 64, 1, 2);
     byte[] model = TinyOnnx.sketchMatMul(node, 1, 1, false, 2, 1, s.k(), s.n(), 1, true);
     try (OrtSession session = session(model, KernelChoice.SKETCH);
-        SketchCase c = new SketchCase(new Random(), s, 1, ElementType.FLOAT, ElementType.FLOAT, false)) {
+        SketchCase c =
+            new SketchCase(new Random(), s, 1, ElementType.FLOAT, ElementType.FLOAT, false)) {
       c.codes.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 5, (byte) 0x07);
-      OrtException e = assertThrows(OrtException.class, () -> runThroughOrt(session, c, new long[] {1}));
-      assertTrue(e.getMessage().contains(node) && e.getMessage().contains("indexes past the 4-entry LUT"), e.getMessage());
+      OrtException e =
+          assertThrows(OrtException.class, () -> runThroughOrt(session, c, new long[] {1}));
+      assertTrue(
+          e.getMessage().contains(node) && e.getMessage().contains("indexes past the 4-entry LUT"),
+          e.getMessage());
     }
   }
 
@@ -173,7 +221,8 @@ class OrtSketchKernelTest {
   void fallbackRegistersNothingAndAnUnknownNodeThenFails() throws Exception {
     byte[] model = TinyOnnx.sketchMatMul("n", 1, 1, false, 4, 1, 32, 4, 1);
     // Without the kernel (and this test graph has no function) ONNX Runtime cannot run the node.
-    OrtException e = assertThrows(OrtException.class, () -> session(model, KernelChoice.FALLBACK).close());
+    OrtException e =
+        assertThrows(OrtException.class, () -> session(model, KernelChoice.FALLBACK).close());
     assertTrue(e.getMessage().contains("SketchMatMul"), e.getMessage());
   }
 
@@ -181,7 +230,8 @@ class OrtSketchKernelTest {
   void theDefaultChoiceInstallsTheKernelQuietly() throws Exception {
     ByteArrayOutputStream notices = new ByteArrayOutputStream();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      SketchKernels.Installed installed = SketchKernels.install(options, null, Path.of("m"), new PrintStream(notices));
+      SketchKernels.Installed installed =
+          SketchKernels.install(options, null, Path.of("m"), new PrintStream(notices));
       assertEquals(KernelChoice.SKETCH, installed.kernel());
       assertTrue(installed.detail().contains(CHECKED_RELEASE), installed.detail());
     }
@@ -193,21 +243,36 @@ class OrtSketchKernelTest {
   @Test
   void whenTheBindingFailsExplicitSketchThrowsAndTheDefaultFallsBackWithOneLine() throws Exception {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      SketchrtException e = assertThrows(SketchrtException.class,
-          () -> SketchKernels.install(options, KernelChoice.SKETCH, Path.of("m"), System.err, "simulated ABI mismatch"));
+      SketchrtException e =
+          assertThrows(
+              SketchrtException.class,
+              () ->
+                  SketchKernels.install(
+                      options,
+                      KernelChoice.SKETCH,
+                      Path.of("m"),
+                      System.err,
+                      "simulated ABI mismatch"));
       assertTrue(e.getMessage().contains("simulated ABI mismatch"), e.getMessage());
       ByteArrayOutputStream notices = new ByteArrayOutputStream();
-      SketchKernels.Installed installed = SketchKernels.install(options, null, Path.of("m"), new PrintStream(notices),
-          "simulated ABI mismatch");
+      SketchKernels.Installed installed =
+          SketchKernels.install(
+              options, null, Path.of("m"), new PrintStream(notices), "simulated ABI mismatch");
       assertEquals(KernelChoice.FALLBACK, installed.kernel());
       String text = notices.toString().strip();
-      assertTrue(text.startsWith("sketchrt: the Java sketch kernel is unavailable (simulated ABI mismatch)")
-          && !text.contains("\n"), text);
+      assertTrue(
+          text.startsWith(
+                  "sketchrt: the Java sketch kernel is unavailable (simulated ABI mismatch)")
+              && !text.contains("\n"),
+          text);
     }
     // Closed options are refused before any native call.
     OrtSession.SessionOptions closed = new OrtSession.SessionOptions();
     closed.close();
-    SketchrtException e = assertThrows(SketchrtException.class, () -> SketchKernels.install(closed, KernelChoice.SKETCH, Path.of("m")));
+    SketchrtException e =
+        assertThrows(
+            SketchrtException.class,
+            () -> SketchKernels.install(closed, KernelChoice.SKETCH, Path.of("m")));
     assertTrue(e.getMessage().contains("closed"), e.getMessage());
   }
 }

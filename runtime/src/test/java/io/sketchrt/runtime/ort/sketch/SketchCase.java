@@ -22,7 +22,8 @@ final class SketchCase implements AutoCloseable {
   final MemorySegment y;
   final double[] reference;
 
-  SketchCase(Random r, SketchShape s, long m, ElementType xType, ElementType lutType, boolean withBias) {
+  SketchCase(
+      Random r, SketchShape s, long m, ElementType xType, ElementType lutType, boolean withBias) {
     this.shape = s;
     this.m = m;
     this.xType = xType;
@@ -57,7 +58,9 @@ final class SketchCase implements AutoCloseable {
         double acc = bias == null ? 0 : Numerics.load(bias, xType, col);
         for (int kk = 0; kk < k; kk++) {
           int code = Numerics.code(codes, (long) col * k / 2, kk);
-          double w = Numerics.load(lut, lutType, ((long) col * s.groups() + kk / groupSize) * limit + code);
+          double w =
+              Numerics.load(
+                  lut, lutType, ((long) col * s.groups() + kk / groupSize) * limit + code);
           acc += w * Numerics.load(x, xType, row * k + kk);
         }
         reference[(int) (row * n + col)] = acc;
@@ -65,7 +68,10 @@ final class SketchCase implements AutoCloseable {
     }
   }
 
-  /** The operands, with Y poisoned (all bits set: NaN in every float type) so unwritten outputs show. */
+  /**
+   * The operands, with Y poisoned (all bits set: NaN in every float type) so unwritten outputs
+   * show.
+   */
   SketchOperands operands() {
     y.fill((byte) 0xFF);
     return new SketchOperands(shape, m, xType, x, codes, lutType, lut, bias, y);
@@ -94,8 +100,21 @@ final class SketchCase implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "N=" + shape.n() + " K=" + shape.k() + " G=" + shape.groups() + " bits=" + shape.bits() + " M=" + m
-        + " X=" + xType + " LUT=" + lutType + (bias != null ? " +bias" : "");
+    return "N="
+        + shape.n()
+        + " K="
+        + shape.k()
+        + " G="
+        + shape.groups()
+        + " bits="
+        + shape.bits()
+        + " M="
+        + m
+        + " X="
+        + xType
+        + " LUT="
+        + lutType
+        + (bias != null ? " +bias" : "");
   }
 
   @Override

@@ -20,7 +20,9 @@ import org.junit.jupiter.api.Test;
  */
 class SketchKernelAccuracyTest {
   private static final ElementType[] X_TYPES = {ElementType.FLOAT, ElementType.FLOAT16};
-  private static final ElementType[] VALUE_TYPES = {ElementType.FLOAT, ElementType.FLOAT16, ElementType.BFLOAT16};
+  private static final ElementType[] VALUE_TYPES = {
+    ElementType.FLOAT, ElementType.FLOAT16, ElementType.BFLOAT16
+  };
   private static ExecutorService pool;
 
   @BeforeAll
@@ -34,30 +36,44 @@ class SketchKernelAccuracyTest {
   }
 
   /** Runs the tasks on three threads, like ONNX Runtime's pool would. */
-  private static final ParallelRunner THREADS = (tasks, task) -> {
-    List<Future<?>> futures = new ArrayList<>();
-    for (int i = 0; i < tasks; i++) {
-      int t = i;
-      futures.add(pool.submit(() -> task.accept(t)));
-    }
-    try {
-      for (Future<?> f : futures) {
-        f.get();
-      }
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  };
+  private static final ParallelRunner THREADS =
+      (tasks, task) -> {
+        List<Future<?>> futures = new ArrayList<>();
+        for (int i = 0; i < tasks; i++) {
+          int t = i;
+          futures.add(pool.submit(() -> task.accept(t)));
+        }
+        try {
+          for (Future<?> f : futures) {
+            f.get();
+          }
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      };
 
-  private static void check(SketchMatMulKernel kernel, SketchCase c, ParallelRunner parallel, long seed) {
+  private static void check(
+      SketchMatMulKernel kernel, SketchCase c, ParallelRunner parallel, long seed) {
     kernel.run(c.operands(), parallel);
     double err = c.relativeError(c.y);
-    assertTrue(err <= c.tolerance(), kernel.getClass().getSimpleName() + " " + c + ": relative error " + err
-        + " > " + c.tolerance() + " (seed " + seed + ")");
+    assertTrue(
+        err <= c.tolerance(),
+        kernel.getClass().getSimpleName()
+            + " "
+            + c
+            + ": relative error "
+            + err
+            + " > "
+            + c.tolerance()
+            + " (seed "
+            + seed
+            + ")");
   }
 
   private static void assumeVectorKernel() {
-    Assumptions.assumeTrue(NibbleLayout.supported(), "this JVM's vectors have " + NibbleLayout.L + " int lanes (8 or 16 needed)");
+    Assumptions.assumeTrue(
+        NibbleLayout.supported(),
+        "this JVM's vectors have " + NibbleLayout.L + " int lanes (8 or 16 needed)");
   }
 
   @Test
@@ -67,7 +83,9 @@ class SketchKernelAccuracyTest {
     Random r = new Random(seed);
     SketchMatMulKernel vector = new VectorSketchMatMul();
     SketchMatMulKernel scalar = new ScalarSketchMatMul();
-    int[] groupSizes = {NibbleLayout.BLOCK, 2 * NibbleLayout.BLOCK + 6, 10, NibbleLayout.BLOCK + 64};
+    int[] groupSizes = {
+      NibbleLayout.BLOCK, 2 * NibbleLayout.BLOCK + 6, 10, NibbleLayout.BLOCK + 64
+    };
     int[] rows = {1, 3, 6};
     int i = 0;
     for (int groups : new int[] {1, 2, 4, 8}) {
@@ -76,7 +94,8 @@ class SketchKernelAccuracyTest {
           for (ElementType xType : X_TYPES) {
             int groupSize = groupSizes[i % groupSizes.length];
             SketchShape s = new SketchShape(19 + i % 5, groups * groupSize, groups, bits);
-            try (SketchCase c = new SketchCase(r, s, rows[i % rows.length], xType, lutType, i % 2 == 0)) {
+            try (SketchCase c =
+                new SketchCase(r, s, rows[i % rows.length], xType, lutType, i % 2 == 0)) {
               check(vector, c, ParallelRunner.SEQUENTIAL, seed);
               if (i % 4 == 0) {
                 check(scalar, c, ParallelRunner.SEQUENTIAL, seed);
@@ -99,7 +118,8 @@ class SketchKernelAccuracyTest {
     for (int groupSize : new int[] {2, 6, block - 2, block, block + 2, 3 * block + 30}) {
       for (long m : new long[] {1, 2, 3, 4, 5, 7, 8, 9, 17, 70}) {
         SketchShape s = new SketchShape(37, 2 * groupSize, 2, 4);
-        try (SketchCase c = new SketchCase(r, s, m, ElementType.FLOAT, ElementType.FLOAT, m % 2 == 1)) {
+        try (SketchCase c =
+            new SketchCase(r, s, m, ElementType.FLOAT, ElementType.FLOAT, m % 2 == 1)) {
           check(vector, c, ParallelRunner.SEQUENTIAL, seed);
         }
       }
@@ -113,12 +133,20 @@ class SketchKernelAccuracyTest {
     Random r = new Random(seed);
     SketchMatMulKernel vector = new VectorSketchMatMul();
     for (long m : new long[] {1, 6}) {
-      try (SketchCase c = new SketchCase(r, new SketchShape(21, 4 * NibbleLayout.BLOCK, 4, 4), m, ElementType.BFLOAT16,
-          ElementType.BFLOAT16, true)) {
+      try (SketchCase c =
+          new SketchCase(
+              r,
+              new SketchShape(21, 4 * NibbleLayout.BLOCK, 4, 4),
+              m,
+              ElementType.BFLOAT16,
+              ElementType.BFLOAT16,
+              true)) {
         check(vector, c, ParallelRunner.SEQUENTIAL, seed);
       }
     }
-    try (SketchCase c = new SketchCase(r, new SketchShape(5, 8, 1, 4), 0, ElementType.FLOAT, ElementType.FLOAT, false)) {
+    try (SketchCase c =
+        new SketchCase(
+            r, new SketchShape(5, 8, 1, 4), 0, ElementType.FLOAT, ElementType.FLOAT, false)) {
       vector.run(c.operands(), ParallelRunner.SEQUENTIAL); // nothing to do, must not fail
     }
   }

@@ -54,11 +54,17 @@ final class TinyOnnx {
     }
   }
 
-  /** A graph input or output: a tensor of {@code elemType} with dims (a String is a symbolic dim). */
+  /**
+   * A graph input or output: a tensor of {@code elemType} with dims (a String is a symbolic dim).
+   */
   static Msg valueInfo(String name, int elemType, Object... dims) {
     Msg shape = new Msg();
     for (Object d : dims) {
-      shape.msg(1, d instanceof String s ? new Msg().string(2, s) : new Msg().varint(1, ((Number) d).longValue()));
+      shape.msg(
+          1,
+          d instanceof String s
+              ? new Msg().string(2, s)
+              : new Msg().varint(1, ((Number) d).longValue()));
     }
     Msg tensor = new Msg().varint(1, elemType).msg(2, shape);
     return new Msg().string(1, name).msg(2, new Msg().msg(1, tensor));
@@ -72,7 +78,13 @@ final class TinyOnnx {
     return new Msg().string(1, name).string(4, v).varint(20, 3);
   }
 
-  static Msg node(String name, String domain, String op, List<String> inputs, List<String> outputs, Msg... attributes) {
+  static Msg node(
+      String name,
+      String domain,
+      String op,
+      List<String> inputs,
+      List<String> outputs,
+      Msg... attributes) {
     Msg n = new Msg();
     for (String i : inputs) {
       n.string(1, i);
@@ -87,15 +99,35 @@ final class TinyOnnx {
     return n.string(7, domain);
   }
 
-  /** A model with one {@code ai.sketchrt::SketchMatMul} node whose inputs (codes and LUT included) are graph inputs. */
-  static byte[] sketchMatMul(String nodeName, int xType, int lutType, boolean bias, int bits, int groups, int k, int n,
+  /**
+   * A model with one {@code ai.sketchrt::SketchMatMul} node whose inputs (codes and LUT included)
+   * are graph inputs.
+   */
+  static byte[] sketchMatMul(
+      String nodeName,
+      int xType,
+      int lutType,
+      boolean bias,
+      int bits,
+      int groups,
+      int k,
+      int n,
       int leadingDims) {
     return sketchMatMul(nodeName, xType, lutType, bias, bits, groups, k, n, leadingDims, false);
   }
 
   /** {@code freeShapes}: every input dim symbolic, so that only the kernel checks shapes. */
-  static byte[] sketchMatMul(String nodeName, int xType, int lutType, boolean bias, int bits, int groups, int k, int n,
-      int leadingDims, boolean freeShapes) {
+  static byte[] sketchMatMul(
+      String nodeName,
+      int xType,
+      int lutType,
+      boolean bias,
+      int bits,
+      int groups,
+      int k,
+      int n,
+      int leadingDims,
+      boolean freeShapes) {
     List<String> inputs = new ArrayList<>(List.of("X", "codes", "lut"));
     if (bias) {
       inputs.add("bias");
@@ -108,14 +140,33 @@ final class TinyOnnx {
     }
     xDims[leadingDims] = freeShapes ? "k" : k;
     yDims[leadingDims] = freeShapes ? "n" : n;
-    Msg graph = new Msg()
-        .msg(1, node(nodeName, "ai.sketchrt", "SketchMatMul", inputs, List.of("Y"),
-            intAttribute("bits", bits), intAttribute("groups", groups), intAttribute("K", k), intAttribute("N", n),
-            stringAttribute("plugin_namespace", "")))
-        .string(2, "sketch_test")
-        .msg(11, valueInfo("X", xType, xDims))
-        .msg(11, freeShapes ? valueInfo("codes", 3, "c0", "c1", "c2") : valueInfo("codes", 3, n, groups, k / groups / 2))
-        .msg(11, freeShapes ? valueInfo("lut", lutType, "l0", "l1", "l2") : valueInfo("lut", lutType, n, groups, 1 << bits));
+    Msg graph =
+        new Msg()
+            .msg(
+                1,
+                node(
+                    nodeName,
+                    "ai.sketchrt",
+                    "SketchMatMul",
+                    inputs,
+                    List.of("Y"),
+                    intAttribute("bits", bits),
+                    intAttribute("groups", groups),
+                    intAttribute("K", k),
+                    intAttribute("N", n),
+                    stringAttribute("plugin_namespace", "")))
+            .string(2, "sketch_test")
+            .msg(11, valueInfo("X", xType, xDims))
+            .msg(
+                11,
+                freeShapes
+                    ? valueInfo("codes", 3, "c0", "c1", "c2")
+                    : valueInfo("codes", 3, n, groups, k / groups / 2))
+            .msg(
+                11,
+                freeShapes
+                    ? valueInfo("lut", lutType, "l0", "l1", "l2")
+                    : valueInfo("lut", lutType, n, groups, 1 << bits));
     if (bias) {
       graph.msg(11, valueInfo("bias", xType, n));
     }
