@@ -33,19 +33,27 @@ CONFIG = {
     "eos_token_id": 2, "torch_dtype": "bfloat16", "attention_bias": False, "mlp_bias": False,
     "initializer_range": 0.02, "pretraining_tp": 1, "use_cache": True,
 }
+# Llama-3-8B's shapes (GQA 32/8, vocab 128,256, rope_theta 500,000) with a random GPR-4 sketch: the
+# memory check of the CPU kernel at the size SketchTune users have. Written without the dense
+# weights of the sketched linears (the converter reads those from the sketch), so the base model
+# is 2.1 GB instead of 16 GB; generating it needs about 9 GB of memory for the pickle.
+LLAMA3_8B = {**CONFIG, "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
+             "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 128256,
+             "max_position_embeddings": 8192, "rope_theta": 500000.0, "bos_token_id": 128000,
+             "eos_token_id": 128001}
 GROUPS, BITS = 4, 4
 LINEARS = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
            "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")
 
 
-def shapes() -> list[tuple[str, tuple[int, ...]]]:
+def shapes(config: dict = CONFIG) -> list[tuple[str, tuple[int, ...]]]:
     """Every tensor of the checkpoint, in file order."""
-    h, i, v = CONFIG["hidden_size"], CONFIG["intermediate_size"], CONFIG["vocab_size"]
-    kv = h // CONFIG["num_attention_heads"] * CONFIG["num_key_value_heads"]
+    h, i, v = config["hidden_size"], config["intermediate_size"], config["vocab_size"]
+    kv = h // config["num_attention_heads"] * config["num_key_value_heads"]
     lin = {"self_attn.q_proj": (h, h), "self_attn.k_proj": (kv, h), "self_attn.v_proj": (kv, h),
            "self_attn.o_proj": (h, h), "mlp.gate_proj": (i, h), "mlp.up_proj": (i, h), "mlp.down_proj": (h, i)}
     out = [("model.embed_tokens.weight", (v, h))]
-    for layer in range(CONFIG["num_hidden_layers"]):
+    for layer in range(config["num_hidden_layers"]):
         p = f"model.layers.{layer}."
         out += [(p + "input_layernorm.weight", (h,)), (p + "post_attention_layernorm.weight", (h,))]
         out += [(p + name + ".weight", lin[name]) for name in LINEARS]
@@ -71,7 +79,8 @@ def random_sketch(n: int, k: int, gen: torch.Generator) -> tuple[torch.Tensor, t
     return lut, codes
 
 
-def write(out_dir: str) -> None:
+def write(out_dir: str, config: dict = CONFIG, dense_linears: bool = True) -> None:
+    """dense_linears=False leaves the sketched linears out of model.safetensors (the 8B check)."""
     t0 = time.time()
     gen = torch.Generator().manual_seed(1100)
     shutil.rmtree(out_dir, ignore_errors=True)
@@ -79,21 +88,29 @@ def write(out_dir: str) -> None:
     os.makedirs(hf)
     os.makedirs(os.path.join(out_dir, "tuned"))
     with open(os.path.join(hf, "config.json"), "w") as f:
-        json.dump(CONFIG, f, indent=2, sort_keys=True)
+        json.dump(config, f, indent=2, sort_keys=True)
     with open(os.path.join(hf, "generation_config.json"), "w") as f:
-        json.dump({"bos_token_id": 1, "eos_token_id": 2, "max_length": 2048}, f, indent=2)
+        json.dump({"bos_token_id": config["bos_token_id"], "eos_token_id": config["eos_token_id"],
+                   "max_length": config["max_position_embeddings"]}, f, indent=2)
 
-    tensors = shapes()
+    def sketched(name: str) -> bool:
+        module = name[: -len(".weight")]
+        return module.startswith("model.layers.") and module.split(".", 3)[3] in LINEARS
+
+    all_tensors = shapes(config)
+    tensors = all_tensors if dense_linears else [(n, s) for n, s in all_tensors if not sketched(n)]
     sketch, tuned = {}, {}
     with open(os.path.join(hf, "model.safetensors"), "wb") as f:
         f.write(safetensors_header(tensors))
-        for name, shape in tensors:
+        for name, shape in all_tensors:
             module = name[: -len(".weight")]
-            if module.startswith("model.layers.") and module.split(".", 3)[3] in LINEARS:
+            if sketched(name):
                 lut, codes = random_sketch(shape[0], shape[1], gen)
                 sketch[module] = (lut, codes)
                 spread = lut.float().std(dim=-1, keepdim=True)
                 tuned[module] = (lut.float() + 0.05 * spread * torch.randn(lut.shape, generator=gen)).to(torch.bfloat16)
+                if not dense_linears:
+                    continue
                 w = ref.gather_weight(lut, codes).to(torch.bfloat16)
             elif name.endswith("norm.weight"):
                 w = (1.0 + 0.1 * torch.randn(shape, generator=gen)).to(torch.bfloat16)

@@ -109,12 +109,15 @@ public final class Validation {
       prompts = GoldenCheck.run(r.reference(), r.model(), r.options());
       for (GoldenCheck.PromptResult p : prompts) {
         progress.printf(
-            "prompt %s: logits rel err %.3e, max |dlogit| %.3e, top-1 %s, greedy %s (tolerance %.0e) %s%n",
+            "prompt %s: logits rel err %.3e, max |dlogit| %.3e, top-1 %s, greedy %s%s (tolerance %.0e) %s%n",
             quote(p.text()),
             p.relError(),
             p.maxAbsError(),
             p.top1Agrees() ? "agrees" : "DIFFERS",
             p.greedyAgrees() ? "identical (" + p.actualGreedy().size() + " tokens)" : "DIFFERS",
+            p.beams() == 0
+                ? ""
+                : ", beam-" + p.beams() + " " + (p.beamAgrees() ? "identical" : "DIFFERS"),
             p.tolerance(),
             p.passed() ? "ok" : "FAILED");
       }

@@ -36,14 +36,22 @@ public final class GoldenCheck {
       boolean top1Agrees,
       List<Long> expectedGreedy,
       List<Long> actualGreedy,
+      int beams,
+      List<Long> expectedBeam,
+      List<Long> actualBeam,
       double tolerance) {
 
     public boolean greedyAgrees() {
       return expectedGreedy.equals(actualGreedy);
     }
 
+    /** True when the golden has no beam continuation (beams = 0). */
+    public boolean beamAgrees() {
+      return expectedBeam.equals(actualBeam);
+    }
+
     public boolean passed() {
-      return relError <= tolerance && top1Agrees && greedyAgrees();
+      return relError <= tolerance && top1Agrees && greedyAgrees() && beamAgrees();
     }
   }
 
@@ -128,6 +136,17 @@ public final class GoldenCheck {
                 greedy(
                     model, ids, Math.max(1, g.length), root.path("stops_at_eos").asBoolean(true));
           }
+          int beams = 0;
+          List<Long> expBeam = List.of();
+          List<Long> actBeam = List.of();
+          for (var it = p.fieldNames(); it.hasNext(); ) {
+            String field = it.next();
+            if (field.matches("beam[0-9]+")) {
+              beams = Integer.parseInt(field.substring(4));
+              expBeam = Arrays.stream(longs(p.get(field), golden, field)).boxed().toList();
+              actBeam = beam(model, ids, beams, root.path("max_new_tokens").asInt(expBeam.size()));
+            }
+          }
           out.add(
               new PromptResult(
                   p.path("text").asText(""),
@@ -137,6 +156,9 @@ public final class GoldenCheck {
                   argA == argE,
                   expGreedy,
                   actGreedy,
+                  beams,
+                  expBeam,
+                  actBeam,
                   tol));
         }
       }
@@ -157,6 +179,21 @@ public final class GoldenCheck {
       session.forward(ids, mask, pos, ids.length, cache, logits);
     }
     return logits;
+  }
+
+  /**
+   * transformers' generate(num_beams=N, do_sample=False) with its defaults (length penalty 1, early
+   * stopping off).
+   */
+  private static List<Long> beam(Model model, long[] ids, int beams, int maxNewTokens)
+      throws SketchrtException {
+    GenerationConfig cfg =
+        GenerationConfig.builder().maxNewTokens(maxNewTokens).numBeams(beams).build();
+    List<Long> tokens = new ArrayList<>();
+    for (long t : model.generateTokens(List.of(ids), cfg).getFirst().tokens()) {
+      tokens.add(t);
+    }
+    return tokens;
   }
 
   private static List<Long> greedy(Model model, long[] ids, int n, boolean stopAtEos)

@@ -61,6 +61,8 @@ public final class ValidationReport {
               .put("max_abs_logit_error", p.maxAbsError())
               .put("top1_agrees", p.top1Agrees())
               .put("greedy_agrees", p.greedyAgrees())
+              .put("beams", p.beams())
+              .put("beam_agrees", p.beamAgrees())
               .put("tolerance", p.tolerance())
               .put("passed", p.passed());
       ArrayNode e = n.putArray("expected_greedy");
@@ -94,12 +96,13 @@ public final class ValidationReport {
       GoldenCheck.PromptResult p = o.failedPrompt();
       return String.format(
           Locale.ROOT,
-          "FAILED accuracy: prompt %s logits rel err %.3e (tolerance %.0e), top-1 %s, greedy %s",
+          "FAILED accuracy: prompt %s logits rel err %.3e (tolerance %.0e), top-1 %s, greedy %s, beam %s",
           Validation.quote(p.text()),
           p.relError(),
           p.tolerance(),
           p.top1Agrees() ? "agrees" : "differs",
-          p.greedyAgrees() ? "identical" : "differs");
+          p.greedyAgrees() ? "identical" : "differs",
+          p.beams() == 0 ? "not recorded" : p.beamAgrees() ? "identical" : "differs");
     }
     if (!o.accuracyPassed()) {
       LayerResult w = o.worstLayer();
