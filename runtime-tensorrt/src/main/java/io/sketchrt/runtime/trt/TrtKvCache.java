@@ -77,16 +77,7 @@ final class TrtKvCache implements KvCache {
   @Override
   public void reorderRows(int[] sourceRows) {
     checkOpen();
-    if (sourceRows.length != batch) {
-      throw new IllegalArgumentException(
-          "reorderRows: " + sourceRows.length + " rows given, the cache has " + batch);
-    }
-    for (int s : sourceRows) {
-      if (s < 0 || s >= batch) {
-        throw new IllegalArgumentException(
-            "reorderRows: row " + s + " is outside [0, " + batch + ")");
-      }
-    }
+    KvCache.checkRowOrder(sourceRows, batch);
     long rowBytes =
         bytesPerBuffer / ((long) batch * capacity) * length; // [heads, length, dim] of one row
     if (rowBytes == 0) {

@@ -172,17 +172,8 @@ final class OrtKvCache implements KvCache {
   @Override
   public void reorderRows(int[] sourceRows) {
     checkOpen();
-    if (sourceRows.length != batch) {
-      throw new IllegalArgumentException(
-          "reorderRows: " + sourceRows.length + " rows given, the cache has " + batch);
-    }
+    KvCache.checkRowOrder(sourceRows, batch);
     long rowBytes = (long) kvHeads * length * headDim * elementBytes;
-    for (int r = 0; r < batch; r++) {
-      if (sourceRows[r] < 0 || sourceRows[r] >= batch) {
-        throw new IllegalArgumentException(
-            "reorderRows: row " + sourceRows[r] + " is outside [0, " + batch + ")");
-      }
-    }
     if (rowBytes == 0) {
       return;
     }

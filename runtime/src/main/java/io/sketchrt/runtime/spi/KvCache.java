@@ -19,4 +19,18 @@ public interface KvCache extends AutoCloseable {
   /** Frees the buffers; idempotent. */
   @Override
   void close();
+
+  /** Checks a {@link #reorderRows} argument: one source row per row, each within the batch. */
+  static void checkRowOrder(int[] sourceRows, int batch) {
+    if (sourceRows.length != batch) {
+      throw new IllegalArgumentException(
+          "reorderRows: " + sourceRows.length + " rows given, the cache has " + batch);
+    }
+    for (int s : sourceRows) {
+      if (s < 0 || s >= batch) {
+        throw new IllegalArgumentException(
+            "reorderRows: row " + s + " is outside [0, " + batch + ")");
+      }
+    }
+  }
 }
