@@ -257,7 +257,10 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
           rowPrompts.add(p);
         }
       }
-      PaddedBatch padded = PaddedBatch.leftPad(rowPrompts, eos.length > 0 ? eos[0] : 0);
+      // Padding is masked out, but its id still goes through the embedding lookup: it must be a
+      // valid id even when a config names an EOS outside the vocabulary.
+      long padId = eos.length > 0 && eos[0] >= 0 && eos[0] < vocab ? eos[0] : 0;
+      PaddedBatch padded = PaddedBatch.leftPad(rowPrompts, padId);
       mask = padded.attentionMask();
       session.forward(
           padded.inputIds(), mask, padded.positionIds(), padded.length(), cache, logits);
