@@ -16,7 +16,7 @@ import java.util.Map;
  * Bytes of weights one decode step reads, from the ONNX graph: every initializer a node multiplies
  * with (SketchMatMul codes, LUT and bias; dense MatMul/Gemm weights), but not embedding tables
  * (Gather reads one row per token). For the folded fallback each SketchMatMul counts as a dense
- * fp32 {@code [N, K]} weight instead.
+ * fp32 {@code [N, K]} weight instead, and so does a bf16 DenseMatMul weight.
  *
  * @param sketchBytes per token with the sketch kernel
  * @param denseBytes per token with the folded fallback
@@ -49,6 +49,12 @@ public record WeightTraffic(long sketchBytes, long denseBytes, int sketchNodes) 
           sketch += weights;
           dense +=
               rows * k * 4 + (n.getInputCount() > 3 ? sizes.getOrDefault(n.getInput(3), 0L) : 0);
+        }
+        case "DenseMatMul" -> {
+          // bf16 W [N, K] read as it is; the folded fallback makes it fp32
+          long w = sizes.getOrDefault(n.getInput(1), 0L);
+          sketch += w;
+          dense += 2 * w;
         }
         case "MatMul", "Gemm" -> {
           long w = 0;

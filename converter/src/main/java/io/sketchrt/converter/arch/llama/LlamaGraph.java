@@ -10,10 +10,12 @@ import io.sketchrt.converter.onnx.Attrs;
 import io.sketchrt.converter.onnx.GraphBuilder;
 import io.sketchrt.converter.onnx.OnnxTypes;
 import io.sketchrt.converter.onnx.TensorSource;
+import io.sketchrt.converter.ops.DenseMatMul;
 import io.sketchrt.converter.ops.SketchMatMul;
 import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
 import io.sketchrt.format.GraphNames;
+import io.sketchrt.format.SketchMatMulOp;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -391,6 +393,13 @@ public class LlamaGraph implements DecoderGraph {
   protected String lmHead(String x, String embedding) throws IOException {
     long v = cfg.vocabSize();
     long hidden = cfg.hiddenSize();
+    if (!sketch.containsKey("lm_head") && !cfg.tieWordEmbeddings() && bf16DenseLmHead()) {
+      // fp32 model, bf16 checkpoint head: keep it bf16 [V, hidden]; the kernel widens exactly
+      String w =
+          g.weight(
+              "lm_head.weight", TensorSource.of(checked("lm_head.weight", v, hidden), DType.BF16));
+      return DenseMatMul.add(g, options.sketchDomain(), "/lm_head/DenseMatMul", x, w);
+    }
     if (sketch.containsKey("lm_head") || !cfg.tieWordEmbeddings()) {
       return linear("/lm_head", "lm_head", x, v, hidden, false);
     }
@@ -398,6 +407,18 @@ public class LlamaGraph implements DecoderGraph {
     String wt =
         g.op("/lm_head/Transpose", "Transpose", List.of(embedding), Attrs.ints("perm", 1, 0));
     return g.op("/lm_head/MatMul", "MatMul", List.of(x, wt));
+  }
+
+  /**
+   * Whether the untied lm_head becomes a {@code DenseMatMul} over its bf16 weight: only for fp32
+   * activations (bf16 to fp32 is exact) and the portable domain, whose runtimes run the node's
+   * function where no kernel is registered.
+   */
+  private boolean bf16DenseLmHead() throws IOException {
+    return act == DType.F32
+        && SketchMatMulOp.DOMAIN.equals(options.sketchDomain())
+        && weights.contains("lm_head.weight")
+        && weights.get("lm_head.weight").dtype() == DType.BF16;
   }
 
   /**

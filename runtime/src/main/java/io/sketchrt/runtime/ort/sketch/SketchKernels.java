@@ -38,6 +38,22 @@ public final class SketchKernels {
     return new ScalarSketchMatMul();
   }
 
+  private static final DenseMatMulKernel DENSE_KERNEL = chooseDenseKernel();
+
+  private static DenseMatMulKernel chooseDenseKernel() {
+    try {
+      return new VectorDenseMatMul();
+    } catch (LinkageError | UnsupportedOperationException e) {
+      // no jdk.incubator.vector, or vectors too narrow
+    }
+    return new ScalarDenseMatMul();
+  }
+
+  /** The kernel every {@code DenseMatMul} node uses. */
+  static DenseMatMulKernel denseKernel() {
+    return DENSE_KERNEL;
+  }
+
   /** Says what the nodes run on, and how to get the fast kernel when it is the scalar one. */
   private static String kernelDescription() {
     if (KERNEL instanceof VectorSketchMatMul) {

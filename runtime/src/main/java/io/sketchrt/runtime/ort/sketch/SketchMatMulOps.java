@@ -141,6 +141,10 @@ final class SketchMatMulOps {
               (MemorySegment) OrtCApi.CustomOpDomain_Add.invokeExact(created, op),
               "CustomOpDomain_Add");
         }
+        // bf16 dense lm_head of fp32 models, in the same domain
+        OrtCApi.check(
+            (MemorySegment) OrtCApi.CustomOpDomain_Add.invokeExact(created, DenseMatMulOps.STRUCT),
+            "CustomOpDomain_Add");
         domain =
             created; // never released: sessions built from it may outlive any one options object
       }

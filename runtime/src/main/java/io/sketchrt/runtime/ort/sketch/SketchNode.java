@@ -18,7 +18,7 @@ final class SketchNode {
   private static final int MAX_RANK = 8;
 
   /** Per-thread native scratch for the C API's out-parameters: no allocation per call. */
-  private static final ThreadLocal<MemorySegment> OUT =
+  static final ThreadLocal<MemorySegment> OUT =
       ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(8L * (MAX_RANK + 8), 8));
 
   private final String name;
@@ -80,7 +80,7 @@ final class SketchNode {
     return "SketchMatMul node '" + name + "': ";
   }
 
-  private static String nodeName(MemorySegment info) throws Throwable {
+  static String nodeName(MemorySegment info) throws Throwable {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment size = arena.allocate(JAVA_LONG);
       OrtCApi.check(
@@ -120,7 +120,7 @@ final class SketchNode {
   }
 
   /** One tensor argument: element type, dimensions and data. */
-  private record Tensor(int onnxType, long[] dims, MemorySegment data) {
+  record Tensor(int onnxType, long[] dims, MemorySegment data) {
     long elements() {
       long e = 1;
       for (long d : dims) {
@@ -136,10 +136,10 @@ final class SketchNode {
         (MemorySegment) OrtCApi.KernelContext_GetInputCount.invokeExact(context, out),
         "KernelContext_GetInputCount");
     long inputs = out.get(JAVA_LONG, 0);
-    Tensor x = input(context, 0, out);
-    Tensor codes = input(context, 1, out);
-    Tensor lut = input(context, 2, out);
-    Tensor bias = inputs > 3 ? input(context, 3, out) : null;
+    Tensor x = input(name, context, 0, out);
+    Tensor codes = input(name, context, 1, out);
+    Tensor lut = input(name, context, 2, out);
+    Tensor bias = inputs > 3 ? input(name, context, 3, out) : null;
     if (x == null || codes == null || lut == null) {
       throw new NodeException(where(name) + "X, codes and lut are required");
     }
@@ -255,7 +255,8 @@ final class SketchNode {
   }
 
   /** Input {@code index}, or null when the optional input is absent. */
-  private Tensor input(MemorySegment context, long index, MemorySegment out) throws Throwable {
+  static Tensor input(String name, MemorySegment context, long index, MemorySegment out)
+      throws Throwable {
     OrtCApi.check(
         (MemorySegment) OrtCApi.KernelContext_GetInput.invokeExact(context, index, out),
         "KernelContext_GetInput");
@@ -299,7 +300,7 @@ final class SketchNode {
     return new Tensor(type, dims, out.get(ADDRESS, 0).reinterpret(bytes));
   }
 
-  private MemorySegment output(MemorySegment context, long[] dims, long bytes, MemorySegment out)
+  static MemorySegment output(MemorySegment context, long[] dims, long bytes, MemorySegment out)
       throws Throwable {
     for (int i = 0; i < dims.length; i++) {
       out.setAtIndex(JAVA_LONG, 1 + i, dims[i]);

@@ -178,4 +178,24 @@ final class TinyOnnx {
         .msg(7, graph)
         .toBytes();
   }
+
+  /**
+   * A model with one {@code ai.sketchrt::DenseMatMul} node: X float [d0, d1, k], W bfloat16 [n, k]
+   * (graph inputs, dims symbolic so that only the kernel checks shapes), Y float.
+   */
+  static byte[] denseMatMul(String nodeName) {
+    Msg graph =
+        new Msg()
+            .msg(1, node(nodeName, "ai.sketchrt", "DenseMatMul", List.of("X", "W"), List.of("Y")))
+            .string(2, "dense_test")
+            .msg(11, valueInfo("X", 1, "d0", "d1", "k"))
+            .msg(11, valueInfo("W", 16, "n", "k2"))
+            .msg(12, valueInfo("Y", 1, "d0", "d1", "n"));
+    return new Msg()
+        .varint(1, 8) // IR version 8
+        .msg(8, new Msg().string(1, "").varint(2, 17))
+        .msg(8, new Msg().string(1, "ai.sketchrt").varint(2, 1))
+        .msg(7, graph)
+        .toBytes();
+  }
 }
