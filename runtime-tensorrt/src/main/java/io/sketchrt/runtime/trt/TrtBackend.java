@@ -8,9 +8,9 @@ import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.spi.Backend;
+import io.sketchrt.runtime.spi.Backends;
 import io.sketchrt.runtime.spi.DecoderSession;
 import java.nio.file.Path;
-import java.util.stream.Collectors;
 import org.bytedeco.tensorrt.global.nvinfer;
 import org.bytedeco.tensorrt.nvinfer.Dims64;
 import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
@@ -42,18 +42,7 @@ public final class TrtBackend implements Backend {
   @Override
   public DecoderSession open(ModelCard card, Path modelDir, LoadOptions options)
       throws SketchrtException {
-    if (!card.target().runsOn(name())) {
-      throw new SketchrtException(
-          "the model in "
-              + modelDir
-              + " was converted for target '"
-              + card.target().id()
-              + "', which backend '"
-              + name()
-              + "' cannot run (it runs on "
-              + card.target().backends().stream().sorted().collect(Collectors.joining(", "))
-              + "): convert it again with --target portable, or use one of those backends");
-    }
+    Backends.requireRunsOn(name(), card, modelDir);
     checkAvailable();
     Path engineFile = TrtEngineBuilder.engineFor(card, modelDir, null, options.trt(), line -> {});
     TrtLogger logger = new TrtLogger();

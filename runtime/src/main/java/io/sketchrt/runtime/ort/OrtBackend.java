@@ -7,10 +7,10 @@ import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.OrtOptions;
 import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.spi.Backend;
+import io.sketchrt.runtime.spi.Backends;
 import io.sketchrt.runtime.spi.DecoderSession;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Collectors;
 
 /** What the ONNX Runtime backends share: file checks, the target check and session creation. */
 abstract class OrtBackend implements Backend {
@@ -41,18 +41,7 @@ abstract class OrtBackend implements Backend {
   @Override
   public final DecoderSession open(ModelCard card, Path modelDir, LoadOptions loadOptions)
       throws SketchrtException {
-    if (!card.target().runsOn(name())) {
-      throw new SketchrtException(
-          "the model in "
-              + modelDir
-              + " was converted for target '"
-              + card.target().id()
-              + "', which backend '"
-              + name()
-              + "' cannot run (it runs on "
-              + card.target().backends().stream().sorted().collect(Collectors.joining(", "))
-              + "): convert it again with --target portable, or use one of those backends");
-    }
+    Backends.requireRunsOn(name(), card, modelDir);
     Path graph = modelDir.resolve(card.modelFile());
     if (!Files.isRegularFile(graph)) {
       throw new SketchrtException("model file " + graph + " is missing");

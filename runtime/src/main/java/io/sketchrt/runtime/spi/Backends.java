@@ -1,12 +1,15 @@
 package io.sketchrt.runtime.spi;
 
 import io.sketchrt.format.BackendNames;
+import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.SketchrtException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.stream.Collectors;
 
 /**
  * Finds {@link Backend}s on the class path, lazily and one at a time: a provider that is missing,
@@ -105,5 +108,25 @@ public final class Backends {
       }
     }
     return out;
+  }
+
+  /**
+   * Refuses a model converted for a target that {@code backend} cannot run, in one line naming the
+   * target and the backends that can.
+   */
+  public static void requireRunsOn(String backend, ModelCard card, Path modelDir)
+      throws SketchrtException {
+    if (!card.target().runsOn(backend)) {
+      throw new SketchrtException(
+          "the model in "
+              + modelDir
+              + " was converted for target '"
+              + card.target().id()
+              + "', which backend '"
+              + backend
+              + "' cannot run (it runs on "
+              + card.target().backends().stream().sorted().collect(Collectors.joining(", "))
+              + "): convert it again with --target portable, or use one of those backends");
+    }
   }
 }
