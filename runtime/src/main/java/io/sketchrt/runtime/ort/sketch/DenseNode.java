@@ -9,7 +9,7 @@ import java.util.Arrays;
  * The kernel of one {@code DenseMatMul} node in one session: checks X [..., K] fp32 and W [N, K]
  * bf16 at each call and writes Y [..., N] fp32 into the output ONNX Runtime allocates.
  */
-final class DenseNode {
+final class DenseNode implements CustomOps.Kernel {
   private final String name;
   private final DenseMatMulKernel kernel;
 
@@ -18,7 +18,8 @@ final class DenseNode {
     this.kernel = kernel;
   }
 
-  String name() {
+  @Override
+  public String name() {
     return name;
   }
 
@@ -26,7 +27,8 @@ final class DenseNode {
     return "DenseMatMul node '" + name + "': ";
   }
 
-  void compute(MemorySegment context) throws Throwable {
+  @Override
+  public void compute(MemorySegment context) throws Throwable {
     MemorySegment out = SketchNode.OUT.get();
     OrtCApi.check(
         (MemorySegment) OrtCApi.KernelContext_GetInputCount.invokeExact(context, out),

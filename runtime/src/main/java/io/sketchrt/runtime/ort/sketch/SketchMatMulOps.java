@@ -6,13 +6,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The {@code OrtCustomOp} structs for {@code ai.sketchrt::SketchMatMul} v1 and their upcall stubs.
@@ -21,47 +18,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * infers a custom op's output type from its declared types, and with "any type" inputs it would
  * take the LUT's type for Y. Every stub catches {@code Throwable}: an exception escaping an upcall
  * kills the JVM. Errors go back to ONNX Runtime as an {@code OrtStatus}, which ONNX Runtime Java
- * throws as {@code OrtException}.
- *
- * <p>{@code OrtCustomOp} layout (208 bytes): {@code uint32 version} at 0, then 25 function pointers
- * at 8 + 8·i (see {@code ../shared/ORT-FFM.md}). With {@code version} 17 ONNX Runtime uses the V2
- * create/compute callbacks and reads the start/end versions; it null-checks every slot it reads
- * except 1–6 and 8–11, which are all set here.
+ * throws as {@code OrtException}. The struct layout and the kernel table are {@link CustomOps}'.
  */
 final class SketchMatMulOps {
   static final String DOMAIN = "ai.sketchrt";
   static final String OP_TYPE = "SketchMatMul";
-  private static final int STRUCT_VERSION = 17;
-  private static final long STRUCT_BYTES = 8 + 25 * 8;
   private static final ElementType[] VALUE_TYPES = {
     ElementType.FLOAT, ElementType.FLOAT16, ElementType.BFLOAT16
   };
 
-  // OrtCustomOp function-pointer indices.
-  private static final int GET_NAME = 1;
-  private static final int GET_EXECUTION_PROVIDER_TYPE = 2;
-  private static final int GET_INPUT_TYPE = 3;
-  private static final int GET_INPUT_TYPE_COUNT = 4;
-  private static final int GET_OUTPUT_TYPE = 5;
-  private static final int GET_OUTPUT_TYPE_COUNT = 6;
-  private static final int KERNEL_DESTROY = 8;
-  private static final int GET_INPUT_CHARACTERISTIC = 9;
-  private static final int GET_OUTPUT_CHARACTERISTIC = 10;
-  private static final int GET_INPUT_MEMORY_TYPE = 11;
-  private static final int GET_VARIADIC_INPUT_MIN_ARITY = 12;
-  private static final int GET_VARIADIC_INPUT_HOMOGENEITY = 13;
-  private static final int GET_VARIADIC_OUTPUT_MIN_ARITY = 14;
-  private static final int GET_VARIADIC_OUTPUT_HOMOGENEITY = 15;
-  private static final int CREATE_KERNEL_V2 = 16;
-  private static final int KERNEL_COMPUTE_V2 = 17;
-  private static final int GET_START_VERSION = 19;
-  private static final int GET_END_VERSION = 20;
-
   private static final int INPUT_OUTPUT_REQUIRED = 0;
   private static final int INPUT_OUTPUT_OPTIONAL = 1;
 
-  private static final Map<Long, SketchNode> NODES = new ConcurrentHashMap<>();
-  private static final AtomicLong NEXT_NODE = new AtomicLong(1);
+  private static final CustomOps.Kernels KERNELS = new CustomOps.Kernels(OP_TYPE);
   private static final Map<Long, ElementType[]> OP_TYPES = new ConcurrentHashMap<>();
   private static final MemorySegment[] STRUCTS;
   private static final MemorySegment NAME;
@@ -76,46 +45,43 @@ final class SketchMatMulOps {
     Arena global = Arena.global();
     NAME = global.allocateFrom(OP_TYPE);
     DOMAIN_NAME = global.allocateFrom(DOMAIN);
-    MemorySegment[] fns = new MemorySegment[25];
-    fns[GET_NAME] = stub("getName", FunctionDescriptor.of(ADDRESS, ADDRESS));
-    fns[GET_EXECUTION_PROVIDER_TYPE] =
+    MemorySegment[] fns = new MemorySegment[CustomOps.SLOTS];
+    fns[CustomOps.GET_NAME] = stub("getName", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    fns[CustomOps.GET_EXECUTION_PROVIDER_TYPE] =
         stub("getExecutionProviderType", FunctionDescriptor.of(ADDRESS, ADDRESS));
-    fns[GET_INPUT_TYPE] = stub("getInputType", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    fns[GET_INPUT_TYPE_COUNT] =
+    fns[CustomOps.GET_INPUT_TYPE] =
+        stub("getInputType", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    fns[CustomOps.GET_INPUT_TYPE_COUNT] =
         stub("getInputTypeCount", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
-    fns[GET_OUTPUT_TYPE] =
+    fns[CustomOps.GET_OUTPUT_TYPE] =
         stub("getOutputType", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    fns[GET_OUTPUT_TYPE_COUNT] =
+    fns[CustomOps.GET_OUTPUT_TYPE_COUNT] =
         stub("getOutputTypeCount", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
-    fns[KERNEL_DESTROY] = stub("kernelDestroy", FunctionDescriptor.ofVoid(ADDRESS));
-    fns[GET_INPUT_CHARACTERISTIC] =
+    fns[CustomOps.KERNEL_DESTROY] = stub("kernelDestroy", FunctionDescriptor.ofVoid(ADDRESS));
+    fns[CustomOps.GET_INPUT_CHARACTERISTIC] =
         stub("getInputCharacteristic", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    fns[GET_OUTPUT_CHARACTERISTIC] =
+    fns[CustomOps.GET_OUTPUT_CHARACTERISTIC] =
         stub("getOutputCharacteristic", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    fns[GET_INPUT_MEMORY_TYPE] =
+    fns[CustomOps.GET_INPUT_MEMORY_TYPE] =
         stub("getInputMemoryType", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     MemorySegment one = stub("one", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    fns[GET_VARIADIC_INPUT_MIN_ARITY] = one;
-    fns[GET_VARIADIC_INPUT_HOMOGENEITY] = one;
-    fns[GET_VARIADIC_OUTPUT_MIN_ARITY] = one;
-    fns[GET_VARIADIC_OUTPUT_HOMOGENEITY] = one;
-    fns[CREATE_KERNEL_V2] =
+    fns[CustomOps.GET_VARIADIC_INPUT_MIN_ARITY] = one;
+    fns[CustomOps.GET_VARIADIC_INPUT_HOMOGENEITY] = one;
+    fns[CustomOps.GET_VARIADIC_OUTPUT_MIN_ARITY] = one;
+    fns[CustomOps.GET_VARIADIC_OUTPUT_HOMOGENEITY] = one;
+    fns[CustomOps.CREATE_KERNEL_V2] =
         stub("createKernelV2", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-    fns[KERNEL_COMPUTE_V2] =
+    fns[CustomOps.KERNEL_COMPUTE_V2] =
         stub("kernelComputeV2", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
-    fns[GET_START_VERSION] = one;
-    fns[GET_END_VERSION] = stub("endVersion", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    fns[CustomOps.GET_START_VERSION] = one;
+    fns[CustomOps.GET_END_VERSION] = stub("endVersion", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     PARALLEL_TASK = stub("parallelTask", FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
 
     STRUCTS = new MemorySegment[VALUE_TYPES.length * VALUE_TYPES.length];
     int i = 0;
     for (ElementType x : VALUE_TYPES) {
       for (ElementType lut : VALUE_TYPES) {
-        MemorySegment s = global.allocate(STRUCT_BYTES, 8);
-        s.set(JAVA_INT, 0, STRUCT_VERSION);
-        for (int f = 0; f < fns.length; f++) {
-          s.set(ADDRESS, 8 + 8L * f, fns[f] == null ? MemorySegment.NULL : fns[f]);
-        }
+        MemorySegment s = CustomOps.struct(fns);
         OP_TYPES.put(s.address(), new ElementType[] {x, lut});
         STRUCTS[i++] = s;
       }
@@ -155,13 +121,7 @@ final class SketchMatMulOps {
   }
 
   private static MemorySegment stub(String method, FunctionDescriptor fd) {
-    try {
-      MethodHandle h =
-          MethodHandles.lookup().findStatic(SketchMatMulOps.class, method, fd.toMethodType());
-      return Linker.nativeLinker().upcallStub(h, fd, Arena.global());
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
+    return CustomOps.stub(MethodHandles.lookup(), method, fd);
   }
 
   private static ElementType[] types(MemorySegment op) {
@@ -234,10 +194,7 @@ final class SketchMatMulOps {
       MemorySegment op, MemorySegment api, MemorySegment info, MemorySegment kernelOut) {
     try {
       ElementType[] t = types(op);
-      SketchNode node = SketchNode.create(info, t[0], t[1]);
-      long id = NEXT_NODE.getAndIncrement();
-      NODES.put(id, node);
-      kernelOut.reinterpret(ADDRESS.byteSize()).set(ADDRESS, 0, MemorySegment.ofAddress(id));
+      KERNELS.add(SketchNode.create(info, t[0], t[1]), kernelOut);
       return MemorySegment.NULL;
     } catch (SketchNode.NodeException e) {
       return OrtCApi.status(OrtCApi.ORT_INVALID_ARGUMENT, e.getMessage());
@@ -247,28 +204,11 @@ final class SketchMatMulOps {
   }
 
   private static MemorySegment kernelComputeV2(MemorySegment kernel, MemorySegment context) {
-    SketchNode node = null;
-    try {
-      node = NODES.get(kernel.address());
-      if (node == null) {
-        return OrtCApi.status(OrtCApi.ORT_FAIL, "SketchMatMul: unknown kernel " + kernel.address());
-      }
-      node.compute(context);
-      return MemorySegment.NULL;
-    } catch (SketchNode.NodeException e) {
-      return OrtCApi.status(OrtCApi.ORT_INVALID_ARGUMENT, e.getMessage());
-    } catch (Throwable e) {
-      String where = node == null ? "SketchMatMul" : "SketchMatMul node '" + node.name() + "'";
-      return OrtCApi.status(OrtCApi.ORT_FAIL, where + ": the Java kernel failed: " + e);
-    }
+    return KERNELS.compute(kernel, context);
   }
 
   private static void kernelDestroy(MemorySegment kernel) {
-    try {
-      NODES.remove(kernel.address());
-    } catch (Throwable e) {
-      // nothing to report to: ONNX Runtime ignores this callback's outcome
-    }
+    KERNELS.remove(kernel);
   }
 
   private static void parallelTask(MemorySegment job, long index) {
@@ -281,6 +221,6 @@ final class SketchMatMulOps {
 
   /** Live kernels (one per node per session), for tests. */
   static int liveKernels() {
-    return NODES.size();
+    return KERNELS.size();
   }
 }

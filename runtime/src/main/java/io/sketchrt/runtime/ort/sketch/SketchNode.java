@@ -14,7 +14,7 @@ import java.util.Arrays;
  * ONNX Runtime creates it, and the compute call, which reads X, codes, LUT and bias in place from
  * ONNX Runtime's tensors and writes Y into the output ONNX Runtime allocates.
  */
-final class SketchNode {
+final class SketchNode implements CustomOps.Kernel {
   private static final int MAX_RANK = 8;
 
   /** Per-thread native scratch for the C API's out-parameters: no allocation per call. */
@@ -46,7 +46,8 @@ final class SketchNode {
     this.kernel = kernel;
   }
 
-  String name() {
+  @Override
+  public String name() {
     return name;
   }
 
@@ -130,7 +131,8 @@ final class SketchNode {
     }
   }
 
-  void compute(MemorySegment context) throws Throwable {
+  @Override
+  public void compute(MemorySegment context) throws Throwable {
     MemorySegment out = OUT.get();
     OrtCApi.check(
         (MemorySegment) OrtCApi.KernelContext_GetInputCount.invokeExact(context, out),
