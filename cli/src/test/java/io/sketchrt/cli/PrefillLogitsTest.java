@@ -118,6 +118,9 @@ class PrefillLogitsTest {
     for (int i = 0; i < v; i++) {
       assertEquals(all[(seq - 1) * v + i], last[i], 1e-4f);
     }
+    try (io.sketchrt.runtime.Model model = io.sketchrt.runtime.Model.load(out)) {
+      assertArrayEquals(last, model.lastLogits(ids), "Model.lastLogits runs the same pass");
+    }
     assertTrue(
         Math.abs(all[0] - all[(seq - 1) * v]) > 0 || Math.abs(all[1] - all[(seq - 1) * v + 1]) > 0,
         "rows differ");

@@ -5,6 +5,7 @@ import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.spi.Backend;
 import io.sketchrt.runtime.spi.Backends;
 import io.sketchrt.runtime.spi.DecoderSession;
+import io.sketchrt.runtime.spi.KvCache;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -194,6 +195,28 @@ public final class Model implements AutoCloseable {
     try (Generator g = generatorForTokens(prompts, config)) {
       return g.run(null);
     }
+  }
+
+  /**
+   * The logits of the last position after one forward pass over {@code prompt} (an empty cache, no
+   * padding), [vocab]: what validation compares with a training-time reference.
+   */
+  public float[] lastLogits(long[] prompt) throws SketchrtException {
+    if (prompt.length == 0) {
+      throw new IllegalArgumentException("lastLogits: the prompt is empty");
+    }
+    long[] mask = new long[prompt.length];
+    long[] positions = new long[prompt.length];
+    for (int i = 0; i < prompt.length; i++) {
+      mask[i] = 1;
+      positions[i] = i;
+    }
+    float[] logits = new float[session.vocabSize()];
+    try (Pass ignored = beginPass();
+        KvCache cache = session.newCache(1, prompt.length)) {
+      session.forward(prompt, mask, positions, prompt.length, cache, logits);
+    }
+    return logits;
   }
 
   /**

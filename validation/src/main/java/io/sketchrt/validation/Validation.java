@@ -105,49 +105,21 @@ public final class Validation {
     ModelCard card = readCard(r.model());
     List<LayerResult> layers = r.sketch() == null ? List.of() : checkLayers(r, card, progress);
     List<GoldenCheck.PromptResult> prompts = List.of();
-    if (r.reference() != null) {
-      prompts = GoldenCheck.run(r.reference(), r.model(), r.options());
-      for (GoldenCheck.PromptResult p : prompts) {
-        progress.printf(
-            "prompt %s: logits rel err %.3e, max |dlogit| %.3e, top-1 %s, greedy %s%s (tolerance %.0e) %s%n",
-            quote(p.text()),
-            p.relError(),
-            p.maxAbsError(),
-            p.top1Agrees() ? "agrees" : "DIFFERS",
-            p.greedyAgrees() ? "identical (" + p.actualGreedy().size() + " tokens)" : "DIFFERS",
-            p.beams() == 0
-                ? ""
-                : ", beam-" + p.beams() + " " + (p.beamAgrees() ? "identical" : "DIFFERS"),
-            p.tolerance(),
-            p.passed() ? "ok" : "FAILED");
-      }
-      progress.flush();
-    }
     LatencyGate.Verdict verdict = null;
     List<ContextPoint> curve = new ArrayList<>();
-    if (r.latencyBaseline() != null || !r.contexts().isEmpty()) {
+    boolean timing = r.latencyBaseline() != null || !r.contexts().isEmpty();
+    if (r.reference() != null || timing) {
+      // read the baseline before loading, so a bad file fails at once
       LatencySamples baseline =
           r.latencyBaseline() == null ? null : LatencySamples.read(r.latencyBaseline());
       try (Model model = Model.load(r.model(), r.options())) {
+        if (r.reference() != null) {
+          prompts = GoldenCheck.run(r.reference(), model);
+          report(prompts, progress);
+        }
         GenerateBench bench = new GenerateBench(model, progress, r.latencyRepeats());
         if (baseline != null) {
-          int prompt =
-              Integer.parseInt(
-                  baseline.settings().getOrDefault(LatencySettings.PROMPT_TOKENS, "0"));
-          int fresh =
-              Integer.parseInt(baseline.settings().getOrDefault(LatencySettings.NEW_TOKENS, "0"));
-          if (prompt < 1 || fresh < 2) {
-            throw new IOException(r.latencyBaseline() + ": settings lack prompt_tokens/new_tokens");
-          }
-          GenerateBench.Throughput t = bench.throughput(prompt, fresh);
-          LatencySamples now =
-              new LatencySamples(
-                  LatencySettings.of(model, r.options(), t.promptTokens(), t.newTokens()),
-                  t.decodeSamples(),
-                  t.prefillSamples());
-          verdict = LatencyGate.compare(baseline, now, r.maxRegression());
-          progress.println("latency: " + verdict.describe());
-          progress.flush();
+          verdict = checkLatency(r, model, bench, baseline, progress);
         }
         for (int c : r.contexts()) {
           GenerateBench.ContextDecode d = bench.decodeAtContext(c, 8);
@@ -156,6 +128,46 @@ public final class Validation {
       }
     }
     return new Outcome(r, card, layers, prompts, verdict, curve, Environment.describe(r.options()));
+  }
+
+  private static void report(List<GoldenCheck.PromptResult> prompts, PrintWriter progress) {
+    for (GoldenCheck.PromptResult p : prompts) {
+      progress.printf(
+          "prompt %s: logits rel err %.3e, max |dlogit| %.3e, top-1 %s, greedy %s%s (tolerance %.0e) %s%n",
+          quote(p.text()),
+          p.relError(),
+          p.maxAbsError(),
+          p.top1Agrees() ? "agrees" : "DIFFERS",
+          p.greedyAgrees() ? "identical (" + p.actualGreedy().size() + " tokens)" : "DIFFERS",
+          p.beams() == 0
+              ? ""
+              : ", beam-" + p.beams() + " " + (p.beamAgrees() ? "identical" : "DIFFERS"),
+          p.tolerance(),
+          p.passed() ? "ok" : "FAILED");
+    }
+    progress.flush();
+  }
+
+  /** Measures again under the baseline's settings and compares. */
+  private static LatencyGate.Verdict checkLatency(
+      Request r, Model model, GenerateBench bench, LatencySamples baseline, PrintWriter progress)
+      throws IOException, SketchrtException {
+    int prompt =
+        Integer.parseInt(baseline.settings().getOrDefault(LatencySettings.PROMPT_TOKENS, "0"));
+    int fresh = Integer.parseInt(baseline.settings().getOrDefault(LatencySettings.NEW_TOKENS, "0"));
+    if (prompt < 1 || fresh < 2) {
+      throw new IOException(r.latencyBaseline() + ": settings lack prompt_tokens/new_tokens");
+    }
+    GenerateBench.Throughput t = bench.throughput(prompt, fresh);
+    LatencySamples now =
+        new LatencySamples(
+            LatencySettings.of(model, r.options(), t.promptTokens(), t.newTokens()),
+            t.decodeSamples(),
+            t.prefillSamples());
+    LatencyGate.Verdict verdict = LatencyGate.compare(baseline, now, r.maxRegression());
+    progress.println("latency: " + verdict.describe());
+    progress.flush();
+    return verdict;
   }
 
   private static ModelCard readCard(Path dir) throws SketchrtException {

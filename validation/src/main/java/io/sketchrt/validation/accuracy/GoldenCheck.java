@@ -6,12 +6,8 @@ import io.sketchrt.format.ActivationType;
 import io.sketchrt.runtime.GenerationConfig;
 import io.sketchrt.runtime.GenerationResult;
 import io.sketchrt.runtime.Generator;
-import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.Model;
 import io.sketchrt.runtime.SketchrtException;
-import io.sketchrt.runtime.spi.Backends;
-import io.sketchrt.runtime.spi.DecoderSession;
-import io.sketchrt.runtime.spi.KvCache;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -69,7 +65,7 @@ public final class GoldenCheck {
     return 10 * Math.max(Tolerance.singleOp(model), golden);
   }
 
-  public static List<PromptResult> run(Path golden, Path modelDir, LoadOptions options)
+  public static List<PromptResult> run(Path golden, Model model)
       throws IOException, SketchrtException {
     JsonNode root;
     try {
@@ -90,95 +86,70 @@ public final class GoldenCheck {
     int vocab = root.path("vocab_size").asInt(-1);
     String goldenDtype = root.path("dtype").asText("float32");
     List<PromptResult> out = new ArrayList<>();
-    try (Model model = Model.load(modelDir, options)) {
-      if (vocab <= 0 || vocab > model.card().vocabSize()) {
+    if (vocab <= 0 || vocab > model.card().vocabSize()) {
+      throw new IOException(
+          golden
+              + ": vocab_size "
+              + vocab
+              + " does not fit the model's "
+              + model.card().vocabSize());
+    }
+    double tol = tolerance(model.card().dtype(), goldenDtype);
+    for (JsonNode p : root.get("prompts")) {
+      long[] ids = longs(p.get("input_ids"), golden, "input_ids");
+      double[] expected = doubles(p.get("last_logits"), golden);
+      if (expected.length != vocab) {
         throw new IOException(
-            golden
-                + ": vocab_size "
-                + vocab
-                + " does not fit the model's "
-                + model.card().vocabSize());
+            golden + ": last_logits has " + expected.length + " entries, vocab_size is " + vocab);
       }
-      double tol = tolerance(model.card().dtype(), goldenDtype);
-      try (DecoderSession session =
-          Backends.find(options.backend()).open(model.card(), modelDir, options)) {
-        for (JsonNode p : root.get("prompts")) {
-          long[] ids = longs(p.get("input_ids"), golden, "input_ids");
-          double[] expected = doubles(p.get("last_logits"), golden);
-          if (expected.length != vocab) {
-            throw new IOException(
-                golden
-                    + ": last_logits has "
-                    + expected.length
-                    + " entries, vocab_size is "
-                    + vocab);
-          }
-          float[] logits = lastLogits(session, ids, model.card().vocabSize());
-          double diff = 0;
-          double norm = 0;
-          double max = 0;
-          int argA = 0;
-          int argE = 0;
-          for (int i = 0; i < vocab; i++) {
-            double d = logits[i] - expected[i];
-            diff += d * d;
-            norm += expected[i] * expected[i];
-            max = Math.max(max, Math.abs(d));
-            argA = logits[i] > logits[argA] ? i : argA;
-            argE = expected[i] > expected[argE] ? i : argE;
-          }
-          List<Long> expGreedy = List.of();
-          List<Long> actGreedy = List.of();
-          if (p.has("greedy")) {
-            long[] g = longs(p.get("greedy"), golden, "greedy");
-            expGreedy = Arrays.stream(g).boxed().toList();
-            actGreedy =
-                greedy(
-                    model, ids, Math.max(1, g.length), root.path("stops_at_eos").asBoolean(true));
-          }
-          int beams = 0;
-          List<Long> expBeam = List.of();
-          List<Long> actBeam = List.of();
-          for (var it = p.fieldNames(); it.hasNext(); ) {
-            String field = it.next();
-            if (field.matches("beam[0-9]+")) {
-              beams = Integer.parseInt(field.substring(4));
-              expBeam = Arrays.stream(longs(p.get(field), golden, field)).boxed().toList();
-              actBeam = beam(model, ids, beams, root.path("max_new_tokens").asInt(expBeam.size()));
-            }
-          }
-          out.add(
-              new PromptResult(
-                  p.path("text").asText(""),
-                  ids.length,
-                  Math.sqrt(diff / Math.max(norm, 1e-300)),
-                  max,
-                  argA == argE,
-                  expGreedy,
-                  actGreedy,
-                  beams,
-                  expBeam,
-                  actBeam,
-                  tol));
+      float[] logits = model.lastLogits(ids);
+      double diff = 0;
+      double norm = 0;
+      double max = 0;
+      int argA = 0;
+      int argE = 0;
+      for (int i = 0; i < vocab; i++) {
+        double d = logits[i] - expected[i];
+        diff += d * d;
+        norm += expected[i] * expected[i];
+        max = Math.max(max, Math.abs(d));
+        argA = logits[i] > logits[argA] ? i : argA;
+        argE = expected[i] > expected[argE] ? i : argE;
+      }
+      List<Long> expGreedy = List.of();
+      List<Long> actGreedy = List.of();
+      if (p.has("greedy")) {
+        long[] g = longs(p.get("greedy"), golden, "greedy");
+        expGreedy = Arrays.stream(g).boxed().toList();
+        actGreedy =
+            greedy(model, ids, Math.max(1, g.length), root.path("stops_at_eos").asBoolean(true));
+      }
+      int beams = 0;
+      List<Long> expBeam = List.of();
+      List<Long> actBeam = List.of();
+      for (var it = p.fieldNames(); it.hasNext(); ) {
+        String field = it.next();
+        if (field.matches("beam[0-9]+")) {
+          beams = Integer.parseInt(field.substring(4));
+          expBeam = Arrays.stream(longs(p.get(field), golden, field)).boxed().toList();
+          actBeam = beam(model, ids, beams, root.path("max_new_tokens").asInt(expBeam.size()));
         }
       }
+      out.add(
+          new PromptResult(
+              p.path("text").asText(""),
+              ids.length,
+              Math.sqrt(diff / Math.max(norm, 1e-300)),
+              max,
+              argA == argE,
+              expGreedy,
+              actGreedy,
+              beams,
+              expBeam,
+              actBeam,
+              tol));
     }
     return out;
-  }
-
-  private static float[] lastLogits(DecoderSession session, long[] ids, int vocab)
-      throws SketchrtException {
-    long[] mask = new long[ids.length];
-    long[] pos = new long[ids.length];
-    for (int i = 0; i < ids.length; i++) {
-      mask[i] = 1;
-      pos[i] = i;
-    }
-    float[] logits = new float[vocab];
-    try (KvCache cache = session.newCache(1, ids.length)) {
-      session.forward(ids, mask, pos, ids.length, cache, logits);
-    }
-    return logits;
   }
 
   /**
