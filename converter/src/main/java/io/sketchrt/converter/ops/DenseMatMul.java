@@ -1,6 +1,5 @@
 package io.sketchrt.converter.ops;
 
-import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.FunctionProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
@@ -46,13 +45,16 @@ public final class DenseMatMul {
    */
   public static FunctionProto function(String domain) {
     List<NodeProto> body = new ArrayList<>();
-    body.add(node("Cast", List.of("W"), "w_f32", Attrs.i("to", TensorProto.DataType.FLOAT_VALUE)));
-    body.add(node("Flatten", List.of("X"), "x_2d", Attrs.i("axis", -1)));
-    body.add(node("Gemm", List.of("x_2d", "w_f32"), "y_2d", Attrs.i("transB", 1)));
-    body.add(node("Shape", List.of("X"), "lead_dims", Attrs.i("end", -1)));
-    body.add(node("Shape", List.of("W"), "n_dim", Attrs.i("end", 1)));
-    body.add(node("Concat", List.of("lead_dims", "n_dim"), "y_shape", Attrs.i("axis", 0)));
-    body.add(node("Reshape", List.of("y_2d", "y_shape"), "Y"));
+    body.add(
+        SketchMatMul.node(
+            "Cast", List.of("W"), "w_f32", Attrs.i("to", TensorProto.DataType.FLOAT_VALUE)));
+    body.add(SketchMatMul.node("Flatten", List.of("X"), "x_2d", Attrs.i("axis", -1)));
+    body.add(SketchMatMul.node("Gemm", List.of("x_2d", "w_f32"), "y_2d", Attrs.i("transB", 1)));
+    body.add(SketchMatMul.node("Shape", List.of("X"), "lead_dims", Attrs.i("end", -1)));
+    body.add(SketchMatMul.node("Shape", List.of("W"), "n_dim", Attrs.i("end", 1)));
+    body.add(
+        SketchMatMul.node("Concat", List.of("lead_dims", "n_dim"), "y_shape", Attrs.i("axis", 0)));
+    body.add(SketchMatMul.node("Reshape", List.of("y_2d", "y_shape"), "Y"));
     return FunctionProto.newBuilder()
         .setName(DenseMatMulOp.OP_TYPE)
         .setDomain(domain)
@@ -61,16 +63,6 @@ public final class DenseMatMul {
         .addOutput("Y")
         .addAllNode(body)
         .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(ModelWriter.OPSET))
-        .build();
-  }
-
-  private static NodeProto node(
-      String op, List<String> inputs, String output, AttributeProto... attrs) {
-    return NodeProto.newBuilder()
-        .setOpType(op)
-        .addAllInput(inputs)
-        .addOutput(output)
-        .addAllAttribute(List.of(attrs))
         .build();
   }
 }

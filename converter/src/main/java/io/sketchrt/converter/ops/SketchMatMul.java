@@ -185,8 +185,8 @@ public final class SketchMatMul {
         .build();
   }
 
-  private static NodeProto node(
-      String op, List<String> inputs, String output, AttributeProto... attrs) {
+  /** A node of a function body: one output, no name (names are local to the function). */
+  static NodeProto node(String op, List<String> inputs, String output, AttributeProto... attrs) {
     return NodeProto.newBuilder()
         .setOpType(op)
         .addAllInput(inputs)
