@@ -3,9 +3,9 @@ package io.sketchrt.runtime.ort;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import io.sketchrt.format.BackendNames;
 import io.sketchrt.runtime.OrtOptions;
 import io.sketchrt.runtime.SketchrtException;
+import io.sketchrt.runtime.spi.Backends;
 import java.nio.file.Path;
 
 /**
@@ -19,18 +19,13 @@ public final class OrtSessions {
   /** A session on {@code onnxFile} for the ONNX Runtime backend called {@code backend}. */
   public static OrtSession open(String backend, Path onnxFile, OrtOptions options)
       throws SketchrtException {
-    OrtBackend b =
-        switch (backend) {
-          case BackendNames.ORT_CPU -> new OrtCpuBackend();
-          case BackendNames.ORT_CUDA -> new OrtCudaBackend();
-          case BackendNames.ORT_TENSORRT -> new OrtTensorRTBackend();
-          default ->
-              throw new SketchrtException(
-                  "backend '"
-                      + backend
-                      + "' does not run single ONNX graphs (use ort-cpu, ort-cuda or ort-tensorrt)");
-        };
-    b.checkAvailable();
+    // The same ServiceLoader lookup (and availability check) as Model.load.
+    if (!(Backends.find(backend) instanceof OrtBackend b)) {
+      throw new SketchrtException(
+          "backend '"
+              + backend
+              + "' does not run single ONNX graphs (use ort-cpu, ort-cuda or ort-tensorrt)");
+    }
     return b.createSession(onnxFile, options);
   }
 
