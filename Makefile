@@ -5,19 +5,33 @@
 SHELL := /bin/bash
 TENSORRT_ROOT ?=
 
-.PHONY: test python-test java-test kernels-test trt-plugins-test clean
+.PHONY: test setup python-env test-data browser python-test java-test kernels-test trt-plugins-test clean
 
 test: python-test java-test kernels-test trt-plugins-test
 
-# The package validation/reference (sketchrt_ref) must be installed from this checkout
-# (.ci/python-deps.sh does it), or the tests would run another checkout's code.
-python-test:
-	@python3 -c "import os, sketchrt_ref; assert os.path.realpath(sketchrt_ref.__file__) == \
-	  os.path.realpath('validation/reference/sketchrt_ref/__init__.py')" 2>/dev/null || { \
-	  echo "python-test: sketchrt_ref is not installed from this checkout: run .ci/python-deps.sh" >&2; exit 1; }
-	python3 -m pytest validation/reference
+# Set-up, done by `make test` itself and quick the second time: the project-local Python
+# environment build/venv with the reference package sketchrt_ref installed from this checkout,
+# the stories260K test data (when ../shared has it) and the report test's browser (the one
+# system-wide install, announced; SKETCHRT_NO_SYSTEM_INSTALL=1 skips that test instead).
+# Every recipe, and the Java tests' python3, runs the venv's interpreter.
+export PATH := $(CURDIR)/build/venv/bin:$(PATH)
+unexport VIRTUAL_ENV PYTHONHOME
 
-java-test:
+setup: python-env test-data browser
+
+python-env:
+	@.ci/python-deps.sh
+
+test-data: python-env
+	@.ci/test-data.sh
+
+browser:
+	@.ci/browser.sh
+
+python-test: python-env
+	python3 -m pytest -q validation/reference
+
+java-test: setup
 	source .ci/java-home.sh && mvn -B -ntp verify; status=$$?; python3 .ci/list-skipped.py; exit $$status
 
 kernels-test:
@@ -34,4 +48,4 @@ trt-plugins-test:
 
 clean:
 	source .ci/java-home.sh && mvn -B -q clean
-	rm -rf kernels/build trt-plugins/build
+	rm -rf kernels/build trt-plugins/build  # build/venv and build/stories260K stay: rm -rf build

@@ -1,35 +1,43 @@
 #!/usr/bin/env bash
-# Installs the Python reference (validation/reference, package sketchrt_ref) and its requirements
-# with pip as this machine configures it (`pip config list`: index, extra indexes, find-links,
-# constraints); nothing here names an index or a path outside the repository.
+# Creates the project-local Python environment build/venv (on first use) and installs the Python
+# reference (validation/reference, package sketchrt_ref) and its requirements into it, with pip as
+# this machine configures it (`pip config list`: index, extra indexes, find-links, constraints).
+# Nothing is installed outside the checkout. `make test` calls it; a second run takes about a
+# second: a stamp records what was installed, and it is redone only when the requirements change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 package=validation/reference
 req=$package/requirements.txt
-[[ -f $req && -f $package/pyproject.toml ]] || { echo "python deps: no $package/pyproject.toml or $req"; exit 1; }
-pip=(python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore)
+venv=build/venv
+stamp=$venv/.sketchrt-installed
+[[ -f $req && -f $package/pyproject.toml ]] || { echo "python deps: no $package/pyproject.toml or $req" >&2; exit 1; }
+
+# What the stamp must match: the requirements, the package's metadata and this checkout's path
+# (an editable install points at the folder it came from).
+want="$(cat "$req" "$package/pyproject.toml" | sha256sum | cut -c1-16) $(pwd -P)"
+if [[ -x $venv/bin/python && -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
+  echo "python deps: $venv is up to date"
+  exit 0
+fi
+
+if [[ ! -x $venv/bin/python ]]; then
+  echo "python deps: creating $venv (python3 -m venv) ..."
+  python3 -m venv "$venv" || {
+    echo "python deps: python3 -m venv failed: install Python 3.10+ with its venv module (Debian: apt-get install python3-venv)" >&2
+    exit 1
+  }
+fi
+rm -f "$stamp"
 # pip retries an index it cannot reach five times with back-off, about 8 s for every package when
 # one configured index is offline; one retry tells the two apart. A configured value wins.
 if [[ -z "${PIP_RETRIES:-}" ]] && ! python3 -m pip config list 2>/dev/null | grep -q '\.retries='; then
   export PIP_RETRIES=1
 fi
-
-# sketchrt_ref must be this checkout's (an editable install points at the folder it came from,
-# and CI clones the repository into a fresh folder).
+echo "python deps: installing $req and sketchrt_ref into $venv with pip's configured index (a few minutes the first time) ..."
+start=$SECONDS
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" -e "$package"
 here="$(pwd -P)/$package/sketchrt_ref"
-installed_from() {
-  python3 -c "import os, sketchrt_ref; print(os.path.dirname(os.path.realpath(sketchrt_ref.__file__)))" 2>/dev/null || true
-}
-if python3 -c "import torch, transformers, safetensors, tokenizers, onnx, jsonschema, pytest" 2>/dev/null; then
-  if [[ "$(installed_from)" == "$here" ]]; then
-    echo "python deps: already installed (sketchrt_ref from $package)"
-    exit 0
-  fi
-  echo "python deps: requirements present; installing sketchrt_ref from $package ..."
-  "${pip[@]}" --no-deps -e "$package"
-else
-  echo "python deps: installing $req and sketchrt_ref with pip's configured index ..."
-  "${pip[@]}" -r "$req" -e "$package"
-fi
-[[ "$(installed_from)" == "$here" ]] || { echo "python deps: sketchrt_ref does not import from $package" >&2; exit 1; }
-echo "python deps: sketchrt_ref installed from $package"
+from=$("$venv/bin/python" -c "import os, sketchrt_ref; print(os.path.dirname(os.path.realpath(sketchrt_ref.__file__)))")
+[[ "$from" == "$here" ]] || { echo "python deps: sketchrt_ref imports from $from, not $package" >&2; exit 1; }
+echo "$want" >"$stamp"
+echo "python deps: $venv ready in $((SECONDS - start)) s"

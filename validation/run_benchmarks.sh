@@ -11,7 +11,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-python3 -c "import sketchrt_ref" 2>/dev/null || { echo "run_benchmarks: the Python reference (sketchrt_ref) is not installed: run .ci/python-deps.sh" >&2; exit 2; }
+make -s python-env >&2  # the project-local build/venv with the Python reference
+export PATH="$root/build/venv/bin:$PATH"
 out="$root/build/bench"
 models_dir="$out/models"
 mkdir -p "$out" "$models_dir"

@@ -25,7 +25,7 @@ def schema_path() -> Path:
 def validate_model_card(card: dict, schema_file: Path | None = None) -> bool:
     """Validates `card` against the sketchrt.json JSON Schema and returns True. Raises
     ModelCardError on a mismatch, FileNotFoundError when the schema is missing (it is committed)
-    and ImportError when the jsonschema package is missing (install it with .ci/python-deps.sh)."""
+    and ImportError when the jsonschema package is missing (make python-env installs it into build/venv)."""
     path = schema_file or schema_path()
     if not path.is_file():
         raise FileNotFoundError(f"sketchrt_ref: the sketchrt.json schema {path} is missing (format module)")
@@ -33,7 +33,7 @@ def validate_model_card(card: dict, schema_file: Path | None = None) -> bool:
         import jsonschema
     except ImportError as e:
         raise ImportError(f"sketchrt_ref: validating sketchrt.json against {path} needs the jsonschema "
-                          f"package ({e}): run .ci/python-deps.sh") from e
+                          f"package ({e}): run make python-env, then use build/venv/bin/python") from e
     with open(path, encoding="utf-8") as f:
         schema = json.load(f)
     validator_class = jsonschema.validators.validator_for(schema)

@@ -149,6 +149,12 @@ public final class GenerateCommand implements Callable<Integer> {
     LoadOptions loadOptions = backend.toLoadOptions();
     PrintWriter out = spec.commandLine().getOut();
     try (Model m = Model.load(model, loadOptions)) {
+      if (!m.hasTokenizer()) {
+        throw new UsageException(
+            model.resolve("tokenizer.json")
+                + " is missing: a text prompt needs the base model's Hugging Face tokenizer next"
+                + " to the converted model");
+      }
       long[] promptTokens =
           chat ? m.encodeChat(List.of(ChatMessage.user(prompt))) : m.encode(prompt);
       GenerationResult result;

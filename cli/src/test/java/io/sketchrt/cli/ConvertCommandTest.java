@@ -169,6 +169,20 @@ class ConvertCommandTest {
   }
 
   @Test
+  void nonFloatDtypeIsRefused() throws IOException {
+    Path hf = copyHf("intdtype");
+    Path config = hf.resolve("config.json");
+    String json = Files.readString(config);
+    String dtype = json.replaceAll("(?s).*(\"torch_dtype\": \"[a-z0-9]+\").*", "$1");
+    assertTrue(dtype.startsWith("\"torch_dtype\""), "config.json has no torch_dtype");
+    Files.writeString(config, json.replace(dtype, "\"torch_dtype\": \"int\""));
+    expectError(
+        args(hf, FIXTURE.resolve("sketch.pkl"), null, work.resolve("o")),
+        "'torch_dtype' is 'int', not a floating-point type",
+        List.of("intdtype"));
+  }
+
+  @Test
   void configThatDisagreesWithTheWeights() throws IOException {
     Path hf = copyHf("vocab");
     Path config = hf.resolve("config.json");

@@ -193,6 +193,77 @@ class GenerateCommandTest {
     }
   }
 
+  /** A copy of the toy model, with {@code tokenizer.json} replaced (or removed when null). */
+  private static Path toyWithTokenizer(Path tmp, String tokenizerJson) throws Exception {
+    Path dir = tmp.resolve("model");
+    Files.createDirectories(dir);
+    for (Path f : Files.list(toy()).toList()) {
+      Files.copy(f, dir.resolve(f.getFileName()));
+    }
+    Files.delete(dir.resolve("tokenizer.json"));
+    if (tokenizerJson != null) {
+      Files.writeString(dir.resolve("tokenizer.json"), tokenizerJson);
+    }
+    return dir;
+  }
+
+  private void assertOneLineBadInput(int exit, String expected) {
+    String message = err.toString().strip();
+    assertEquals(ExitCodes.BAD_INPUT, exit, message);
+    assertTrue(
+        message.startsWith("sketchrt: error: ")
+            && message.contains(expected)
+            && !message.contains("\n")
+            && !message.contains("Exception"),
+        message);
+  }
+
+  @Test
+  void textPromptWithoutTokenizerNamesTheFile(@TempDir Path tmp) throws Exception {
+    Path dir = toyWithTokenizer(tmp, null);
+    assertOneLineBadInput(
+        run("--model", dir.toString(), "--prompt", "hello"),
+        dir.resolve("tokenizer.json") + " is missing");
+  }
+
+  @Test
+  void unigramWithoutTokensIsBadInput(@TempDir Path tmp) throws Exception {
+    Path dir =
+        toyWithTokenizer(
+            tmp, "{\"model\": {\"type\": \"Unigram\", \"unk_id\": null, \"vocab\": []}}");
+    assertOneLineBadInput(
+        run("--model", dir.toString(), "--prompt", "hello"), "model.vocab is empty");
+  }
+
+  @Test
+  void tokenizerThatCannotEncodeIsBadInput(@TempDir Path tmp) throws Exception {
+    // One token and no unk_id: every other character is refused by the tokenizers library.
+    Path dir =
+        toyWithTokenizer(
+            tmp,
+            "{\"model\": {\"type\": \"Unigram\", \"unk_id\": null, \"vocab\": [[\"a\", -1.0]]}}");
+    assertOneLineBadInput(
+        run("--model", dir.toString(), "--prompt", "hello"), "cannot encode the text");
+  }
+
+  @Test
+  void promptStartingWithAtIsText(@TempDir Path tmp) throws Exception {
+    // With picocli's @-file expansion on, "@FILE" would read options from FILE (here an unknown
+    // one, so it would fail); prompts are text.
+    Path options = tmp.resolve("options");
+    Files.writeString(options, "--no-such-option");
+    assertEquals(
+        0,
+        run("--model", toy().toString(), "--prompt", "@" + options, "--max-new-tokens", "2"),
+        err.toString());
+    err.getBuffer().setLength(0);
+    assertEquals(
+        ExitCodes.BAD_INPUT, run("--model", toy().toString(), "--prompt", "x", "@" + options));
+    assertTrue(
+        err.toString().startsWith("sketchrt: error: Unmatched argument at index 5: '@"),
+        err.toString());
+  }
+
   @Test
   void modelForAnotherTargetIsRefused(@TempDir Path tmp) throws Exception {
     for (Path f : Files.list(toy()).toList()) {

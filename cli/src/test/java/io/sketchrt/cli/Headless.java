@@ -7,9 +7,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Assumptions;
 
 /**
- * Renders a local HTML file in Debian's headless Chromium (installed by .ci/run) and reads the
+ * Renders a local HTML file in Debian's headless Chromium (installed by make test) and reads the
  * screenshot.
  */
 final class Headless {
@@ -37,10 +38,12 @@ final class Headless {
   }
 
   static Screenshot screenshot(Path html, Path png) throws IOException, InterruptedException {
-    if (!Files.isExecutable(CHROMIUM)) {
-      throw new AssertionError(
-          CHROMIUM + " is missing: .ci/run installs Debian's chromium (apt-get install chromium)");
-    }
+    // Not test data: a system package that make test installs (announcing it) where it can.
+    Assumptions.assumeTrue(
+        Files.isExecutable(CHROMIUM),
+        CHROMIUM
+            + " is missing, so the report is not rendered: make test installs Debian's chromium"
+            + " (apt-get install chromium) unless SKETCHRT_NO_SYSTEM_INSTALL is set or it lacks root");
     Path profile = Files.createTempDirectory("sketchrt-chromium");
     Process p =
         new ProcessBuilder(

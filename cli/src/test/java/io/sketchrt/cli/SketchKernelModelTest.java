@@ -12,7 +12,6 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import io.sketchrt.converter.checkpoint.SafetensorsCheckpoint;
-import io.sketchrt.format.GraphNames;
 import io.sketchrt.format.ModelCard;
 import io.sketchrt.format.testing.TestData;
 import io.sketchrt.runtime.GenerationConfig;
@@ -120,9 +119,7 @@ class SketchKernelModelTest {
           inputs.put(
               "position_ids",
               OnnxTensor.createTensor(ENV, LongBuffer.wrap(positions), new long[] {1, p}));
-          inputs.put(
-              GraphNames.NUM_LOGITS_TO_KEEP,
-              OnnxTensor.createTensor(ENV, LongBuffer.wrap(new long[] {0}), new long[0]));
+          // num_logits_to_keep keeps its default, 0: every position (a standard feed)
           for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
             if (e.getKey().startsWith("past_key_values.")) {
               OnnxJavaType type = ((TensorInfo) e.getValue().getInfo()).type;

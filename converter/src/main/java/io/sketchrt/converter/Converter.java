@@ -12,6 +12,7 @@ import io.sketchrt.converter.onnx.ModelWriter;
 import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
 import io.sketchrt.format.ActivationType;
+import io.sketchrt.format.GraphNames;
 import io.sketchrt.format.ModelCard;
 import io.sketchrt.format.SketchMatMulOp;
 import io.sketchrt.format.SketchrtVersion;
@@ -199,6 +200,7 @@ public final class Converter {
     m.put("sketchrt.sketch.groups", join(s.groups()));
     m.put("sketchrt.sketch.tuned", Boolean.toString(s.tuned()));
     m.put("sketchrt.sketch.modules", String.join(",", s.modules()));
+    m.put(GraphNames.DEFAULTED_INPUTS_METADATA, GraphNames.NUM_LOGITS_TO_KEEP);
     sources.forEach(
         (k, d) -> {
           m.put("sketchrt.source." + k + ".file", d.file());

@@ -227,9 +227,6 @@ class ConvertOptionsTest {
       in.put(
           "attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[] {b, s}));
       in.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(pos), new long[] {b, s}));
-      in.put(
-          io.sketchrt.format.GraphNames.NUM_LOGITS_TO_KEEP,
-          OnnxTensor.createTensor(env, LongBuffer.wrap(new long[] {0}), new long[0]));
       boolean half = pastType.getElemType() == TensorProto.DataType.FLOAT16_VALUE;
       for (int i = 0; i < layers; i++) {
         for (String kind : List.of("key", "value")) {

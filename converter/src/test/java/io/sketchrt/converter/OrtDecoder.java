@@ -5,7 +5,6 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import io.sketchrt.format.GraphNames;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
@@ -46,10 +45,7 @@ final class OrtDecoder implements AutoCloseable {
       in.put("input_ids", longs(ids, owned));
       in.put("attention_mask", longs(mask, owned));
       in.put("position_ids", longs(positions, owned));
-      OnnxTensor keepAll =
-          OnnxTensor.createTensor(ENV, LongBuffer.wrap(new long[] {0}), new long[0]);
-      owned.add(keepAll);
-      in.put(GraphNames.NUM_LOGITS_TO_KEEP, keepAll); // every position's logits
+      // num_logits_to_keep is left to its default, 0: every position's logits (the standard feed)
       long[] kvShape = {b, kvHeads, pastLen, headDim};
       for (int i = 0; i < layers; i++) {
         for (int j = 0; j < 2; j++) {

@@ -18,10 +18,18 @@ public final class GraphNames {
 
   /**
    * int64 scalar: logits are computed only for the last k positions of each row (0 = all). Decode
-   * and prefill feed 1, so a long prompt never materialises [seq x vocab]; validation feeds 0.
-   * Graphs converted before it existed lack this input and always return every position.
+   * and prefill feed 1, so a long prompt never materialises [seq x vocab]; validation feeds 0. It
+   * is an initializer-backed input with the default 0, so a tool that feeds only the Optimum /
+   * GenAI inputs gets every position's logits. Graphs converted before it existed lack this input
+   * and always return every position.
    */
   public static final String NUM_LOGITS_TO_KEEP = "num_logits_to_keep";
+
+  /**
+   * Model metadata key: the comma-separated inputs beyond the standard ones that have a default (an
+   * initializer of the same name), which a runtime may feed but a standard feed may omit.
+   */
+  public static final String DEFAULTED_INPUTS_METADATA = "sketchrt.defaulted_inputs";
 
   /**
    * fp32 [batch, num_logits, vocab]: the last num_logits_to_keep positions (every position when 0).

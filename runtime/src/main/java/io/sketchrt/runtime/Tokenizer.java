@@ -37,6 +37,10 @@ public final class Tokenizer implements AutoCloseable {
   private final Boolean addBosToken;
   private final ChatTemplate chatTemplate;
   private final java.util.BitSet byteTokens;
+
+  /** The tokenizer.json it was loaded from, for messages. */
+  private final Path file;
+
   private volatile boolean closed;
 
   /** Native calls hold the read lock; {@link #close()} takes the write lock before freeing. */
@@ -66,6 +70,7 @@ public final class Tokenizer implements AutoCloseable {
       throws SketchrtException {
     this.hf = hf;
     this.byteTokens = byteTokens;
+    this.file = dir.resolve("tokenizer.json");
     this.bosToken = tokenText(tokConfig.get("bos_token"));
     this.eosToken = tokenText(tokConfig.get("eos_token"));
     this.addBosToken =
@@ -183,7 +188,14 @@ public final class Tokenizer implements AutoCloseable {
     read.lock();
     try {
       checkOpen();
-      return hf.encode(text, addSpecialTokens, false).getIds();
+      try {
+        return hf.encode(text, addSpecialTokens, false).getIds();
+      } catch (RuntimeException e) {
+        // The library's own refusal (e.g. a Unigram model without unk_id meeting an unknown
+        // character): a property of the user's tokenizer.json, not a bug here.
+        throw new UncheckedSketchrtException(
+            new SketchrtException(file + " cannot encode the text: " + e.getMessage(), e));
+      }
     } finally {
       read.unlock();
     }

@@ -11,6 +11,7 @@ import java.util.Set;
  * aborts the whole JVM from inside a native call, before the file is handed to it:
  *
  * <ul>
+ *   <li>a model with an empty vocabulary, which fails on every text;
  *   <li>a {@code TemplateProcessing} post-processor whose template names a special token that
  *       {@code special_tokens} lacks, whose special token has different numbers of ids and tokens,
  *       or whose single-sequence template uses the pair sequence {@code $B} (deserialising skips
@@ -27,9 +28,25 @@ final class TokenizerJsonCheck {
     if (!root.isObject()) {
       throw new SketchrtException(file + ": not a tokenizer (the JSON is not an object)");
     }
+    checkVocabulary(file, root.path("model"));
     checkPostProcessor(file, root.path("post_processor"));
     for (String part : new String[] {"normalizer", "pre_tokenizer", "decoder", "post_processor"}) {
       checkRegexes(file, part, root.path(part), 0);
+    }
+  }
+
+  /**
+   * A model without a single token cannot encode anything (a Unigram model then fails every text
+   * with "unk_id is missing").
+   */
+  private static void checkVocabulary(Path file, JsonNode model) throws SketchrtException {
+    JsonNode vocab = model.path("vocab");
+    if (model.isObject() && vocab.isContainerNode() && vocab.isEmpty()) {
+      throw new SketchrtException(
+          file
+              + ": model.vocab is empty: the "
+              + model.path("type").asText("tokenizer")
+              + " model has no tokens");
     }
   }
 

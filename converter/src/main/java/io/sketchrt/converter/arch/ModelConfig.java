@@ -92,6 +92,10 @@ public record ModelConfig(
   static final double MIN_EPS = 1e-12;
 
   /** Reads {@code <dir>/config.json}, or the given JSON file. */
+  /** config.json's {@code torch_dtype} / {@code dtype} values the converter accepts. */
+  private static final List<String> FLOAT_DTYPES =
+      List.of("float32", "float16", "bfloat16", "float64", "float", "half", "auto");
+
   public static ModelConfig read(Path hfDirOrConfigJson) throws CheckpointException {
     Path file =
         Files.isDirectory(hfDirOrConfigJson)
@@ -160,6 +164,8 @@ public record ModelConfig(
       List<Integer> eos = eosIds(family.defaultEos());
       Integer window = slidingWindow(family);
       String modelType = text("model_type");
+      checkFloatDtype("torch_dtype");
+      checkFloatDtype("dtype"); // transformers 5's name for it
       checkPlausible(hidden, intermediate, layers, heads, kvHeads, headDim, vocab, maxPos);
       checkRange("rms_norm_eps", eps, MIN_EPS, 1.0);
       checkRange("rope_theta", theta, Math.nextUp(1.0), MAX_ROPE_THETA);
@@ -223,6 +229,28 @@ public record ModelConfig(
                 + " exceeds "
                 + MAX_HIDDEN
                 + ": not a plausible model");
+      }
+    }
+
+    /**
+     * The checkpoint's weight type, when given, must be a floating-point one: the converter reads
+     * the weights as such (an integer or quantised checkpoint is not a SketchTune base model).
+     */
+    private void checkFloatDtype(String key) throws CheckpointException {
+      JsonNode n = root.get(key);
+      if (n == null || n.isNull()) {
+        return;
+      }
+      String v = n.isTextual() ? n.asText().replaceFirst("^torch\\.", "") : null;
+      if (v == null || !FLOAT_DTYPES.contains(v)) {
+        throw error(
+            "'"
+                + key
+                + "' is "
+                + (v != null ? CheckpointException.quote(n.asText()) : abbreviate(n))
+                + ", not a floating-point type ("
+                + String.join(", ", FLOAT_DTYPES)
+                + ")");
       }
     }
 

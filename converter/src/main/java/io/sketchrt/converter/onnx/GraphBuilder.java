@@ -152,6 +152,16 @@ public final class GraphBuilder {
     inputs.add(valueInfo(name, type, dims));
   }
 
+  /**
+   * Declares a 0-d int64 graph input with a default: an initializer of the same name, which ONNX
+   * Runtime treats as overridable, so a feed may omit it (DESIGN section 4).
+   */
+  public void inputWithDefault(String name, long value) {
+    input(name, DType.I64);
+    ByteBuffer buf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value);
+    constant(name, DType.I64, new long[0], buf.array());
+  }
+
   /** Declares a graph output; dims are Longs (fixed) or Strings (symbolic). */
   public void output(String name, DType type, Object... dims) {
     outputs.add(valueInfo(name, type, dims));

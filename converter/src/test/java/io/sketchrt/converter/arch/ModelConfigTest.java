@@ -227,10 +227,23 @@ class ModelConfigTest {
         "rope_scaling|{\"rope_type\": \"llama3\", \"factor\": 8.0}|missing required field 'rope_scaling.low_freq_factor'",
         "rope_scaling|{\"factor\": 8.0}|missing required field 'rope_scaling.rope_type'",
         "rope_scaling|[1]|'rope_scaling' must be an object or null",
+        "torch_dtype|\"int\"|'torch_dtype' is 'int', not a floating-point type",
+        "torch_dtype|\"int8\"|'torch_dtype' is 'int8', not a floating-point type",
+        "torch_dtype|16|'torch_dtype' is '16', not a floating-point type",
       })
   void badValuesAreNamed(String key, String value, String message) {
     String got = fails(llamaWith(key, value)).getMessage();
     assertTrue(got.contains(message), got);
+  }
+
+  /** transformers 5 names the weight type {@code dtype}; it is checked the same way. */
+  @Test
+  void transformers5DtypeMustBeFloat() throws IOException {
+    String json = LLAMA31_V4.replace("\"torch_dtype\"", "\"dtype\"");
+    assertTrue(json.contains("\"dtype\""), "the sample config has a torch_dtype");
+    String got =
+        fails(json.replace("\"dtype\": \"bfloat16\"", "\"dtype\": \"uint8\"")).getMessage();
+    assertTrue(got.contains("'dtype' is 'uint8', not a floating-point type"), got);
   }
 
   /** Implausible sizes and unsafe numbers fail with the key named, before anything is sized. */

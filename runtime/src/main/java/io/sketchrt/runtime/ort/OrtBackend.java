@@ -73,7 +73,9 @@ abstract class OrtBackend implements Backend {
     try (OrtSession.SessionOptions options = OrtSessions.sessionOptions(ort)) {
       addExecutionProvider(options, ort);
       addKernels(options, ort, graph);
-      return OrtSessions.environment().createSession(graph.toString(), options);
+      OrtSession session = OrtSessions.environment().createSession(graph.toString(), options);
+      OverridableInputs.exposeDeclared(session, graph);
+      return session;
     } catch (OrtException e) {
       throw new SketchrtException(
           "ONNX Runtime cannot load " + graph + ": " + SketchrtException.firstLine(e), e);

@@ -59,7 +59,9 @@ final class OrtDecoderSession implements DecoderSession {
     this.vocab = card.vocabSize();
     Map<String, NodeInfo> inputs = session.getInputInfo();
     Map<String, NodeInfo> outputs = session.getOutputInfo();
-    this.logitsToKeep = inputs.containsKey(GraphNames.NUM_LOGITS_TO_KEEP);
+    this.logitsToKeep =
+        // a required input in older graphs, a defaulted one (exposed by OrtBackend) in newer ones
+        session.getInputNames().contains(GraphNames.NUM_LOGITS_TO_KEEP);
     List<String> missing = new ArrayList<>();
     for (String name :
         List.of(GraphNames.INPUT_IDS, GraphNames.ATTENTION_MASK, GraphNames.POSITION_IDS)) {

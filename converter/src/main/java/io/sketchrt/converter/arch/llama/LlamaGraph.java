@@ -122,7 +122,7 @@ public class LlamaGraph implements DecoderGraph {
         g.input(pastName(i, kind), act, "batch_size", kv, "past_sequence_length", d);
       }
     }
-    g.input(GraphNames.NUM_LOGITS_TO_KEEP, DType.I64);
+    g.inputWithDefault(GraphNames.NUM_LOGITS_TO_KEEP, 0); // 0: every position's logits
     g.output(GraphNames.LOGITS, DType.F32, "batch_size", "num_logits", (long) cfg.vocabSize());
     for (int i = 0; i < cfg.numLayers(); i++) {
       for (String kind : GraphNames.KV_KINDS) {
