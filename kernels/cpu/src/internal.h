@@ -23,10 +23,11 @@ typedef struct {
     const float* ls;    /* [sets][n][groups] */
 } sk_ctx;
 
-/* Dot products of W row `nrow` (LUT set `set`) with `cnt` (1..SK_DECODE_ROWS) rows of X. */
-void sk_dot_scalar(const sk_ctx* c, int64_t nrow, int64_t set, const int64_t* rows, int cnt, float* res);
-void sk_dot_avx2(const sk_ctx* c, int64_t nrow, int64_t set, const int64_t* rows, int cnt, float* res);
-void sk_dot_avx512(const sk_ctx* c, int64_t nrow, int64_t set, const int64_t* rows, int cnt, float* res);
+/* Dot products of W rows [nt, nt + nn) (nn <= SK_TILE_N, LUT set `set`) with `cnt`
+   (1..SK_DECODE_ROWS) rows of X: res[r * SK_TILE_N + j]. */
+void sk_dot_scalar(const sk_ctx* c, int64_t nt, int64_t nn, int64_t set, const int64_t* rows, int cnt, float* res);
+void sk_dot_avx2(const sk_ctx* c, int64_t nt, int64_t nn, int64_t set, const int64_t* rows, int cnt, float* res);
+void sk_dot_avx512(const sk_ctx* c, int64_t nt, int64_t nn, int64_t set, const int64_t* rows, int cnt, float* res);
 
 /* Prefill: W rows [nt, nt + nn) (nn <= SK_TILE_N), set `set`, `cnt` rows of X (any count).
    tile: scratch of sk_prefill_tile_bytes(c) bytes, 64-byte aligned. res[r * SK_TILE_N + j]. */

@@ -81,11 +81,11 @@ static inline __attribute__((always_inline)) void dot2_r(const sk_ctx* c, int64_
     for (int r = 0; r < R; ++r) {
         const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(tot[r]), _mm256_extractf128_ps(tot[r], 1));
         const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-        res[r] = _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
+        res[r * SK_TILE_N] = _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
     }
 }
 
-void sk_dot_avx2(const sk_ctx* c, int64_t nrow, int64_t set, const int64_t* rows, int cnt, float* res) {
+static void sk_dot_avx2_1(const sk_ctx* c, int64_t nrow, int64_t set, const int64_t* rows, int cnt, float* res) {
     while (cnt > 0) {
         const int k = cnt < R2 ? cnt : R2;
         switch (k) {
@@ -95,9 +95,13 @@ void sk_dot_avx2(const sk_ctx* c, int64_t nrow, int64_t set, const int64_t* rows
             default: dot2_r(c, nrow, set, rows, res, 4); break;
         }
         rows += k;
-        res += k;
+        res += k * SK_TILE_N;
         cnt -= k;
     }
+}
+
+void sk_dot_avx2(const sk_ctx* c, int64_t nt, int64_t nn, int64_t set, const int64_t* rows, int cnt, float* res) {
+    for (int64_t j = 0; j < nn; ++j) sk_dot_avx2_1(c, nt + j, set, rows, cnt, res + j);
 }
 
 double sk_read_avx2(const void* p, int64_t bytes) {

@@ -198,7 +198,7 @@ int32_t sketch_cpu_prepare_x(int32_t path, const void* x, int32_t x_type, int64_
 
 /* ---------------------------------------------------------------- scalar kernel */
 
-void sk_dot_scalar(const sk_ctx* c, int64_t nrow, int64_t set, const int64_t* rows, int cnt, float* res) {
+static void sk_dot_scalar1(const sk_ctx* c, int64_t nrow, int64_t set, const int64_t* rows, int cnt, float* res) {
     double tot[SK_DECODE_ROWS] = {0};
     const uint8_t* cp = c->codes + nrow * (c->k / 2);
     const int64_t lrow = (set * c->n + nrow) * c->groups;
@@ -217,7 +217,11 @@ void sk_dot_scalar(const sk_ctx* c, int64_t nrow, int64_t set, const int64_t* ro
             tot[r] += (double)s * (double)(ls * c->xs[rows[r] * c->groups + g]);
         }
     }
-    for (int r = 0; r < cnt; ++r) res[r] = (float)tot[r];
+    for (int r = 0; r < cnt; ++r) res[r * SK_TILE_N] = (float)tot[r];
+}
+
+void sk_dot_scalar(const sk_ctx* c, int64_t nt, int64_t nn, int64_t set, const int64_t* rows, int cnt, float* res) {
+    for (int64_t j = 0; j < nn; ++j) sk_dot_scalar1(c, nt + j, set, rows, cnt, res + j);
 }
 
 /* ---------------------------------------------------------------- per-thread scratch */
@@ -288,6 +292,7 @@ int32_t sketch_cpu_matmul(int32_t path, const void* xq, int64_t m, int64_t k, in
     c.ls = lut_scale;
 
     const int use_prefill = path == SKETCH_CPU_PATH_AVX512 && m >= SK_PREFILL_MIN_ROWS;
+    /* res: [m][SK_TILE_N] fp32 results of one tile, in sorted row order */
     const int64_t tile_bytes = use_prefill ? sk_align64(sk_prefill_tile_bytes(&c)) : 0;
     const int64_t res_bytes = sk_align64(m * SK_TILE_N * 4);
     const int64_t key_bytes = sk_align64(m * 8);
@@ -303,40 +308,36 @@ int32_t sketch_cpu_matmul(int32_t path, const void* xq, int64_t m, int64_t k, in
     if (row_set && m > 1) qsort(keys, (size_t)m, 8, sk_cmp_u64);
     for (int64_t r = 0; r < m; ++r) rows[r] = (int64_t)(keys[r] & 0xFFFFFFFFu);
 
-    void (*dot)(const sk_ctx*, int64_t, int64_t, const int64_t*, int, float*) =
+    void (*dot)(const sk_ctx*, int64_t, int64_t, int64_t, const int64_t*, int, float*) =
         path == SKETCH_CPU_PATH_AVX512 ? sk_dot_avx512 : path == SKETCH_CPU_PATH_AVX2 ? sk_dot_avx2 : sk_dot_scalar;
 
-    if (use_prefill) {
-        for (int64_t nt = n0; nt < n1; nt += SK_TILE_N) {
-            const int64_t nn = n1 - nt < SK_TILE_N ? n1 - nt : SK_TILE_N;
-            for (int64_t s0 = 0; s0 < m;) {
-                const int64_t set = (int64_t)(keys[s0] >> 32);
-                int64_t s1 = s0 + 1;
-                while (s1 < m && (int64_t)(keys[s1] >> 32) == set) ++s1;
-                sk_prefill_avx512(&c, nt, nn, set, rows + s0, s1 - s0, tile, res);
-                for (int64_t i = 0; i < s1 - s0; ++i) {
-                    const int64_t r = rows[s0 + i];
-                    for (int64_t j = 0; j < nn; ++j) {
-                        const float b = bias ? sk_load(bias, y_type, nt + j) : 0.0f;
-                        sk_store(y, y_type, r * n + nt + j, res[i * SK_TILE_N + j] + b);
-                    }
-                }
-                s0 = s1;
-            }
-        }
-        return SKETCH_CPU_OK;
-    }
-
-    for (int64_t nr = n0; nr < n1; ++nr) {
-        const float b = bias ? sk_load(bias, y_type, nr) : 0.0f;
+    /* W rows in tiles of SK_TILE_N: their codes are read from memory once, then reused from cache by
+       every set and row chunk. */
+    for (int64_t nt = n0; nt < n1; nt += SK_TILE_N) {
+        const int64_t nn = n1 - nt < SK_TILE_N ? n1 - nt : SK_TILE_N;
         for (int64_t s0 = 0; s0 < m;) {
             const int64_t set = (int64_t)(keys[s0] >> 32);
             int64_t s1 = s0 + 1;
-            while (s1 < m && s1 - s0 < SK_DECODE_ROWS && (int64_t)(keys[s1] >> 32) == set) ++s1;
-            float out[SK_DECODE_ROWS];
-            dot(&c, nr, set, rows + s0, (int)(s1 - s0), out);
-            for (int64_t i = 0; i < s1 - s0; ++i) sk_store(y, y_type, rows[s0 + i] * n + nr, out[i] + b);
+            while (s1 < m && (int64_t)(keys[s1] >> 32) == set) ++s1;
+            if (use_prefill && s1 - s0 >= SK_PREFILL_MIN_ROWS) {
+                sk_prefill_avx512(&c, nt, nn, set, rows + s0, s1 - s0, tile, res + s0 * SK_TILE_N);
+            } else {
+                for (int64_t r0 = s0; r0 < s1; r0 += SK_DECODE_ROWS) {
+                    const int cnt = (int)(s1 - r0 < SK_DECODE_ROWS ? s1 - r0 : SK_DECODE_ROWS);
+                    dot(&c, nt, nn, set, rows + r0, cnt, res + r0 * SK_TILE_N);
+                }
+            }
             s0 = s1;
+        }
+        for (int64_t i = 0; i < m; ++i) {
+            const int64_t r = rows[i];
+            const float* ri = res + i * SK_TILE_N;
+            if (y_type == SKETCH_CPU_TYPE_FLOAT && !bias) {
+                memcpy((float*)y + r * n + nt, ri, (size_t)nn * 4);
+                continue;
+            }
+            for (int64_t j = 0; j < nn; ++j)
+                sk_store(y, y_type, r * n + nt + j, ri[j] + (bias ? sk_load(bias, y_type, nt + j) : 0.0f));
         }
     }
     return SKETCH_CPU_OK;
