@@ -1,5 +1,5 @@
 /* Single-threaded throughput of sketch_cpu_matmul per path, and read bandwidth.
-   Usage: sketch_cpu_bench [max_seconds_per_config (default 0.6)] */
+   Usage: sketch_cpu_bench [max_seconds_per_config (default 0.6) [max_m (default 512)]] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +39,7 @@ static int cmpd(const void* a, const void* b) {
 
 int main(int argc, char** argv) {
     const double budget = argc > 1 ? atof(argv[1]) : 0.6;
+    const long long max_m = argc > 2 ? atoll(argv[2]) : 512;
     static const struct { int64_t n, k, g; const char* name; } shapes[] = {
         {2048, 2048, 8, "2048x2048 G=8 (q/o proj)"},
         {5632, 2048, 4, "5632x2048 G=4 (gate/up)"},
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
         if (sketch_cpu_prepare_lut(lut, 1, 1, n, g, 4, 16, q, sc)) return 1;
         for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; ++mi) {
             const int64_t m = ms[mi];
+            if (m > max_m) continue;
             float* x = xalloc((size_t)(m * k) * 4);
             for (int64_t i = 0; i < m * k; ++i) x[i] = uni(-1, 1);
             void* xq = xalloc((size_t)sketch_cpu_x_bytes(m, k, g));

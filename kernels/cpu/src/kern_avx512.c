@@ -68,12 +68,70 @@ static inline __attribute__((always_inline)) void dot_r(const sk_ctx* c, int64_t
     for (int r = 0; r < R; ++r) res[r * SK_TILE_N] = _mm512_reduce_add_ps(tot[r]);
 }
 
+/* One row of X against NW W rows at once (m = 1 decode): the activation loads are shared and the
+   independent chains of the NW rows hide the vpdpwssd latency. */
+#define NW 2
+static void dot_1xn(const sk_ctx* c, int64_t nrow, int64_t set, int64_t row, float* res) {
+    __m512 tot[NW];
+    const uint8_t* cp[NW];
+    int64_t lrow[NW];
+    for (int w = 0; w < NW; ++w) {
+        tot[w] = _mm512_setzero_ps();
+        cp[w] = c->codes + (nrow + w) * (c->k / 2);
+        lrow[w] = (set * c->n + nrow + w) * c->groups;
+    }
+    const int16_t* xb = c->xq + row * c->xstride;
+    const float* xsr = c->xs + row * c->groups;
+    const int64_t nblk = c->nblk, gb = c->gb, full = gb >> 5;
+    const __mmask32 tmask = (__mmask32)((1u << (gb & 31)) - 1u);
+    for (int64_t g = 0; g < c->groups; ++g) {
+        __m512i lut[NW];
+        __m512 sc[NW];
+        for (int w = 0; w < NW; ++w) {
+            lut[w] = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i*)(c->lq + (lrow[w] + g) * 16)));
+            sc[w] = _mm512_set1_ps(c->ls[lrow[w] + g] * xsr[g]);
+        }
+        const int16_t* xg = xb + g * nblk * SK_BLOCK;
+        for (int64_t b = 0; b < nblk; b += 4) {
+            const int64_t be = b + 4 < nblk ? b + 4 : nblk;
+            __m512i ae[NW], ao[NW];
+            for (int64_t bb = b; bb < be; ++bb) {
+                const __m512i xe = _mm512_loadu_si512(xg + bb * SK_BLOCK), xo = _mm512_loadu_si512(xg + bb * SK_BLOCK + 32);
+#pragma GCC unroll 4
+                for (int w = 0; w < NW; ++w) {
+                    const uint8_t* q = cp[w] + g * gb + bb * 32;
+                    const __m256i cb = bb < full ? _mm256_loadu_si256((const __m256i*)q) : _mm256_maskz_loadu_epi8(tmask, q);
+                    const __m512i lo = _mm512_cvtepu8_epi16(cb);
+                    const __m512i wo = _mm512_permutexvar_epi16(lo, lut[w]);
+                    const __m512i we = _mm512_permutexvar_epi16(_mm512_srli_epi16(lo, 4), lut[w]);
+                    if (bb == b) {
+                        ae[w] = _mm512_madd_epi16(we, xe);
+                        ao[w] = _mm512_madd_epi16(wo, xo);
+                    } else {
+                        ae[w] = _mm512_dpwssd_epi32(ae[w], we, xe);
+                        ao[w] = _mm512_dpwssd_epi32(ao[w], wo, xo);
+                    }
+                }
+            }
+#pragma GCC unroll 4
+            for (int w = 0; w < NW; ++w)
+                tot[w] = _mm512_fmadd_ps(_mm512_add_ps(_mm512_cvtepi32_ps(ae[w]), _mm512_cvtepi32_ps(ao[w])), sc[w], tot[w]);
+        }
+    }
+    for (int w = 0; w < NW; ++w) res[w] = _mm512_reduce_add_ps(tot[w]);
+}
+
 #define SK_DOT_LOOP(R) \
     for (int64_t j = 0; j < nn; ++j) dot_r(c, nt + j, set, rows, res + j, R)
 
 void sk_dot_avx512(const sk_ctx* c, int64_t nt, int64_t nn, int64_t set, const int64_t* rows, int cnt, float* res) {
     switch (cnt) {
-        case 1: SK_DOT_LOOP(1); break;
+        case 1: {
+            int64_t j = 0;
+            for (; j + NW <= nn; j += NW) dot_1xn(c, nt + j, set, rows[0], res + j);
+            for (; j < nn; ++j) dot_r(c, nt + j, set, rows, res + j, 1);
+            break;
+        }
         case 2: SK_DOT_LOOP(2); break;
         case 3: SK_DOT_LOOP(3); break;
         case 4: SK_DOT_LOOP(4); break;

@@ -1,6 +1,7 @@
 /* Tests of libsketchrt_cpu against a float64 reference computed from the original LUT and X.
    Exit status 0 when every check passes; each failure prints one line starting with FAIL. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,6 +360,58 @@ static void test_errors(void) {
     free_case(&c);
 }
 
+/* Concurrent calls from several threads over disjoint [n0, n1) ranges must equal one call. */
+typedef struct {
+    int path;
+    const void* xq;
+    const Case* c;
+    const int16_t* q;
+    const float* sc;
+    float* y;
+    int64_t n0, n1;
+    int rc;
+} Job;
+
+static void* job_main(void* arg) {
+    Job* j = (Job*)arg;
+    for (int it = 0; it < 20 && !j->rc; ++it)
+        j->rc = sketch_cpu_matmul(j->path, j->xq, j->c->m, j->c->k, j->c->g, j->c->bits, j->c->row_set, j->c->sets,
+                                  j->c->codes, j->q, j->sc, NULL, 1, j->y, j->c->n, j->n0, j->n1);
+    return NULL;
+}
+
+static void test_threads(int path) {
+    for (int mm = 1; mm <= 40; mm += 39) {
+        Case c;
+        make_case(&c, mm, 2048, 4, 200, 4, 1, 1, 3, 0);
+        const int64_t rows = c.sets * c.n * c.g;
+        int16_t* q = xalloc((size_t)rows * 32);
+        float* sc = xalloc((size_t)rows * 4);
+        void* xq = xalloc((size_t)sketch_cpu_x_bytes(c.m, c.k, c.g));
+        float* y1 = xalloc((size_t)(c.m * c.n) * 4);
+        float* y2 = xalloc((size_t)(c.m * c.n) * 4);
+        memset(y2, 0xFF, (size_t)(c.m * c.n) * 4);
+        int rc = sketch_cpu_prepare_lut(c.lut, 1, c.sets, c.n, c.g, 4, 16, q, sc);
+        rc |= sketch_cpu_prepare_x(path, c.x, 1, c.m, c.k, c.g, xq);
+        rc |= sketch_cpu_matmul(path, xq, c.m, c.k, c.g, 4, c.row_set, c.sets, c.codes, q, sc, NULL, 1, y1, c.n, 0, c.n);
+        enum { T = 4 };
+        pthread_t th[T];
+        Job jobs[T];
+        for (int t = 0; t < T; ++t) {
+            jobs[t] = (Job){path, xq, &c, q, sc, y2, c.n * t / T, c.n * (t + 1) / T, 0};
+            if (pthread_create(&th[t], NULL, job_main, &jobs[t])) FAIL("pthread_create");
+        }
+        for (int t = 0; t < T; ++t) {
+            pthread_join(th[t], NULL);
+            rc |= jobs[t].rc;
+        }
+        if (rc || memcmp(y1, y2, (size_t)(c.m * c.n) * 4))
+            FAIL("threads path=%s m=%d: concurrent calls differ from one call (rc %d)", sketch_cpu_path_name(path), mm, rc);
+        free(q); free(sc); free(xq); free(y1); free(y2);
+        free_case(&c);
+    }
+}
+
 int main(void) {
     printf("sketchrt_cpu abi %d, best path %s\n", sketch_cpu_abi_version(),
            sketch_cpu_path_name(sketch_cpu_best_path()));
@@ -374,6 +427,7 @@ int main(void) {
         test_delta(path, SKETCH_CPU_TYPE_FLOAT);
         test_delta(path, SKETCH_CPU_TYPE_FLOAT16);
         test_approx(path);
+        test_threads(path);
         printf("path %s: worst rel err vs float64 %.3g (y f32), %.3g (y in x type), vs scalar %.3g\n",
                sketch_cpu_path_name(path), worst[path], worst_store[path], worst_agree[path]);
     }
