@@ -1,0 +1,120 @@
+/* AVX2 + FMA kernels. Only entered after sketch_cpu_path_supported(AVX2). */
+#pragma GCC target("avx2,fma")
+#include <immintrin.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define R2 4 /* rows per micro-kernel pass (ymm register budget) */
+
+/* Per 64-column block: 32 code bytes, vpermq so that in-lane unpacks come out in column order,
+   low/high nibbles, pshufb on the low-byte and high-byte tables of the int16 LUT, unpack to words,
+   pmaddwd against the even/odd activations. Each int32 lane of the two accumulators takes 4 products
+   per block; they are converted to fp32 every 2 blocks (8 products). */
+static inline __attribute__((always_inline)) void dot2_r(const sk_ctx* c, int64_t nrow, int64_t set,
+                                                         const int64_t* rows, float* res, const int R) {
+    __m256 tot[R2];
+    const int16_t* xb[R2];
+    const float* xsr[R2];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+        tot[r] = _mm256_setzero_ps();
+        xb[r] = c->xq + rows[r] * c->xstride;
+        xsr[r] = c->xs + rows[r] * c->groups;
+    }
+    const uint8_t* cp = c->codes + nrow * (c->k / 2);
+    const int64_t lrow = (set * c->n + nrow) * c->groups;
+    const int64_t nblk = c->nblk, gb = c->gb, full = gb >> 5;
+    const __m256i nib = _mm256_set1_epi8(0x0F);
+    const __m256i split = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15, 0, 2, 4, 6, 8, 10, 12,
+                                           14, 1, 3, 5, 7, 9, 11, 13, 15);
+    for (int64_t g = 0; g < c->groups; ++g) {
+        const __m256i e = _mm256_loadu_si256((const __m256i*)(c->lq + (lrow + g) * 16));
+        /* lane 0: low bytes of entries 0..15, lane 1: high bytes */
+        const __m256i t = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(e, split), 0xD8);
+        const __m256i tl = _mm256_permute2x128_si256(t, t, 0x00), th = _mm256_permute2x128_si256(t, t, 0x11);
+        const float ls = c->ls[lrow + g];
+        const uint8_t* gcp = cp + g * gb;
+        const int64_t xoff = g * nblk * SK_BLOCK;
+        __m256 sc[R2];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) sc[r] = _mm256_set1_ps(ls * xsr[r][g]);
+        for (int64_t b = 0; b < nblk; b += 2) {
+            const int64_t be = b + 2 < nblk ? b + 2 : nblk;
+            __m256i ae[R2], ao[R2];
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) ae[r] = ao[r] = _mm256_setzero_si256();
+            for (int64_t bb = b; bb < be; ++bb) {
+                __m256i cb;
+                if (bb < full) {
+                    cb = _mm256_loadu_si256((const __m256i*)(gcp + bb * 32));
+                } else {
+                    uint8_t tmp[32] = {0};
+                    memcpy(tmp, gcp + bb * 32, (size_t)(gb - bb * 32));
+                    cb = _mm256_loadu_si256((const __m256i*)tmp);
+                }
+                cb = _mm256_permute4x64_epi64(cb, 0xD8);
+                const __m256i lo = _mm256_and_si256(cb, nib);
+                const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(cb, 4), nib);
+                const __m256i ol = _mm256_shuffle_epi8(tl, lo), oh = _mm256_shuffle_epi8(th, lo);
+                const __m256i el = _mm256_shuffle_epi8(tl, hi), eh = _mm256_shuffle_epi8(th, hi);
+                const __m256i wo0 = _mm256_unpacklo_epi8(ol, oh), wo1 = _mm256_unpackhi_epi8(ol, oh);
+                const __m256i we0 = _mm256_unpacklo_epi8(el, eh), we1 = _mm256_unpackhi_epi8(el, eh);
+#pragma GCC unroll 8
+                for (int r = 0; r < R; ++r) {
+                    const int16_t* x = xb[r] + xoff + bb * SK_BLOCK;
+                    const __m256i pe = _mm256_add_epi32(_mm256_madd_epi16(we0, _mm256_loadu_si256((const __m256i*)x)),
+                                                        _mm256_madd_epi16(we1, _mm256_loadu_si256((const __m256i*)(x + 16))));
+                    const __m256i po = _mm256_add_epi32(_mm256_madd_epi16(wo0, _mm256_loadu_si256((const __m256i*)(x + 32))),
+                                                        _mm256_madd_epi16(wo1, _mm256_loadu_si256((const __m256i*)(x + 48))));
+                    ae[r] = _mm256_add_epi32(ae[r], pe);
+                    ao[r] = _mm256_add_epi32(ao[r], po);
+                }
+            }
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r)
+                tot[r] = _mm256_fmadd_ps(_mm256_add_ps(_mm256_cvtepi32_ps(ae[r]), _mm256_cvtepi32_ps(ao[r])), sc[r],
+                                         tot[r]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+        const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(tot[r]), _mm256_extractf128_ps(tot[r], 1));
+        const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+        res[r * SK_TILE_N] = _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
+    }
+}
+
+static void sk_dot_avx2_1(const sk_ctx* c, int64_t nrow, int64_t set, const int64_t* rows, int cnt, float* res) {
+    while (cnt > 0) {
+        const int k = cnt < R2 ? cnt : R2;
+        switch (k) {
+            case 1: dot2_r(c, nrow, set, rows, res, 1); break;
+            case 2: dot2_r(c, nrow, set, rows, res, 2); break;
+            case 3: dot2_r(c, nrow, set, rows, res, 3); break;
+            default: dot2_r(c, nrow, set, rows, res, 4); break;
+        }
+        rows += k;
+        res += k * SK_TILE_N;
+        cnt -= k;
+    }
+}
+
+void sk_dot_avx2(const sk_ctx* c, int64_t nt, int64_t nn, int64_t set, const int64_t* rows, int cnt, float* res) {
+    for (int64_t j = 0; j < nn; ++j) sk_dot_avx2_1(c, nt + j, set, rows, cnt, res + j);
+}
+
+double sk_read_avx2(const void* p, int64_t bytes) {
+    const __m256i* q = (const __m256i*)p;
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t i = 0; i < bytes / 32; i += 4) {
+        a0 = _mm256_xor_si256(a0, _mm256_load_si256(q + i));
+        a1 = _mm256_xor_si256(a1, _mm256_load_si256(q + i + 1));
+        a2 = _mm256_xor_si256(a2, _mm256_load_si256(q + i + 2));
+        a3 = _mm256_xor_si256(a3, _mm256_load_si256(q + i + 3));
+    }
+    a0 = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));
+    long long v[4];
+    _mm256_storeu_si256((__m256i*)v, a0);
+    return (double)(v[0] ^ v[1] ^ v[2] ^ v[3]);
+}
