@@ -34,7 +34,12 @@ python-test: python-env
 java-test: setup
 	source .ci/java-home.sh && mvn -B -ntp verify; status=$$?; python3 .ci/list-skipped.py; exit $$status
 
+# The CUDA kernels' CPU tests, then the native CPU kernel's (kernels/cpu: every path this CPU has,
+# against float64).
 kernels-test:
+	cmake -S kernels/cpu -B kernels/cpu/build -DCMAKE_BUILD_TYPE=Release --log-level=WARNING && \
+	cmake --build kernels/cpu/build -j2 && \
+	ctest --test-dir kernels/cpu/build --output-on-failure
 	@if [[ -f kernels/CMakeLists.txt ]]; then \
 	  cmake -S kernels -B kernels/build -DCMAKE_BUILD_TYPE=Release && \
 	  cmake --build kernels/build -j2 && \
@@ -48,4 +53,4 @@ trt-plugins-test:
 
 clean:
 	source .ci/java-home.sh && mvn -B -q clean
-	rm -rf kernels/build trt-plugins/build  # build/venv and build/stories260K stay: rm -rf build
+	rm -rf kernels/build kernels/cpu/build trt-plugins/build  # build/venv and build/stories260K stay: rm -rf build

@@ -62,36 +62,40 @@ class SketchKernelModelTest {
 
     GenerationConfig greedy =
         GenerationConfig.builder().maxNewTokens(golden.length).eosTokenIds(List.of()).build();
-    long[][] tokens = new long[2][];
-    KernelChoice[] kernels = {KernelChoice.SKETCH, KernelChoice.FALLBACK};
-    for (int i = 0; i < 2; i++) {
+    KernelChoice[] kernels = {KernelChoice.NEAR_EXACT, KernelChoice.EXACT, KernelChoice.FALLBACK};
+    for (KernelChoice kernel : kernels) {
+      long[] tokens;
       try (Model model =
           Model.load(
-              dir, LoadOptions.defaults().withOrt(OrtOptions.defaults().withKernel(kernels[i])))) {
-        tokens[i] = model.generatorForTokens(List.of(prompt), greedy).run(null).getFirst().tokens();
+              dir, LoadOptions.defaults().withOrt(OrtOptions.defaults().withKernel(kernel)))) {
+        tokens = model.generatorForTokens(List.of(prompt), greedy).run(null).getFirst().tokens();
       }
+      assertArrayEquals(
+          golden,
+          tokens,
+          fixture + ": " + kernel + " greedy tokens differ from the training-time golden");
     }
-    assertArrayEquals(
-        tokens[1], tokens[0], fixture + ": sketch-kernel greedy tokens differ from the fallback's");
-    assertArrayEquals(
-        golden,
-        tokens[0],
-        fixture + ": sketch-kernel greedy tokens differ from the training-time golden");
 
     ModelCard card = ModelCard.read(dir);
-    float[] sketch = logits(dir, card, prompt, KernelChoice.SKETCH);
     float[] dense = logits(dir, card, prompt, KernelChoice.FALLBACK);
-    assertEquals(dense.length, sketch.length);
-    double diff = 0;
-    double norm = 0;
-    for (int i = 0; i < dense.length; i++) {
-      diff += (sketch[i] - (double) dense[i]) * (sketch[i] - (double) dense[i]);
-      norm += (double) dense[i] * dense[i];
+    // exact: fp32 semantics; near-exact: within 1e-3 per op, a few ops deep
+    double[] bound = {1e-2, 1e-5};
+    for (int k = 0; k < 2; k++) {
+      float[] sketch = logits(dir, card, prompt, kernels[k]);
+      assertEquals(dense.length, sketch.length);
+      double diff = 0;
+      double norm = 0;
+      for (int i = 0; i < dense.length; i++) {
+        diff += (sketch[i] - (double) dense[i]) * (sketch[i] - (double) dense[i]);
+        norm += (double) dense[i] * dense[i];
+      }
+      double rel = Math.sqrt(diff / norm);
+      System.out.printf(
+          "%s %s: logits relative error %.2e against the fallback%n", fixture, kernels[k], rel);
+      assertTrue(
+          norm > 0 && rel <= bound[k],
+          fixture + ": " + kernels[k] + " logits relative error " + rel + " against the fallback");
     }
-    double rel = Math.sqrt(diff / norm);
-    assertTrue(
-        norm > 0 && rel <= 1e-5,
-        fixture + ": logits relative error " + rel + " between sketch kernel and fallback");
   }
 
   /** Logits of one forward pass over the prompt (empty past) with the given kernel. */

@@ -14,10 +14,11 @@ import java.util.Objects;
  * @param tensorrtPluginLibrary for {@code ort-tensorrt}: the self-registering SketchMatMul plugin
  *     {@code libsketchrt_trt_plugin.so} built against the TensorRT major ONNX Runtime links (10 for
  *     onnxruntime_gpu 1.29); null means the environment variable {@value #TENSORRT_PLUGIN_ENV}
- * @param kernel how {@code ort-cpu} runs SketchMatMul nodes: {@link KernelChoice#SKETCH} (the Java
- *     sketch kernel, required), {@link KernelChoice#FALLBACK} (ONNX Runtime's folded dense weights,
- *     for A/B runs), or null (default: the sketch kernel, or the fallback with a one-line notice
- *     when the kernel cannot be bound to this ONNX Runtime)
+ * @param kernel how {@code ort-cpu} runs SketchMatMul nodes (DESIGN section 5): {@link
+ *     KernelChoice#NEAR_EXACT} (the native int16-LUT kernel), {@link KernelChoice#EXACT} (the Java
+ *     fp32 kernel), {@link KernelChoice#APPROX} (int8 LUTs, opt-in), {@link KernelChoice#FALLBACK}
+ *     (ONNX Runtime's folded dense weights, for A/B runs), or null (default: near-exact, or the
+ *     fallback with a one-line notice when no kernel can be bound to this ONNX Runtime)
  */
 public record OrtOptions(
     int intraOpThreads,

@@ -25,7 +25,7 @@ import java.util.SplittableRandom;
  * <pre>
  * java --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
  *   -cp validation/target/sketchrt.jar io.sketchrt.validation.bench.SketchKernelBench \
- *   --model build/tinyllama_conv [--threads 1,2] [--kernels sketch,fallback] [--prompt 32] [--new 16] [--repeats 5]
+ *   --model build/tinyllama_conv [--threads 1,2] [--kernels near-exact,exact,fallback] [--prompt 32] [--new 16] [--repeats 5]
  * </pre>
  */
 public final class SketchKernelBench {
@@ -46,7 +46,8 @@ public final class SketchKernelBench {
   public static void main(String[] args) throws Exception {
     Path model = null;
     int[] threads = {1, 2};
-    List<KernelChoice> kernels = List.of(KernelChoice.SKETCH, KernelChoice.FALLBACK);
+    List<KernelChoice> kernels =
+        List.of(KernelChoice.NEAR_EXACT, KernelChoice.EXACT, KernelChoice.FALLBACK);
     int prompt = 32;
     int newTokens = 16;
     int repeats = 5;
@@ -101,7 +102,7 @@ public final class SketchKernelBench {
                 newTokens,
                 repeats,
                 bandwidth[t],
-                kernel == KernelChoice.SKETCH ? traffic.sketchBytes() : traffic.denseBytes()));
+                kernel.registersKernel() ? traffic.sketchBytes() : traffic.denseBytes()));
       }
     }
     System.out.printf("%nload average at end %s%n", loadAverage());
@@ -117,7 +118,7 @@ public final class SketchKernelBench {
       System.out.printf(
           Locale.ROOT,
           "| %s | %d | %s | %s | %.0f MB | %.1f | %.0f %% | %.1f | %d MB | %d MB | %d MB |%n",
-          r.kernel.name().toLowerCase(Locale.ROOT),
+          r.kernel,
           r.threads,
           spread(r.decode, "%.2f"),
           spread(r.prefill, "%.1f"),
@@ -130,7 +131,7 @@ public final class SketchKernelBench {
           r.peakRssKb / 1024);
     }
     for (int t : threads) {
-      Row sketch = find(rows, KernelChoice.SKETCH, t);
+      Row sketch = find(rows, KernelChoice.NEAR_EXACT, t);
       Row dense = find(rows, KernelChoice.FALLBACK, t);
       if (sketch != null && dense != null) {
         System.out.printf(

@@ -50,6 +50,7 @@ final class OrtCApi {
   static final int RELEASE_STATUS = 93;
   static final int RELEASE_TENSOR_TYPE_AND_SHAPE_INFO = 99;
   static final int KERNEL_INFO_GET_NODE_NAME = 244;
+  static final int KERNEL_INFO_GET_CONSTANT_INPUT_TENSOR = 249;
   static final int KERNEL_CONTEXT_PARALLEL_FOR = 274;
 
   /** {@code OrtErrorCode} values used in statuses the kernel returns. */
@@ -78,6 +79,7 @@ final class OrtCApi {
   static final MethodHandle ReleaseTensorTypeAndShapeInfo;
   static final MethodHandle KernelInfoGetAttribute_int64;
   static final MethodHandle KernelInfo_GetNodeName;
+  static final MethodHandle KernelInfoGetConstantInput_tensor;
   static final MethodHandle KernelContext_GetInputCount;
   static final MethodHandle KernelContext_GetInput;
   static final MethodHandle KernelContext_GetOutput;
@@ -177,6 +179,13 @@ final class OrtCApi {
             ? handle(
                 KERNEL_INFO_GET_NODE_NAME,
                 FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS),
+                false)
+            : null;
+    KernelInfoGetConstantInput_tensor =
+        ok
+            ? handle(
+                KERNEL_INFO_GET_CONSTANT_INPUT_TENSOR,
+                FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS),
                 false)
             : null;
     KernelContext_GetInputCount =

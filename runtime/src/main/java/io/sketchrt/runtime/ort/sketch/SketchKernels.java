@@ -3,7 +3,6 @@ package io.sketchrt.runtime.ort.sketch;
 import ai.onnxruntime.OrtSession;
 import io.sketchrt.runtime.SketchrtException;
 import java.io.PrintStream;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 
 /**
@@ -15,12 +14,12 @@ import java.nio.file.Path;
  */
 public final class SketchKernels {
 
-  /** What {@link #install} did. */
+  /** What {@link #install} did: the kernel choice in effect, and what runs it. */
   public record Installed(KernelChoice kernel, String detail) {
     @Override
     public String toString() {
-      return kernel == KernelChoice.SKETCH
-          ? "sketch kernel (" + detail + ")"
+      return kernel.registersKernel()
+          ? kernel + " sketch kernel (" + detail + ")"
           : "folded fallback (" + detail + ")";
     }
   }
@@ -84,9 +83,9 @@ public final class SketchKernels {
   /**
    * Registers the sketch kernel into {@code options} unless {@code choice} is FALLBACK.
    *
-   * @param choice SKETCH (required: failure throws), FALLBACK (nothing registered), or null for the
-   *     default: the sketch kernel when the binding works, else the fallback with a one-line notice
-   *     on stderr
+   * @param choice the kernel to run (a failure to register it throws), FALLBACK (nothing
+   *     registered), or null for the default: near-exact, or the folded fallback with a one-line
+   *     notice on stderr when the binding to ONNX Runtime does not work
    * @param modelDir the model being loaded, for messages
    */
   public static Installed install(
@@ -117,32 +116,60 @@ public final class SketchKernels {
     if (choice == KernelChoice.FALLBACK) {
       return new Installed(KernelChoice.FALLBACK, "requested");
     }
+    KernelChoice wanted = choice == null ? KernelChoice.NEAR_EXACT : choice;
     if (reason == null) {
       try {
-        MemorySegment native_ = OrtCApi.nativeOptions(options);
-        SketchMatMulOps.addTo(native_);
-        Installed done =
-            new Installed(
-                KernelChoice.SKETCH,
-                "ONNX Runtime " + OrtCApi.VERSION + ", " + kernelDescription());
-        if (!(KERNEL instanceof VectorSketchMatMul)) {
+        KernelImpl impl = implFor(wanted);
+        SketchMatMulOps.addTo(OrtCApi.nativeOptions(options), impl);
+        if (impl == KernelImpl.JAVA && wanted != KernelChoice.EXACT) {
+          notices.println(
+              "sketchrt: "
+                  + NativeSketchLibrary.failure()
+                  + ": "
+                  + modelDir
+                  + " runs SketchMatMul in the "
+                  + kernelDescription()
+                  + " (exact, slower) instead of the "
+                  + wanted
+                  + " native kernel");
+        } else if (impl == KernelImpl.JAVA && !(KERNEL instanceof VectorSketchMatMul)) {
           notices.println("sketchrt: " + modelDir + " runs the " + kernelDescription());
         }
-        return done;
+        KernelChoice effective = impl == KernelImpl.JAVA ? KernelChoice.EXACT : wanted;
+        return new Installed(
+            effective, "ONNX Runtime " + OrtCApi.VERSION + ", " + implDescription(impl));
       } catch (Throwable t) {
         reason = "cannot register it: " + t;
       }
     }
-    if (choice == KernelChoice.SKETCH) {
+    if (choice != null) {
       throw new SketchrtException(
-          "the Java sketch kernel was requested for " + modelDir + " but " + reason);
+          "the " + wanted + " sketch kernel was requested for " + modelDir + " but " + reason);
     }
     notices.println(
-        "sketchrt: the Java sketch kernel is unavailable ("
+        "sketchrt: the sketch kernel is unavailable ("
             + reason
             + "); "
             + modelDir
             + " runs with ONNX Runtime's folded dense fallback");
     return new Installed(KernelChoice.FALLBACK, reason);
+  }
+
+  /** The implementation that runs {@code choice} here: native where it loads, else Java. */
+  static KernelImpl implFor(KernelChoice choice) {
+    if (choice == KernelChoice.EXACT || NativeSketchLibrary.failure() != null) {
+      return KernelImpl.JAVA;
+    }
+    return choice == KernelChoice.APPROX ? KernelImpl.NATIVE_INT8 : KernelImpl.NATIVE_INT16;
+  }
+
+  private static String implDescription(KernelImpl impl) {
+    return switch (impl) {
+      case JAVA -> kernelDescription() + ", fp32";
+      case NATIVE_INT16 ->
+          "native " + NativeSketchLibrary.pathName() + " kernel, int16 LUT x int14 activations";
+      case NATIVE_INT8 ->
+          "native " + NativeSketchLibrary.pathName() + " kernel, int8 LUT x int14 activations";
+    };
   }
 }

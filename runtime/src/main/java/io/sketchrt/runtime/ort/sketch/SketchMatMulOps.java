@@ -8,6 +8,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -31,15 +34,21 @@ final class SketchMatMulOps {
   private static final int INPUT_OUTPUT_OPTIONAL = 1;
 
   private static final CustomOps.Kernels KERNELS = new CustomOps.Kernels(OP_TYPE);
-  private static final Map<Long, ElementType[]> OP_TYPES = new ConcurrentHashMap<>();
-  private static final MemorySegment[] STRUCTS;
+  private static final Map<Long, OpType> OP_TYPES = new ConcurrentHashMap<>();
+
+  /** What one struct stands for: X and LUT types, and the kernel it creates. */
+  private record OpType(ElementType x, ElementType lut, KernelImpl impl) {}
+
+  private static final Map<KernelImpl, List<MemorySegment>> STRUCTS =
+      new EnumMap<>(KernelImpl.class);
   private static final MemorySegment NAME;
   private static final MemorySegment DOMAIN_NAME;
 
   /** {@code void fn(void* job, size_t index)} for {@code KernelContext_ParallelFor}. */
   static final MemorySegment PARALLEL_TASK;
 
-  private static MemorySegment domain = MemorySegment.NULL;
+  /** One domain per kernel implementation, created on first use and shared by all sessions. */
+  private static final Map<KernelImpl, MemorySegment> DOMAINS = new EnumMap<>(KernelImpl.class);
 
   static {
     Arena global = Arena.global();
@@ -77,32 +86,35 @@ final class SketchMatMulOps {
     fns[CustomOps.GET_END_VERSION] = stub("endVersion", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     PARALLEL_TASK = stub("parallelTask", FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
 
-    STRUCTS = new MemorySegment[VALUE_TYPES.length * VALUE_TYPES.length];
-    int i = 0;
-    for (ElementType x : VALUE_TYPES) {
-      for (ElementType lut : VALUE_TYPES) {
-        MemorySegment s = CustomOps.struct(fns);
-        OP_TYPES.put(s.address(), new ElementType[] {x, lut});
-        STRUCTS[i++] = s;
+    for (KernelImpl impl : KernelImpl.values()) {
+      List<MemorySegment> structs = new ArrayList<>();
+      for (ElementType x : VALUE_TYPES) {
+        for (ElementType lut : VALUE_TYPES) {
+          MemorySegment s = CustomOps.struct(fns);
+          OP_TYPES.put(s.address(), new OpType(x, lut, impl));
+          structs.add(s);
+        }
       }
+      STRUCTS.put(impl, List.copyOf(structs));
     }
   }
 
   private SketchMatMulOps() {}
 
   /**
-   * Adds the {@code ai.sketchrt} domain (created once, shared by all sessions) to native session
-   * options.
+   * Adds the {@code ai.sketchrt} domain whose {@code SketchMatMul} kernels run {@code impl}
+   * (created once per implementation, shared by all sessions) to native session options.
    */
-  static synchronized void addTo(MemorySegment sessionOptions) throws Throwable {
-    if (domain.address() == 0) {
+  static synchronized void addTo(MemorySegment sessionOptions, KernelImpl impl) throws Throwable {
+    MemorySegment domain = DOMAINS.get(impl);
+    if (domain == null) {
       try (Arena arena = Arena.ofConfined()) {
         MemorySegment out = arena.allocate(ADDRESS);
         OrtCApi.check(
             (MemorySegment) OrtCApi.CreateCustomOpDomain.invokeExact(DOMAIN_NAME, out),
             "CreateCustomOpDomain");
         MemorySegment created = out.get(ADDRESS, 0);
-        for (MemorySegment op : STRUCTS) {
+        for (MemorySegment op : STRUCTS.get(impl)) {
           OrtCApi.check(
               (MemorySegment) OrtCApi.CustomOpDomain_Add.invokeExact(created, op),
               "CustomOpDomain_Add");
@@ -111,8 +123,8 @@ final class SketchMatMulOps {
         OrtCApi.check(
             (MemorySegment) OrtCApi.CustomOpDomain_Add.invokeExact(created, DenseMatMulOps.STRUCT),
             "CustomOpDomain_Add");
-        domain =
-            created; // never released: sessions built from it may outlive any one options object
+        domain = created; // never released: sessions built from it may outlive any options object
+        DOMAINS.put(impl, domain);
       }
     }
     OrtCApi.check(
@@ -124,7 +136,7 @@ final class SketchMatMulOps {
     return CustomOps.stub(MethodHandles.lookup(), method, fd);
   }
 
-  private static ElementType[] types(MemorySegment op) {
+  private static OpType types(MemorySegment op) {
     return OP_TYPES.get(op.address());
   }
 
@@ -142,11 +154,11 @@ final class SketchMatMulOps {
   /** X: T, codes: int8, lut: TL, bias: T. */
   private static int getInputType(MemorySegment op, long index) {
     try {
-      ElementType[] t = types(op);
+      OpType t = types(op);
       return switch ((int) index) {
         case 1 -> ElementType.INT8.onnx;
-        case 2 -> t[1].onnx;
-        default -> t[0].onnx;
+        case 2 -> t.lut().onnx;
+        default -> t.x().onnx;
       };
     } catch (Throwable e) {
       return 0;
@@ -159,7 +171,7 @@ final class SketchMatMulOps {
 
   private static int getOutputType(MemorySegment op, long index) {
     try {
-      return types(op)[0].onnx;
+      return types(op).x().onnx;
     } catch (Throwable e) {
       return 0;
     }
@@ -193,13 +205,13 @@ final class SketchMatMulOps {
   private static MemorySegment createKernelV2(
       MemorySegment op, MemorySegment api, MemorySegment info, MemorySegment kernelOut) {
     try {
-      ElementType[] t = types(op);
-      KERNELS.add(SketchNode.create(info, t[0], t[1]), kernelOut);
+      OpType t = types(op);
+      KERNELS.add(SketchNode.create(info, t.x(), t.lut(), t.impl()), kernelOut);
       return MemorySegment.NULL;
     } catch (SketchNode.NodeException e) {
       return OrtCApi.status(OrtCApi.ORT_INVALID_ARGUMENT, e.getMessage());
     } catch (Throwable e) {
-      return OrtCApi.status(OrtCApi.ORT_FAIL, "SketchMatMul: cannot create the Java kernel: " + e);
+      return OrtCApi.status(OrtCApi.ORT_FAIL, "SketchMatMul: cannot create the kernel: " + e);
     }
   }
 

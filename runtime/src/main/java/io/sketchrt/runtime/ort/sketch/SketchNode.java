@@ -58,7 +58,8 @@ final class SketchNode implements CustomOps.Kernel {
     }
   }
 
-  static SketchNode create(MemorySegment info, ElementType xType, ElementType lutType)
+  static SketchNode create(
+      MemorySegment info, ElementType xType, ElementType lutType, KernelImpl impl)
       throws Throwable {
     String name = nodeName(info);
     long bits = attribute(info, name, "bits");
@@ -74,7 +75,20 @@ final class SketchNode implements CustomOps.Kernel {
     } catch (IllegalArgumentException e) {
       throw new NodeException(where(name) + e.getMessage());
     }
-    return new SketchNode(name, shape, xType, lutType, SketchKernels.kernel());
+    return new SketchNode(name, shape, xType, lutType, impl.newKernel(constantInput(info, 2)));
+  }
+
+  /** Whether input {@code index} is a constant initializer (so its contents never change). */
+  private static boolean constantInput(MemorySegment info, long index) throws Throwable {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment isConstant = arena.allocate(JAVA_INT);
+      MemorySegment value = arena.allocate(ADDRESS);
+      OrtCApi.check(
+          (MemorySegment)
+              OrtCApi.KernelInfoGetConstantInput_tensor.invokeExact(info, index, isConstant, value),
+          "KernelInfoGetConstantInput_tensor");
+      return isConstant.get(JAVA_INT, 0) != 0;
+    }
   }
 
   private static String where(String name) {

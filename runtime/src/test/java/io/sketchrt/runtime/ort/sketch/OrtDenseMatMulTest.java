@@ -34,7 +34,7 @@ class OrtDenseMatMulTest {
 
   private static OrtSession session(byte[] model) throws Exception {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      SketchKernels.install(options, KernelChoice.SKETCH, Path.of("test-model"));
+      SketchKernels.install(options, KernelChoice.NEAR_EXACT, Path.of("test-model"));
       return ENV.createSession(model, options);
     }
   }
