@@ -35,7 +35,12 @@ if [[ -z "${PIP_RETRIES:-}" ]] && ! python3 -m pip config list 2>/dev/null | gre
 fi
 echo "python deps: installing $req and sketchrt_ref into $venv with pip's configured index (a few minutes the first time) ..."
 start=$SECONDS
-"$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" -e "$package"
+log=$venv/install.log  # pip's own output (retry warnings for offline indexes among it) goes here
+if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" -e "$package" >"$log" 2>&1; then
+  echo "python deps: pip failed; the end of $log:" >&2
+  tail -n 25 "$log" >&2
+  exit 1
+fi
 here="$(pwd -P)/$package/sketchrt_ref"
 from=$("$venv/bin/python" -c "import os, sketchrt_ref; print(os.path.dirname(os.path.realpath(sketchrt_ref.__file__)))")
 [[ "$from" == "$here" ]] || { echo "python deps: sketchrt_ref imports from $from, not $package" >&2; exit 1; }

@@ -6,7 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.Model;
+import io.sketchrt.validation.accuracy.Tolerance;
+import io.sketchrt.validation.bench.DecodeFloor;
 import io.sketchrt.validation.bench.GenerateBench;
+import io.sketchrt.validation.bench.WeightTraffic;
 import io.sketchrt.validation.latency.LatencySamples;
 import io.sketchrt.validation.latency.LatencySettings;
 import java.io.IOException;
@@ -117,6 +120,18 @@ public final class BenchCommand implements Callable<Integer> {
       GenerateBench bench = new GenerateBench(m, out, repeats);
       if (!soakOnly) {
         GenerateBench.Throughput t = bench.throughput(promptTokens, newTokens);
+        if (m.backendName().equals("ort-cpu")) {
+          int threads = loadOptions.ort().intraOpThreads();
+          double gbs =
+              DecodeFloor.bandwidth(
+                  threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), out);
+          DecodeFloor.report(
+              out,
+              gbs,
+              DecodeFloor.bytesPerToken(
+                  WeightTraffic.of(model.resolve(c.modelFile())), Tolerance.kernel(loadOptions)),
+              t.decodeTokensPerSecond());
+        }
         List<GenerateBench.ContextDecode> perContext = new ArrayList<>();
         for (int context : contexts) {
           perContext.add(bench.decodeAtContext(context, Math.min(newTokens, 16)));

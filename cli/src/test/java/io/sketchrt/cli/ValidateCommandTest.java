@@ -55,10 +55,17 @@ class ValidateCommandTest {
 
   @Test
   void everyFixturePassesPerLayerValidation() throws Exception {
+    // the default (near-exact) kernel, held to 1e-3 per op; the exact one to the fp32 bound
+    everyFixtureValidates(null, 1e-3);
+    everyFixtureValidates("exact", 1e-5);
+  }
+
+  private void everyFixtureValidates(String kernel, double bound) throws Exception {
     for (Path fixture : TestData.fixtures()) {
       Path out =
-          ConvertThenGenerateTest.convert(fixture, tmp.resolve("v-" + fixture.getFileName()));
-      Path json = tmp.resolve(fixture.getFileName() + ".json");
+          ConvertThenGenerateTest.convert(
+              fixture, tmp.resolve("v-" + kernel + "-" + fixture.getFileName()));
+      Path json = tmp.resolve(kernel + "-" + fixture.getFileName() + ".json");
       Stream.Builder<String> args =
           Stream.<String>builder()
               .add("validate")
@@ -71,12 +78,17 @@ class ValidateCommandTest {
       if (Files.exists(fixture.resolve("tuned"))) {
         args.add("--tuned").add(fixture.resolve("tuned").toString());
       }
+      if (kernel != null) {
+        args.add("--kernel").add(kernel);
+      }
       Run r = sketchrt(args.build().toArray(String[]::new));
       assertEquals(ExitCodes.OK, r.exit(), fixture + ": " + r.out() + r.err());
       JsonNode report = new ObjectMapper().readTree(json.toFile());
       assertTrue(report.get("layers").size() > 0);
       for (JsonNode l : report.get("layers")) {
-        assertTrue(l.get("rel_error").asDouble() <= 1e-5, fixture + " " + l);
+        assertTrue(
+            l.get("rel_error").asDouble() <= bound && l.get("tolerance").asDouble() == bound,
+            kernel + " " + fixture + " " + l);
       }
       System.out.println(fixture.getFileName() + ": " + r.out().strip());
     }

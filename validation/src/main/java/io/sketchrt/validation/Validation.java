@@ -6,9 +6,11 @@ import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.Model;
 import io.sketchrt.runtime.SketchrtException;
+import io.sketchrt.runtime.ort.sketch.KernelChoice;
 import io.sketchrt.validation.accuracy.GoldenCheck;
 import io.sketchrt.validation.accuracy.LayerCheck;
 import io.sketchrt.validation.accuracy.LayerResult;
+import io.sketchrt.validation.accuracy.Tolerance;
 import io.sketchrt.validation.bench.GenerateBench;
 import io.sketchrt.validation.graph.ConvertedGraph;
 import io.sketchrt.validation.graph.ConvertedGraph.SketchLayer;
@@ -114,7 +116,7 @@ public final class Validation {
           r.latencyBaseline() == null ? null : LatencySamples.read(r.latencyBaseline());
       try (Model model = Model.load(r.model(), r.options())) {
         if (r.reference() != null) {
-          prompts = GoldenCheck.run(r.reference(), model);
+          prompts = GoldenCheck.run(r.reference(), model, Tolerance.kernel(r.options()));
           report(prompts, progress);
         }
         GenerateBench bench = new GenerateBench(model, progress, r.latencyRepeats());
@@ -217,6 +219,16 @@ public final class Validation {
                 + " SketchMatMul nodes");
       }
       LayerCheck check = new LayerCheck(card, graph, r.options(), r.samples(), r.seed(), work);
+      KernelChoice kernel = Tolerance.kernel(r.options());
+      progress.printf(
+          "layers run in the %s kernel (%s)%n",
+          kernel,
+          switch (kernel) {
+            case NEAR_EXACT -> "int16 LUT x 14-bit activations, within 1e-3 per op";
+            case APPROX -> "int8 LUT: approximate, erases fine-tune deltas below ~1% of the LUT";
+            case EXACT -> "fp32 over the stored LUTs";
+            case FALLBACK -> "ONNX Runtime's folded dense weights";
+          });
       int i = 0;
       for (SketchLayer l : chosen) {
         LayerResult res = check.check(l, reference.get(l.module()));

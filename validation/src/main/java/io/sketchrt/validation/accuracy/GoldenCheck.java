@@ -8,6 +8,7 @@ import io.sketchrt.runtime.GenerationResult;
 import io.sketchrt.runtime.Generator;
 import io.sketchrt.runtime.Model;
 import io.sketchrt.runtime.SketchrtException;
+import io.sketchrt.runtime.ort.sketch.KernelChoice;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,17 +56,21 @@ public final class GoldenCheck {
    * Whole-model logits tolerance: the single-op bound of the coarser of the two activation types,
    * times 10.
    */
-  static double tolerance(ActivationType model, String goldenDtype) {
+  static double tolerance(ActivationType model, String goldenDtype, KernelChoice kernel) {
     double golden =
         switch (goldenDtype) {
           case "float32", "fp32" -> 1e-5;
           case "float16", "fp16" -> 2e-3;
           default -> 1e-2;
         };
-    return 10 * Math.max(Tolerance.singleOp(model), golden);
+    return 10 * Math.max(Tolerance.singleOp(model, kernel), golden);
   }
 
-  public static List<PromptResult> run(Path golden, Model model)
+  /**
+   * @param kernel the kernel the model's SketchMatMul nodes run ({@link Tolerance#kernel}), which
+   *     sets the tolerance
+   */
+  public static List<PromptResult> run(Path golden, Model model, KernelChoice kernel)
       throws IOException, SketchrtException {
     JsonNode root;
     try {
@@ -94,7 +99,7 @@ public final class GoldenCheck {
               + " does not fit the model's "
               + model.card().vocabSize());
     }
-    double tol = tolerance(model.card().dtype(), goldenDtype);
+    double tol = tolerance(model.card().dtype(), goldenDtype, kernel);
     for (JsonNode p : root.get("prompts")) {
       long[] ids = longs(p.get("input_ids"), golden, "input_ids");
       double[] expected = doubles(p.get("last_logits"), golden);

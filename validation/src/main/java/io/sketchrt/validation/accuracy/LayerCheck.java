@@ -114,7 +114,7 @@ public final class LayerCheck {
         e[0],
         eb[0],
         e[1],
-        Tolerance.singleOp(act));
+        Tolerance.singleOp(act, Tolerance.kernel(options)));
   }
 
   private float[] run(SketchLayer layer, float[] x, ActivationType act)

@@ -5,6 +5,7 @@ import io.sketchrt.runtime.GenerationResult;
 import io.sketchrt.runtime.Generator;
 import io.sketchrt.runtime.Model;
 import io.sketchrt.runtime.SketchrtException;
+import io.sketchrt.runtime.ort.sketch.KernelTimers;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -90,10 +91,15 @@ public final class GenerateBench {
     once(prompt, newTokens); // warm-up: session arenas, JIT
     double[] prefillMs = new double[repeats];
     double[] decodeMs = new double[repeats];
+    KernelTimers.reset();
+    long steps = 0;
+    double stepMillis = 0;
     for (int r = 0; r < repeats; r++) {
       GenerationResult res = once(prompt, newTokens);
       prefillMs[r] = res.prefillMillis();
       decodeMs[r] = res.decodeMillisPerToken();
+      steps += res.decodeSteps();
+      stepMillis += res.decodeMillisPerToken() * res.decodeSteps();
     }
     double pre = median(prefillMs);
     double dec = median(decodeMs);
@@ -101,6 +107,9 @@ public final class GenerateBench {
     out.printf(
         "decode: %d new tokens after a %d-token prompt: %.3f ms/token = %.1f tokens/s%n",
         newTokens, p, dec, 1000 / dec);
+    if (KernelTimers.sketch().decodeCalls() > 0) {
+      DecodeFloor.breakdown(out, stepMillis / Math.max(1, steps), steps);
+    }
     out.flush();
     return new Throughput(p, pre, newTokens, dec, prefillMs, decodeMs);
   }

@@ -7,7 +7,9 @@ import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.Model;
 import io.sketchrt.runtime.OrtOptions;
 import io.sketchrt.runtime.ort.sketch.KernelChoice;
+import io.sketchrt.runtime.ort.sketch.KernelTimers;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -77,18 +79,18 @@ public final class SketchKernelBench {
         traffic.sketchBytes() / 1e6, traffic.denseBytes() / 1e6, traffic.sketchNodes());
     int maxThreads = Arrays.stream(threads).max().orElse(1);
     double[] bandwidth = new double[maxThreads + 1];
-    try (BandwidthProbe probe = new BandwidthProbe(1L << 30, maxThreads)) {
-      probe.measure(maxThreads); // warm-up: JIT
-      for (int t : threads) {
-        double[] runs = new double[5];
-        for (int r = 0; r < runs.length; r++) {
-          runs[r] = probe.measure(t);
-        }
-        bandwidth[t] = max(runs);
-        System.out.printf(
-            "read bandwidth, %d thread(s), 1 GiB: %s GB/s (best %.1f)%n",
-            t, spread(runs, "%.1f"), bandwidth[t]);
-      }
+    PrintWriter out = new PrintWriter(System.out, true);
+    for (int t : threads) {
+      bandwidth[t] = DecodeFloor.bandwidth(t, out);
+      System.out.printf(
+          Locale.ROOT,
+          "sketch floor, %d thread(s): near-exact %.1f tok/s (%.0f MB/token), exact %.1f tok/s"
+              + " (%.0f MB/token)%n",
+          t,
+          bandwidth[t] * 1e9 / traffic.nativeBytes(),
+          traffic.nativeBytes() / 1e6,
+          bandwidth[t] * 1e9 / traffic.sketchBytes(),
+          traffic.sketchBytes() / 1e6);
     }
     List<Row> rows = new ArrayList<>();
     for (KernelChoice kernel : kernels) {
@@ -102,7 +104,7 @@ public final class SketchKernelBench {
                 newTokens,
                 repeats,
                 bandwidth[t],
-                kernel.registersKernel() ? traffic.sketchBytes() : traffic.denseBytes()));
+                DecodeFloor.bytesPerToken(traffic, kernel)));
       }
     }
     System.out.printf("%nload average at end %s%n", loadAverage());
@@ -180,10 +182,22 @@ public final class SketchKernelBench {
       once(m, ids, cfg); // warm-up: JIT, ONNX Runtime arenas
       double[] prefill = new double[repeats];
       double[] decode = new double[repeats];
+      KernelTimers.reset();
+      long decodeSteps = 0;
+      double decodeMillis = 0;
       for (int r = 0; r < repeats; r++) {
         GenerationResult res = once(m, ids, cfg);
         prefill[r] = prompt / res.prefillMillis() * 1000;
         decode[r] = 1000 / res.decodeMillisPerToken();
+        decodeSteps += res.decodeSteps();
+        decodeMillis += res.decodeMillisPerToken() * res.decodeSteps();
+      }
+      if (kernel.registersKernel()) {
+        System.out.printf("%s, %d thread(s): ", kernel, threads);
+        DecodeFloor.breakdown(
+            new PrintWriter(System.out, true),
+            decodeMillis / Math.max(1, decodeSteps),
+            decodeSteps);
       }
       long steady = status("VmRSS");
       long peak = status("VmHWM");

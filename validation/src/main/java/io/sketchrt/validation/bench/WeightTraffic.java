@@ -18,11 +18,13 @@ import java.util.Map;
  * (Gather reads one row per token). For the folded fallback each SketchMatMul counts as a dense
  * fp32 {@code [N, K]} weight instead, and so does a bf16 DenseMatMul weight.
  *
- * @param sketchBytes per token with the sketch kernel
+ * @param sketchBytes per token with the exact sketch kernel (the LUTs as stored)
+ * @param nativeBytes per token with the native kernel, which reads int16 LUTs (16 entries and one
+ *     fp32 scale per row group, 36 bytes) instead of the stored LUTs
  * @param denseBytes per token with the folded fallback
  * @param sketchNodes SketchMatMul nodes
  */
-public record WeightTraffic(long sketchBytes, long denseBytes, int sketchNodes) {
+public record WeightTraffic(long sketchBytes, long nativeBytes, long denseBytes, int sketchNodes) {
 
   public static WeightTraffic of(Path onnx) throws IOException {
     ModelProto model;
@@ -34,6 +36,7 @@ public record WeightTraffic(long sketchBytes, long denseBytes, int sketchNodes) 
       sizes.put(t.getName(), bytes(t));
     }
     long sketch = 0;
+    long nativeLut = 0; // stored LUT bytes minus the native kernel's int16 LUT bytes
     long dense = 0;
     int nodes = 0;
     for (NodeProto n : model.getGraph().getNodeList()) {
@@ -47,6 +50,8 @@ public record WeightTraffic(long sketchBytes, long denseBytes, int sketchNodes) 
             weights += sizes.getOrDefault(n.getInput(i), 0L);
           }
           sketch += weights;
+          long lut = sizes.getOrDefault(n.getInput(2), 0L);
+          nativeLut += lut - rows * attribute(n, "groups") * 36;
           dense +=
               rows * k * 4 + (n.getInputCount() > 3 ? sizes.getOrDefault(n.getInput(3), 0L) : 0);
         }
@@ -67,7 +72,7 @@ public record WeightTraffic(long sketchBytes, long denseBytes, int sketchNodes) 
         default -> {}
       }
     }
-    return new WeightTraffic(sketch, dense, nodes);
+    return new WeightTraffic(sketch, sketch - nativeLut, dense, nodes);
   }
 
   private static long attribute(NodeProto n, String name) {

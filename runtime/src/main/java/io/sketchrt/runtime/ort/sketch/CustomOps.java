@@ -73,17 +73,20 @@ final class CustomOps {
   interface Kernel {
     String name();
 
-    void compute(MemorySegment context) throws Throwable;
+    /** Computes the node's output; returns the rows of X it multiplied (for the timers). */
+    long compute(MemorySegment context) throws Throwable;
   }
 
   /** The live kernels of one op type, keyed by the handle ONNX Runtime holds. */
   static final class Kernels {
     private final String opType;
+    private final boolean dense;
     private final Map<Long, Kernel> live = new ConcurrentHashMap<>();
     private final AtomicLong next = new AtomicLong(1);
 
     Kernels(String opType) {
       this.opType = opType;
+      this.dense = !opType.equals(SketchMatMulOps.OP_TYPE);
     }
 
     /** Stores {@code kernel} and hands its handle to ONNX Runtime through {@code kernelOut}. */
@@ -103,7 +106,9 @@ final class CustomOps {
         if (kernel == null) {
           return OrtCApi.status(OrtCApi.ORT_FAIL, opType + ": unknown kernel " + handle.address());
         }
-        kernel.compute(context);
+        long start = System.nanoTime();
+        long rows = kernel.compute(context);
+        KernelTimers.record(dense, rows, System.nanoTime() - start);
         return MemorySegment.NULL;
       } catch (SketchNode.NodeException e) {
         return OrtCApi.status(OrtCApi.ORT_INVALID_ARGUMENT, e.getMessage());

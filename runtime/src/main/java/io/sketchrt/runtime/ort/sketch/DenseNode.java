@@ -28,7 +28,7 @@ final class DenseNode implements CustomOps.Kernel {
   }
 
   @Override
-  public void compute(MemorySegment context) throws Throwable {
+  public long compute(MemorySegment context) throws Throwable {
     MemorySegment out = SketchNode.OUT.get();
     OrtCApi.check(
         (MemorySegment) OrtCApi.KernelContext_GetInputCount.invokeExact(context, out),
@@ -67,6 +67,7 @@ final class DenseNode implements CustomOps.Kernel {
     long m = k == 0 ? 0 : x.elements() / k;
     MemorySegment y = SketchNode.output(context, yDims, m * n * 4, out);
     kernel.run(m, n, k, x.data(), w.data(), y, OrtParallelFor.on(context));
+    return m;
   }
 
   private void checkType(String what, SketchNode.Tensor t, ElementType expected) {

@@ -47,6 +47,7 @@ final class NativeSketchLibrary {
   static final MethodHandle PREPARE_X;
   static final MethodHandle MATMUL;
   static final MethodHandle READ_BANDWIDTH;
+  private static final MethodHandle PATH_SUPPORTED;
 
   private static final String FAILURE;
   private static final int PATH;
@@ -54,7 +55,7 @@ final class NativeSketchLibrary {
 
   static {
     String failure = null;
-    MethodHandle[] h = new MethodHandle[6];
+    MethodHandle[] h = new MethodHandle[7];
     int path = -1;
     String pathName = "java";
     try {
@@ -108,6 +109,8 @@ final class NativeSketchLibrary {
               lib,
               "sketch_cpu_read_bandwidth_gbs",
               FunctionDescriptor.of(JAVA_DOUBLE, JAVA_LONG, JAVA_INT));
+      h[6] =
+          bind(linker, lib, "sketch_cpu_path_supported", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
       int cpu = (int) best.invokeExact();
       path = Math.min(cpu, requestedPath());
       if (path < PATH_AVX2) {
@@ -129,6 +132,7 @@ final class NativeSketchLibrary {
     PREPARE_X = h[3];
     MATMUL = h[4];
     READ_BANDWIDTH = h[5];
+    PATH_SUPPORTED = h[6];
     FAILURE = failure;
     PATH = path;
     PATH_NAME = pathName;
@@ -147,6 +151,15 @@ final class NativeSketchLibrary {
   /** "avx512-vnni", "avx2" (the library's names), or "java". */
   static String pathName() {
     return PATH_NAME;
+  }
+
+  /** Whether the library loaded and this CPU runs {@code path} (tests force each path). */
+  static boolean supports(int path) {
+    try {
+      return PATH_SUPPORTED != null && (int) PATH_SUPPORTED.invokeExact(path) == 1;
+    } catch (Throwable t) {
+      return false;
+    }
   }
 
   /** The library's message for a negative return code. */

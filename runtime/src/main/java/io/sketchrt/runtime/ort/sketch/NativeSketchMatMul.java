@@ -30,6 +30,7 @@ final class NativeSketchMatMul implements SketchMatMulKernel {
   private static final ThreadLocal<MemorySegment[]> XQ =
       ThreadLocal.withInitial(() -> new MemorySegment[] {MemorySegment.NULL});
 
+  private final int path;
   private final int lutBits;
   private final boolean lutConstant;
   private volatile Prepared prepared;
@@ -45,6 +46,12 @@ final class NativeSketchMatMul implements SketchMatMulKernel {
    * @param lutConstant whether the node's LUT is a constant initializer, so it is prepared once
    */
   NativeSketchMatMul(int lutBits, boolean lutConstant) {
+    this(NativeSketchLibrary.path(), lutBits, lutConstant);
+  }
+
+  /** With an explicit path ({@link NativeSketchLibrary#PATH_AVX2} ...), for tests of each path. */
+  NativeSketchMatMul(int path, int lutBits, boolean lutConstant) {
+    this.path = path;
     this.lutBits = lutBits;
     this.lutConstant = lutConstant;
   }
@@ -57,8 +64,7 @@ final class NativeSketchMatMul implements SketchMatMulKernel {
     SketchShape s = op.shape();
     Prepared lut = prepared(op);
     long m = op.m();
-    MemorySegment xq = quantisedX(op);
-    int path = NativeSketchLibrary.path();
+    MemorySegment xq = quantisedX(op, path);
     long weights = (long) s.n() * s.k();
     int tasks = (int) Math.max(1, Math.min(MAX_TASKS, weights / WEIGHTS_PER_TASK));
     int rowsPerTask = roundUp(ceilDiv(s.n(), tasks), ROW_TILE);
@@ -99,7 +105,7 @@ final class NativeSketchMatMul implements SketchMatMulKernel {
   }
 
   /** X quantised into this thread's scratch, grown on demand and kept. */
-  private static MemorySegment quantisedX(SketchOperands op) {
+  private static MemorySegment quantisedX(SketchOperands op, int path) {
     SketchShape s = op.shape();
     long bytes;
     int rc;
@@ -115,13 +121,7 @@ final class NativeSketchMatMul implements SketchMatMulKernel {
       rc =
           (int)
               PREPARE_X.invokeExact(
-                  NativeSketchLibrary.path(),
-                  op.x(),
-                  op.xType().onnx,
-                  op.m(),
-                  (long) s.k(),
-                  (long) s.groups(),
-                  mine[0]);
+                  path, op.x(), op.xType().onnx, op.m(), (long) s.k(), (long) s.groups(), mine[0]);
       check(rc, "sketch_cpu_prepare_x");
       return mine[0];
     } catch (SketchNode.NodeException | IllegalStateException e) {

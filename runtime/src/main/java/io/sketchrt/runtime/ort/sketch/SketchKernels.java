@@ -155,6 +155,18 @@ public final class SketchKernels {
     return new Installed(KernelChoice.FALLBACK, reason);
   }
 
+  /**
+   * The kernel that actually runs for {@code requested} on this machine (null: the default):
+   * near-exact and approx become exact where the native library cannot run.
+   */
+  public static KernelChoice effective(KernelChoice requested) {
+    KernelChoice wanted = requested == null ? KernelChoice.NEAR_EXACT : requested;
+    if (!wanted.registersKernel()) {
+      return wanted;
+    }
+    return implFor(wanted) == KernelImpl.JAVA ? KernelChoice.EXACT : wanted;
+  }
+
   /** The implementation that runs {@code choice} here: native where it loads, else Java. */
   static KernelImpl implFor(KernelChoice choice) {
     if (choice == KernelChoice.EXACT || NativeSketchLibrary.failure() != null) {

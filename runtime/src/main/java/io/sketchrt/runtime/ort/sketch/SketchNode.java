@@ -146,7 +146,7 @@ final class SketchNode implements CustomOps.Kernel {
   }
 
   @Override
-  public void compute(MemorySegment context) throws Throwable {
+  public long compute(MemorySegment context) throws Throwable {
     MemorySegment out = OUT.get();
     OrtCApi.check(
         (MemorySegment) OrtCApi.KernelContext_GetInputCount.invokeExact(context, out),
@@ -234,6 +234,7 @@ final class SketchNode implements CustomOps.Kernel {
             bias == null ? null : bias.data,
             y);
     kernel.run(op, OrtParallelFor.on(context));
+    return m;
   }
 
   private void checkType(String what, Tensor t, ElementType expected) {
