@@ -89,7 +89,7 @@ Shape toShape(DimsExprs const& d) {
 // Types and shapes of configurePlugin/onShapeChange's tensors, checked by the rules.
 template <typename Desc, typename ToPluginTensorDesc>
 std::string checkConfiguration(SketchMatMulAttributes const& a, Desc const* in, int32_t nbInputs, Desc const* out,
-                               int32_t nbOutputs, ToPluginTensorDesc plain) {
+                               int32_t nbOutputs, ToPluginTensorDesc plain, InputLayout& layout) {
     std::string err = checkIoCounts(nbInputs, nbOutputs);
     if (!err.empty()) return err;
     if (in == nullptr || out == nullptr) return "null tensor descriptors";
@@ -107,7 +107,8 @@ std::string checkConfiguration(SketchMatMulAttributes const& a, Desc const* in, 
         return std::string("output Y is ") + tensorTypeName(actual) + ", expected " +
                tensorTypeName(yType) + " like X";
     }
-    return checkInputShapes(a, shapes.data(), nbInputs);
+    layout = inputLayout(nbInputs, nbInputs == 4 && types[3] == TensorType::kINT32);
+    return checkInputShapes(a, shapes.data(), nbInputs, &layout);
 }
 
 }  // namespace
@@ -163,10 +164,13 @@ char const* SketchMatMulPlugin::getPluginNamespace() const noexcept { return kPL
 int32_t SketchMatMulPlugin::configurePlugin(DynamicPluginTensorDesc const* in, int32_t nbInputs,
                                             DynamicPluginTensorDesc const* out, int32_t nbOutputs) noexcept {
     try {
-        std::string const err = checkConfiguration(mAttributes, in, nbInputs, out, nbOutputs,
-                                                   [](DynamicPluginTensorDesc const& d) -> PluginTensorDesc const& { return d.desc; });
+        InputLayout layout;
+        std::string const err = checkConfiguration(
+            mAttributes, in, nbInputs, out, nbOutputs,
+            [](DynamicPluginTensorDesc const& d) -> PluginTensorDesc const& { return d.desc; }, layout);
         if (!err.empty()) return fail("configurePlugin", err);
         mNbInputs = nbInputs;
+        mLayout = layout;
         return 0;
     } catch (...) {
         return failOnException("configurePlugin");
@@ -246,8 +250,9 @@ char const* SketchMatMulPlugin::getMetadataString() noexcept { return mDescripti
 int32_t SketchMatMulPlugin::onShapeChange(PluginTensorDesc const* in, int32_t nbInputs, PluginTensorDesc const* out,
                                           int32_t nbOutputs) noexcept {
     try {
+        InputLayout layout;
         std::string err = checkConfiguration(mAttributes, in, nbInputs, out, nbOutputs,
-                                             [](PluginTensorDesc const& d) -> PluginTensorDesc const& { return d; });
+                                             [](PluginTensorDesc const& d) -> PluginTensorDesc const& { return d; }, layout);
         if (err.empty()) {
             Shape const x = toShape(in[kX].dims);
             int64_t rows = 0;
@@ -256,6 +261,7 @@ int32_t SketchMatMulPlugin::onShapeChange(PluginTensorDesc const* in, int32_t nb
         }
         if (!err.empty()) return fail("onShapeChange", err);
         mNbInputs = nbInputs;
+        mLayout = layout;
         return 0;
     } catch (...) {
         return failOnException("onShapeChange");
@@ -272,12 +278,17 @@ int32_t SketchMatMulPlugin::enqueue(PluginTensorDesc const* inputDesc, PluginTen
         buffers.x = inputs[kX];
         buffers.codes = inputs[kCODES];
         buffers.lut = inputs[kLUT];
-        buffers.bias = mNbInputs > kBIAS ? inputs[kBIAS] : nullptr;
+        buffers.bias = mLayout.bias >= 0 ? inputs[mLayout.bias] : nullptr;
+        buffers.lutIndex = mLayout.lutIndex >= 0 ? static_cast<int32_t const*>(inputs[mLayout.lutIndex]) : nullptr;
         buffers.y = outputs[0];
-        if (mNbInputs > kBIAS && buffers.bias == nullptr) return fail("enqueue", "bias input has no buffer");
+        if (mLayout.bias >= 0 && buffers.bias == nullptr) return fail("enqueue", "bias input has no buffer");
+        if (mLayout.lutIndex >= 0 && buffers.lutIndex == nullptr) return fail("enqueue", "lut_index input has no buffer");
         SketchMatMulParams params;
-        std::string const err = makeKernelParams(mAttributes, toShape(inputDesc[kX].dims), toTensorType(inputDesc[kX].type),
-                                                 toTensorType(inputDesc[kLUT].type), buffers, params);
+        Shape const lutIndexShape = mLayout.lutIndex >= 0 ? toShape(inputDesc[mLayout.lutIndex].dims) : Shape{};
+        std::string const err = makeKernelParams(mAttributes, toShape(inputDesc[kX].dims), toShape(inputDesc[kLUT].dims),
+                                                 mLayout.lutIndex >= 0 ? &lutIndexShape : nullptr,
+                                                 toTensorType(inputDesc[kX].type), toTensorType(inputDesc[kLUT].type),
+                                                 buffers, params);
         if (!err.empty()) return fail("enqueue", err);
         cudaError_t const status = launchSketchMatMul(params, stream);  // includes the launch's last error
         if (status != cudaSuccess) {

@@ -72,7 +72,8 @@ private:
 
     SketchMatMulAttributes mAttributes;
     std::string mDescription;  // describeAttributes(): timing-cache id and metadata
-    int32_t mNbInputs = 0;     // 3 or 4 once configured; enqueue() is not told whether a bias is present
+    int32_t mNbInputs = 0;     // 3 to 5 once configured; enqueue() is not told whether a bias is present
+    InputLayout mLayout;       // where bias and lut_index are, from the configured input types
     std::array<int32_t, kNB_FIELDS> mSerializedValues{};
     std::array<nvinfer1::PluginField, kNB_FIELDS> mSerializedFields{};
     nvinfer1::PluginFieldCollection mSerializedCollection{};

@@ -128,10 +128,26 @@ static char const* inputName(int32_t index) {
     return "?";
 }
 
+InputLayout inputLayout(int32_t nbInputs, bool input3IsInt32) {
+    InputLayout l;
+    if (nbInputs == 4) {
+        (input3IsInt32 ? l.lutIndex : l.bias) = 3;
+    } else if (nbInputs >= 5) {
+        l.bias = 3;
+        l.lutIndex = 4;
+    }
+    return l;
+}
+
+static char const* inputName(int32_t index, InputLayout const& l) {
+    return index == l.lutIndex ? "lut_index" : index == l.bias ? "bias" : inputName(index);
+}
+
 std::string checkIoCounts(int32_t nbInputs, int32_t nbOutputs) {
     std::ostringstream err;
     if (nbInputs < kMIN_INPUTS || nbInputs > kMAX_INPUTS) {
-        err << "SketchMatMul: expects 3 inputs (X, codes, lut) or 4 (with bias), got " << nbInputs;
+        err << "SketchMatMul: expects 3 inputs (X, codes, lut), 4 (with bias or lut_index) or 5 (bias, lut_index), got "
+            << nbInputs;
     } else if (nbOutputs != kNB_OUTPUTS) {
         err << "SketchMatMul: has exactly 1 output, asked for " << nbOutputs;
     }
@@ -152,13 +168,19 @@ static bool inputAccepts(int32_t index, TensorType type, TensorType xType) {
 std::string checkInputTypes(TensorType const* inputs, int32_t nbInputs) {
     std::string counts = checkIoCounts(nbInputs, kNB_OUTPUTS);
     if (!counts.empty()) return counts;
+    InputLayout const layout = inputLayout(nbInputs, nbInputs == 4 && inputs[3] == TensorType::kINT32);
     for (int32_t i = 0; i < nbInputs; ++i) {
-        if (inputAccepts(i, inputs[i], inputs[kX])) continue;
+        if (i == layout.lutIndex ? inputs[i] == TensorType::kINT32 : inputAccepts(i, inputs[i], inputs[kX])) continue;
         std::ostringstream err;
-        err << "SketchMatMul: input " << i << " (" << inputName(i) << ") is " << tensorTypeName(inputs[i]) << ", expected ";
+        err << "SketchMatMul: input " << i << " (" << inputName(i, layout) << ") is " << tensorTypeName(inputs[i])
+            << ", expected ";
         if (i == kCODES) {
             err << "int8 (the code bytes; write uint8 codes as int8, DESIGN §3)";
-        } else if (i == kBIAS) {
+        } else if (i == layout.lutIndex) {
+            err << "int32 (which LUT set each batch row uses)";
+        } else if (i == layout.bias && nbInputs == 4) {
+            err << tensorTypeName(inputs[kX]) << " like X (bias) or int32 (lut_index)";
+        } else if (i == layout.bias) {
             err << tensorTypeName(inputs[kX]) << " like X";
         } else {
             err << "float32, float16 or bfloat16";
@@ -182,6 +204,8 @@ bool supportsFormatCombination(int32_t pos, IoFormat const* inOut, int32_t nbInp
     if (pos == kX) return isFloatType(f.type);
     TensorType const xType = inOut[kX].type;
     if (pos >= nbInputs) return f.type == xType;  // Y
+    if (pos == kLUT_INDEX) return f.type == TensorType::kINT32;
+    if (pos == kBIAS && nbInputs == 4) return f.type == xType || f.type == TensorType::kINT32;  // bias or lut_index
     return inputAccepts(pos, f.type, xType);
 }
 
@@ -211,7 +235,8 @@ static bool matches(Shape const& actual, Shape const& expected) {
     return true;
 }
 
-std::string checkInputShapes(SketchMatMulAttributes const& a, Shape const* inputs, int32_t nbInputs) {
+std::string checkInputShapes(SketchMatMulAttributes const& a, Shape const* inputs, int32_t nbInputs,
+                             InputLayout const* layout) {
     std::string err = checkIoCounts(nbInputs, kNB_OUTPUTS);
     if (!err.empty()) return err;
     err = validateAttributes(a);
@@ -230,16 +255,60 @@ std::string checkInputShapes(SketchMatMulAttributes const& a, Shape const* input
             << ")";
         return msg.str();
     }
-    Shape const expected[kMAX_INPUTS] = {
-        {},
-        {a.N, a.groups, a.bytesPerGroup()},
-        {a.N, a.groups, a.lutLength()},
-        {a.N},
-    };
-    for (int32_t i = kCODES; i < nbInputs; ++i) {
-        if (matches(inputs[i], expected[i])) continue;
-        msg << "SketchMatMul: " << inputName(i) << " has shape " << shapeText(inputs[i]) << ", expected "
-            << shapeText(expected[i]) << " for " << describeAttributes(a);
+    // lut: [N, G, E] (version 1) or [T, N, G, E] (version 2).
+    Shape const lutV1{a.N, a.groups, a.lutLength()};
+    Shape const& lut = inputs[kLUT];
+    int64_t sets = 1;
+    if (lut.size() == 4) {
+        sets = lut[0];
+        Shape const rest(lut.begin() + 1, lut.end());
+        if ((sets != kUNKNOWN_DIM && sets < 1) || !matches(rest, lutV1)) {
+            msg << "SketchMatMul: lut has shape " << shapeText(lut) << ", expected " << shapeText(lutV1) << " or [T, "
+                << a.N << ", " << a.groups << ", " << a.lutLength() << "] (T >= 1 sets) for " << describeAttributes(a);
+            return msg.str();
+        }
+    } else if (!matches(lut, lutV1)) {
+        msg << "SketchMatMul: lut has shape " << shapeText(lut) << ", expected " << shapeText(lutV1) << " or [T, " << a.N
+            << ", " << a.groups << ", " << a.lutLength() << "] for " << describeAttributes(a);
+        return msg.str();
+    }
+    Shape const codes{a.N, a.groups, a.bytesPerGroup()};
+    if (!matches(inputs[kCODES], codes)) {
+        msg << "SketchMatMul: codes has shape " << shapeText(inputs[kCODES]) << ", expected " << shapeText(codes)
+            << " for " << describeAttributes(a);
+        return msg.str();
+    }
+    Shape const biasShape{a.N};
+    Shape const indexShape{x.size() >= 2 ? x[0] : 0};
+    auto indexOk = [&](Shape const& s) { return x.size() >= 2 && matches(s, indexShape); };
+    int32_t lutIndexAt = -1;
+    if (layout == nullptr && nbInputs == 4) {  // types unknown: input 3 is bias or lut_index
+        bool const asBias = matches(inputs[3], biasShape), asIndex = indexOk(inputs[3]);
+        if (!asBias && !asIndex) {
+            msg << "SketchMatMul: input 3 has shape " << shapeText(inputs[3]) << ", expected bias " << shapeText(biasShape)
+                << " or lut_index [B] with X " << shapeText(x) << " = [B, S, K]";
+            return msg.str();
+        }
+        if (!asBias) lutIndexAt = 3;
+    } else {
+        InputLayout const l = layout ? *layout : inputLayout(nbInputs, false);
+        if (l.bias >= 0 && l.bias < nbInputs && !matches(inputs[l.bias], biasShape)) {
+            msg << "SketchMatMul: bias has shape " << shapeText(inputs[l.bias]) << ", expected " << shapeText(biasShape)
+                << " for " << describeAttributes(a);
+            return msg.str();
+        }
+        if (l.lutIndex >= 0 && l.lutIndex < nbInputs) {
+            lutIndexAt = l.lutIndex;
+            if (!indexOk(inputs[l.lutIndex])) {
+                msg << "SketchMatMul: lut_index has shape " << shapeText(inputs[l.lutIndex])
+                    << ", expected [B] for X " << shapeText(x) << " = [B, S, K] (X needs rank >= 2 with lut_index)";
+                return msg.str();
+            }
+        }
+    }
+    if (lutIndexAt < 0 && sets != kUNKNOWN_DIM && sets > 1 && (layout != nullptr || nbInputs != 4)) {
+        msg << "SketchMatMul: lut holds " << sets << " sets " << shapeText(lut)
+            << " but the node has no lut_index input (which set each batch row uses)";
         return msg.str();
     }
     return "";
@@ -278,6 +347,12 @@ SketchDType toSketchDType(TensorType t) {
 
 std::string makeKernelParams(SketchMatMulAttributes const& a, Shape const& x, TensorType xType, TensorType lutType,
                              CallBuffers const& buffers, SketchMatMulParams& params) {
+    return makeKernelParams(a, x, Shape{a.N, a.groups, a.lutLength()}, nullptr, xType, lutType, buffers, params);
+}
+
+std::string makeKernelParams(SketchMatMulAttributes const& a, Shape const& x, Shape const& lut, Shape const* lutIndex,
+                             TensorType xType, TensorType lutType, CallBuffers const& buffers,
+                             SketchMatMulParams& params) {
     if (!isFloatType(xType)) return std::string("SketchMatMul: X is ") + tensorTypeName(xType) + ", expected a float type";
     if (!isFloatType(lutType)) {
         return std::string("SketchMatMul: lut is ") + tensorTypeName(lutType) + ", expected a float type";
@@ -302,6 +377,21 @@ std::string makeKernelParams(SketchMatMulAttributes const& a, Shape const& x, Te
     p.y = buffers.y;
     p.ldx = 0;  // TensorRT's linear tensors are dense
     p.ldy = 0;
+    // Version 2: sets from lut's leading dim, one lut_index entry per X[b] (S = M / B rows).
+    if (lut.size() == 4) {
+        if (lut[0] < 1 || lut[0] > INT32_MAX) return "SketchMatMul: lut's set count is " + std::to_string(lut[0]);
+        p.sets = static_cast<int32_t>(lut[0]);
+    } else if (lut.size() != 3) {
+        return "SketchMatMul: lut must have rank 3 or 4, got rank " + std::to_string(lut.size());
+    }
+    if (buffers.lutIndex != nullptr) {
+        if (lutIndex == nullptr || x.size() < 2 || lutIndex->size() != 1 || (*lutIndex)[0] != x[0]) {
+            return "SketchMatMul: lut_index must be [B] for X [B, S, K], got " +
+                   (lutIndex ? shapeText(*lutIndex) : std::string("no shape")) + " for X " + shapeText(x);
+        }
+        p.lutIndex = buffers.lutIndex;
+        p.rowsPerIndex = (x[0] > 0 && p.M > 0) ? p.M / x[0] : 1;
+    }
     err = validateSketchMatMulParams(p);
     if (!err.empty()) return err;
     params = p;

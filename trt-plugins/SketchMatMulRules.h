@@ -22,10 +22,22 @@ inline constexpr char kPLUGIN_NAMESPACE[] = "";
 inline constexpr int32_t kNB_FIELDS = 4;
 inline constexpr std::array<char const*, kNB_FIELDS> kFIELD_NAMES{"bits", "groups", "K", "N"};
 
-// Input positions of the ONNX node: X, codes, lut, optional bias; one output Y.
-enum InputIndex : int32_t { kX = 0, kCODES = 1, kLUT = 2, kBIAS = 3 };
+// Input positions of the ONNX node: X, codes, lut, optional bias, optional lut_index (version 2,
+// DESIGN §3b); one output Y. TensorRT's ONNX parser hands an empty optional input to the plugin as a
+// null tensor, so a node without bias lists lut_index 4th: with 4 inputs, an int32 input 3 is
+// lut_index, a float one is bias; with 5, bias is 3 and lut_index 4.
+enum InputIndex : int32_t { kX = 0, kCODES = 1, kLUT = 2, kBIAS = 3, kLUT_INDEX = 4 };
 inline constexpr int32_t kMIN_INPUTS = 3;
-inline constexpr int32_t kMAX_INPUTS = 4;
+inline constexpr int32_t kMAX_INPUTS = 5;
+
+// Where bias and lut_index are among the inputs (-1: absent).
+struct InputLayout {
+    int32_t bias = -1;
+    int32_t lutIndex = -1;
+    bool operator==(InputLayout const& o) const { return bias == o.bias && lutIndex == o.lutIndex; }
+};
+// The layout for nbInputs inputs whose 4th (index 3) has type `input3` (ignored unless nbInputs == 4).
+InputLayout inputLayout(int32_t nbInputs, bool input3IsInt32);
 inline constexpr int32_t kNB_OUTPUTS = 1;
 
 // The operator's attributes. Stored as int32 because that is how TensorRT hands ONNX ints over.
@@ -86,7 +98,8 @@ char const* tensorTypeName(TensorType t);
 // X, Y, bias (T) and lut (TL) are float32, float16 or bfloat16.
 bool isFloatType(TensorType t);
 
-// The element type each input position accepts: X and lut any float type, codes int8, bias = X.
+// The element type each input position accepts: X and lut any float type, codes int8, bias = X,
+// lut_index int32.
 // "" or one line naming the problem.
 std::string checkInputTypes(TensorType const* inputs, int32_t nbInputs);
 
@@ -100,10 +113,11 @@ struct IoFormat {
 
 // TensorRT's supportsFormatCombination contract: may position `pos` (inputs first, then the output)
 // have inOut[pos], given inOut[0..pos-1]? Every tensor linear; X, lut float types; codes int8;
-// bias and Y the type of X. Never looks past `pos`.
+// bias and Y the type of X; lut_index int32 (with 4 inputs, input 3 may be either). Never looks
+// past `pos`.
 bool supportsFormatCombination(int32_t pos, IoFormat const* inOut, int32_t nbInputs, int32_t nbOutputs);
 
-// "" when TensorRT gives the node 3 or 4 inputs and 1 output.
+// "" when TensorRT gives the node 3 to 5 inputs and 1 output.
 std::string checkIoCounts(int32_t nbInputs, int32_t nbOutputs);
 
 // ---- Shapes ----------------------------------------------------------------------------------
@@ -112,9 +126,12 @@ std::string checkIoCounts(int32_t nbInputs, int32_t nbOutputs);
 inline constexpr int64_t kUNKNOWN_DIM = -1;
 using Shape = std::vector<int64_t>;
 
-// X [..., K] (rank >= 1), codes [N, G, K/G/2], lut [N, G, 2^bits], bias [N]: every known
-// dimension must match the attributes. Unknown dimensions (kUNKNOWN_DIM) pass.
-std::string checkInputShapes(SketchMatMulAttributes const& a, Shape const* inputs, int32_t nbInputs);
+// X [..., K] (rank >= 1), codes [N, G, K/G/2], lut [N, G, 2^bits] or [T, N, G, 2^bits] (version 2,
+// T >= 1 sets), bias [N], lut_index [B] with B = X's first dim (X rank >= 2): every known dimension
+// must match the attributes. A known T > 1 needs lut_index. Unknown dimensions (kUNKNOWN_DIM) pass.
+// `layout` null (shapes without types, as in getOutputShapes): with 4 inputs, input 3 may be either.
+std::string checkInputShapes(SketchMatMulAttributes const& a, Shape const* inputs, int32_t nbInputs,
+                             InputLayout const* layout = nullptr);
 
 // Y = X's shape with the last dimension replaced by N (unknown leading dims stay unknown).
 Shape outputShape(SketchMatMulAttributes const& a, Shape const& x);
@@ -134,6 +151,7 @@ struct CallBuffers {
     void const* lut = nullptr;
     void const* bias = nullptr;  // null when the node has no bias input
     void* y = nullptr;
+    int32_t const* lutIndex = nullptr;  // version 2: null when the node has no lut_index input
 };
 
 // The launchSketchMatMul parameters for one enqueue: leading dims of X flattened into M, dense rows,
@@ -142,5 +160,11 @@ struct CallBuffers {
 // decode for M <= 16, prefill above, generic for fp32 or odd group widths.
 std::string makeKernelParams(SketchMatMulAttributes const& a, Shape const& x, TensorType xType, TensorType lutType,
                              CallBuffers const& buffers, SketchMatMulParams& params);
+
+// Version 2: also takes lut's shape (rank 3, or rank 4 [T, ...]: sets = T) and, when
+// buffers.lutIndex is set, lut_index's shape ([B], B = X's first dim): rowsPerIndex = M / B.
+std::string makeKernelParams(SketchMatMulAttributes const& a, Shape const& x, Shape const& lut, Shape const* lutIndex,
+                             TensorType xType, TensorType lutType, CallBuffers const& buffers,
+                             SketchMatMulParams& params);
 
 }  // namespace sketchrt::plugin

@@ -114,24 +114,45 @@ std::string sketchMatMulReference(const SketchMatMulParams& p, std::vector<doubl
     const auto* codes = static_cast<const uint8_t*>(p.codes);
     if (yExact) yExact->assign(static_cast<size_t>(p.M * p.N), 0.0);
 
-    std::vector<double> w(static_cast<size_t>(p.K));
+    // Version 2: the set of each row (-1: index outside [0, sets), the row becomes NaN).
+    std::vector<int64_t> rowSet(static_cast<size_t>(p.M), 0);
+    std::vector<char> setUsed(static_cast<size_t>(p.sets), p.lutIndex == nullptr ? 1 : 0);
+    if (p.lutIndex) {
+        for (int64_t m = 0; m < p.M; ++m) {
+            const int32_t t = p.lutIndex[m / p.rowsPerIndex];
+            rowSet[m] = (t >= 0 && t < p.sets) ? t : -1;
+            if (rowSet[m] >= 0) setUsed[rowSet[m]] = 1;
+        }
+    }
+
+    // w[t * K + k]: row n of W for every set in use (codes of row n read once for all sets).
+    std::vector<double> w(static_cast<size_t>(p.K * p.sets));
     for (int64_t n = 0; n < p.N; ++n) {
         // Dequantise row n group by group: each byte yields (high nibble, low nibble) weights.
-        for (int32_t g = 0; g < p.groups; ++g) {
-            const uint8_t* groupCodes = codes + (n * p.groups + g) * groupBytes;
-            const int64_t lutBase = (n * p.groups + g) * L;
-            for (int64_t j = 0; j < groupBytes; ++j) {
-                const uint8_t b = groupCodes[j];
-                w[g * groupCols + 2 * j] = loadAsDouble(p.lut, p.lutType, lutBase + (b >> 4));
-                w[g * groupCols + 2 * j + 1] = loadAsDouble(p.lut, p.lutType, lutBase + (b & 0xF));
+        for (int32_t t = 0; t < p.sets; ++t) {
+            if (!setUsed[t]) continue;
+            for (int32_t g = 0; g < p.groups; ++g) {
+                const uint8_t* groupCodes = codes + (n * p.groups + g) * groupBytes;
+                const int64_t lutBase = t * p.lutSetElements() + (n * p.groups + g) * L;
+                double* wt = w.data() + t * p.K;
+                for (int64_t j = 0; j < groupBytes; ++j) {
+                    const uint8_t b = groupCodes[j];
+                    wt[g * groupCols + 2 * j] = loadAsDouble(p.lut, p.lutType, lutBase + (b >> 4));
+                    wt[g * groupCols + 2 * j + 1] = loadAsDouble(p.lut, p.lutType, lutBase + (b & 0xF));
+                }
             }
         }
         const double bias = p.bias ? loadAsDouble(p.bias, p.activationType, n) : 0.0;
         for (int64_t m = 0; m < p.M; ++m) {
             double acc = 0.0;
             const int64_t xRow = m * p.rowStrideX();
-            for (int64_t k = 0; k < p.K; ++k) acc += loadAsDouble(p.x, p.activationType, xRow + k) * w[k];
-            acc += bias;
+            if (rowSet[m] < 0) {
+                acc = NAN;
+            } else {
+                const double* wt = w.data() + rowSet[m] * p.K;
+                for (int64_t k = 0; k < p.K; ++k) acc += loadAsDouble(p.x, p.activationType, xRow + k) * wt[k];
+                acc += bias;
+            }
             if (yExact) (*yExact)[m * p.N + n] = acc;
             if (p.y) storeFromDouble(p.y, p.activationType, m * p.rowStrideY() + n, acc);
         }

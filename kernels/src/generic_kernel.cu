@@ -23,16 +23,26 @@ __global__ void __launch_bounds__(kWarps * 32) genericKernel(KernelArgs a) {
     const float bias = a.bias ? toFloat(static_cast<const T*>(a.bias)[n]) : 0.0f;
 
     for (int64_t m0 = 0; m0 < a.M; m0 += kMT) {
+        // Version 2: each row's LUT set; rows of one set share the lookups of a byte.
+        int32_t st[kMT];
+#pragma unroll
+        for (int i = 0; i < kMT; ++i) st[i] = m0 + i < a.M ? rowSetOf(a, m0 + i) : -1;
         float acc[kMT] = {};
         for (int64_t j = lane; j < rowBytes; j += 32) {
             const uint8_t byte = rowCodes[j];
             const int64_t k = 2 * j;
             const int64_t lutBase = (n * a.groups + k / groupCols) * L;
-            const float w0 = loadLutEntry(a.lut, a.lutType, lutBase + ((byte >> 4) & (L - 1)));
-            const float w1 = loadLutEntry(a.lut, a.lutType, lutBase + (byte & (L - 1)));
+            int32_t cur = -1;
+            float w0 = 0.0f, w1 = 0.0f;
 #pragma unroll
             for (int i = 0; i < kMT; ++i) {
-                if (m0 + i < a.M) {
+                if (st[i] >= 0) {
+                    if (st[i] != cur) {
+                        cur = st[i];
+                        const int64_t base = cur * a.lutSetStride + lutBase;
+                        w0 = loadLutEntry(a.lut, a.lutType, base + ((byte >> 4) & (L - 1)));
+                        w1 = loadLutEntry(a.lut, a.lutType, base + (byte & (L - 1)));
+                    }
                     const T* xr = x + (m0 + i) * a.ldx + k;
                     acc[i] = fmaf(toFloat(xr[0]), w0, acc[i]);
                     acc[i] = fmaf(toFloat(xr[1]), w1, acc[i]);
@@ -43,7 +53,7 @@ __global__ void __launch_bounds__(kWarps * 32) genericKernel(KernelArgs a) {
         for (int i = 0; i < kMT; ++i) {
             float v = acc[i];
             for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xFFFFFFFFu, v, off);
-            if (lane == 0 && m0 + i < a.M) y[(m0 + i) * a.ldy + n] = fromFloat<T>(v + bias);
+            if (lane == 0 && m0 + i < a.M) y[(m0 + i) * a.ldy + n] = fromFloat<T>(st[i] >= 0 ? v + bias : quietNaN());
         }
     }
 }

@@ -83,15 +83,47 @@ struct KernelArgs {
     const void* lut;
     const void* bias;
     void* y;
+    // Version 2: lut is [sets, N, G, 2^bits]; row m uses set lutIndex[m / rowsPerIndex].
+    int32_t sets;
+    const int32_t* lutIndex;  // nullptr: every row uses set 0
+    int64_t rowsPerIndex;
+    int64_t lutSetStride;     // N * G * 2^bits elements
 };
 
 inline KernelArgs makeKernelArgs(const SketchMatMulParams& p) {
     return KernelArgs{p.M, p.N, p.K, p.rowStrideX(), p.rowStrideY(), p.groups, p.bits, p.lutType,
-                      p.x, static_cast<const uint8_t*>(p.codes), p.lut, p.bias, p.y};
+                      p.x, static_cast<const uint8_t*>(p.codes), p.lut, p.bias, p.y,
+                      p.sets, p.lutIndex, p.lutIndex ? p.rowsPerIndex : 1, p.lutSetElements()};
 }
 
+// The LUT set of row m (0 <= m < M), or -1 when its lut_index value is outside [0, sets): such a
+// row reads no LUT and its Y row is written as quiet NaN.
+__device__ __forceinline__ int32_t rowSetOf(const KernelArgs& a, int64_t m) {
+    if (a.lutIndex == nullptr) return 0;
+    const int32_t t = __ldg(a.lutIndex + m / a.rowsPerIndex);
+    return (t >= 0 && t < a.sets) ? t : -1;
+}
+
+__device__ __forceinline__ float quietNaN() { return __int_as_float(0x7FC00000); }
+
+// Decode kernel: the most distinct sets its rows can use (lutIndex entries covering M <= 16 rows),
+// and its dynamic shared memory for R rows per block (reduction, slot tables, LUTs of each set).
+inline int64_t decodeMaxSlots(const SketchMatMulParams& p) {
+    if (p.lutIndex == nullptr) return 1;
+    int64_t d = p.M / p.rowsPerIndex;
+    if (d > p.sets) d = p.sets;
+    if (d > 16) d = 16;
+    return d < 1 ? 1 : d;
+}
+constexpr int kDecodeSlotBytes = 16 * 16;  // slotOfRow[16], setOfSlot[16], nSlots (padded to 16 B)
+inline size_t decodeSharedBytes(int R, int64_t slots, int32_t groups, size_t elemSize) {
+    return static_cast<size_t>(R) * 16 * sizeof(float) + kDecodeSlotBytes +
+           static_cast<size_t>(slots) * groups * R * 16 * elemSize;
+}
+constexpr size_t kDecodeMaxSharedBytes = 48 * 1024;  // no opt-in needed; larger goes to generic
+
 // Launchers implemented in the kernel files; each returns the launch status.
-cudaError_t launchDecode(const KernelArgs& a, SketchDType act, int smCount, cudaStream_t stream);
+cudaError_t launchDecode(const KernelArgs& a, SketchDType act, int smCount, int64_t maxSlots, cudaStream_t stream);
 cudaError_t launchPrefill(const KernelArgs& a, SketchDType act, cudaStream_t stream);
 cudaError_t launchGeneric(const KernelArgs& a, SketchDType act, cudaStream_t stream);
 

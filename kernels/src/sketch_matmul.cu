@@ -24,7 +24,11 @@ SketchKernel selectSketchKernel(const SketchMatMulParams& p) {
     const bool fast = p.activationType != SketchDType::kFLOAT && p.groupColumns() % 32 == 0 && aligned16(p.x) &&
                       aligned16(p.codes) && p.rowStrideX() % 8 == 0;
     if (!fast) return SketchKernel::kGENERIC;
-    return p.M <= 16 ? SketchKernel::kDECODE : SketchKernel::kPREFILL;
+    if (p.M > 16) return SketchKernel::kPREFILL;
+    // Version 2: the decode block keeps every set its rows may use in shared memory.
+    return detail::decodeSharedBytes(16, detail::decodeMaxSlots(p), p.groups, 2) <= detail::kDecodeMaxSharedBytes
+               ? SketchKernel::kDECODE
+               : SketchKernel::kGENERIC;
 }
 
 // Multiprocessor count of the current device, read once per device.
@@ -51,7 +55,7 @@ cudaError_t launchSketchMatMul(const SketchMatMulParams& p, cudaStream_t stream)
             int smCount = 0;
             const cudaError_t status = multiprocessorCount(smCount);
             if (status != cudaSuccess) return status;
-            return detail::launchDecode(args, p.activationType, smCount, stream);
+            return detail::launchDecode(args, p.activationType, smCount, detail::decodeMaxSlots(p), stream);
         }
         case SketchKernel::kPREFILL: return detail::launchPrefill(args, p.activationType, stream);
         case SketchKernel::kGENERIC: return detail::launchGeneric(args, p.activationType, stream);

@@ -141,6 +141,10 @@ cudaError_t TrainingTimePath::run(const SketchMatMulParams& p, void* workspace, 
                                   cudaStream_t stream, std::string& error) {
     error = validateSketchMatMulParams(p);
     if (!error.empty()) return cudaErrorInvalidValue;
+    if (p.lutIndex != nullptr || p.sets != 1) {
+        error = "training-time path: one LUT set only (version 1); lut_index is not supported";
+        return cudaErrorInvalidValue;
+    }
     if (workspace == nullptr || workspaceBytes < trainingTimeWorkspaceBytes(p)) {
         error = "training-time path: workspace smaller than trainingTimeWorkspaceBytes()";
         return cudaErrorInvalidValue;

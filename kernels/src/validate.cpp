@@ -1,5 +1,6 @@
 #include "sketchrt/sketch_matmul_types.h"
 
+#include <cstdint>
 #include <sstream>
 
 namespace sketchrt {
@@ -60,6 +61,17 @@ std::string validateSketchMatMulParams(const SketchMatMulParams& p) {
         err << "SketchMatMul: ldx=" << p.ldx << " is smaller than K=" << p.K;
     } else if (p.rowStrideY() < p.N) {
         err << "SketchMatMul: ldy=" << p.ldy << " is smaller than N=" << p.N;
+    } else if (p.sets < 1) {
+        err << "SketchMatMul: sets (LUT sets T) must be >= 1, got " << p.sets;
+    } else if (p.sets > 1 && p.lutIndex == nullptr) {
+        err << "SketchMatMul: sets=" << p.sets << " needs lut_index (which set each row uses)";
+    } else if (p.lutIndex != nullptr && p.rowsPerIndex < 1) {
+        err << "SketchMatMul: rowsPerIndex must be >= 1 with lut_index, got " << p.rowsPerIndex;
+    } else if (p.lutIndex != nullptr && p.M % p.rowsPerIndex != 0) {
+        err << "SketchMatMul: M=" << p.M << " is not a multiple of rowsPerIndex=" << p.rowsPerIndex
+            << " (X [B, S, K] with one lut_index entry per S rows)";
+    } else if (p.lutSetElements() > INT64_MAX / p.sets) {
+        err << "SketchMatMul: sets=" << p.sets << " x N*G*2^bits overflows int64";
     }
     return err.str();
 }

@@ -159,6 +159,122 @@ void testReferenceAgainstNaive(Tally& t) {
     t.check(cases == 240, "all random cases ran");
 }
 
+void testV2Validation(Tally& t) {
+    std::mt19937_64 rng(11);
+    HostProblem h = makeProblem(6, 3, 8, 1, 4, SketchDType::kHALF, SketchDType::kHALF, false, 0, rng);
+    makeMultiSet(h, 3, 2, rng);
+    t.check(validateSketchMatMulParams(h.p).empty(), "v2: sets=3, lut_index, S=2, M=6 accepted");
+    SketchMatMulParams p = h.p;
+    p.sets = 0;
+    t.check(validateSketchMatMulParams(p).find("sets") != std::string::npos, "v2: sets=0 rejected");
+    p = h.p;
+    p.lutIndex = nullptr;
+    t.check(validateSketchMatMulParams(p).find("lut_index") != std::string::npos, "v2: sets=3 without lut_index rejected");
+    p = h.p;
+    p.sets = 1;
+    t.check(validateSketchMatMulParams(p).empty(), "v2: lut_index with sets=1 accepted");
+    p = h.p;
+    p.rowsPerIndex = 0;
+    t.check(validateSketchMatMulParams(p).find("rowsPerIndex") != std::string::npos, "v2: rowsPerIndex=0 rejected");
+    p = h.p;
+    p.rowsPerIndex = 4;
+    t.check(validateSketchMatMulParams(p).find("multiple") != std::string::npos, "v2: M % rowsPerIndex != 0 rejected");
+    p = h.p;
+    p.M = 0;
+    t.check(validateSketchMatMulParams(p).empty(), "v2: M=0 accepted");
+    SketchMatMulParams v1;
+    t.check(v1.sets == 1 && v1.lutIndex == nullptr && v1.rowsPerIndex == 1, "v2 fields default to version 1");
+}
+
+// Each row of a mixed batch equals the version-1 result computed with its own set's LUT alone;
+// an index outside [0, T) yields a NaN row and never reads past the LUT.
+void testV2MixedBatches(Tally& t) {
+    std::mt19937_64 rng(0xB2);
+    const SketchDType types[] = {SketchDType::kFLOAT, SketchDType::kHALF, SketchDType::kBF16};
+    const int32_t groupChoices[] = {1, 2, 3, 4};
+    int cases = 0, mixed = 0, invalid = 0;
+    for (int i = 0; i < 120; ++i) {
+        const SketchDType act = types[i % 3], lutT = types[(i / 3) % 3];
+        const int32_t G = groupChoices[rng() % 4];
+        const int32_t bits = 1 + static_cast<int32_t>(rng() % 4);
+        const int64_t K = G * 2 * static_cast<int64_t>(1 + rng() % 24);
+        const int64_t N = 1 + static_cast<int64_t>(rng() % 12);
+        const int64_t B = 1 + static_cast<int64_t>(rng() % 5), S = 1 + static_cast<int64_t>(rng() % 3);
+        const int32_t T = 1 + static_cast<int32_t>(rng() % 4);
+        const bool bias = (rng() & 1) != 0;
+        const int64_t pad = static_cast<int64_t>(rng() % 2);
+        HostProblem h = makeProblem(B * S, N, K, G, bits, act, lutT, bias, pad, rng);
+        makeMultiSet(h, T, S, rng);
+        const bool withInvalid = i % 7 == 3;
+        if (withInvalid) h.lutIndex[rng() % B] = (rng() & 1) ? -1 : T;  // must never be read
+        std::ostringstream what;
+        what << "v2 case " << i << ": B=" << B << " S=" << S << " T=" << T << " N=" << N << " K=" << K << " G=" << G
+             << " bits=" << bits << " act=" << dtypeName(act) << " lut=" << dtypeName(lutT) << " idx=[";
+        for (int32_t v : h.lutIndex) what << v << ' ';
+        what << "]";
+        std::vector<double> exact;
+        const std::string err = sketchMatMulReference(h.p, &exact);
+        if (!err.empty()) {
+            t.check(false, what.str() + " reference error: " + err);
+            continue;
+        }
+        bool allEqual = true, nanRows = true, roundedNan = true;
+        const int64_t setBytes = h.p.lutSetElements() * dtypeSize(lutT);
+        for (int64_t b = 0; b < B; ++b) {
+            const int32_t set = h.lutIndex[b];
+            if (set < 0 || set >= T) {
+                for (int64_t r = b * S; r < (b + 1) * S; ++r) {
+                    for (int64_t n = 0; n < N; ++n) {
+                        nanRows = nanRows && std::isnan(exact[r * N + n]);
+                        roundedNan = roundedNan && std::isnan(loadAsDouble(h.y.data(), act, r * N + n));
+                    }
+                }
+                continue;
+            }
+            // Version-1 problem: rows of block b only, the LUT of set `set` only.
+            SketchMatMulParams v1 = h.p;
+            v1.sets = 1;
+            v1.lutIndex = nullptr;
+            v1.rowsPerIndex = 1;
+            v1.M = S;
+            v1.x = h.x.data() + b * S * h.p.ldx * dtypeSize(act);
+            v1.lut = h.lut.data() + set * setBytes;
+            std::vector<uint8_t> y1(static_cast<size_t>(S * N * dtypeSize(act)));
+            v1.y = y1.data();
+            v1.ldy = N;
+            std::vector<double> one;
+            const std::string e1 = sketchMatMulReference(v1, &one);
+            allEqual = allEqual && e1.empty();
+            for (int64_t r = 0; e1.empty() && r < S; ++r) {
+                for (int64_t n = 0; n < N; ++n) allEqual = allEqual && one[r * N + n] == exact[(b * S + r) * N + n];
+            }
+        }
+        t.check(allEqual, what.str() + ": every row equals the v1 result with its own set's LUT");
+        t.check(nanRows && roundedNan, what.str() + ": rows with an index outside [0, T) are NaN");
+        // The comparison must be able to fail: set 0 for every row differs when another set is used.
+        bool usesOther = false;
+        for (int32_t v : h.lutIndex) usesOther = usesOther || (v > 0 && v < T);
+        if (usesOther && !withInvalid && K >= 8) {
+            SketchMatMulParams all0 = h.p;
+            all0.sets = 1;
+            all0.lutIndex = nullptr;
+            std::vector<uint8_t> y0(h.y.size());
+            all0.y = y0.data();
+            std::vector<double> wrong;
+            sketchMatMulReference(all0, &wrong);
+            double diff = 0.0;
+            for (size_t j = 0; j < wrong.size(); ++j) diff = std::max(diff, std::fabs(wrong[j] - exact[j]));
+            t.check(diff > 1e-6, what.str() + ": ignoring lut_index is detected");
+            ++mixed;
+        }
+        invalid += withInvalid;
+        ++cases;
+    }
+    t.check(cases == 120 && mixed > 20 && invalid > 10, "v2: all mixed-batch cases ran (" + std::to_string(mixed) +
+                                                            " with another set, " + std::to_string(invalid) +
+                                                            " with an invalid index)");
+}
+
 }  // namespace
 
 int main() {
@@ -167,5 +283,7 @@ int main() {
     testValidation(t);
     testCodeRange(t);
     testReferenceAgainstNaive(t);
+    testV2Validation(t);
+    testV2MixedBatches(t);
     return t.finish("cpu_reference_test");
 }

@@ -17,7 +17,7 @@ using namespace sketchrt::test;
 namespace {
 
 struct DeviceProblem {
-    DeviceBuffer x, codes, lut, bias, y, workspace;
+    DeviceBuffer x, codes, lut, bias, y, workspace, lutIndex;
     SketchMatMulParams p;  // device pointers
 };
 
@@ -37,6 +37,12 @@ bool upload(const HostProblem& h, DeviceProblem& d, int64_t xOffsetElements) {
     d.p.lut = d.lut.get();
     d.p.y = d.y.get();
     d.p.bias = nullptr;
+    if (h.p.lutIndex) {  // version 2
+        const size_t bytes = h.lutIndex.size() * sizeof(int32_t);
+        SKETCHRT_CUDA_OR_RETURN(d.lutIndex.allocate(bytes), false);
+        SKETCHRT_CUDA_OR_RETURN(cudaMemcpy(d.lutIndex.get(), h.lutIndex.data(), bytes, cudaMemcpyHostToDevice), false);
+        d.p.lutIndex = static_cast<const int32_t*>(d.lutIndex.get());
+    }
     if (h.p.bias) {
         SKETCHRT_CUDA_OR_RETURN(d.bias.allocate(h.bias.size()), false);
         SKETCHRT_CUDA_OR_RETURN(cudaMemcpy(d.bias.get(), h.bias.data(), h.bias.size(), cudaMemcpyHostToDevice), false);
@@ -65,7 +71,8 @@ struct Runner {
 
     // One problem through both paths. codesMask != 0xFF: the reference sees codes & mask (the
     // kernels must mask out-of-range codes themselves and never read past the LUT).
-    void run(const std::string& label, HostProblem& h, int64_t xOffset = 0, uint8_t codesMask = 0xFF) {
+    void run(const std::string& label, HostProblem& h, int64_t xOffset = 0, uint8_t codesMask = 0xFF,
+             SketchKernel expectKernel = SketchKernel::kNONE) {
         std::vector<uint8_t> rawCodes = h.codes;
         if (codesMask != 0xFF) {
             for (auto& b : h.codes) b &= codesMask;
@@ -92,12 +99,28 @@ struct Runner {
             tally.check(false, label + ": launch failed: " + cudaGetErrorString(launched != cudaSuccess ? launched : synced));
             return;
         }
-        const double err = relativeError(out.data(), h.p.activationType, h.p.rowStrideY(), ref, h.p.M, h.p.N);
+        // Version 2: rows with an index outside [0, T) must be NaN; the error is over the others.
+        std::vector<double> refValid = ref;
+        std::vector<uint8_t> outValid = out;
+        bool nanRowsOk = true;
+        const int64_t ldy = h.p.rowStrideY();
+        for (int64_t m = 0; m < h.p.M; ++m) {
+            if (!std::isnan(ref[m * h.p.N])) continue;
+            for (int64_t n = 0; n < h.p.N; ++n) {
+                nanRowsOk = nanRowsOk && std::isnan(loadAsDouble(out.data(), h.p.activationType, m * ldy + n));
+                refValid[m * h.p.N + n] = 1.0;
+                storeFromDouble(outValid.data(), h.p.activationType, m * ldy + n, 1.0);
+            }
+        }
+        const double err = relativeError(outValid.data(), h.p.activationType, ldy, refValid, h.p.M, h.p.N);
         std::ostringstream what;
         what << label << " [" << kernelName(kernel) << "] rel.err " << err << " <= " << tol;
-        tally.check(err <= tol, what.str());  // NaN (an unwritten output) fails too
+        tally.check(err <= tol && nanRowsOk, what.str() + (nanRowsOk ? "" : " (invalid-index rows not NaN)"));
+        if (expectKernel != SketchKernel::kNONE) {
+            tally.check(kernel == expectKernel, label + ": runs the " + kernelName(expectKernel) + " kernel");
+        }
 
-        if (!trainingPath) {
+        if (!trainingPath || h.p.lutIndex) {  // the training-time path is version 1 only
             ++tally.skipped;
             return;
         }
@@ -192,6 +215,58 @@ int main(int argc, char** argv) {
             r.run("Llama k_proj decode " + describe(1, 1024, 4096, 4, 4, bf16, bf16, false), llama);
             HostProblem llamaP = makeProblem(64, 256, 14336, 8, 4, half, half, false, 0, rng);
             r.run("Llama down_proj prefill " + describe(64, 256, 14336, 8, 4, half, half, false), llamaP);
+        }
+    }
+
+    // Version 2: mixed batches of LUT sets over one set of codes, on every kernel. Each row must
+    // match the float64 reference with its own set (the reference test shows that equals v1 with
+    // that set's LUT alone); an index outside [0, T) gives a NaN row and reads nothing.
+    {
+        struct V2Case {
+            int64_t B, S, N, K;
+            int32_t G, T;
+            SketchDType act;
+            SketchKernel kernel;
+            bool invalid;
+        };
+        const SketchDType f32 = SketchDType::kFLOAT;
+        const V2Case cases[] = {
+            {4, 1, 72, 1024, 4, 3, half, SketchKernel::kDECODE, false},   // decode, 4 rows, up to 3 sets
+            {16, 1, 40, 512, 2, 16, bf16, SketchKernel::kDECODE, false},  // decode, 16 rows, many sets
+            {2, 8, 40, 640, 4, 2, half, SketchKernel::kDECODE, true},     // decode with group tails, bad index
+            {3, 5, 24, 160, 1, 4, bf16, SketchKernel::kDECODE, false},
+            {5, 3, 20, 68, 2, 3, half, SketchKernel::kGENERIC, true},     // K/G = 34: generic
+            {4, 2, 33, 256, 4, 3, f32, SketchKernel::kGENERIC, false},    // fp32: generic
+            {2, 64, 136, 512, 4, 2, half, SketchKernel::kPREFILL, false}, // prefill, tiles of one set
+            {7, 21, 72, 384, 2, 4, bf16, SketchKernel::kPREFILL, true},   // prefill, tiles mixing sets
+            {130, 1, 40, 256, 8, 5, half, SketchKernel::kPREFILL, false}, // prefill, a set per row
+            {8, 2, 64, 8192, 64, 16, half, SketchKernel::kGENERIC, false},  // decode LUTs too big: generic
+        };
+        for (const V2Case& c : cases) {
+            if (quick && (c.K > 1024 || c.B * c.S > 64)) continue;
+            for (SketchDType lutT : types) {
+                if (quick && lutT != c.act) continue;
+                HostProblem h = makeProblem(c.B * c.S, c.N, c.K, c.G, 4, c.act, lutT, (c.B & 1) != 0, 0, rng);
+                makeMultiSet(h, c.T, c.S, rng);
+                if (c.invalid) h.lutIndex[c.B / 2] = (c.B & 1) ? -1 : c.T;
+                std::ostringstream label;
+                label << "v2 B=" << c.B << " S=" << c.S << " T=" << c.T << (c.invalid ? " (one invalid index) " : " ")
+                      << describe(c.B * c.S, c.N, c.K, c.G, 4, c.act, lutT, (c.B & 1) != 0);
+                r.run(label.str(), h, 0, 0xFF, c.kernel);
+            }
+        }
+        // lut_index with T == 1 is version 1 with an explicit index.
+        HostProblem one = makeProblem(6, 48, 512, 2, 3, half, half, true, 0, rng);
+        makeMultiSet(one, 1, 3, rng);
+        r.run("v2 T=1 with lut_index " + describe(6, 48, 512, 2, 3, half, half, true), one, 0, 0xFF,
+              SketchKernel::kDECODE);
+        // sets > 1 without lut_index is refused before launch.
+        HostProblem bad = makeProblem(2, 16, 64, 2, 4, half, half, false, 0, rng);
+        makeMultiSet(bad, 2, 1, rng);
+        DeviceProblem d;
+        if (upload(bad, d, 0)) {
+            d.p.lutIndex = nullptr;
+            r.tally.check(launchSketchMatMul(d.p, r.stream) == cudaErrorInvalidValue, "v2: sets=2 without lut_index refused");
         }
     }
 

@@ -16,6 +16,7 @@ namespace sketchrt::test {
 struct HostProblem {
     SketchMatMulParams p;  // pointers refer to the vectors below
     std::vector<uint8_t> x, codes, lut, bias, y;
+    std::vector<int32_t> lutIndex;  // version 2: one entry per rowsPerIndex rows of X
 };
 
 // Fresh random inputs (never zeros): X in [-1, 1), LUT entries in [-0.1, 0.1) away from 0,
@@ -58,6 +59,26 @@ inline HostProblem makeProblem(int64_t M, int64_t N, int64_t K, int32_t groups, 
     p.bias = withBias ? h.bias.data() : nullptr;
     p.y = h.y.data();
     return h;
+}
+
+// Version 2: grows h's LUT to `sets` random sets ([T, N, G, 2^bits], set 0 kept) and gives every
+// block of rowsPerIndex rows a random set in [0, sets); p.M must be a multiple of rowsPerIndex.
+inline void makeMultiSet(HostProblem& h, int32_t sets, int64_t rowsPerIndex, std::mt19937_64& rng) {
+    SketchMatMulParams& p = h.p;
+    const int64_t setElements = p.lutSetElements();
+    h.lut.resize(static_cast<size_t>(sets * setElements * dtypeSize(p.lutType)));
+    std::uniform_real_distribution<double> unit(-1.0, 1.0);
+    for (int64_t i = setElements; i < sets * setElements; ++i) {
+        double v = 0.1 * unit(rng);
+        if (std::fabs(v) < 1e-3) v = 0.05;
+        storeFromDouble(h.lut.data(), p.lutType, i, v);
+    }
+    h.lutIndex.resize(static_cast<size_t>(std::max<int64_t>(p.M / rowsPerIndex, 1)));
+    for (auto& t : h.lutIndex) t = static_cast<int32_t>(rng() % static_cast<uint64_t>(sets));
+    p.sets = sets;
+    p.rowsPerIndex = rowsPerIndex;
+    p.lut = h.lut.data();
+    p.lutIndex = h.lutIndex.data();
 }
 
 // ‖out − ref‖ / ‖ref‖ with out read from a dtype array of row stride ld. NaN if out has NaN.

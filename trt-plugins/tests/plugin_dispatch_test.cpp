@@ -48,5 +48,26 @@ int main() {
     expect(t, SketchMatMulAttributes{4, 2, 96, 64}, {1, 96}, TensorType::kHALF, SketchKernel::kGENERIC,
            "K/G = 48, not a multiple of 32");
     expect(t, llama, {1, 1, 4096}, TensorType::kHALF, SketchKernel::kGENERIC, "X not 16-byte aligned", buffers(2));
+    // Version 2: lut [T, N, G, E] and lut_index [B] reach the kernels as sets / lutIndex / rowsPerIndex.
+    alignas(4) static int32_t index[8];
+    CallBuffers b2 = buffers();
+    b2.lutIndex = index;
+    auto expectV2 = [&](SketchMatMulAttributes const& a, Shape const& x, int64_t T, SketchKernel want, char const* what) {
+        SketchMatMulParams p;
+        Shape const idx{x[0]};
+        std::string const err = makeKernelParams(a, x, Shape{T, a.N, a.groups, a.lutLength()}, &idx, TensorType::kHALF,
+                                                 TensorType::kHALF, b2, p);
+        SketchKernel const got = err.empty() ? selectSketchKernel(p) : SketchKernel::kNONE;
+        int64_t const S = x[0] > 0 ? p.M / x[0] : 1;
+        t.check(err.empty() && got == want && p.sets == T && p.lutIndex == index && p.rowsPerIndex == S,
+                std::string("v2 ") + what + ": expected " + kernelName(want) + ", got " + kernelName(got) +
+                    (err.empty() ? "" : " (" + err + ")"));
+    };
+    expectV2(llama, {4, 1, 4096}, 4, SketchKernel::kDECODE, "4 sequences of 4 fine-tunes x 1 token");
+    expectV2(gpr8, {8, 2, 4096}, 8, SketchKernel::kDECODE, "8 x 2 rows, 8 sets, G = 8");
+    expectV2(llama, {2, 256, 4096}, 2, SketchKernel::kPREFILL, "2 prompts of 256 tokens, 2 sets");
+    expectV2(SketchMatMulAttributes{4, 64, 8192, 64}, {8, 2, 8192}, 16, SketchKernel::kGENERIC,
+             "G = 64 with 8 sets: decode's LUTs would pass 48 KB of shared memory");
+    expectV2(llama, {0, 1, 4096}, 3, SketchKernel::kNONE, "empty batch");
     return t.finish("plugin_dispatch_test");
 }

@@ -157,7 +157,9 @@ bool validCombination(std::vector<IoFormat> const& c, int32_t nbInputs) {
     }
     TensorType const x = c[0].type;
     bool ok = isFloatType(x) && c[1].type == TensorType::kINT8 && isFloatType(c[2].type) && c.back().type == x;
-    if (nbInputs == 4) ok = ok && c[3].type == x;
+    // Version 2: with 4 inputs the 4th is bias (X's type) or lut_index (int32); with 5, both.
+    if (nbInputs == 4) ok = ok && (c[3].type == x || c[3].type == TensorType::kINT32);
+    if (nbInputs == 5) ok = ok && c[3].type == x && c[4].type == TensorType::kINT32;
     return ok;
 }
 
@@ -166,12 +168,12 @@ bool validCombination(std::vector<IoFormat> const& c, int32_t nbInputs) {
 void testFormatCombinations(Tally& t) {
     std::vector<IoFormat> formats;
     for (TensorType ty : {TensorType::kFLOAT, TensorType::kHALF, TensorType::kBF16, TensorType::kINT8, TensorType::kUINT8,
-                          TensorType::kOTHER}) {
+                          TensorType::kINT32, TensorType::kOTHER}) {
         formats.push_back({ty, true});
         formats.push_back({ty, false});
     }
     int64_t const nf = static_cast<int64_t>(formats.size());
-    for (int32_t nbInputs : {3, 4}) {
+    for (int32_t nbInputs : {3, 4, 5}) {
         int32_t const n = nbInputs + 1;
         int64_t total = 1;
         for (int32_t i = 0; i < n; ++i) total *= nf;
@@ -182,8 +184,9 @@ void testFormatCombinations(Tally& t) {
             for (int32_t i = 0; i < n; ++i, rest /= nf) c[i] = formats[rest % nf];
             if (validCombination(c, nbInputs)) valid.push_back(c);
         }
-        t.check(valid.size() == 9, std::to_string(nbInputs) + " inputs: 9 valid combinations (3 X types x 3 LUT types), got " +
-                                       std::to_string(valid.size()));
+        size_t const want = nbInputs == 4 ? 18 : 9;  // 4 inputs: bias or lut_index
+        t.check(valid.size() == want, std::to_string(nbInputs) + " inputs: " + std::to_string(want) +
+                                          " valid combinations (3 X types x 3 LUT types), got " + std::to_string(valid.size()));
         int mismatches = 0, asked = 0;
         for (int64_t code = 0; code < total; ++code) {
             std::vector<IoFormat> c(n);
@@ -206,7 +209,11 @@ void testFormatCombinations(Tally& t) {
         t.check(mismatches == 0, std::to_string(nbInputs) + " inputs: supportsFormatCombination agrees with the spec on " +
                                      std::to_string(asked) + " questions, " + std::to_string(mismatches) + " mismatches");
     }
-    IoFormat ok[4] = {{TensorType::kHALF, true}, {TensorType::kINT8, true}, {TensorType::kHALF, true}, {TensorType::kHALF, true}};
+    IoFormat ok[6] = {{TensorType::kHALF, true}, {TensorType::kINT8, true}, {TensorType::kHALF, true}, {TensorType::kHALF, true},
+                      {TensorType::kINT32, true}, {TensorType::kHALF, true}};
+    t.check(!supportsFormatCombination(6, ok, 5, 1) && supportsFormatCombination(4, ok, 5, 1) &&
+                !supportsFormatCombination(0, ok, 6, 1),
+            "v2: lut_index (input 4) is int32 linear; 6 inputs refused");
     t.check(!supportsFormatCombination(4, ok, 3, 1) && !supportsFormatCombination(-1, ok, 3, 1),
             "positions outside the node are refused");
     t.check(!supportsFormatCombination(0, ok, 2, 1) && !supportsFormatCombination(0, nullptr, 3, 1),
@@ -235,14 +242,91 @@ void testShapes(Tally& t) {
     expectError(1, {32, 32}, "codes has shape [32, 32]");  // the 2-D pickle layout is not the ONNX contract
     expectError(2, {32, 2, 8}, "lut has shape [32, 2, 8], expected [32, 2, 16]");
     expectError(2, {32, 1, 16}, "lut has shape");
-    expectError(3, {64}, "bias has shape [64], expected [32]");
+    expectError(3, {64}, "input 3 has shape [64], expected bias [32]");
     t.checkError(checkInputShapes(attrs(4, 3, 64, 32), good, 3), "not divisible", "invalid attributes");
-    t.checkError(checkInputShapes(a, good, 5), "got 5", "five inputs");
+    Shape six[6] = {good[0], good[1], good[2], good[3], {2}, {2}};
+    t.checkError(checkInputShapes(a, six, 6), "got 6", "six inputs");
 
     t.check(outputShape(a, {2, 5, 64}) == Shape{2, 5, 32}, "Y [2, 5, 32]");
     t.check(outputShape(a, {u, u, 64}) == Shape{u, u, 32}, "Y keeps unknown leading dims");
     t.check(outputShape(a, {64}) == Shape{32}, "rank-1 Y");
     t.check(outputShape(a, {1, 2, 3, 4, 64}) == Shape{1, 2, 3, 4, 32}, "rank-5 Y");
+}
+
+// Version 2 (DESIGN §3b): lut [T, N, G, E], lut_index int32 [B], as input 4 after a bias or input 3 without.
+void testV2(Tally& t) {
+    TensorType const h = TensorType::kHALF, i8 = TensorType::kINT8, i32 = TensorType::kINT32;
+    TensorType y = TensorType::kOTHER;
+    TensorType noBias[4] = {h, i8, h, i32};
+    t.check(outputType(noBias, 4, y).empty() && y == h, "v2 types: X, codes, lut, lut_index");
+    TensorType both[5] = {h, i8, TensorType::kBF16, h, i32};
+    t.check(outputType(both, 5, y).empty() && y == h, "v2 types: X, codes, lut, bias, lut_index");
+    TensorType idx64[5] = {h, i8, h, h, TensorType::kINT64};
+    t.checkError(outputType(idx64, 5, y), "(lut_index) is int64, expected int32", "int64 lut_index refused");
+    TensorType idxF[5] = {h, i8, h, h, h};
+    t.checkError(outputType(idxF, 5, y), "lut_index", "float lut_index refused");
+    TensorType in3[4] = {h, i8, h, TensorType::kINT64};
+    t.checkError(outputType(in3, 4, y), "or int32 (lut_index)", "4th input int64: names both meanings");
+    t.check(inputLayout(3, false) == InputLayout{-1, -1} && inputLayout(4, false) == InputLayout{3, -1} &&
+                inputLayout(4, true) == InputLayout{-1, 3} && inputLayout(5, true) == InputLayout{3, 4},
+            "input layouts for 3, 4 (bias / lut_index) and 5 inputs");
+
+    SketchMatMulAttributes const a = attrs(4, 2, 64, 32);  // codes [32, 2, 16], lut [., 32, 2, 16]
+    int64_t const u = kUNKNOWN_DIM;
+    InputLayout const l4 = inputLayout(4, true), l5 = inputLayout(5, true), lb = inputLayout(4, false);
+    Shape s5[5] = {{3, 7, 64}, {32, 2, 16}, {4, 32, 2, 16}, {32}, {3}};
+    t.check(checkInputShapes(a, s5, 5, &l5).empty(), "v2 shapes: X [3, 7, 64], lut [4, 32, 2, 16], bias, lut_index [3]");
+    Shape s4[4] = {{3, 7, 64}, {32, 2, 16}, {4, 32, 2, 16}, {3}};
+    t.check(checkInputShapes(a, s4, 4, &l4).empty(), "v2 shapes without bias");
+    t.check(checkInputShapes(a, s4, 4).empty(), "v2 shapes without types: input 3 read as lut_index");
+    Shape s4w[4] = {{u, u, 64}, {32, 2, 16}, {u, 32, 2, 16}, {u}};
+    t.check(checkInputShapes(a, s4w, 4, &l4).empty(), "v2 unknown B and T pass");
+    Shape t1[3] = {{2, 64}, {32, 2, 16}, {1, 32, 2, 16}};
+    t.check(checkInputShapes(a, t1, 3).empty(), "lut [1, N, G, E] without lut_index is version 1");
+    Shape t3[3] = {{2, 64}, {32, 2, 16}, {3, 32, 2, 16}};
+    t.checkError(checkInputShapes(a, t3, 3), "no lut_index", "T = 3 without lut_index refused");
+    Shape t3b[4] = {{2, 64}, {32, 2, 16}, {3, 32, 2, 16}, {32}};
+    t.checkError(checkInputShapes(a, t3b, 4, &lb), "no lut_index", "T = 3 with only a bias refused");
+    Shape badIdx[5] = {{3, 7, 64}, {32, 2, 16}, {4, 32, 2, 16}, {32}, {4}};
+    t.checkError(checkInputShapes(a, badIdx, 5, &l5), "lut_index has shape [4], expected [B]", "lut_index [4] for B = 3");
+    Shape rank1[4] = {{64}, {32, 2, 16}, {2, 32, 2, 16}, {1}};
+    t.checkError(checkInputShapes(a, rank1, 4, &l4), "rank >= 2", "lut_index needs X rank >= 2");
+    Shape badLut[4] = {{3, 7, 64}, {32, 2, 16}, {4, 32, 2, 8}, {3}};
+    t.checkError(checkInputShapes(a, badLut, 4, &l4), "lut has shape [4, 32, 2, 8]", "rank-4 lut with wrong E");
+    Shape zeroT[4] = {{3, 7, 64}, {32, 2, 16}, {0, 32, 2, 16}, {3}};
+    t.checkError(checkInputShapes(a, zeroT, 4, &l4), "T >= 1", "T = 0 refused");
+    Shape neither[4] = {{3, 7, 64}, {32, 2, 16}, {4, 32, 2, 16}, {5}};
+    t.checkError(checkInputShapes(a, neither, 4), "bias [32] or lut_index", "input 3 neither bias nor lut_index");
+
+    // Kernel parameters: sets from lut's leading dim, rowsPerIndex = M / B.
+    alignas(16) static char x[16], codes[16], lut[16], bias[16], yb[16];
+    alignas(4) static int32_t index[4];
+    SketchMatMulAttributes const k = attrs(4, 4, 4096, 1024);
+    CallBuffers b{x, codes, lut, bias, yb, index};
+    SketchMatMulParams p;
+    Shape const idx{3};
+    std::string err = makeKernelParams(k, {3, 5, 4096}, {4, 1024, 4, 16}, &idx, h, h, b, p);
+    t.check(err.empty() && p.M == 15 && p.sets == 4 && p.lutIndex == index && p.rowsPerIndex == 5 && p.bias == bias,
+            "v2 params: X [3, 5, 4096], lut [4, ...], lut_index [3]: sets 4, S = 5: " + err);
+    err = makeKernelParams(k, {3, 2, 4, 4096}, {4, 1024, 4, 16}, &idx, h, h, b, p);
+    t.check(err.empty() && p.M == 24 && p.rowsPerIndex == 8, "v2 params: X [3, 2, 4, K]: S = 8: " + err);
+    err = makeKernelParams(k, {0, 1, 4096}, {4, 1024, 4, 16}, nullptr, h, h, CallBuffers{x, codes, lut, nullptr, yb, index}, p);
+    t.checkError(err, "lut_index must be [B]", "v2 params: lut_index without its shape");
+    Shape const idx0{0};
+    err = makeKernelParams(k, {0, 1, 4096}, {4, 1024, 4, 16}, &idx0, h, h, b, p);
+    t.check(err.empty() && p.M == 0 && p.rowsPerIndex == 1, "v2 params: empty batch: " + err);
+    CallBuffers nb = b;
+    nb.lutIndex = nullptr;
+    SketchMatMulParams q;
+    q.M = 99;
+    t.checkError(makeKernelParams(k, {3, 5, 4096}, {4, 1024, 4, 16}, nullptr, h, h, nb, q), "needs lut_index",
+                 "v2 params: T = 4 without lut_index");
+    Shape const idx2{2};
+    t.checkError(makeKernelParams(k, {3, 5, 4096}, {4, 1024, 4, 16}, &idx2, h, h, b, q), "lut_index must be [B]",
+                 "v2 params: lut_index [2] for B = 3");
+    t.check(q.M == 99, "v2 params untouched on error");
+    err = makeKernelParams(k, {3, 5, 4096}, {1024, 4, 16}, nullptr, h, h, nb, p);
+    t.check(err.empty() && p.sets == 1 && p.lutIndex == nullptr, "rank-3 lut: version 1 params: " + err);
 }
 
 void testKernelParams(Tally& t) {
@@ -290,5 +374,6 @@ int main() {
     testFormatCombinations(t);
     testShapes(t);
     testKernelParams(t);
+    testV2(t);
     return t.finish("plugin_rules_test");
 }

@@ -27,7 +27,8 @@ std::string checkCodesInRange(const uint8_t* codes, int64_t N, int64_t K, int32_
 // Computes Y = X·Wᵀ (+ bias) on host pointers with float64 accumulation. Validates the params
 // and the code range first and returns the error line, or "" on success. When yExact is given
 // it receives the unrounded [M, N] result (row-major, stride N); p.y, when non-null, receives
-// the result rounded to the activation dtype.
+// the result rounded to the activation dtype. Version 2 (p.sets, p.lutIndex as a host pointer,
+// p.rowsPerIndex): each row uses its own set; a row whose index is outside [0, sets) is NaN.
 std::string sketchMatMulReference(const SketchMatMulParams& p, std::vector<double>* yExact);
 
 }  // namespace sketchrt
