@@ -15,6 +15,9 @@ public interface ConversionListener {
    */
   void layer(int layer, long bytes);
 
+  /** A one-line note between layers (e.g. each extra tuned set stored); ignored by default. */
+  default void note(String line) {}
+
   /** Reports nothing. */
   static ConversionListener silent() {
     return new ConversionListener() {
@@ -36,6 +39,12 @@ public interface ConversionListener {
       public void started(String description, int layers) {
         this.layers = layers;
         out.println("sketchrt: " + description);
+        out.flush();
+      }
+
+      @Override
+      public void note(String line) {
+        out.println("sketchrt: " + line);
         out.flush();
       }
 

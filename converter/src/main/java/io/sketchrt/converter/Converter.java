@@ -17,9 +17,11 @@ import io.sketchrt.format.ModelCard;
 import io.sketchrt.format.SketchMatMulOp;
 import io.sketchrt.format.SketchrtVersion;
 import io.sketchrt.format.Target;
+import io.sketchrt.format.TunedSets;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,18 +49,48 @@ public final class Converter {
   /**
    * What to convert.
    *
-   * @param tuned a checkpoint directory or sketched_params.pkl, or null for the base sketch
+   * @param tuned the named fine-tunes (checkpoint directories or sketched_params.pkl) stored as
+   *     tuned sets; the first is the default, whose LUTs the graph holds. Empty: the base sketch is
+   *     the one set, named "base".
    * @param dtype activation type: F32, F16 or BF16
    * @param externalData force model.onnx.data (it is used anyway past 2 GB)
    */
   public record Request(
       Path model,
       Path sketch,
-      Path tuned,
+      List<TunedSetStore.Input> tuned,
       Path out,
       DType dtype,
       Target target,
-      boolean externalData) {}
+      boolean externalData) {
+    public Request {
+      tuned = List.copyOf(tuned);
+    }
+
+    /** One fine-tune (or null for the base sketch), stored as the set "default". */
+    public Request(
+        Path model,
+        Path sketch,
+        Path tuned,
+        Path out,
+        DType dtype,
+        Target target,
+        boolean externalData) {
+      this(
+          model,
+          sketch,
+          tuned == null
+              ? List.of()
+              : List.of(new TunedSetStore.Input(TunedSets.DEFAULT_NAME, tuned)),
+          out,
+          dtype,
+          target,
+          externalData);
+    }
+  }
+
+  /** The set name of a conversion without fine-tunes: the base sketch's own LUTs. */
+  public static final String BASE_SET = "base";
 
   /** What was written. */
   public record Result(Path out, long weightBytes, boolean external, int sketchedModules) {}
@@ -74,12 +106,21 @@ public final class Converter {
         throw new ConvertException(r.sketch() + ": sketch file not found");
       }
       ModelConfig config = ModelConfig.read(r.model());
-      Map<String, SketchedLinear> sketch = SketchPickles.readBase(r.sketch());
+      Map<String, SketchedLinear> base = SketchPickles.readBase(r.sketch());
+      Map<String, SketchedLinear> sketch = base;
       Path tunedFile = null;
-      if (r.tuned() != null) {
-        tunedFile =
-            Files.isDirectory(r.tuned()) ? r.tuned().resolve(SketchPickles.TUNED_FILE) : r.tuned();
-        sketch = SketchPickles.applyTuned(sketch, SketchPickles.readTuned(r.tuned()));
+      List<String> names = new ArrayList<>();
+      for (TunedSetStore.Input t : r.tuned()) {
+        TunedSetStore.checkName(t.name());
+        if (names.contains(t.name())) {
+          throw new ConvertException("tuned set '" + t.name() + "' is given twice");
+        }
+        names.add(t.name());
+      }
+      if (!r.tuned().isEmpty()) {
+        Path first = r.tuned().getFirst().path();
+        tunedFile = Files.isDirectory(first) ? first.resolve(SketchPickles.TUNED_FILE) : first;
+        sketch = TunedSetStore.read(base, first);
       }
       listener.started(
           String.format(
@@ -102,7 +143,7 @@ public final class Converter {
           sources.put("tuned", Sources.digest(tunedFile));
         }
         sources.put("config", Sources.digest(r.model().resolve("config.json")));
-        SketchSummary summary = SketchSummary.of(sketch, r.tuned() != null);
+        SketchSummary summary = SketchSummary.of(sketch, !r.tuned().isEmpty());
         ModelWriter.Header header =
             new ModelWriter.Header(
                 "sketchrt_" + config.modelType(),
@@ -116,7 +157,9 @@ public final class Converter {
               ModelWriter.write(
                   g, header, staging.path(), MODEL_FILE, r.externalData(), layerProgress(listener));
           copyTokenizerFiles(r.model(), staging.path());
+          TunedSets sets = writeTunedSets(r, base, sketch, staging.path(), listener);
           card(config, r, files.externalData() != null, summary, sources)
+              .withTunedSets(sets)
               .write(staging.path().resolve(ModelCard.FILE_NAME));
         } catch (IOException e) {
           throw namingThePlace(e, r.out(), staging.path());
@@ -127,6 +170,32 @@ public final class Converter {
       staging.commit();
       return result;
     }
+  }
+
+  /**
+   * Every set into {@code tuned/}: the default one (the graph's LUTs) first, then the others, each
+   * read and checked against the base sketch in turn.
+   */
+  private static TunedSets writeTunedSets(
+      Request r,
+      Map<String, SketchedLinear> base,
+      Map<String, SketchedLinear> first,
+      Path dir,
+      ConversionListener listener)
+      throws IOException {
+    if (r.tuned().isEmpty()) {
+      return new TunedSets(BASE_SET, List.of(TunedSetStore.write(dir, BASE_SET, base)));
+    }
+    List<TunedSets.Entry> entries = new ArrayList<>();
+    for (int i = 0; i < r.tuned().size(); i++) {
+      TunedSetStore.Input t = r.tuned().get(i);
+      Map<String, SketchedLinear> set = i == 0 ? first : TunedSetStore.read(base, t.path());
+      entries.add(TunedSetStore.write(dir, t.name(), set));
+      if (r.tuned().size() > 1) {
+        listener.note("stored tuned set '" + t.name() + "' from " + t.path());
+      }
+    }
+    return new TunedSets(r.tuned().getFirst().name(), entries);
   }
 
   /**

@@ -47,7 +47,8 @@ public record ModelCard(
     Integer bosTokenId,
     List<Integer> eosTokenIds,
     Sketch sketch,
-    Map<String, Source> sources) {
+    Map<String, Source> sources,
+    TunedSets tunedSets) {
 
   public static final String FILE_NAME = "sketchrt.json";
   public static final String FORMAT = "sketchrt-model";
@@ -79,6 +80,69 @@ public record ModelCard(
 
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** A model converted before tuned sets existed carries no {@code tuned_sets} (null). */
+  public ModelCard(
+      String converterVersion,
+      String architecture,
+      Target target,
+      ActivationType dtype,
+      String modelFile,
+      String externalData,
+      int numLayers,
+      int hiddenSize,
+      int numAttentionHeads,
+      int numKeyValueHeads,
+      int headDim,
+      int vocabSize,
+      int maxPositionEmbeddings,
+      Integer bosTokenId,
+      List<Integer> eosTokenIds,
+      Sketch sketch,
+      Map<String, Source> sources) {
+    this(
+        converterVersion,
+        architecture,
+        target,
+        dtype,
+        modelFile,
+        externalData,
+        numLayers,
+        hiddenSize,
+        numAttentionHeads,
+        numKeyValueHeads,
+        headDim,
+        vocabSize,
+        maxPositionEmbeddings,
+        bosTokenId,
+        eosTokenIds,
+        sketch,
+        sources,
+        null);
+  }
+
+  /** This card with {@code sets} as its tuned sets. */
+  public ModelCard withTunedSets(TunedSets sets) {
+    return new ModelCard(
+        converterVersion,
+        architecture,
+        target,
+        dtype,
+        modelFile,
+        externalData,
+        numLayers,
+        hiddenSize,
+        numAttentionHeads,
+        numKeyValueHeads,
+        headDim,
+        vocabSize,
+        maxPositionEmbeddings,
+        bosTokenId,
+        eosTokenIds,
+        sketch,
+        sources,
+        sets);
+  }
 
   /** Reads {@code dir/sketchrt.json}. */
   public static ModelCard read(Path dir) throws FormatException {
@@ -149,6 +213,7 @@ public record ModelCard(
       sources.put(role, new Source(d.string("file"), d.string("sha256")));
       d.finish();
     }
+    TunedSets tunedSets = root.has("tuned_sets") ? tunedSets(o.object("tuned_sets"), where) : null;
     int heads = o.positive("num_attention_heads");
     ModelCard card =
         new ModelCard(
@@ -168,7 +233,8 @@ public record ModelCard(
             o.nullableInteger("bos_token_id"),
             o.ints("eos_token_ids"),
             sketch,
-            sources);
+            sources,
+            tunedSets);
     o.finish();
     if (heads % card.numKeyValueHeads() != 0) {
       throw new FormatException(
@@ -179,6 +245,34 @@ public record ModelCard(
               + card.numKeyValueHeads());
     }
     return card;
+  }
+
+  private static TunedSets tunedSets(StrictObject t, String where) throws FormatException {
+    String dflt = t.string("default");
+    List<TunedSets.Entry> entries = new ArrayList<>();
+    for (StrictObject e : t.objects("sets")) {
+      String name = e.string("name");
+      String problem = TunedSets.nameProblem(name);
+      if (problem != null) {
+        throw new FormatException(where + ": field \"tuned_sets.sets\": " + problem);
+      }
+      String file = e.string("file");
+      if (!file.equals(TunedSets.fileFor(name))) {
+        throw new FormatException(
+            where + ": tuned set '" + name + "' must be stored in " + TunedSets.fileFor(name));
+      }
+      entries.add(new TunedSets.Entry(name, file, e.string("sha256"), e.nonNegativeLong("bytes")));
+      e.finish();
+    }
+    t.finish();
+    if (entries.stream().map(TunedSets.Entry::name).distinct().count() != entries.size()) {
+      throw new FormatException(where + ": field \"tuned_sets.sets\" names a set twice");
+    }
+    try {
+      return new TunedSets(dflt, entries);
+    } catch (IllegalArgumentException ex) {
+      throw new FormatException(where + ": field \"tuned_sets\": " + ex.getMessage());
+    }
   }
 
   /** Writes this card to {@code file}. */
@@ -227,6 +321,18 @@ public record ModelCard(
               o.put("file", e.getValue().file());
               o.put("sha256", e.getValue().sha256());
             });
+    if (tunedSets != null) {
+      ObjectNode t = card.putObject("tuned_sets");
+      t.put("default", tunedSets.defaultSet());
+      ArrayNode list = t.putArray("sets");
+      for (TunedSets.Entry e : tunedSets.sets()) {
+        list.addObject()
+            .put("name", e.name())
+            .put("file", e.file())
+            .put("sha256", e.sha256())
+            .put("bytes", e.bytes());
+      }
+    }
     return card;
   }
 
@@ -358,6 +464,26 @@ public record ModelCard(
         return List.of(integer(field));
       }
       return ints(field);
+    }
+
+    long nonNegativeLong(String field) throws FormatException {
+      JsonNode n = get(field);
+      if (n == null || !n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < 0) {
+        throw bad(field, "a non-negative integer", n);
+      }
+      return n.asLong();
+    }
+
+    List<StrictObject> objects(String field) throws FormatException {
+      JsonNode n = get(field);
+      if (n == null || !n.isArray()) {
+        throw bad(field, "an array of objects", n);
+      }
+      List<StrictObject> out = new ArrayList<>();
+      for (JsonNode e : n) {
+        out.add(new StrictObject(e, where, path(field)));
+      }
+      return out;
     }
 
     StrictObject object(String field) throws FormatException {

@@ -75,6 +75,21 @@ public final class ModelCardSchema {
         .put("type", "string")
         .put("pattern", "^[0-9a-f]{64}$");
     required(digest, "file", "sha256");
+    // optional: cards written before tuned sets existed lack it
+    ObjectNode tuned = p.putObject("tuned_sets");
+    tuned.put("type", "object").put("additionalProperties", false);
+    ObjectNode tp = tuned.putObject("properties");
+    tp.putObject("default").put("type", "string").put("pattern", "^" + TunedSets.NAME + "$");
+    ObjectNode set =
+        tp.putObject("sets").put("type", "array").put("minItems", 1).putObject("items");
+    set.put("type", "object").put("additionalProperties", false);
+    ObjectNode setp = set.putObject("properties");
+    setp.putObject("name").put("type", "string").put("pattern", "^" + TunedSets.NAME + "$");
+    string(setp, "file");
+    setp.putObject("sha256").put("type", "string").put("pattern", "^[0-9a-f]{64}$");
+    setp.putObject("bytes").put("type", "integer").put("minimum", 0);
+    required(set, "name", "file", "sha256", "bytes");
+    required(tuned, "default", "sets");
     required(
         s,
         "format",

@@ -121,11 +121,40 @@ class ModelCardTest {
             + committed);
   }
 
+  private static ModelCard withSets() {
+    return sample()
+        .withTunedSets(
+            new TunedSets(
+                "chat",
+                List.of(
+                    new TunedSets.Entry("chat", "tuned/chat.safetensors", "a".repeat(64), 1234),
+                    new TunedSets.Entry(
+                        "sql-v2.1", "tuned/sql-v2.1.safetensors", "b".repeat(64), 99))));
+  }
+
+  @Test
+  void tunedSetsRoundTripAndTheirNamesAreChecked(@TempDir Path dir) throws Exception {
+    ModelCard card = withSets();
+    card.write(dir.resolve(ModelCard.FILE_NAME));
+    assertEquals(card.tunedSets(), ModelCard.read(dir).tunedSets());
+    for (String bad : new String[] {"", "../x", "a/b", ".hidden", "x".repeat(65), "a b"}) {
+      assertTrue(TunedSets.nameProblem(bad) != null, bad);
+    }
+    assertEquals(null, TunedSets.nameProblem("Llama3_chat-v1.2"));
+    ObjectNode json = card.toJson();
+    ((ObjectNode) json.get("tuned_sets").get("sets").get(1)).put("file", "../../etc/passwd");
+    Files.writeString(dir.resolve(ModelCard.FILE_NAME), json.toString());
+    FormatException e = assertThrows(FormatException.class, () -> ModelCard.read(dir));
+    assertTrue(
+        e.getMessage().contains("must be stored in tuned/sql-v2.1.safetensors"), e.getMessage());
+  }
+
   @Test
   void schemaListsExactlyTheFieldsTheWriterWrites() {
     JsonNode schema = ModelCardSchema.schema();
     ObjectNode card = sample().toJson();
-    assertEquals(names(card), names(schema.get("properties")));
+    // tuned_sets is optional: cards of models converted before tuned sets lack it
+    assertEquals(names(withSets().toJson()), names(schema.get("properties")));
     assertEquals(names(card), new TreeSet<>(values(schema.get("required"))));
     assertEquals(
         names(card.get("sketch")), names(schema.get("properties").get("sketch").get("properties")));

@@ -23,6 +23,7 @@ public final class GenerationConfig {
   private final int numBeams;
   private final double lengthPenalty;
   private final EarlyStopping earlyStopping;
+  private final String tunedSet;
 
   /**
    * When beam search stops, as transformers' {@code early_stopping}: {@link #HEURISTIC} (False, the
@@ -72,6 +73,16 @@ public final class GenerationConfig {
     this.numBeams = b.numBeams;
     this.lengthPenalty = b.lengthPenalty;
     this.earlyStopping = b.earlyStopping;
+    this.tunedSet = b.tunedSet;
+  }
+
+  /**
+   * The tuned set (one fine-tune's LUTs, DESIGN section 3b) every row runs, or null for the model's
+   * default set. {@link Model#generatorForTokens(List, GenerationConfig, List)} can give each row
+   * its own.
+   */
+  public String tunedSet() {
+    return tunedSet;
   }
 
   public static Builder builder() {
@@ -170,6 +181,7 @@ public final class GenerationConfig {
     b.numBeams = numBeams;
     b.lengthPenalty = lengthPenalty;
     b.earlyStopping = earlyStopping;
+    b.tunedSet = tunedSet;
     return b;
   }
 
@@ -199,6 +211,7 @@ public final class GenerationConfig {
         + lengthPenalty
         + ", earlyStopping="
         + earlyStopping
+        + (tunedSet == null ? "" : ", tunedSet=" + tunedSet)
         + "]";
   }
 
@@ -219,6 +232,7 @@ public final class GenerationConfig {
     private int numBeams = 1;
     private double lengthPenalty = 1.0;
     private EarlyStopping earlyStopping = EarlyStopping.HEURISTIC;
+    private String tunedSet;
 
     private Builder() {}
 
@@ -277,6 +291,12 @@ public final class GenerationConfig {
 
     public Builder lengthPenalty(double penalty) {
       this.lengthPenalty = penalty;
+      return this;
+    }
+
+    /** The tuned set to run (null: the model's default set). */
+    public Builder tunedSet(String name) {
+      this.tunedSet = name;
       return this;
     }
 

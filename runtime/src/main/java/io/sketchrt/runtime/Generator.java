@@ -77,13 +77,15 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
   static final class NativeState implements Runnable {
     private final Model model;
     private final KvCache cache;
+    private final int[] slots;
     private final String description;
     volatile boolean cancelRequested;
     private volatile boolean closedByUser;
 
-    NativeState(Model model, KvCache cache, String description) {
+    NativeState(Model model, KvCache cache, int[] slots, String description) {
       this.model = model;
       this.cache = cache;
+      this.slots = slots;
       this.description = description;
     }
 
@@ -104,6 +106,7 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
                 + " freed only when the garbage collector found it; close generators (try-with-resources)");
       }
       cache.close();
+      model.releaseSlots(slots); // a set unloaded meanwhile goes once its last user is done
     }
   }
 
@@ -113,7 +116,8 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
       Tokenizer tokenizer,
       List<long[]> prompts,
       GenerationConfig config,
-      List<Integer> eosIds)
+      List<Integer> eosIds,
+      List<String> tunedSets)
       throws SketchrtException {
     if (prompts.isEmpty()) {
       throw new IllegalArgumentException("no prompts to generate from");
@@ -171,11 +175,27 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
       int limit = Math.min(config.maxNewTokens(), contextLimit - p.length);
       beamSearches[b] = new BeamSearch(config, p, eos, vocab, limit);
     }
-    this.cache = session.newCache(rows, longest + newTokens - 1);
+    int[] slots = model.acquireSlots(tunedSets);
+    KvCache made;
+    try {
+      made = session.newCache(rows, longest + newTokens - 1);
+      if (slots != null) {
+        int[] rowSlots = new int[rows];
+        for (int r = 0; r < rows; r++) {
+          rowSlots[r] = slots[r / beams]; // a prompt's beams share its set
+        }
+        made.setRowSlots(rowSlots);
+      }
+    } catch (SketchrtException | RuntimeException e) {
+      model.releaseSlots(slots);
+      throw e;
+    }
+    this.cache = made;
     this.state =
         new NativeState(
             model,
             cache,
+            slots,
             batch
                 + " prompt(s) x "
                 + beams

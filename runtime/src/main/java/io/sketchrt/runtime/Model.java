@@ -6,6 +6,7 @@ import io.sketchrt.runtime.spi.Backend;
 import io.sketchrt.runtime.spi.Backends;
 import io.sketchrt.runtime.spi.DecoderSession;
 import io.sketchrt.runtime.spi.KvCache;
+import io.sketchrt.runtime.spi.TunedSlots;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -160,9 +161,179 @@ public final class Model implements AutoCloseable {
   /** A generator over token-id prompts (one array per batch row). */
   public Generator generatorForTokens(List<long[]> prompts, GenerationConfig config)
       throws SketchrtException {
+    return generatorForTokens(prompts, config, null);
+  }
+
+  /**
+   * A generator over token-id prompts where prompt {@code i} runs tuned set {@code tunedSets[i]}
+   * (null entries, or a null list: {@link GenerationConfig#tunedSet()}, else the default set). One
+   * batch may mix sets: every row gets what its own set gives alone.
+   */
+  public Generator generatorForTokens(
+      List<long[]> prompts, GenerationConfig config, List<String> tunedSets)
+      throws SketchrtException {
     checkOpen();
+    if (tunedSets != null && tunedSets.size() != prompts.size()) {
+      throw new IllegalArgumentException(
+          tunedSets.size() + " tuned sets given for " + prompts.size() + " prompts");
+    }
+    List<String> names = new java.util.ArrayList<>();
+    for (int i = 0; i < prompts.size(); i++) {
+      String n = tunedSets == null ? null : tunedSets.get(i);
+      names.add(n != null ? n : config.tunedSet() != null ? config.tunedSet() : defaultTunedSet());
+    }
     List<Integer> eos = config.eosTokenIds() != null ? config.eosTokenIds() : eosTokenIds();
-    return new Generator(this, session, tokenizer, prompts, config, eos);
+    return new Generator(this, session, tokenizer, prompts, config, eos, names);
+  }
+
+  // ---- tuned sets (DESIGN section 3b) ----
+
+  /** The set a request that names none runs (the one the graph holds), or null before sets. */
+  public String defaultTunedSet() {
+    return card.tunedSets() == null ? null : card.tunedSets().defaultSet();
+  }
+
+  /**
+   * The tuned sets this model can run now: those resident in its LUT slots, or only the default one
+   * when the backend runs the graph's own LUTs (the folded fallback, GPU backends).
+   */
+  public List<String> tunedSets() {
+    checkOpen();
+    TunedSlots slots = session.tunedSlots();
+    if (slots != null) {
+      return slots.loaded();
+    }
+    String d = defaultTunedSet();
+    return d == null ? List.of() : List.of(d);
+  }
+
+  /**
+   * Loads tuned set {@code name} from a set file ({@code tuned/NAME.safetensors}, as {@code
+   * sketchrt tuned add} writes it) into a free LUT slot, between forward passes; generations in
+   * flight go on. Only the set's own LUTs are read.
+   */
+  public void loadTunedSet(String name, Path setFile) throws SketchrtException {
+    String problem = io.sketchrt.format.TunedSets.nameProblem(name);
+    if (problem != null) {
+      throw new IllegalArgumentException(problem);
+    }
+    slots("load tuned sets").load(name, setFile);
+  }
+
+  /** Loads a set the model's card lists (added with {@code sketchrt tuned add}) by its name. */
+  public void loadTunedSet(String name) throws SketchrtException {
+    io.sketchrt.format.TunedSets sets = card.tunedSets();
+    var entry =
+        sets == null
+            ? java.util.Optional.<io.sketchrt.format.TunedSets.Entry>empty()
+            : sets.find(name);
+    if (entry.isEmpty()) {
+      throw new IllegalArgumentException(
+          "unknown tuned set '"
+              + name
+              + "': "
+              + directory
+              + " lists "
+              + (sets == null ? "none" : String.join(", ", sets.names())));
+    }
+    loadTunedSet(name, directory.resolve(entry.get().file()));
+  }
+
+  /**
+   * Unloads {@code name}; generations that run it keep it until they end. The default set stays.
+   */
+  public void unloadTunedSet(String name) {
+    if (name.equals(defaultTunedSet())) {
+      throw new IllegalArgumentException(
+          "'" + name + "' is the model's default tuned set: it stays loaded");
+    }
+    try {
+      slots("unload tuned sets").unload(name);
+    } catch (SketchrtException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  /** Bytes of LUT memory one resident tuned set takes (0 without slots). */
+  public long tunedSetBytes() {
+    TunedSlots slots = session.tunedSlots();
+    return slots == null ? 0 : slots.bytesPerSlot();
+  }
+
+  private TunedSlots slots(String what) throws SketchrtException {
+    checkOpen();
+    TunedSlots slots = session.tunedSlots();
+    if (slots == null) {
+      throw new SketchrtException(
+          "cannot "
+              + what
+              + ": "
+              + directory
+              + (card.tunedSets() == null
+                  ? " was converted before tuned sets existed (convert it again)"
+                  : " runs on "
+                      + backendName
+                      + " without the sketch kernel, which runs only the graph's default set"));
+    }
+    return slots;
+  }
+
+  /**
+   * The slot of each prompt's set, held until the generation ends (null: every prompt runs the
+   * graph's own LUTs); unknown sets fail with the loaded ones named.
+   */
+  int[] acquireSlots(List<String> names) throws SketchrtException {
+    TunedSlots slots = session.tunedSlots();
+    if (slots == null) {
+      String d = defaultTunedSet();
+      for (String n : names) {
+        if (n != null && !n.equals(d)) {
+          throw new SketchrtException(
+              "unknown tuned set '"
+                  + n
+                  + "'"
+                  + (card.tunedSets() != null && card.tunedSets().find(n).isPresent()
+                      ? ": "
+                          + backendName
+                          + " without the sketch kernel runs only the default set '"
+                          + d
+                          + "'"
+                      : " ("
+                          + directory
+                          + " has: "
+                          + (d == null ? "no tuned sets" : String.join(", ", tunedSets()))
+                          + ")"));
+        }
+      }
+      return null;
+    }
+    int[] acquired = new int[names.size()];
+    int done = 0;
+    try {
+      for (; done < names.size(); done++) {
+        try {
+          acquired[done] = slots.acquire(names.get(done));
+        } catch (IllegalArgumentException e) {
+          throw new SketchrtException(e.getMessage() + " in " + directory, e);
+        }
+      }
+    } finally {
+      if (done < names.size()) {
+        for (int i = 0; i < done; i++) {
+          slots.release(acquired[i]);
+        }
+      }
+    }
+    return acquired;
+  }
+
+  void releaseSlots(int[] acquired) {
+    TunedSlots slots = session.tunedSlots();
+    if (slots != null && acquired != null) {
+      for (int s : acquired) {
+        slots.release(s);
+      }
+    }
   }
 
   /** The common call: the generated text for {@code prompt}. */

@@ -24,7 +24,8 @@ public record OrtOptions(
     int intraOpThreads,
     OptimizationLevel optimizationLevel,
     Path tensorrtPluginLibrary,
-    KernelChoice kernel) {
+    KernelChoice kernel,
+    int tunedSlots) {
 
   public static final String TENSORRT_PLUGIN_ENV = "SKETCHRT_ORT_TRT_PLUGIN";
 
@@ -42,6 +43,21 @@ public record OrtOptions(
       throw new IllegalArgumentException(
           "intra-op threads must be >= 0 (0 = the backend's default), got " + intraOpThreads);
     }
+    if (tunedSlots < 0 || tunedSlots > MAX_TUNED_SLOTS) {
+      throw new IllegalArgumentException(
+          "tuned set slots must be in [0, " + MAX_TUNED_SLOTS + "], got " + tunedSlots);
+    }
+  }
+
+  /** The most tuned-set slots one model may reserve. */
+  public static final int MAX_TUNED_SLOTS = 1024;
+
+  public OrtOptions(
+      int intraOpThreads,
+      OptimizationLevel optimizationLevel,
+      Path tensorrtPluginLibrary,
+      KernelChoice kernel) {
+    this(intraOpThreads, optimizationLevel, tensorrtPluginLibrary, kernel, 0);
   }
 
   /** Threads and optimisation level; the TensorRT plugin comes from the environment. */
@@ -54,20 +70,29 @@ public record OrtOptions(
   }
 
   public OrtOptions withIntraOpThreads(int threads) {
-    return new OrtOptions(threads, optimizationLevel, tensorrtPluginLibrary, kernel);
+    return new OrtOptions(threads, optimizationLevel, tensorrtPluginLibrary, kernel, tunedSlots);
   }
 
   public OrtOptions withOptimizationLevel(OptimizationLevel level) {
-    return new OrtOptions(intraOpThreads, level, tensorrtPluginLibrary, kernel);
+    return new OrtOptions(intraOpThreads, level, tensorrtPluginLibrary, kernel, tunedSlots);
   }
 
   public OrtOptions withTensorrtPluginLibrary(Path path) {
-    return new OrtOptions(intraOpThreads, optimizationLevel, path, kernel);
+    return new OrtOptions(intraOpThreads, optimizationLevel, path, kernel, tunedSlots);
   }
 
   /** How ort-cpu runs SketchMatMul nodes (null: the default, see {@link #kernel()}). */
   public OrtOptions withKernel(KernelChoice choice) {
-    return new OrtOptions(intraOpThreads, optimizationLevel, tensorrtPluginLibrary, choice);
+    return new OrtOptions(
+        intraOpThreads, optimizationLevel, tensorrtPluginLibrary, choice, tunedSlots);
+  }
+
+  /**
+   * LUT slots for tuned sets (ort-cpu): at least every set the model lists; more leave room for
+   * sets loaded at run time. A slot costs RAM only once a set is loaded into it.
+   */
+  public OrtOptions withTunedSlots(int slots) {
+    return new OrtOptions(intraOpThreads, optimizationLevel, tensorrtPluginLibrary, kernel, slots);
   }
 
   /** The ort-tensorrt plugin: the option, else {@value #TENSORRT_PLUGIN_ENV}, else null. */

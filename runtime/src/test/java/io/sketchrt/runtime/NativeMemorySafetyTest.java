@@ -162,7 +162,14 @@ class NativeMemorySafetyTest {
 
   private static Generator generator(Model m, DecoderSession s, GenerationConfig cfg)
       throws SketchrtException {
-    return new Generator(m, s, m.tokenizer(), List.of(m.encode(PROMPT)), cfg, List.of());
+    return new Generator(
+        m,
+        s,
+        m.tokenizer(),
+        List.of(m.encode(PROMPT)),
+        cfg,
+        List.of(),
+        java.util.Collections.singletonList(null));
   }
 
   /** Runs {@code g} on a new thread; the future gives its result or throws its failure. */

@@ -6,6 +6,7 @@ import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.OrtOptions;
 import io.sketchrt.runtime.SketchrtException;
+import io.sketchrt.runtime.ort.sketch.LutSlots;
 import io.sketchrt.runtime.spi.Backend;
 import io.sketchrt.runtime.spi.Backends;
 import io.sketchrt.runtime.spi.DecoderSession;
@@ -22,9 +23,11 @@ abstract class OrtBackend implements Backend {
   /**
    * Registers this backend's own kernels for custom nodes (ort-cpu: the Java SketchMatMul kernel).
    */
-  void addKernels(OrtSession.SessionOptions options, OrtOptions ort, Path graph)
+  LutSlots addKernels(OrtSession.SessionOptions options, OrtOptions ort, Path graph, ModelCard card)
       throws SketchrtException {
-    // By default ONNX Runtime inlines the SketchMatMul function (the standard-op fallback).
+    // By default ONNX Runtime inlines the SketchMatMul function (the standard-op fallback), which
+    // runs the graph's LUTs: the default tuned set only.
+    return null;
   }
 
   void addExecutionProvider(OrtSession.SessionOptions options, OrtOptions ort)
@@ -52,14 +55,21 @@ abstract class OrtBackend implements Backend {
           "external weights " + modelDir.resolve(card.externalData()) + " are missing");
     }
     checkAvailable();
-    OrtSession session = createSession(graph, loadOptions.ort());
+    LutSlots[] slots = new LutSlots[1];
+    OrtSession session = createSession(graph, loadOptions.ort(), card, slots);
     try {
-      return new OrtDecoderSession(OrtSessions.environment(), session, card, graph);
+      return new OrtDecoderSession(OrtSessions.environment(), session, card, graph, slots[0]);
     } catch (SketchrtException | RuntimeException e) {
       closeQuietly(session, e);
+      if (slots[0] != null) {
+        slots[0].close();
+      }
       throw e;
     } catch (OrtException e) {
       closeQuietly(session, e);
+      if (slots[0] != null) {
+        slots[0].close();
+      }
       throw new SketchrtException(
           "ONNX Runtime cannot load " + graph + ": " + SketchrtException.firstLine(e), e);
     }
@@ -70,13 +80,26 @@ abstract class OrtBackend implements Backend {
    * made.
    */
   final OrtSession createSession(Path graph, OrtOptions ort) throws SketchrtException {
+    return createSession(graph, ort, null, new LutSlots[1]);
+  }
+
+  /**
+   * The same for a model whose card may list tuned sets: {@code slots[0]} receives their slots,
+   * which the session's kernels read (null when the model has none, or the kernel cannot use them).
+   */
+  final OrtSession createSession(Path graph, OrtOptions ort, ModelCard card, LutSlots[] slots)
+      throws SketchrtException {
     try (OrtSession.SessionOptions options = OrtSessions.sessionOptions(ort)) {
       addExecutionProvider(options, ort);
-      addKernels(options, ort, graph);
+      slots[0] = addKernels(options, ort, graph, card);
       OrtSession session = OrtSessions.environment().createSession(graph.toString(), options);
       OverridableInputs.exposeDeclared(session, graph);
       return session;
     } catch (OrtException e) {
+      if (slots[0] != null) {
+        slots[0].close();
+        slots[0] = null;
+      }
       throw new SketchrtException(
           "ONNX Runtime cannot load " + graph + ": " + SketchrtException.firstLine(e), e);
     }

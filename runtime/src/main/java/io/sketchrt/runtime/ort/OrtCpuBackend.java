@@ -2,8 +2,11 @@ package io.sketchrt.runtime.ort;
 
 import ai.onnxruntime.OrtSession;
 import io.sketchrt.format.BackendNames;
+import io.sketchrt.format.ModelCard;
+import io.sketchrt.format.TunedSets;
 import io.sketchrt.runtime.OrtOptions;
 import io.sketchrt.runtime.SketchrtException;
+import io.sketchrt.runtime.ort.sketch.LutSlots;
 import io.sketchrt.runtime.ort.sketch.SketchKernels;
 import java.nio.file.Path;
 
@@ -24,9 +27,23 @@ public final class OrtCpuBackend extends OrtBackend {
    * fallback).
    */
   @Override
-  void addKernels(OrtSession.SessionOptions options, OrtOptions ort, Path graph)
+  LutSlots addKernels(OrtSession.SessionOptions options, OrtOptions ort, Path graph, ModelCard card)
       throws SketchrtException {
-    SketchKernels.install(options, ort.kernel(), graph.getParent());
+    Path dir = graph.getParent();
+    TunedSets sets = card == null ? null : card.tunedSets();
+    if (sets == null) {
+      SketchKernels.install(options, ort.kernel(), dir);
+      return null;
+    }
+    int capacity = Math.max(sets.sets().size(), ort.tunedSlots());
+    String first = sets.defaultSet();
+    Path file = dir.resolve(sets.find(first).orElseThrow().file());
+    return SketchKernels.install(
+            options,
+            ort.kernel(),
+            dir,
+            layout -> SketchKernels.slots(layout, capacity, first, file))
+        .slots();
   }
 
   @Override

@@ -11,8 +11,10 @@ import ai.onnxruntime.TensorInfo;
 import io.sketchrt.format.GraphNames;
 import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.SketchrtException;
+import io.sketchrt.runtime.ort.sketch.LutSlots;
 import io.sketchrt.runtime.spi.DecoderSession;
 import io.sketchrt.runtime.spi.KvCache;
+import io.sketchrt.runtime.spi.TunedSlots;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -49,10 +51,15 @@ final class OrtDecoderSession implements DecoderSession {
 
   private boolean closed;
 
-  OrtDecoderSession(OrtEnvironment env, OrtSession session, ModelCard card, Path graph)
+  /** The model's tuned-set slots, or null (the graph's LUTs only). */
+  private final LutSlots slots;
+
+  OrtDecoderSession(
+      OrtEnvironment env, OrtSession session, ModelCard card, Path graph, LutSlots slots)
       throws SketchrtException, OrtException {
     this.env = env;
     this.session = session;
+    this.slots = slots;
     this.layers = card.numLayers();
     this.kvHeads = card.numKeyValueHeads();
     this.headDim = card.headDim();
@@ -262,9 +269,15 @@ final class OrtDecoderSession implements DecoderSession {
                 new long[] {batch, rows, vocab},
                 OnnxJavaType.FLOAT));
       }
-      try (OrtSession.Result ignored = session.run(inputs, Set.of(), pinned)) {
-        // Every output was written into pinned memory.
-      }
+      // The kernels read each row's tuned-set slot on this thread (ONNX Runtime's sequential
+      // executor runs every node on the thread that calls run).
+      LutSlots.withRows(
+          cache.rowSlots(),
+          () -> {
+            try (OrtSession.Result ignored = session.run(inputs, Set.of(), pinned)) {
+              // Every output was written into pinned memory.
+            }
+          });
       if (all) {
         MemorySegment.copy(logits, ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
       } else {
@@ -286,12 +299,69 @@ final class OrtDecoderSession implements DecoderSession {
   }
 
   @Override
+  public TunedSlots tunedSlots() {
+    if (slots == null) {
+      return null;
+    }
+    // Loads and unloads wait for the passes in flight and hold the next ones back.
+    return new TunedSlots() {
+      @Override
+      public int capacity() {
+        return slots.capacity();
+      }
+
+      @Override
+      public List<String> loaded() {
+        return slots.loaded();
+      }
+
+      @Override
+      public long bytesPerSlot() {
+        return slots.bytesPerSlot();
+      }
+
+      @Override
+      public void load(String name, Path file) throws SketchrtException {
+        lock.writeLock().lock();
+        try {
+          slots.load(name, file);
+        } finally {
+          lock.writeLock().unlock();
+        }
+      }
+
+      @Override
+      public void unload(String name) {
+        lock.writeLock().lock();
+        try {
+          slots.unload(name);
+        } finally {
+          lock.writeLock().unlock();
+        }
+      }
+
+      @Override
+      public int acquire(String name) {
+        return slots.acquire(name);
+      }
+
+      @Override
+      public void release(int slot) {
+        slots.release(slot);
+      }
+    };
+  }
+
+  @Override
   public void close() {
     lock.writeLock().lock();
     try {
       if (!closed) {
         closed = true;
         session.close();
+        if (slots != null) {
+          slots.close();
+        }
       }
     } catch (OrtException e) {
       // Nothing more to free; ONNX Runtime reports only an already-closed session here.

@@ -169,10 +169,34 @@ final class OrtKvCache implements KvCache {
    * Gathers the rows of the current half into the other half (which the next pass overwrites with
    * present anyway) and swaps: no extra memory, one copy of the cached positions.
    */
+  /** Tuned-set slot per batch row, or null (the default set everywhere). */
+  private int[] rowSlots;
+
+  @Override
+  public void setRowSlots(int[] slots) {
+    if (slots != null && slots.length != batch) {
+      throw new IllegalArgumentException(
+          slots.length + " tuned-set slots given for a batch of " + batch);
+    }
+    rowSlots = slots == null ? null : slots.clone();
+  }
+
+  /** The slots the next forward pass uses (null: the default set). */
+  int[] rowSlots() {
+    return rowSlots;
+  }
+
   @Override
   public void reorderRows(int[] sourceRows) {
     checkOpen();
     KvCache.checkRowOrder(sourceRows, batch);
+    if (rowSlots != null) {
+      int[] moved = new int[batch];
+      for (int r = 0; r < batch; r++) {
+        moved[r] = rowSlots[sourceRows[r]];
+      }
+      rowSlots = moved;
+    }
     long rowBytes = (long) kvHeads * length * headDim * elementBytes;
     if (rowBytes == 0) {
       return;

@@ -46,6 +46,14 @@ public interface DecoderSession extends AutoCloseable {
       float[] logits)
       throws SketchrtException;
 
+  /**
+   * The session's tuned-set slots, or null when it runs only the graph's own LUTs (the default
+   * set): a model converted before tuned sets, the folded fallback, or a GPU backend.
+   */
+  default TunedSlots tunedSlots() {
+    return null;
+  }
+
   /** Releases the graph; idempotent. */
   @Override
   void close();

@@ -16,6 +16,16 @@ public interface KvCache extends AutoCloseable {
    */
   void reorderRows(int[] sourceRows);
 
+  /**
+   * The tuned-set slot of each batch row ({@link TunedSlots}), which every later forward pass on
+   * this cache uses; null: the default set for every row. Beam reorders carry the slots along.
+   */
+  default void setRowSlots(int[] slots) {
+    if (slots != null) {
+      throw new UnsupportedOperationException("this backend runs the default tuned set only");
+    }
+  }
+
   /** Frees the buffers; idempotent. */
   @Override
   void close();

@@ -61,8 +61,23 @@ final class NativeSketchMatMul implements SketchMatMulKernel {
     if (op.m() == 0) {
       return;
     }
-    SketchShape s = op.shape();
     Prepared lut = prepared(op);
+    multiply(op, lut.q(), lut.scale(), 1, MemorySegment.NULL, parallel);
+  }
+
+  /**
+   * Y of {@code op} with the LUTs of tuned-set slots: {@code q [sets, N, G, 16]}, {@code scale
+   * [sets, N, G]}; X row {@code r} uses slot {@code rowSlot[r]} (int32 [m], NULL: slot 0). The
+   * codes are read once for all rows; rows are grouped by slot inside the native kernel.
+   */
+  void multiply(
+      SketchOperands op,
+      MemorySegment q,
+      MemorySegment scale,
+      long sets,
+      MemorySegment rowSlot,
+      ParallelRunner parallel) {
+    SketchShape s = op.shape();
     long m = op.m();
     MemorySegment xq = quantisedX(op, path);
     long weights = (long) s.n() * s.k();
@@ -86,11 +101,11 @@ final class NativeSketchMatMul implements SketchMatMulKernel {
                         (long) s.k(),
                         (long) s.groups(),
                         s.bits(),
-                        MemorySegment.NULL,
-                        1L,
+                        rowSlot,
+                        sets,
                         op.codes(),
-                        lut.q(),
-                        lut.scale(),
+                        q,
+                        scale,
                         bias,
                         op.xType().onnx,
                         op.y(),

@@ -49,6 +49,7 @@ final class OrtCApi {
   static final int KERNEL_CONTEXT_GET_OUTPUT = 91;
   static final int RELEASE_STATUS = 93;
   static final int RELEASE_TENSOR_TYPE_AND_SHAPE_INFO = 99;
+  static final int KERNEL_INFO_GET_INPUT_NAME = 232;
   static final int KERNEL_INFO_GET_NODE_NAME = 244;
   static final int KERNEL_INFO_GET_CONSTANT_INPUT_TENSOR = 249;
   static final int KERNEL_CONTEXT_PARALLEL_FOR = 274;
@@ -79,6 +80,7 @@ final class OrtCApi {
   static final MethodHandle ReleaseTensorTypeAndShapeInfo;
   static final MethodHandle KernelInfoGetAttribute_int64;
   static final MethodHandle KernelInfo_GetNodeName;
+  static final MethodHandle KernelInfo_GetInputName;
   static final MethodHandle KernelInfoGetConstantInput_tensor;
   static final MethodHandle KernelContext_GetInputCount;
   static final MethodHandle KernelContext_GetInput;
@@ -179,6 +181,13 @@ final class OrtCApi {
             ? handle(
                 KERNEL_INFO_GET_NODE_NAME,
                 FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS),
+                false)
+            : null;
+    KernelInfo_GetInputName =
+        ok
+            ? handle(
+                KERNEL_INFO_GET_INPUT_NAME,
+                FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS),
                 false)
             : null;
     KernelInfoGetConstantInput_tensor =

@@ -14,8 +14,15 @@ import java.nio.file.Path;
  */
 public final class SketchKernels {
 
-  /** What {@link #install} did: the kernel choice in effect, and what runs it. */
-  public record Installed(KernelChoice kernel, String detail) {
+  /**
+   * What {@link #install} did: the kernel choice in effect, what runs it, and the model's tuned-set
+   * slots when it has any (null otherwise).
+   */
+  public record Installed(KernelChoice kernel, String detail, LutSlots slots) {
+    public Installed(KernelChoice kernel, String detail) {
+      this(kernel, detail, null);
+    }
+
     @Override
     public String toString() {
       return kernel.registersKernel()
@@ -94,6 +101,44 @@ public final class SketchKernels {
     return install(options, choice, modelDir, System.err);
   }
 
+  /** What a model with tuned sets needs: slots for a kernel implementation, made on demand. */
+  @FunctionalInterface
+  public interface SlotFactory {
+    /** Slots laid out for {@code kernel}'s implementation, holding the default set. */
+    LutSlots create(SlotLayout layout) throws SketchrtException;
+  }
+
+  /** The LUT layout the kernel in use reads. */
+  public static final class SlotLayout {
+    final KernelImpl impl;
+
+    private SlotLayout(KernelImpl impl) {
+      this.impl = impl;
+    }
+  }
+
+  /** Creates a model's slots for {@code layout}: see {@link LutSlots}. */
+  public static LutSlots slots(SlotLayout layout, int capacity, String firstName, Path firstFile)
+      throws SketchrtException {
+    return LutSlots.create(layout.impl, capacity, firstName, firstFile);
+  }
+
+  /**
+   * Like {@link #install(OrtSession.SessionOptions, KernelChoice, Path)}, for a model with tuned
+   * sets: its kernels read the LUTs of the slots {@code factory} makes.
+   */
+  public static Installed install(
+      OrtSession.SessionOptions options, KernelChoice choice, Path modelDir, SlotFactory factory)
+      throws SketchrtException {
+    return install(
+        options,
+        choice,
+        modelDir,
+        System.err,
+        choice == KernelChoice.FALLBACK ? null : unavailableReason(),
+        factory);
+  }
+
   static Installed install(
       OrtSession.SessionOptions options, KernelChoice choice, Path modelDir, PrintStream notices)
       throws SketchrtException {
@@ -105,7 +150,6 @@ public final class SketchKernels {
         choice == KernelChoice.FALLBACK ? null : unavailableReason());
   }
 
-  /** {@code reason}: why the binding is unusable (tests simulate it), or null. */
   static Installed install(
       OrtSession.SessionOptions options,
       KernelChoice choice,
@@ -113,14 +157,28 @@ public final class SketchKernels {
       PrintStream notices,
       String reason)
       throws SketchrtException {
+    return install(options, choice, modelDir, notices, reason, null);
+  }
+
+  /** {@code reason}: why the binding is unusable (tests simulate it), or null. */
+  static Installed install(
+      OrtSession.SessionOptions options,
+      KernelChoice choice,
+      Path modelDir,
+      PrintStream notices,
+      String reason,
+      SlotFactory factory)
+      throws SketchrtException {
     if (choice == KernelChoice.FALLBACK) {
       return new Installed(KernelChoice.FALLBACK, "requested");
     }
     KernelChoice wanted = choice == null ? KernelChoice.NEAR_EXACT : choice;
+    LutSlots slots = null;
     if (reason == null) {
       try {
         KernelImpl impl = implFor(wanted);
-        SketchMatMulOps.addTo(OrtCApi.nativeOptions(options), impl);
+        slots = factory == null ? null : factory.create(new SlotLayout(impl));
+        SketchMatMulOps.addTo(OrtCApi.nativeOptions(options), impl, slots);
         if (impl == KernelImpl.JAVA && wanted != KernelChoice.EXACT) {
           notices.println(
               "sketchrt: "
@@ -137,8 +195,16 @@ public final class SketchKernels {
         }
         KernelChoice effective = impl == KernelImpl.JAVA ? KernelChoice.EXACT : wanted;
         return new Installed(
-            effective, "ONNX Runtime " + OrtCApi.VERSION + ", " + implDescription(impl));
+            effective, "ONNX Runtime " + OrtCApi.VERSION + ", " + implDescription(impl), slots);
+      } catch (SketchrtException e) {
+        if (slots != null) {
+          slots.close();
+        }
+        throw e;
       } catch (Throwable t) {
+        if (slots != null) {
+          slots.close();
+        }
         reason = "cannot register it: " + t;
       }
     }

@@ -8,9 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
-import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -36,18 +34,22 @@ final class SketchMatMulOps {
   private static final CustomOps.Kernels KERNELS = new CustomOps.Kernels(OP_TYPE);
   private static final Map<Long, OpType> OP_TYPES = new ConcurrentHashMap<>();
 
-  /** What one struct stands for: X and LUT types, and the kernel it creates. */
-  private record OpType(ElementType x, ElementType lut, KernelImpl impl) {}
+  /**
+   * What one struct stands for: X and LUT types, the kernel it creates, and the tuned-set slots of
+   * the model it serves (null: the LUTs as the graph holds them).
+   */
+  private record OpType(ElementType x, ElementType lut, KernelImpl impl, LutSlots slots) {}
 
-  private static final Map<KernelImpl, List<MemorySegment>> STRUCTS =
-      new EnumMap<>(KernelImpl.class);
+  /** The function pointers every struct shares. */
+  private static final MemorySegment[] FNS;
+
   private static final MemorySegment NAME;
   private static final MemorySegment DOMAIN_NAME;
 
   /** {@code void fn(void* job, size_t index)} for {@code KernelContext_ParallelFor}. */
   static final MemorySegment PARALLEL_TASK;
 
-  /** One domain per kernel implementation, created on first use and shared by all sessions. */
+  /** One slot-less domain per kernel implementation, created on first use, shared by sessions. */
   private static final Map<KernelImpl, MemorySegment> DOMAINS = new EnumMap<>(KernelImpl.class);
 
   static {
@@ -86,27 +88,20 @@ final class SketchMatMulOps {
     fns[CustomOps.GET_END_VERSION] = stub("endVersion", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     PARALLEL_TASK = stub("parallelTask", FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
 
-    for (KernelImpl impl : KernelImpl.values()) {
-      List<MemorySegment> structs = new ArrayList<>();
-      for (ElementType x : VALUE_TYPES) {
-        for (ElementType lut : VALUE_TYPES) {
-          MemorySegment s = CustomOps.struct(fns);
-          OP_TYPES.put(s.address(), new OpType(x, lut, impl));
-          structs.add(s);
-        }
-      }
-      STRUCTS.put(impl, List.copyOf(structs));
-    }
+    FNS = fns;
   }
 
   private SketchMatMulOps() {}
 
   /**
-   * Adds the {@code ai.sketchrt} domain whose {@code SketchMatMul} kernels run {@code impl}
-   * (created once per implementation, shared by all sessions) to native session options.
+   * Adds an {@code ai.sketchrt} domain whose {@code SketchMatMul} kernels run {@code impl} over
+   * {@code slots} (null: the LUTs the graph holds) to native session options. Domains without slots
+   * are created once per implementation and shared by all sessions; a model with tuned sets gets
+   * its own (a few hundred bytes, kept for the process: sessions may outlive the options).
    */
-  static synchronized void addTo(MemorySegment sessionOptions, KernelImpl impl) throws Throwable {
-    MemorySegment domain = DOMAINS.get(impl);
+  static synchronized void addTo(MemorySegment sessionOptions, KernelImpl impl, LutSlots slots)
+      throws Throwable {
+    MemorySegment domain = slots == null ? DOMAINS.get(impl) : null;
     if (domain == null) {
       try (Arena arena = Arena.ofConfined()) {
         MemorySegment out = arena.allocate(ADDRESS);
@@ -114,17 +109,23 @@ final class SketchMatMulOps {
             (MemorySegment) OrtCApi.CreateCustomOpDomain.invokeExact(DOMAIN_NAME, out),
             "CreateCustomOpDomain");
         MemorySegment created = out.get(ADDRESS, 0);
-        for (MemorySegment op : STRUCTS.get(impl)) {
-          OrtCApi.check(
-              (MemorySegment) OrtCApi.CustomOpDomain_Add.invokeExact(created, op),
-              "CustomOpDomain_Add");
+        for (ElementType x : VALUE_TYPES) {
+          for (ElementType lut : VALUE_TYPES) {
+            MemorySegment op = CustomOps.struct(FNS);
+            OP_TYPES.put(op.address(), new OpType(x, lut, impl, slots));
+            OrtCApi.check(
+                (MemorySegment) OrtCApi.CustomOpDomain_Add.invokeExact(created, op),
+                "CustomOpDomain_Add");
+          }
         }
         // bf16 dense lm_head of fp32 models, in the same domain
         OrtCApi.check(
             (MemorySegment) OrtCApi.CustomOpDomain_Add.invokeExact(created, DenseMatMulOps.STRUCT),
             "CustomOpDomain_Add");
         domain = created; // never released: sessions built from it may outlive any options object
-        DOMAINS.put(impl, domain);
+        if (slots == null) {
+          DOMAINS.put(impl, domain);
+        }
       }
     }
     OrtCApi.check(
@@ -206,7 +207,7 @@ final class SketchMatMulOps {
       MemorySegment op, MemorySegment api, MemorySegment info, MemorySegment kernelOut) {
     try {
       OpType t = types(op);
-      KERNELS.add(SketchNode.create(info, t.x(), t.lut(), t.impl()), kernelOut);
+      KERNELS.add(SketchNode.create(info, t.x(), t.lut(), t.impl(), t.slots()), kernelOut);
       return MemorySegment.NULL;
     } catch (SketchNode.NodeException e) {
       return OrtCApi.status(OrtCApi.ORT_INVALID_ARGUMENT, e.getMessage());

@@ -27,6 +27,11 @@ final class SketchNode implements CustomOps.Kernel {
   private final ElementType lutType;
   private final SketchMatMulKernel kernel;
 
+  /** The tuned-set slots of this node's layer, or null: the LUT input as ONNX Runtime holds it. */
+  private final LutSlots.Layer slotLayer;
+
+  private final int slotCapacity;
+
   /**
    * Address of the last codes buffer whose nibbles were checked against the LUT size (bits below
    * 4).
@@ -38,12 +43,16 @@ final class SketchNode implements CustomOps.Kernel {
       SketchShape shape,
       ElementType xType,
       ElementType lutType,
-      SketchMatMulKernel kernel) {
+      SketchMatMulKernel kernel,
+      LutSlots slots,
+      LutSlots.Layer slotLayer) {
     this.name = name;
     this.shape = shape;
     this.xType = xType;
     this.lutType = lutType;
     this.kernel = kernel;
+    this.slotLayer = slotLayer;
+    this.slotCapacity = slots == null ? 0 : slots.capacity();
   }
 
   @Override
@@ -59,7 +68,7 @@ final class SketchNode implements CustomOps.Kernel {
   }
 
   static SketchNode create(
-      MemorySegment info, ElementType xType, ElementType lutType, KernelImpl impl)
+      MemorySegment info, ElementType xType, ElementType lutType, KernelImpl impl, LutSlots slots)
       throws Throwable {
     String name = nodeName(info);
     long bits = attribute(info, name, "bits");
@@ -75,7 +84,53 @@ final class SketchNode implements CustomOps.Kernel {
     } catch (IllegalArgumentException e) {
       throw new NodeException(where(name) + e.getMessage());
     }
-    return new SketchNode(name, shape, xType, lutType, impl.newKernel(constantInput(info, 2)));
+    LutSlots.Layer layer = null;
+    if (slots != null) {
+      String lutName = inputName(info, 2);
+      String module =
+          lutName.endsWith(".lut") ? lutName.substring(0, lutName.length() - 4) : lutName;
+      layer = slots.layer(module);
+      if (layer != null
+          && (layer.shape.n() != shape.n()
+              || layer.shape.groups() != shape.groups()
+              || layer.shape.entries() != shape.entries())) {
+        throw new NodeException(
+            where(name)
+                + "the tuned sets' LUT of '"
+                + module
+                + "' is ["
+                + layer.shape.n()
+                + ", "
+                + layer.shape.groups()
+                + ", "
+                + layer.shape.entries()
+                + "], the node needs ["
+                + shape.n()
+                + ", "
+                + shape.groups()
+                + ", "
+                + shape.entries()
+                + "]");
+      }
+    }
+    return new SketchNode(
+        name, shape, xType, lutType, impl.newKernel(constantInput(info, 2)), slots, layer);
+  }
+
+  /** The name of input {@code index} (an initializer's name for the LUT). */
+  private static String inputName(MemorySegment info, long index) throws Throwable {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment size = arena.allocate(JAVA_LONG);
+      OrtCApi.check(
+          (MemorySegment)
+              OrtCApi.KernelInfo_GetInputName.invokeExact(info, index, MemorySegment.NULL, size),
+          "KernelInfo_GetInputName");
+      MemorySegment buf = arena.allocate(Math.max(1, size.get(JAVA_LONG, 0)));
+      OrtCApi.check(
+          (MemorySegment) OrtCApi.KernelInfo_GetInputName.invokeExact(info, index, buf, size),
+          "KernelInfo_GetInputName");
+      return buf.getString(0);
+    }
   }
 
   /** Whether input {@code index} is a constant initializer (so its contents never change). */
@@ -233,7 +288,11 @@ final class SketchNode implements CustomOps.Kernel {
             lut.data,
             bias == null ? null : bias.data,
             y);
-    kernel.run(op, OrtParallelFor.on(context));
+    if (slotLayer != null) {
+      SlotRun.run(op, slotLayer, slotCapacity, kernel, OrtParallelFor.on(context), where(name));
+    } else {
+      kernel.run(op, OrtParallelFor.on(context));
+    }
     return m;
   }
 
