@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
     static const struct { int64_t n, k, g; const char* name; } shapes[] = {
         {2048, 2048, 8, "2048x2048 G=8 (q/o proj)"},
         {5632, 2048, 4, "5632x2048 G=4 (gate/up)"},
-        {2048, 5632, 4, "2048x5632 G=4 (down)"}};
+        {2048, 5632, 4, "2048x5632 G=4 (down)"},
+        {65536, 2048, 4, "65536x2048 G=4 (64 MB codes: from DRAM)"}};
     static const int64_t ms[] = {1, 4, 64, 512};
     printf("sketchrt_cpu bench, best path %s, single thread, bits=4\n", sketch_cpu_path_name(sketch_cpu_best_path()));
     printf("%-26s %-12s %5s %10s %10s %10s %10s\n", "shape", "path", "m", "min ms", "med ms", "G w/s", "GMAC/s");

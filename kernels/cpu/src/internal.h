@@ -8,6 +8,9 @@
 #define SK_XQ_MAGIC 0x31515853u /* "SXQ1" */
 #define SK_DECODE_ROWS 6    /* rows of X per decode micro-kernel call */
 #define SK_TILE_N 32        /* W rows per prefill tile */
+#ifndef SK_PREFETCH
+#define SK_PREFETCH 16384   /* bytes ahead the code stream is prefetched into L2 */
+#endif
 
 typedef struct {
     int64_t m, k, groups;

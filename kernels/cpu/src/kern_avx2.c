@@ -46,6 +46,8 @@ static inline __attribute__((always_inline)) void dot2_r(const sk_ctx* c, int64_
             for (int r = 0; r < R; ++r) ae[r] = ao[r] = _mm256_setzero_si256();
             for (int64_t bb = b; bb < be; ++bb) {
                 __m256i cb;
+                /* the codes stream from memory: fetch them into L2 well ahead (see kern_avx512.c) */
+                _mm_prefetch((const char*)(gcp + bb * 32) + SK_PREFETCH, _MM_HINT_T1);
                 if (bb < full) {
                     cb = _mm256_loadu_si256((const __m256i*)(gcp + bb * 32));
                 } else {

@@ -4,6 +4,15 @@
 
 #include "internal.h"
 
+/* Codes stream from DRAM once per call: the hardware prefetcher alone keeps one core at about 5 GB/s
+   of them; asking for the bytes 16 KB ahead into L2 gives about 18 GB/s (measured, 64 MB of codes). */
+#ifndef SK_PF_HINT
+#define SK_PF_HINT _MM_HINT_T1
+#endif
+#ifndef SK_PREFETCH
+#define SK_PREFETCH 16384
+#endif
+
 /* Decode micro-kernel: one W row, R rows of X of one set. Per 64-column block: 32 code bytes,
    vpmovzxbw, vpsrlw 4, two vpermw on the LUT broadcast to both 256-bit halves, then per row two
    vpdpwssd (even columns, odd columns). Each int32 lane takes at most 8 products (4 instructions)
@@ -35,6 +44,7 @@ static inline __attribute__((always_inline)) void dot_r(const sk_ctx* c, int64_t
             const int64_t be = b + 4 < nblk ? b + 4 : nblk;
             __m512i ae[SK_DECODE_ROWS], ao[SK_DECODE_ROWS];
             for (int64_t bb = b; bb < be; ++bb) {
+                _mm_prefetch((const char*)(gcp + bb * 32) + SK_PREFETCH, SK_PF_HINT);
                 const __m256i cb = bb < full ? _mm256_loadu_si256((const __m256i*)(gcp + bb * 32))
                                              : _mm256_maskz_loadu_epi8(tmask, gcp + bb * 32);
                 const __m512i lo = _mm512_cvtepu8_epi16(cb);
@@ -70,7 +80,9 @@ static inline __attribute__((always_inline)) void dot_r(const sk_ctx* c, int64_t
 
 /* One row of X against NW W rows at once (m = 1 decode): the activation loads are shared and the
    independent chains of the NW rows hide the vpdpwssd latency. */
+#ifndef NW
 #define NW 2
+#endif
 static void dot_1xn(const sk_ctx* c, int64_t nrow, int64_t set, int64_t row, float* res) {
     __m512 tot[NW];
     const uint8_t* cp[NW];
@@ -100,6 +112,9 @@ static void dot_1xn(const sk_ctx* c, int64_t nrow, int64_t set, int64_t row, flo
 #pragma GCC unroll 4
                 for (int w = 0; w < NW; ++w) {
                     const uint8_t* q = cp[w] + g * gb + bb * 32;
+                    /* The codes stream from memory: ask for them SK_PREFETCH bytes ahead (rows are
+                       contiguous, so this runs into the next rows). */
+                    _mm_prefetch((const char*)q + SK_PREFETCH, SK_PF_HINT);
                     const __m256i cb = bb < full ? _mm256_loadu_si256((const __m256i*)q) : _mm256_maskz_loadu_epi8(tmask, q);
                     const __m512i lo = _mm512_cvtepu8_epi16(cb);
                     const __m512i wo = _mm512_permutexvar_epi16(lo, lut[w]);
