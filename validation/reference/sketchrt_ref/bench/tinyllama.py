@@ -1,6 +1,7 @@
 """A TinyLlama-1.1B-shaped random SketchTune model for converter/runtime benchmarks (not committed).
 
     python3 -m sketchrt_ref.fixtures.make_fixtures --tinyllama OUT_DIR
+    python3 -m sketchrt_ref.fixtures.make_fixtures --midsize OUT_DIR   # 12 x 1024, ~135M sketched weights
 
 Writes OUT_DIR/hf (config.json, generation_config.json, ONE 2.2 GB bf16 model.safetensors written
 tensor by tensor, so it also exercises > 2 GB memory mapping), OUT_DIR/sketch.pkl (G=4, 16-entry fp16
@@ -41,6 +42,10 @@ LLAMA3_8B = {**CONFIG, "hidden_size": 4096, "intermediate_size": 14336, "num_hid
              "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 128256,
              "max_position_embeddings": 8192, "rope_theta": 500000.0, "bos_token_id": 128000,
              "eos_token_id": 128001}
+# A mid-size shape for the peer benchmarks (validation/peers): 12 layers, hidden 1024, GQA 16/4,
+# intermediate 2816, vocab 32,000 - about 135M sketched weights (11.3M per layer).
+MIDSIZE = {**CONFIG, "hidden_size": 1024, "intermediate_size": 2816, "num_hidden_layers": 12,
+           "num_attention_heads": 16, "num_key_value_heads": 4}
 GROUPS, BITS = 4, 4
 LINEARS = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
            "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")
@@ -127,5 +132,5 @@ def write(out_dir: str, config: dict = CONFIG, dense_linears: bool = True) -> No
                     {k: ref.cpu_clone(v) for k, v in tuned.items()}, deterministic=False)
     sizes = {p: os.path.getsize(os.path.join(out_dir, p)) for p in
              ("hf/model.safetensors", "sketch.pkl", "tuned/sketched_params.pkl")}
-    print(f"TinyLlama-shaped model in {out_dir}: {len(sketch)} sketched linears, "
+    print(f"{config['num_hidden_layers']} x {config['hidden_size']} model in {out_dir}: {len(sketch)} sketched linears, "
           + ", ".join(f"{p} {s / 1e9:.2f} GB" for p, s in sizes.items()) + f", {time.time() - t0:.0f} s")
