@@ -5,6 +5,8 @@ import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.format.FormatException;
 import io.sketchrt.format.Target;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -37,9 +39,13 @@ public final class ConvertCommand implements Callable<Integer> {
 
   @Option(
       names = "--tuned",
-      paramLabel = "DIR_OR_PKL",
-      description = "Fine-tuned checkpoint directory or sketched_params.pkl (default: base LUTs).")
-  Path tuned;
+      paramLabel = "[NAME=]DIR_OR_PKL",
+      description =
+          "A fine-tune (checkpoint directory or sketched_params.pkl) to store as tuned set NAME;"
+              + " repeat it for many fine-tunes of one base: the codes are stored once, each set's"
+              + " LUTs apart. The first is the default set. A bare DIR_OR_PKL is the set"
+              + " 'default'. Without --tuned the base LUTs are the set 'base'.")
+  List<String> tuned = new ArrayList<>();
 
   @Option(
       names = "--out",
@@ -76,7 +82,13 @@ public final class ConvertCommand implements Callable<Integer> {
     long start = System.nanoTime();
     Converter.Request request =
         new Converter.Request(
-            model, sketch, tuned, out, parseDtype(dtype), parseTarget(target), externalData);
+            model,
+            sketch,
+            TunedArgs.parse(tuned),
+            out,
+            parseDtype(dtype),
+            parseTarget(target),
+            externalData);
     Converter.Result r;
     try (ConversionProgress progress =
         new ConversionProgress(spec.commandLine().getErr(), ConversionProgress.onTerminal())) {

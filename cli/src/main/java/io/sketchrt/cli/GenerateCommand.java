@@ -9,6 +9,7 @@ import io.sketchrt.runtime.Generator;
 import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.Model;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -34,8 +35,30 @@ public final class GenerateCommand implements Callable<Integer> {
       description = "Converted model directory (sketchrt convert output).")
   Path model;
 
-  @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The prompt.")
+  @Option(names = "--prompt", paramLabel = "TEXT", description = "The prompt.")
   String prompt;
+
+  @Option(
+      names = "--input",
+      paramLabel = "FILE.jsonl",
+      description =
+          "Instead of --prompt: one request per line (id, prompt, and optionally tuned,"
+              + " max_new_tokens, temperature, top_p, seed, stop), all run batched; one JSON line"
+              + " per request comes out, in input order (id, tuned, text, finish_reason,"
+              + " prompt_tokens, completion_tokens).")
+  Path input;
+
+  @Option(
+      names = "--output",
+      paramLabel = "FILE.jsonl",
+      description = "With --input: write the result lines here (must not exist) instead of stdout.")
+  Path output;
+
+  @Option(
+      names = "--tuned",
+      paramLabel = "NAME",
+      description = "The tuned set (fine-tune) to run (default: the model's default set).")
+  String tuned;
 
   @Option(
       names = "--max-new-tokens",
@@ -144,17 +167,43 @@ public final class GenerateCommand implements Callable<Integer> {
     if (seed != null) {
       builder.seed(seed);
     }
+    if ((prompt == null) == (input == null)) {
+      throw new UsageException("give exactly one of --prompt TEXT and --input FILE.jsonl");
+    }
+    if (output != null && input == null) {
+      throw new UsageException("--output goes with --input");
+    }
+    if (output != null && Files.exists(output)) {
+      throw new UsageException("--output " + output + " already exists");
+    }
+    builder.tunedSet(tuned);
     GenerationConfig config =
         builder.build(); // rejects bad sampling values before loading anything
+    if (input != null) {
+      List<BatchRequests.Request> requests = BatchRequests.read(input, config);
+      try (Model m = Model.load(model, backend.toLoadOptions())) {
+        requireTokenizer(m);
+        if (output == null) {
+          BatchRequests.run(m, requests, config, spec.commandLine().getOut());
+        } else {
+          Path partial = output.resolveSibling(output.getFileName() + ".partial");
+          try (PrintWriter w =
+              new PrintWriter(
+                  Files.newBufferedWriter(partial, java.nio.charset.StandardCharsets.UTF_8))) {
+            BatchRequests.run(m, requests, config, w);
+          } catch (Exception e) {
+            Files.deleteIfExists(partial);
+            throw e;
+          }
+          Files.move(partial, output); // nothing half-written under the requested name
+        }
+      }
+      return 0;
+    }
     LoadOptions loadOptions = backend.toLoadOptions();
     PrintWriter out = spec.commandLine().getOut();
     try (Model m = Model.load(model, loadOptions)) {
-      if (!m.hasTokenizer()) {
-        throw new UsageException(
-            model.resolve("tokenizer.json")
-                + " is missing: a text prompt needs the base model's Hugging Face tokenizer next"
-                + " to the converted model");
-      }
+      requireTokenizer(m);
       long[] promptTokens =
           chat ? m.encodeChat(List.of(ChatMessage.user(prompt))) : m.encode(prompt);
       GenerationResult result;
@@ -187,5 +236,14 @@ public final class GenerateCommand implements Callable<Integer> {
       out.flush();
     }
     return 0;
+  }
+
+  private void requireTokenizer(Model m) throws UsageException {
+    if (!m.hasTokenizer()) {
+      throw new UsageException(
+          model.resolve("tokenizer.json")
+              + " is missing: a text prompt needs the base model's Hugging Face tokenizer next"
+              + " to the converted model");
+    }
   }
 }

@@ -24,6 +24,7 @@ import picocli.CommandLine.Option;
       BenchCommand.class,
       ValidateCommand.class,
       InspectCommand.class,
+      TunedCommand.class,
       BackendsCommand.class,
       BuildEngineCommand.class
     },

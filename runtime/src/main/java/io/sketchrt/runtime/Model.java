@@ -363,7 +363,14 @@ public final class Model implements AutoCloseable {
    */
   public List<GenerationResult> generateTokens(List<long[]> prompts, GenerationConfig config)
       throws SketchrtException {
-    try (Generator g = generatorForTokens(prompts, config)) {
+    return generateTokens(prompts, config, null);
+  }
+
+  /** The same, prompt {@code i} running tuned set {@code tunedSets.get(i)} (see above). */
+  public List<GenerationResult> generateTokens(
+      List<long[]> prompts, GenerationConfig config, List<String> tunedSets)
+      throws SketchrtException {
+    try (Generator g = generatorForTokens(prompts, config, tunedSets)) {
       return g.run(null);
     }
   }

@@ -38,12 +38,27 @@ public final class OrtCpuBackend extends OrtBackend {
     int capacity = Math.max(sets.sets().size(), ort.tunedSlots());
     String first = sets.defaultSet();
     Path file = dir.resolve(sets.find(first).orElseThrow().file());
-    return SketchKernels.install(
-            options,
-            ort.kernel(),
-            dir,
-            layout -> SketchKernels.slots(layout, capacity, first, file))
-        .slots();
+    LutSlots slots =
+        SketchKernels.install(
+                options,
+                ort.kernel(),
+                dir,
+                layout -> SketchKernels.slots(layout, capacity, first, file))
+            .slots();
+    if (slots != null) {
+      try {
+        // every set the card lists is resident from the start; others load at run time
+        for (TunedSets.Entry e : sets.sets()) {
+          if (!e.name().equals(first)) {
+            slots.load(e.name(), dir.resolve(e.file()));
+          }
+        }
+      } catch (SketchrtException | RuntimeException e) {
+        slots.close();
+        throw e;
+      }
+    }
+    return slots;
   }
 
   @Override
