@@ -88,8 +88,27 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--soak-only", description = "Skip the speed figures.")
   boolean soakOnly;
 
+  @Option(
+      names = "--batch",
+      defaultValue = "1",
+      paramLabel = "N",
+      description =
+          "Also decode N rows per step (cycling over --tuned sets); the figure counts the tokens"
+              + " of all rows (default: ${DEFAULT-VALUE}, off).")
+  int batchRows;
+
+  @Option(
+      names = "--tuned",
+      split = ",",
+      paramLabel = "A,B,...",
+      description = "Tuned sets the --batch rows cycle over (default: the model's default set).")
+  List<String> tuned = new ArrayList<>();
+
   @Override
   public Integer call() throws Exception {
+    if (batchRows < 1) {
+      throw new IllegalArgumentException("bench: --batch must be >= 1");
+    }
     if (promptTokens < 1
         || newTokens < 2
         || repeats < 1
@@ -135,6 +154,13 @@ public final class BenchCommand implements Callable<Integer> {
         List<GenerateBench.ContextDecode> perContext = new ArrayList<>();
         for (int context : contexts) {
           perContext.add(bench.decodeAtContext(context, Math.min(newTokens, 16)));
+        }
+        if (batchRows > 1 || !tuned.isEmpty()) {
+          List<String> sets = new ArrayList<>();
+          for (int r = 0; r < Math.max(1, batchRows); r++) {
+            sets.add(tuned.isEmpty() ? m.defaultTunedSet() : tuned.get(r % tuned.size()));
+          }
+          bench.batchDecode(promptTokens, newTokens, sets);
         }
         if (json != null) {
           writeJson(m, loadOptions, t, perContext);

@@ -114,6 +114,38 @@ public final class GenerateBench {
     return new Throughput(p, pre, newTokens, dec, prefillMs, decodeMs);
   }
 
+  /**
+   * Decode throughput of one batch whose row {@code r} runs tuned set {@code sets.get(r)}: tokens
+   * of all rows per second (median over repeats); prints it with the sets.
+   */
+  public double batchDecode(int promptTokens, int newTokens, List<String> sets)
+      throws SketchrtException {
+    int p = fit(promptTokens, newTokens);
+    List<long[]> prompts = new java.util.ArrayList<>();
+    for (int r = 0; r < sets.size(); r++) {
+      prompts.add(randomPrompt(p));
+    }
+    GenerationConfig cfg =
+        GenerationConfig.builder().maxNewTokens(newTokens).eosTokenIds(List.of()).build();
+    model.generateTokens(prompts, cfg, sets); // warm-up
+    double[] msPerStep = new double[repeats];
+    for (int i = 0; i < repeats; i++) {
+      msPerStep[i] = model.generateTokens(prompts, cfg, sets).getFirst().decodeMillisPerToken();
+    }
+    double ms = median(msPerStep);
+    double tokensPerSecond = sets.size() * 1000 / ms;
+    out.printf(
+        "batch decode: %d rows over tuned sets %s: %.3f ms/step = %.1f tokens/s (all rows; min %.3f, max %.3f ms)%n",
+        sets.size(),
+        new java.util.LinkedHashSet<>(sets),
+        ms,
+        tokensPerSecond,
+        Arrays.stream(msPerStep).min().orElse(0),
+        Arrays.stream(msPerStep).max().orElse(0));
+    out.flush();
+    return tokensPerSecond;
+  }
+
   /** Mean decode time per token with {@code context} tokens already in the cache. */
   public ContextDecode decodeAtContext(int context, int newTokens) throws SketchrtException {
     int c = fit(context, newTokens);

@@ -1,5 +1,6 @@
 package io.sketchrt.validation.inspect;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -175,6 +176,21 @@ public final class ModelInspection {
     out.printf(
         "KV cache: %s per token per sequence%n",
         kb(r.get("kv_cache_bytes_per_token_per_sequence").asLong()));
+    if (card.has("tuned_sets")) {
+      JsonNode t = card.get("tuned_sets");
+      out.printf(
+          "tuned sets: %d (the codes are stored once; each set holds only its LUTs)%n",
+          t.get("sets").size());
+      for (JsonNode e : t.get("sets")) {
+        out.printf(
+            "  %-24s %s%s%n",
+            e.get("name").asText(),
+            mb(e.get("bytes").asLong()),
+            e.get("name").asText().equals(t.get("default").asText())
+                ? "  (default, in the graph)"
+                : "");
+      }
+    }
     out.println("sources:");
     card.get("sources")
         .fields()
