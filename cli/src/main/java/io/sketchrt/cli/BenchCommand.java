@@ -118,6 +118,12 @@ public final class BenchCommand implements Callable<Integer> {
           "bench: --prompt-tokens, --contexts and --repeats must be >= 1, --new-tokens >= 2, --soak >= 0");
     }
     LoadOptions loadOptions = backend.toLoadOptions();
+    if (!tuned.isEmpty()) {
+      // one spare slot: the bench times loading a set at run time
+      ModelCard onDisk = ModelCard.read(model);
+      int sets = onDisk.tunedSets() == null ? 1 : onDisk.tunedSets().sets().size();
+      loadOptions = loadOptions.withOrt(loadOptions.ort().withTunedSlots(sets + 1));
+    }
     PrintWriter out = spec.commandLine().getOut();
     try (Model m = Model.load(model, loadOptions)) {
       ModelCard c = m.card();
@@ -161,6 +167,18 @@ public final class BenchCommand implements Callable<Integer> {
             sets.add(tuned.isEmpty() ? m.defaultTunedSet() : tuned.get(r % tuned.size()));
           }
           bench.batchDecode(promptTokens, newTokens, sets);
+          if (!tuned.isEmpty() && c.tunedSets() != null) {
+            var entry = c.tunedSets().find(tuned.getFirst());
+            if (entry.isPresent()) {
+              long start = System.nanoTime();
+              m.loadTunedSet("bench-load-probe", model.resolve(entry.get().file()));
+              double ms = (System.nanoTime() - start) / 1e6;
+              m.unloadTunedSet("bench-load-probe");
+              out.printf(
+                  "tuned set load at run time: %.1f ms (%s: %.1f MB on disk, %.1f MB resident per set)%n",
+                  ms, entry.get().name(), entry.get().bytes() / 1e6, m.tunedSetBytes() / 1e6);
+            }
+          }
         }
         if (json != null) {
           writeJson(m, loadOptions, t, perContext);
