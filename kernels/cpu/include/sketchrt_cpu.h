@@ -82,6 +82,11 @@ SKETCH_CPU_API int32_t sketch_cpu_matmul(int32_t path, const void* xq, int64_t m
                                          const void* bias /* [n] of y_type, or NULL */, int32_t y_type, void* y,
                                          int64_t n, int64_t n0, int64_t n1);
 
+/* Dense bf16 matmul (the lm_head): y[m, n] (row stride n) = x[m, k] . float(w[n, k]) for W rows
+   [n0, n1); x and y fp32, w bf16 bits. Exact: weights are widened to fp32 in registers. */
+SKETCH_CPU_API int32_t sketch_cpu_dense_bf16(int32_t path, const float* x, int64_t m, int64_t k, const uint16_t* w,
+                                             float* y, int64_t n, int64_t n0, int64_t n1);
+
 /* Frees this thread's scratch (grown on demand by sketch_cpu_matmul). Optional, e.g. at thread exit. */
 SKETCH_CPU_API void sketch_cpu_thread_scratch_free(void);
 

@@ -38,6 +38,10 @@ int64_t sk_prefill_tile_bytes(const sk_ctx* c);
 void sk_prefill_avx512(const sk_ctx* c, int64_t nt, int64_t nn, int64_t set, const int64_t* rows, int64_t cnt,
                        void* tile, float* res);
 
+#define SK_DENSE_ROWS 4 /* rows of X per pass over a W row of the dense kernel */
+void sk_dense_avx512(const float* x, int64_t m, int64_t k, const uint16_t* w, float* y, int64_t n, int64_t n0, int64_t n1);
+void sk_dense_avx2(const float* x, int64_t m, int64_t k, const uint16_t* w, float* y, int64_t n, int64_t n0, int64_t n1);
+
 double sk_read_avx512(const void* p, int64_t bytes);
 double sk_read_avx2(const void* p, int64_t bytes);
 

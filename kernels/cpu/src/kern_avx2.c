@@ -120,3 +120,40 @@ double sk_read_avx2(const void* p, int64_t bytes) {
     _mm256_storeu_si256((__m256i*)v, a0);
     return (double)(v[0] ^ v[1] ^ v[2] ^ v[3]);
 }
+
+/* Dense bf16 lm_head (dense.c). */
+static inline float sk_bf16_f32(uint16_t b) {
+    uint32_t u = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+void sk_dense_avx2(const float* x, int64_t m, int64_t k, const uint16_t* w, float* y, int64_t n, int64_t n0,
+                       int64_t n1) {
+    const int64_t k8 = k & ~(int64_t)7;
+    for (int64_t row = n0; row < n1; ++row) {
+        const uint16_t* wr = w + row * k;
+        for (int64_t i0 = 0; i0 < m; i0 += SK_DENSE_ROWS) {
+            const int cnt = (int)(m - i0 < SK_DENSE_ROWS ? m - i0 : SK_DENSE_ROWS);
+            __m256 acc[SK_DENSE_ROWS];
+            for (int r = 0; r < SK_DENSE_ROWS; ++r) acc[r] = _mm256_setzero_ps();
+            for (int64_t j = 0; j < k8; j += 8) {
+                if (i0 == 0 && (j & 31) == 0) _mm_prefetch((const char*)(wr + j) + SK_PREFETCH, _MM_HINT_T1);
+                const __m256 wf = _mm256_castsi256_ps(
+                    _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i*)(wr + j))), 16));
+                for (int r = 0; r < cnt; ++r)
+                    acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x + (i0 + r) * k + j), wf, acc[r]);
+            }
+            for (int r = 0; r < cnt; ++r) {
+                __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc[r]), _mm256_extractf128_ps(acc[r], 1));
+                h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+                h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
+                float s = _mm_cvtss_f32(h);
+                for (int64_t j = k8; j < k; ++j) s += x[(i0 + r) * k + j] * sk_bf16_f32(wr[j]);
+                y[(i0 + r) * n + row] = s;
+            }
+        }
+    }
+}
+

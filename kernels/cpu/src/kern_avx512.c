@@ -1,6 +1,7 @@
 /* AVX-512 F/BW/VL + VNNI kernels. Only entered after sketch_cpu_path_supported(AVX512). */
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,bmi2")
 #include <immintrin.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -327,3 +328,37 @@ double sk_read_avx512(const void* p, int64_t bytes) {
     a0 = _mm512_xor_si512(_mm512_xor_si512(a0, a1), _mm512_xor_si512(a2, a3));
     return (double)_mm512_reduce_add_epi64(a0);
 }
+
+/* Dense bf16 lm_head (dense.c): weights widened to fp32 in registers, prefetched like the codes. */
+static inline float sk_bf16_f32(uint16_t b) {
+    uint32_t u = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+void sk_dense_avx512(const float* x, int64_t m, int64_t k, const uint16_t* w, float* y, int64_t n, int64_t n0,
+                         int64_t n1) {
+    const int64_t k16 = k & ~(int64_t)15;
+    for (int64_t row = n0; row < n1; ++row) {
+        const uint16_t* wr = w + row * k;
+        for (int64_t i0 = 0; i0 < m; i0 += SK_DENSE_ROWS) {
+            const int cnt = (int)(m - i0 < SK_DENSE_ROWS ? m - i0 : SK_DENSE_ROWS);
+            __m512 acc[SK_DENSE_ROWS];
+            for (int r = 0; r < SK_DENSE_ROWS; ++r) acc[r] = _mm512_setzero_ps();
+            for (int64_t j = 0; j < k16; j += 16) {
+                if (i0 == 0) _mm_prefetch((const char*)(wr + j) + SK_PREFETCH, _MM_HINT_T1);
+                const __m512 wf = _mm512_castsi512_ps(
+                    _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)(wr + j))), 16));
+                for (int r = 0; r < cnt; ++r)
+                    acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(x + (i0 + r) * k + j), wf, acc[r]);
+            }
+            for (int r = 0; r < cnt; ++r) {
+                float s = _mm512_reduce_add_ps(acc[r]);
+                for (int64_t j = k16; j < k; ++j) s += x[(i0 + r) * k + j] * sk_bf16_f32(wr[j]);
+                y[(i0 + r) * n + row] = s;
+            }
+        }
+    }
+}
+

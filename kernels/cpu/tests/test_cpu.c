@@ -412,6 +412,51 @@ static void test_threads(int path) {
     }
 }
 
+/* The dense bf16 kernel (lm_head) against float64: exact fp32 semantics, poisoned outputs, tails. */
+static void test_dense(int path) {
+    static const int64_t ks[] = {16, 100, 2048, 2051};
+    static const int64_t ms[] = {1, 3, 4, 9};
+    for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ++ki) {
+        for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; ++mi) {
+            const int64_t k = ks[ki], m = ms[mi], n = 37;
+            uint16_t* w = xalloc((size_t)(n * k) * 2);
+            float* x = xalloc((size_t)(m * k) * 4);
+            float* y = xalloc((size_t)(m * n) * 4);
+            for (int64_t i = 0; i < n * k; ++i) {
+                float f = (float)uniform(-0.05, 0.05);
+                uint32_t u;
+                memcpy(&u, &f, 4);
+                w[i] = (uint16_t)(u >> 16);
+            }
+            for (int64_t i = 0; i < m * k; ++i) x[i] = (float)uniform(-1, 1);
+            memset(y, 0xFF, (size_t)(m * n) * 4); /* NaN */
+            if (sketch_cpu_dense_bf16(path, x, m, k, w, y, n, 0, 20) || sketch_cpu_dense_bf16(path, x, m, k, w, y, n, 20, n))
+                FAIL("dense path %d k=%lld m=%lld: error", path, (long long)k, (long long)m);
+            double num = 0, den = 0;
+            for (int64_t i = 0; i < m; ++i) {
+                for (int64_t r = 0; r < n; ++r) {
+                    double ref = 0;
+                    for (int64_t j = 0; j < k; ++j) {
+                        uint32_t u = (uint32_t)w[r * k + j] << 16;
+                        float wf;
+                        memcpy(&wf, &u, 4);
+                        ref += (double)x[i * k + j] * wf;
+                    }
+                    const double d = (double)y[i * n + r] - ref;
+                    num += d * d;
+                    den += ref * ref;
+                }
+            }
+            const double err = sqrt(num / den);
+            if (!(err <= 1e-6)) FAIL("dense path %d k=%lld m=%lld: rel err %g", path, (long long)k, (long long)m, err);
+            free(w);
+            free(x);
+            free(y);
+        }
+    }
+    if (sketch_cpu_dense_bf16(path, NULL, 1, 16, NULL, NULL, 1, 0, 1) != SKETCH_CPU_ERR_NULL) FAIL("dense: null accepted");
+}
+
 int main(void) {
     printf("sketchrt_cpu abi %d, best path %s\n", sketch_cpu_abi_version(),
            sketch_cpu_path_name(sketch_cpu_best_path()));
@@ -428,6 +473,7 @@ int main(void) {
         test_delta(path, SKETCH_CPU_TYPE_FLOAT16);
         test_approx(path);
         test_threads(path);
+        test_dense(path);
         printf("path %s: worst rel err vs float64 %.3g (y f32), %.3g (y in x type), vs scalar %.3g\n",
                sketch_cpu_path_name(path), worst[path], worst_store[path], worst_agree[path]);
     }

@@ -48,6 +48,7 @@ final class NativeSketchLibrary {
   static final MethodHandle MATMUL;
   static final MethodHandle READ_BANDWIDTH;
   private static final MethodHandle PATH_SUPPORTED;
+  static final MethodHandle DENSE_BF16;
 
   private static final String FAILURE;
   private static final int PATH;
@@ -55,7 +56,7 @@ final class NativeSketchLibrary {
 
   static {
     String failure = null;
-    MethodHandle[] h = new MethodHandle[7];
+    MethodHandle[] h = new MethodHandle[8];
     int path = -1;
     String pathName = "java";
     try {
@@ -111,6 +112,14 @@ final class NativeSketchLibrary {
               FunctionDescriptor.of(JAVA_DOUBLE, JAVA_LONG, JAVA_INT));
       h[6] =
           bind(linker, lib, "sketch_cpu_path_supported", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+      h[7] =
+          bind(
+              linker,
+              lib,
+              "sketch_cpu_dense_bf16",
+              FunctionDescriptor.of(
+                  JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG,
+                  JAVA_LONG, JAVA_LONG));
       int cpu = (int) best.invokeExact();
       path = Math.min(cpu, requestedPath());
       if (path < PATH_AVX2) {
@@ -133,6 +142,7 @@ final class NativeSketchLibrary {
     MATMUL = h[4];
     READ_BANDWIDTH = h[5];
     PATH_SUPPORTED = h[6];
+    DENSE_BF16 = h[7];
     FAILURE = failure;
     PATH = path;
     PATH_NAME = pathName;

@@ -47,6 +47,9 @@ public final class SketchKernels {
   private static final DenseMatMulKernel DENSE_KERNEL = chooseDenseKernel();
 
   private static DenseMatMulKernel chooseDenseKernel() {
+    if (NativeSketchLibrary.failure() == null) {
+      return new NativeDenseMatMul(NativeSketchLibrary.path());
+    }
     try {
       return new VectorDenseMatMul();
     } catch (LinkageError | UnsupportedOperationException e) {

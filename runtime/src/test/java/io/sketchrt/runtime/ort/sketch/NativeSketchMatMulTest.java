@@ -3,6 +3,7 @@ package io.sketchrt.runtime.ort.sketch;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -110,6 +111,54 @@ class NativeSketchMatMulTest {
           } finally {
             pool.shutdownNow();
           }
+        }
+      }
+    }
+  }
+
+  /** The native bf16 DenseMatMul (lm_head) on every path: exact fp32 semantics, poisoned Y. */
+  @Test
+  void denseBf16IsExactOnEveryPath() {
+    Random r = new Random();
+    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+      for (int path : paths()) {
+        for (int[] mk : new int[][] {{1, 2048}, {3, 100}, {9, 2051}}) {
+          int m = mk[0], k = mk[1], n = 53;
+          MemorySegment x = arena.allocate(4L * m * k, 64);
+          MemorySegment w = arena.allocate(2L * n * k, 64);
+          MemorySegment y = arena.allocate(4L * m * n, 64);
+          for (long i = 0; i < (long) m * k; i++) {
+            x.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) r.nextGaussian());
+          }
+          for (long i = 0; i < (long) n * k; i++) {
+            w.setAtIndex(
+                java.lang.foreign.ValueLayout.JAVA_SHORT,
+                i,
+                Numerics.floatToBf16((float) (0.05 * r.nextGaussian())));
+          }
+          y.fill((byte) 0xFF);
+          new NativeDenseMatMul(path).run(m, n, k, x, w, y, ParallelRunner.SEQUENTIAL);
+          double num = 0, den = 0;
+          for (int i = 0; i < m; i++) {
+            for (int row = 0; row < n; row++) {
+              double ref = 0;
+              for (int j = 0; j < k; j++) {
+                ref +=
+                    (double)
+                            x.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, (long) i * k + j)
+                        * DenseMatMulKernel.widen(
+                            w.getAtIndex(
+                                java.lang.foreign.ValueLayout.JAVA_SHORT, (long) row * k + j));
+              }
+              double d =
+                  y.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, (long) i * n + row) - ref;
+              num += d * d;
+              den += ref * ref;
+            }
+          }
+          double err = Math.sqrt(num / den);
+          assertTrue(
+              err <= 1e-6, "path " + path + " m=" + m + " k=" + k + ": relative error " + err);
         }
       }
     }
