@@ -10,11 +10,19 @@ import java.util.List;
 final class TunedArgs {
   private TunedArgs() {}
 
+  /**
+   * Whether the value names its set ({@code NAME=PATH}); a '=' after a '/' belongs to a path, as in
+   * "./runs/lr=1e-4".
+   */
+  static boolean isNamed(String value) {
+    int eq = value.indexOf('=');
+    return eq > 0 && value.lastIndexOf('/', eq) < 0;
+  }
+
   /** One value: {@code NAME=PATH}, or a bare {@code PATH} named "default". */
   static TunedSetStore.Input parse(String value) throws UsageException {
     int eq = value.indexOf('=');
-    // A bare path may itself hold '=' only after a '/', as in "./runs/lr=1e-4": then it is a path.
-    boolean named = eq > 0 && value.lastIndexOf('/', eq) < 0;
+    boolean named = isNamed(value);
     String name = named ? value.substring(0, eq) : TunedSets.DEFAULT_NAME;
     String path = named ? value.substring(eq + 1) : value;
     String problem = TunedSets.nameProblem(name);

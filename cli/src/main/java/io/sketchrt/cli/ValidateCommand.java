@@ -43,9 +43,12 @@ public final class ValidateCommand implements Callable<Integer> {
 
   @Option(
       names = "--tuned",
-      paramLabel = "DIR_OR_PKL",
-      description = "The fine-tuned LUTs the model should hold (default: the base LUTs).")
-  Path tuned;
+      paramLabel = "[NAME=]DIR_OR_PKL",
+      description =
+          "The fine-tuned LUTs the model should hold (default: the base LUTs). NAME=... checks the"
+              + " model's tuned set NAME against them; a bare DIR_OR_PKL checks the LUTs the graph"
+              + " holds (its default set).")
+  String tuned;
 
   @Option(
       names = "--reference",
@@ -136,11 +139,18 @@ public final class ValidateCommand implements Callable<Integer> {
           "--layers '" + layers + "' is not a valid regular expression: " + e.getDescription());
     }
     PrintWriter out = spec.commandLine().getOut();
+    Path tunedPath = null;
+    String tunedSet = null;
+    if (tuned != null) {
+      var parsed = TunedArgs.parse(tuned);
+      tunedPath = parsed.path();
+      tunedSet = TunedArgs.isNamed(tuned) ? parsed.name() : null;
+    }
     Validation.Request request =
         new Validation.Request(
             model,
             sketch,
-            tuned,
+            tunedPath,
             reference,
             backend.toLoadOptions(),
             pattern,
@@ -149,7 +159,8 @@ public final class ValidateCommand implements Callable<Integer> {
             latencyBaseline,
             maxRegression,
             contexts,
-            repeats);
+            repeats,
+            tunedSet);
     Validation.Outcome outcome = Validation.run(request, spec.commandLine().getErr());
     if (json != null) {
       ValidationReport.writeJson(outcome, json);

@@ -190,6 +190,37 @@ class TunedSetsTest {
     }
   }
 
+  /** validate --tuned NAME=... checks that set's LUTs, not the graph's (the default set). */
+  @Test
+  void validateChecksANamedSetAgainstItsPickle() {
+    String[] base = {
+      "validate",
+      "--model",
+      model.toString(),
+      "--sketch",
+      EXAMPLE.resolve("sketch.pkl").toString(),
+      "--tuned"
+    };
+    Run add = ValidateCommandTest.sketchrt(concat(base, "add=" + addSet));
+    assertEquals(0, add.exit(), add.out() + add.err());
+    assertTrue(add.err().contains("checking tuned set 'add'"), add.err());
+    Run sub = ValidateCommandTest.sketchrt(concat(base, "sub=" + EXAMPLE.resolve("tuned")));
+    assertEquals(0, sub.exit(), sub.out() + sub.err());
+    // the set "sub" does not hold the base LUTs: a check failure naming a layer
+    Run wrong = ValidateCommandTest.sketchrt(concat(base, "sub=" + addSet));
+    assertEquals(ExitCodes.CHECK_FAILED, wrong.exit(), wrong.out() + wrong.err());
+    assertTrue(wrong.out().contains("model.layers."), wrong.out());
+    Run unknown = ValidateCommandTest.sketchrt(concat(base, "nope=" + addSet));
+    assertEquals(ExitCodes.BAD_INPUT, unknown.exit(), unknown.err());
+    assertTrue(unknown.err().contains("has no tuned set 'nope'"), unknown.err());
+  }
+
+  private static String[] concat(String[] a, String b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + 1);
+    out[a.length] = b;
+    return out;
+  }
+
   @Test
   void generateInputJsonlRunsEveryRequestBatched() throws Exception {
     Path in = tmp.resolve("requests.jsonl");

@@ -40,6 +40,8 @@ public final class Validation {
   /**
    * @param sketch the base sketch pickle, or null to skip the per-layer check
    * @param tuned the fine-tuned LUTs the deployment is supposed to hold, or null for the base LUTs
+   * @param tunedSet the tuned set of the model that should hold them (its {@code tuned/NAME} file),
+   *     or null for the LUTs the graph holds (the default set)
    * @param reference a golden file of the whole model (python3 -m
    *     sketchrt_ref.training_time.golden), or null
    * @param layers only modules whose name this pattern finds
@@ -59,7 +61,39 @@ public final class Validation {
       Path latencyBaseline,
       double maxRegression,
       List<Integer> contexts,
-      int latencyRepeats) {}
+      int latencyRepeats,
+      String tunedSet) {
+
+    /** The graph's own LUTs (the default set) are checked. */
+    public Request(
+        Path model,
+        Path sketch,
+        Path tuned,
+        Path reference,
+        LoadOptions options,
+        Pattern layers,
+        int samples,
+        long seed,
+        Path latencyBaseline,
+        double maxRegression,
+        List<Integer> contexts,
+        int latencyRepeats) {
+      this(
+          model,
+          sketch,
+          tuned,
+          reference,
+          options,
+          layers,
+          samples,
+          seed,
+          latencyBaseline,
+          maxRegression,
+          contexts,
+          latencyRepeats,
+          null);
+    }
+  }
 
   /** Decode time at one context length. */
   public record ContextPoint(int context, double msPerToken) {}
@@ -219,6 +253,25 @@ public final class Validation {
                 + " SketchMatMul nodes");
       }
       LayerCheck check = new LayerCheck(card, graph, r.options(), r.samples(), r.seed(), work);
+      if (r.tunedSet() != null) {
+        var sets = card.tunedSets();
+        var entry =
+            sets == null
+                ? java.util.Optional.<io.sketchrt.format.TunedSets.Entry>empty()
+                : sets.find(r.tunedSet());
+        if (entry.isEmpty()) {
+          throw new SketchrtException(
+              r.model()
+                  + " has no tuned set '"
+                  + r.tunedSet()
+                  + "'"
+                  + (sets == null
+                      ? " (converted before tuned sets)"
+                      : " (it has: " + String.join(", ", sets.names()) + ")"));
+        }
+        check = check.withSetFile(r.model().resolve(entry.get().file()));
+        progress.printf("checking tuned set '%s' (%s)%n", r.tunedSet(), entry.get().file());
+      }
       KernelChoice kernel = Tolerance.kernel(r.options());
       progress.printf(
           "layers run in the %s kernel (%s)%n",

@@ -49,18 +49,43 @@ public final class LayerCheck {
   private final SplittableRandom random;
   private final Path work;
 
+  /** A tuned set whose LUTs replace the graph's (null: the graph's own, the default set). */
+  private final io.sketchrt.format.TunedSetFile.Contents set;
+
   /**
    * @param rows rows of X per layer ({@code --samples})
    * @param work a scratch directory for the one-node graphs (deleted by the caller)
    */
   public LayerCheck(
       ModelCard card, ConvertedGraph graph, LoadOptions options, int rows, long seed, Path work) {
+    this(card, graph, options, rows, new SplittableRandom(seed), work, null);
+  }
+
+  private LayerCheck(
+      ModelCard card,
+      ConvertedGraph graph,
+      LoadOptions options,
+      int rows,
+      SplittableRandom random,
+      Path work,
+      io.sketchrt.format.TunedSetFile.Contents set) {
     this.card = card;
     this.graph = graph;
     this.options = options;
     this.rows = rows;
-    this.random = new SplittableRandom(seed);
+    this.random = random;
     this.work = work;
+    this.set = set;
+  }
+
+  /** The same check of the LUTs in tuned set file {@code file} instead of the graph's. */
+  public LayerCheck withSetFile(Path file) throws SketchrtException {
+    try {
+      return new LayerCheck(
+          card, graph, options, rows, random, work, io.sketchrt.format.TunedSetFile.read(file));
+    } catch (io.sketchrt.format.FormatException e) {
+      throw new SketchrtException(e.getMessage(), e);
+    }
   }
 
   /**
@@ -170,11 +195,43 @@ public final class LayerCheck {
     String c =
         g.weight(layer.codes().name(), SketchMatMul.codes(layer.module(), codes, layer.bits()));
     DType lutType = dtype(layer.lut());
-    String l =
-        g.weight(
-            layer.lut().name(),
-            TensorSource.of(
-                new TensorData(lutType, layer.lut().dims(), graph.bytes(layer.lut())), lutType));
+    TensorData lut = new TensorData(lutType, layer.lut().dims(), graph.bytes(layer.lut()));
+    java.lang.foreign.Arena mapping = java.lang.foreign.Arena.ofConfined();
+    if (set != null) {
+      io.sketchrt.format.TunedSetFile.Lut l = set.luts().get(layer.module());
+      if (l == null || !Arrays.equals(l.shape(), lut.shape())) {
+        mapping.close();
+        throw new IOException(
+            set.file()
+                + ": no LUT of shape "
+                + Arrays.toString(lut.shape())
+                + " for "
+                + layer.module());
+      }
+      DType setType =
+          switch (l.dtype()) {
+            case "F32" -> DType.F32;
+            case "F16" -> DType.F16;
+            default -> DType.BF16;
+          };
+      lut =
+          new TensorData(
+              setType,
+              l.shape(),
+              set.map(mapping).asSlice(set.dataStart() + l.offset(), l.bytes()));
+    }
+    String l;
+    try {
+      l = g.weight(layer.lut().name(), TensorSource.of(lut, lutType));
+      return writeRest(g, layer, xType, dir, c, l); // before the mapping closes: it is read here
+    } finally {
+      mapping.close();
+    }
+  }
+
+  private Path writeRest(
+      GraphBuilder g, SketchLayer layer, DType xType, Path dir, String c, String l)
+      throws IOException {
     String b = null;
     if (layer.bias() != null) {
       DType bt = dtype(layer.bias());
