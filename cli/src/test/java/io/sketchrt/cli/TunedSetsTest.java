@@ -54,23 +54,30 @@ class TunedSetsTest {
         "sketchrt_ref.fixtures.base_as_tuned",
         EXAMPLE.resolve("sketch.pkl").toAbsolutePath().toString(),
         addSet.toAbsolutePath().toString());
-    model = tmp.resolve("arith-sets");
-    Run r =
-        ValidateCommandTest.sketchrt(
-            "convert",
-            "--model",
-            EXAMPLE.resolve("hf").toString(),
-            "--sketch",
-            EXAMPLE.resolve("sketch.pkl").toString(),
-            "--tuned",
-            "sub=" + EXAMPLE.resolve("tuned"),
-            "--tuned",
-            "add=" + addSet,
-            "--out",
-            model.toString());
-    assertEquals(0, r.exit(), r.err());
+    model = convert(tmp.resolve("arith-sets"), "sub=" + EXAMPLE.resolve("tuned"), "add=" + addSet);
     goldenSub = golden(EXAMPLE.resolve("tuned"), "sub");
     goldenAdd = golden(addSet, "add");
+  }
+
+  /** The example converted to {@code out} with one {@code --tuned} per value. */
+  private static Path convert(Path out, String... tuned) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "convert",
+                "--model",
+                EXAMPLE.resolve("hf").toString(),
+                "--sketch",
+                EXAMPLE.resolve("sketch.pkl").toString(),
+                "--out",
+                out.toString()));
+    for (String t : tuned) {
+      args.add("--tuned");
+      args.add(t);
+    }
+    Run r = ValidateCommandTest.sketchrt(args.toArray(String[]::new));
+    assertEquals(0, r.exit(), r.err());
+    return out;
   }
 
   private static JsonNode golden(Path tuned, String tag) throws Exception {
@@ -263,19 +270,7 @@ class TunedSetsTest {
 
   @Test
   void addListAndRemoveAreAtomicAndBadInputChangesNothing() throws Exception {
-    Path copy = tmp.resolve("manage");
-    Run c =
-        ValidateCommandTest.sketchrt(
-            "convert",
-            "--model",
-            EXAMPLE.resolve("hf").toString(),
-            "--sketch",
-            EXAMPLE.resolve("sketch.pkl").toString(),
-            "--tuned",
-            EXAMPLE.resolve("tuned").toString(),
-            "--out",
-            copy.toString());
-    assertEquals(0, c.exit(), c.err());
+    Path copy = convert(tmp.resolve("manage"), EXAMPLE.resolve("tuned").toString());
     String card = Files.readString(copy.resolve("sketchrt.json"));
     String otherBase = TestData.fixture("llama_gqa_g8").resolve("tuned").toString();
     String[][] bad = {

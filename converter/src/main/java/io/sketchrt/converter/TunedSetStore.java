@@ -52,18 +52,28 @@ public final class TunedSetStore {
   static TunedSets.Entry write(Path dir, String name, Map<String, SketchedLinear> set)
       throws IOException {
     checkName(name);
+    List<TunedSetFile.Source> luts = new ArrayList<>();
+    for (SketchedLinear l : set.values()) {
+      luts.add(source(l.module(), l.lut()));
+    }
+    return writeFile(dir, name, luts);
+  }
+
+  private static TunedSetFile.Source source(String module, TensorData lut) {
+    return new TunedSetFile.Source(module, lut.dtype().safetensorsName(), lut.shape(), lut.bytes());
+  }
+
+  /**
+   * Writes {@code tuned/NAME.safetensors} under a temporary name and renames it into place (an
+   * unlisted leftover of a crashed change is replaced); returns its card entry.
+   */
+  private static TunedSets.Entry writeFile(Path dir, String name, List<TunedSetFile.Source> luts)
+      throws IOException {
     Path folder = dir.resolve(TunedSets.FOLDER);
     Files.createDirectories(folder);
     Path target = dir.resolve(TunedSets.fileFor(name));
     Path temp = folder.resolve("." + name + ".safetensors.tmp-" + ProcessHandle.current().pid());
     Files.deleteIfExists(temp);
-    List<TunedSetFile.Source> luts = new ArrayList<>();
-    for (SketchedLinear l : set.values()) {
-      TensorData lut = l.lut();
-      luts.add(
-          new TunedSetFile.Source(
-              l.module(), lut.dtype().safetensorsName(), lut.shape(), lut.bytes()));
-    }
     try {
       TunedSetFile.write(temp, name, luts);
       move(temp, target);
@@ -96,26 +106,14 @@ public final class TunedSetStore {
     checkAgainst(reference, tuned, path, dir);
     List<TunedSetFile.Source> luts = new ArrayList<>();
     for (String module : reference.luts().keySet()) {
-      TensorData lut = tuned.get(module);
-      luts.add(
-          new TunedSetFile.Source(module, lut.dtype().safetensorsName(), lut.shape(), lut.bytes()));
+      luts.add(source(module, tuned.get(module)));
     }
-    Path folder = dir.resolve(TunedSets.FOLDER);
-    Path target = dir.resolve(TunedSets.fileFor(name));
-    Path temp = folder.resolve("." + name + ".safetensors.tmp-" + ProcessHandle.current().pid());
-    Files.deleteIfExists(temp);
-    TunedSets.Entry entry;
+    TunedSets.Entry entry = writeFile(dir, name, luts);
     try {
-      TunedSetFile.write(temp, name, luts);
-      move(temp, target); // an unlisted leftover of a crashed add is replaced here
-      entry =
-          new TunedSets.Entry(
-              name, TunedSets.fileFor(name), Sources.digest(target).sha256(), Files.size(target));
       writeCard(dir, card.withTunedSets(sets.with(entry)));
     } catch (IOException | RuntimeException e) {
-      Files.deleteIfExists(temp);
       if (!listed(dir, name)) {
-        Files.deleteIfExists(target);
+        Files.deleteIfExists(dir.resolve(TunedSets.fileFor(name)));
       }
       throw e;
     }
