@@ -94,6 +94,10 @@ SKETCH_CPU_API void sketch_cpu_thread_scratch_free(void);
    `repeats` passes, with the widest loads this CPU has. Negative error code on failure. */
 SKETCH_CPU_API double sketch_cpu_read_bandwidth_gbs(int64_t bytes, int32_t repeats);
 
+/* Seconds one pass of widest loads over the caller's buffer takes (no allocation): several threads
+   call it at once, each on its own buffer, to measure the bandwidth they share. */
+SKETCH_CPU_API double sketch_cpu_read_seconds(const void* p, int64_t bytes);
+
 #ifdef __cplusplus
 }
 #endif

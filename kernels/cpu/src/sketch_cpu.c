@@ -351,7 +351,29 @@ static double sk_now(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+
 static volatile double sk_sink;
+
+double sketch_cpu_read_seconds(const void* p, int64_t bytes) {
+    if (!p || bytes < 256) return (double)SKETCH_CPU_ERR_SHAPE;
+    bytes &= ~(int64_t)255;
+    const int best = sk_best();
+    const double t0 = sk_now();
+    double v = 0;
+    if (best == SKETCH_CPU_PATH_AVX512) {
+        v = sk_read_avx512(p, bytes);
+    } else if (best == SKETCH_CPU_PATH_AVX2) {
+        v = sk_read_avx2(p, bytes);
+    } else {
+        const uint64_t* q = (const uint64_t*)p;
+        uint64_t a = 0;
+        for (int64_t j = 0; j < bytes / 8; ++j) a ^= q[j];
+        v = (double)a;
+    }
+    const double dt = sk_now() - t0;
+    sk_sink = v;
+    return dt;
+}
 
 double sketch_cpu_read_bandwidth_gbs(int64_t bytes, int32_t repeats) {
     if (bytes < 4096 || repeats < 1) return (double)SKETCH_CPU_ERR_SHAPE;

@@ -4,7 +4,6 @@ import io.sketchrt.runtime.ort.sketch.KernelChoice;
 import io.sketchrt.runtime.ort.sketch.KernelTimers;
 import io.sketchrt.runtime.ort.sketch.NativeBandwidth;
 import java.io.PrintWriter;
-import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -18,13 +17,16 @@ public final class DecodeFloor {
 
   private static final long PROBE_BYTES = 512L << 20; // 16x the L3
 
-  /** Best of 5 reads of 512 MiB on {@code threads} threads, in GB/s; prints the spread. */
+  /**
+   * The median of 5 reads of 512 MiB on {@code threads} threads at once, in GB/s (the median: a
+   * pass now and then reads far faster than the rest); prints the spread.
+   */
   public static double bandwidth(int threads, PrintWriter out) {
     double[] runs = new double[5];
     if (NativeBandwidth.available()) {
       NativeBandwidth.readGbs(PROBE_BYTES, threads, 1); // warm-up: page faults
       for (int r = 0; r < runs.length; r++) {
-        runs[r] = NativeBandwidth.readGbs(PROBE_BYTES, threads, 2);
+        runs[r] = NativeBandwidth.readGbs(PROBE_BYTES, threads, 1);
       }
       out.printf(
           Locale.ROOT,
@@ -48,7 +50,7 @@ public final class DecodeFloor {
           SketchKernelBench.spread(runs, "%.1f"));
     }
     out.flush();
-    return Arrays.stream(runs).max().orElse(0);
+    return SketchKernelBench.median(runs);
   }
 
   /** Bytes of weights one decode step reads with {@code kernel}. */

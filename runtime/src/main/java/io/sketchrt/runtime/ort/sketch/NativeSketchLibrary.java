@@ -49,6 +49,7 @@ final class NativeSketchLibrary {
   static final MethodHandle READ_BANDWIDTH;
   private static final MethodHandle PATH_SUPPORTED;
   static final MethodHandle DENSE_BF16;
+  static final MethodHandle READ_SECONDS;
 
   private static final String FAILURE;
   private static final int PATH;
@@ -56,7 +57,7 @@ final class NativeSketchLibrary {
 
   static {
     String failure = null;
-    MethodHandle[] h = new MethodHandle[8];
+    MethodHandle[] h = new MethodHandle[9];
     int path = -1;
     String pathName = "java";
     try {
@@ -120,6 +121,12 @@ final class NativeSketchLibrary {
               FunctionDescriptor.of(
                   JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG,
                   JAVA_LONG, JAVA_LONG));
+      h[8] =
+          bind(
+              linker,
+              lib,
+              "sketch_cpu_read_seconds",
+              FunctionDescriptor.of(JAVA_DOUBLE, ADDRESS, JAVA_LONG));
       int cpu = (int) best.invokeExact();
       path = Math.min(cpu, requestedPath());
       if (path < PATH_AVX2) {
@@ -143,6 +150,7 @@ final class NativeSketchLibrary {
     READ_BANDWIDTH = h[5];
     PATH_SUPPORTED = h[6];
     DENSE_BF16 = h[7];
+    READ_SECONDS = h[8];
     FAILURE = failure;
     PATH = path;
     PATH_NAME = pathName;
