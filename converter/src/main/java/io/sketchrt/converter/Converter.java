@@ -238,7 +238,7 @@ public final class Converter {
   static Map<String, Long> opsets(Target target) {
     Map<String, Long> m = new LinkedHashMap<>();
     m.put("", (long) ModelWriter.OPSET);
-    m.put(target.sketchDomain(), (long) SketchMatMulOp.VERSION);
+    m.put(target.sketchDomain(), (long) SketchMatMulOp.version(target.sketchDomain()));
     return m;
   }
 
@@ -269,7 +269,11 @@ public final class Converter {
     m.put("sketchrt.sketch.groups", join(s.groups()));
     m.put("sketchrt.sketch.tuned", Boolean.toString(s.tuned()));
     m.put("sketchrt.sketch.modules", String.join(",", s.modules()));
-    m.put(GraphNames.DEFAULTED_INPUTS_METADATA, GraphNames.NUM_LOGITS_TO_KEEP);
+    m.put(
+        GraphNames.DEFAULTED_INPUTS_METADATA,
+        SketchMatMulOp.version(r.target().sketchDomain()) >= 2
+            ? GraphNames.NUM_LOGITS_TO_KEEP + "," + GraphNames.LUT_INDEX
+            : GraphNames.NUM_LOGITS_TO_KEEP);
     sources.forEach(
         (k, d) -> {
           m.put("sketchrt.source." + k + ".file", d.file());

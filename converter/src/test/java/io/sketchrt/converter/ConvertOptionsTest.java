@@ -105,7 +105,7 @@ class ConvertOptionsTest {
         m.getOpsetImportList().stream()
             .collect(
                 Collectors.toMap(OperatorSetIdProto::getDomain, OperatorSetIdProto::getVersion));
-    assertEquals(Map.of("", 21L, "ai.sketchrt", 1L), opsets);
+    assertEquals(Map.of("", 21L, "ai.sketchrt", 2L), opsets); // version 2: lut_index
     Map<String, String> meta =
         m.getMetadataPropsList().stream()
             .collect(

@@ -26,6 +26,14 @@ public final class GraphNames {
   public static final String NUM_LOGITS_TO_KEEP = "num_logits_to_keep";
 
   /**
+   * int32 [batch] or [1]: the tuned-set slot of each batch row for every SketchMatMul v2 node (one
+   * value applies to every row). An initializer-backed input with the default [0], the graph's own
+   * LUTs, so a standard feed runs the default set. Graphs converted before it existed lack it and
+   * run one set per session.
+   */
+  public static final String LUT_INDEX = "lut_index";
+
+  /**
    * Model metadata key: the comma-separated inputs beyond the standard ones that have a default (an
    * initializer of the same name), which a runtime may feed but a standard feed may omit.
    */

@@ -121,6 +121,36 @@ public final class GraphBuilder {
     return constant("/model/constants/INT64/0D/" + value, DType.I64, new long[0], buf.array());
   }
 
+  /** The element type of weight {@code name}. */
+  public DType weightType(String name) {
+    Weight w = weights.get(name);
+    if (w == null) {
+      throw new IllegalArgumentException("no weight " + name);
+    }
+    return w.source().dtype();
+  }
+
+  /** A shared zero vector {@code [n]} of {@code type}. */
+  public String zeros(DType type, long n) {
+    return constant(
+        "/model/constants/" + OnnxTypes.of(type).name() + "/zeros/" + n,
+        type,
+        new long[] {n},
+        new byte[Math.toIntExact(n * type.byteSize())]);
+  }
+
+  /** A shared 1-d int32 constant. */
+  public String int32s(int... values) {
+    String name =
+        "/model/constants/INT32/1D/"
+            + Arrays.stream(values).mapToObj(Integer::toString).collect(Collectors.joining("_"));
+    ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (int v : values) {
+      buf.putInt(v);
+    }
+    return constant(name, DType.I32, new long[] {values.length}, buf.array());
+  }
+
   /** A shared 0-d floating-point constant of {@code type}. */
   public String scalar(DType type, float value) {
     ByteBuffer buf = ByteBuffer.allocate(type.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
@@ -160,6 +190,19 @@ public final class GraphBuilder {
     input(name, DType.I64);
     ByteBuffer buf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value);
     constant(name, DType.I64, new long[0], buf.array());
+  }
+
+  /**
+   * Declares a 1-d int32 graph input {@code [dim]} with a default, as {@link #inputWithDefault}
+   * does for a scalar.
+   */
+  public void inputWithDefault(String name, String dim, int... values) {
+    input(name, DType.I32, dim);
+    ByteBuffer buf = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+    for (int v : values) {
+      buf.putInt(v);
+    }
+    constant(name, DType.I32, new long[] {values.length}, buf.array());
   }
 
   /** Declares a graph output; dims are Longs (fixed) or Strings (symbolic). */

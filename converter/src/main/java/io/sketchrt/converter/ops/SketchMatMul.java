@@ -34,7 +34,11 @@ public final class SketchMatMul {
   /**
    * Adds one {@code SketchMatMul} node (and, once, its function) to {@code g}.
    *
-   * @param bias a weight name, or null
+   * @param bias a weight name, or null: in version 2 a shared zero vector, so that no input is
+   *     empty (TensorRT's ONNX parser hands an empty optional input to a plugin as a null tensor,
+   *     and the function cannot branch on a missing lut_index)
+   * @param lutIndex the graph's {@code lut_index} (version 2, portable domain only), or null: in
+   *     version 2 a constant [0], the node's one LUT set
    * @return the node's output {@code [..., N]}
    */
   public static String add(
@@ -45,14 +49,28 @@ public final class SketchMatMul {
       String codes,
       String lut,
       String bias,
+      String lutIndex,
       int bits,
       int groups,
       long k,
       long n) {
+    boolean v2 = SketchMatMulOp.version(domain) >= 2;
+    if (lutIndex != null && !v2) {
+      throw new IllegalArgumentException("lut_index needs SketchMatMul version 2, not " + domain);
+    }
+    if (v2 && lutIndex == null) {
+      lutIndex = g.int32s(0);
+    }
+    if (v2 && bias == null) {
+      bias = g.zeros(g.weightType(lut), n); // the LUT has the activation type (the function's)
+    }
     g.function(function(domain));
     List<String> inputs = new ArrayList<>(List.of(x, codes, lut));
     if (bias != null) {
       inputs.add(bias);
+    }
+    if (lutIndex != null) {
+      inputs.add(lutIndex);
     }
     String out = nodeName + "/output_0";
     g.node(
@@ -127,7 +145,10 @@ public final class SketchMatMul {
   }
 
   /**
-   * The function body, standard ops only, generic over shapes:
+   * The function body, standard ops only, generic over shapes; version 1 for the TensorRT domain,
+   * version 2 (with {@code lut_index}) for the portable one ({@link SketchMatMulOp#version}).
+   *
+   * <p>Version 1:
    *
    * <pre>
    *   u   = Cast&lt;uint8&gt;(codes)                     # [N, G, K/G/2] the bytes (ONNX: two's complement)
@@ -142,8 +163,27 @@ public final class SketchMatMul {
    * so the body works in uint8 as long as it can: about 16 bytes per weight at the peak instead of
    * 29 with int32 nibbles. Gemm takes the optional bias, so an absent bias needs no branch. The LUT
    * must have X's element type (the converter writes it so).
+   *
+   * <p>Version 2 dequantises every set (the LUT as {@code [T, N, G, E]}, one set when it has rank
+   * 3) into one folded constant {@code [T·N, K]}, runs one Gemm for all rows and sets, then keeps
+   * for row b the set {@code lut_index[b]}:
+   *
+   * <pre>
+   *   W    = Reshape(GatherElements(Reshape(lut, [-1, N, G, E]), Expand(idx[None], [T, N, G, K/G]), axis=3), [-1, K])
+   *   Yall = Reshape(Gemm(Flatten(X), W, transB=1), [B, -1, T, N])
+   *   Y    = Reshape(GatherElements(Yall, Expand(lut_index[:, None, None, None], [B, S, 1, N]), axis=2)
+   *                  + bias, [..., N])
+   * </pre>
+   *
+   * With one set (every converted graph) the cost over version 1 is the selection, a copy of Y;
+   * with T sets the Gemm does T times the work: the fallback is exact, not fast. Version 2 nodes
+   * always have a bias (zeros for a layer without one) and a lut_index.
    */
   public static FunctionProto function(String domain) {
+    return SketchMatMulOp.version(domain) >= 2 ? functionV2(domain) : functionV1(domain);
+  }
+
+  private static FunctionProto functionV1(String domain) {
     List<NodeProto> body = new ArrayList<>();
     body.add(constTensor("shifts", DType.U8, new long[] {2}, new byte[] {4, 0}));
     body.add(constTensor("low_nibble", DType.U8, new long[0], new byte[] {15}));
@@ -165,13 +205,76 @@ public final class SketchMatMul {
     body.add(node("Shape", List.of("codes"), "n_dim", Attrs.i("end", 1)));
     body.add(node("Concat", List.of("lead_dims", "n_dim"), "y_shape", Attrs.i("axis", 0)));
     body.add(node("Reshape", List.of("y_2d", "y_shape"), "Y"));
+    return functionProto(domain, body, List.of("X", "codes", "lut", "bias"));
+  }
+
+  private static FunctionProto functionV2(String domain) {
+    List<NodeProto> body = new ArrayList<>();
+    body.add(constTensor("shifts", DType.U8, new long[] {2}, new byte[] {4, 0}));
+    body.add(constTensor("low_nibble", DType.U8, new long[0], new byte[] {15}));
+    body.add(constInt64s("last_axis", -1));
+    body.add(constInt64s("first_axis", 0));
+    body.add(constInt64s("minus_one", -1));
+    body.add(constInt64s("one", 1));
+    body.add(constInt64s("shape_n_g_rest", 0, 0, -1));
+    body.add(constInt64s("shape_index_4d", -1, 1, 1, 1));
+    // The codes' 4-bit indices [N, G, K/G], in uint8 as long as possible (folding peak memory).
+    body.add(node("Cast", List.of("codes"), "u", Attrs.i("to", TensorProto.DataType.UINT8_VALUE)));
+    body.add(node("Unsqueeze", List.of("u", "last_axis"), "u_1"));
+    body.add(node("BitShift", List.of("u_1", "shifts"), "shifted", Attrs.s("direction", "RIGHT")));
+    body.add(node("BitwiseAnd", List.of("shifted", "low_nibble"), "nibbles"));
+    body.add(node("Reshape", List.of("nibbles", "shape_n_g_rest"), "idx_u8"));
+    // The LUT as [T, N, G, E]; the indices broadcast over the T sets.
+    body.add(node("Shape", List.of("codes"), "n_g", Attrs.i("end", 2)));
+    body.add(node("Shape", List.of("codes"), "n_dim", Attrs.i("end", 1)));
+    body.add(node("Shape", List.of("lut"), "e_dim", Attrs.i("start", -1)));
+    body.add(
+        node("Concat", List.of("minus_one", "n_g", "e_dim"), "lut_4d_shape", Attrs.i("axis", 0)));
+    body.add(node("Reshape", List.of("lut", "lut_4d_shape"), "lut_4d"));
+    body.add(node("Shape", List.of("lut_4d"), "t_dim", Attrs.i("end", 1)));
+    body.add(node("Shape", List.of("idx_u8"), "idx_shape"));
+    body.add(node("Concat", List.of("t_dim", "idx_shape"), "idx_4d_shape", Attrs.i("axis", 0)));
+    body.add(node("Unsqueeze", List.of("idx_u8", "first_axis"), "idx_u8_1"));
+    body.add(node("Expand", List.of("idx_u8_1", "idx_4d_shape"), "idx_u8_t"));
+    body.add(
+        node("Cast", List.of("idx_u8_t"), "idx", Attrs.i("to", TensorProto.DataType.INT32_VALUE)));
+    body.add(node("GatherElements", List.of("lut_4d", "idx"), "w_grouped", Attrs.i("axis", 3)));
+    body.add(node("Shape", List.of("X"), "k_dim", Attrs.i("start", -1)));
+    body.add(node("Concat", List.of("minus_one", "k_dim"), "w_shape", Attrs.i("axis", 0)));
+    body.add(node("Reshape", List.of("w_grouped", "w_shape"), "w")); // [T*N, K]
+    // One Gemm for every row and set, then each row keeps its own set's N columns.
+    body.add(node("Flatten", List.of("X"), "x_2d", Attrs.i("axis", -1)));
+    body.add(node("Gemm", List.of("x_2d", "w"), "y_all_2d", Attrs.i("transB", 1)));
+    body.add(node("Shape", List.of("X"), "b_dim", Attrs.i("end", 1)));
+    body.add(
+        node(
+            "Concat",
+            List.of("b_dim", "minus_one", "t_dim", "n_dim"),
+            "y_all_shape",
+            Attrs.i("axis", 0)));
+    body.add(node("Reshape", List.of("y_all_2d", "y_all_shape"), "y_all")); // [B, S, T, N]
+    body.add(node("Reshape", List.of("lut_index", "shape_index_4d"), "index_4d"));
+    body.add(node("Shape", List.of("y_all"), "b_s", Attrs.i("end", 2)));
+    body.add(node("Concat", List.of("b_s", "one", "n_dim"), "pick_shape", Attrs.i("axis", 0)));
+    body.add(node("Expand", List.of("index_4d", "pick_shape"), "pick"));
+    body.add(node("GatherElements", List.of("y_all", "pick"), "y_set", Attrs.i("axis", 2)));
+    body.add(node("Add", List.of("y_set", "bias"), "y_biased"));
+    body.add(node("Shape", List.of("X"), "lead_dims", Attrs.i("end", -1)));
+    body.add(node("Concat", List.of("lead_dims", "n_dim"), "y_shape", Attrs.i("axis", 0)));
+    body.add(node("Reshape", List.of("y_biased", "y_shape"), "Y"));
+    return functionProto(domain, body, List.of("X", "codes", "lut", "bias", "lut_index"));
+  }
+
+  private static FunctionProto functionProto(
+      String domain, List<NodeProto> body, List<String> inputs) {
     return FunctionProto.newBuilder()
         .setName(SketchMatMulOp.OP_TYPE)
         .setDomain(domain)
         .setDocString(
-            "Y = X @ W^T (+ bias), W[n, k] = lut[n, k / (K/G), code(n, k)]; codes are int8 bytes"
-                + " holding two 4-bit codes each, the high nibble being the even column")
-        .addAllInput(List.of("X", "codes", "lut", "bias"))
+            "Y = X @ W^T (+ bias), W[n, k] = lut[set, n, k / (K/G), code(n, k)]; codes are int8"
+                + " bytes holding two 4-bit codes each, the high nibble being the even column;"
+                + " version 2: row b of X uses set lut_index[b] (one index: every row)")
+        .addAllInput(inputs)
         .addOutput("Y")
         .addAllAttribute(
             List.of(

@@ -69,6 +69,73 @@ class SketchMatMulTest {
     assertTrue(err <= 1e-5, "relative error " + err);
   }
 
+  /**
+   * Version 2: LUTs of three sets [T, N, G, E], and each row of X [B, S, K] takes the set its
+   * lut_index names; a single index applies to every row; an index outside the sets is refused.
+   */
+  @ParameterizedTest(name = "bias={0}")
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+  void lutIndexPicksEachRowsSet(boolean withBias) throws Exception {
+    Random rng = new Random(withBias ? 41 : 43);
+    int groups = 4;
+    int bits = 4;
+    int sets = 3;
+    TensorData[] luts = new TensorData[sets];
+    for (int t = 0; t < sets; t++) {
+      luts[t] = TestTensors.randomFloats(rng, DType.F32, 0.5, N, groups, 1L << bits);
+    }
+    TensorData codes = TestTensors.randomCodes(rng, bits, N, groups, K);
+    TensorData bias = withBias ? TestTensors.randomFloats(rng, DType.F32, 1.0, N) : null;
+    float[] all = new float[(int) (sets * N * groups * (1L << bits))];
+    int per = all.length / sets;
+    for (int t = 0; t < sets; t++) {
+      System.arraycopy(luts[t].toFloatArray(), 0, all, t * per, per);
+    }
+    TensorData lut = TensorData.ofFloats(all, sets, N, groups, 1L << bits);
+    long[] xShape = {4, 2, K};
+    Path model =
+        writeModel(lut, codes, bias, bits, groups, xShape, tmp.resolve("v2" + withBias), true);
+    float[] x = TestTensors.randomFloats(rng, DType.F32, 1.0, xShape).toFloatArray();
+    for (int[] index : new int[][] {{2, 0, 1, 2}, {1}, {0, 0, 0, 0}}) {
+      double[] expected = new double[(int) (4 * 2 * N)];
+      for (int r = 0; r < 8; r++) {
+        double[][] w = TestTensors.gather(luts[index.length == 1 ? index[0] : index[r / 2]], codes);
+        for (int n = 0; n < N; n++) {
+          double acc = bias == null ? 0 : bias.getFloat(n);
+          for (int k = 0; k < K; k++) {
+            acc += (double) x[r * (int) K + k] * w[n][k];
+          }
+          expected[r * (int) N + n] = acc;
+        }
+      }
+      float[] actual = run(model, x, xShape, index);
+      double err = TestTensors.relError(actual, expected);
+      System.out.printf(
+          "SketchMatMul v2, 3 sets, lut_index %s, bias %b: rel err %.2e%n",
+          Arrays.toString(index), withBias, err);
+      assertTrue(err <= 1e-5, "relative error " + err + " for lut_index " + Arrays.toString(index));
+    }
+    var refused =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            ai.onnxruntime.OrtException.class, () -> run(model, x, xShape, new int[] {0, 3, 0, 0}));
+    System.out.println("lut_index 3 of 3 sets: " + refused.getMessage().lines().findFirst().get());
+  }
+
+  private static float[] run(Path model, float[] x, long[] xShape, int[] index) throws Exception {
+    try (OrtSession s = ENV.createSession(model.toString(), new OrtSession.SessionOptions());
+        OnnxTensor xt = OnnxTensor.createTensor(ENV, FloatBuffer.wrap(x), xShape);
+        OnnxTensor it =
+            OnnxTensor.createTensor(
+                ENV, java.nio.IntBuffer.wrap(index), new long[] {index.length});
+        OrtSession.Result out = s.run(Map.of("X", xt, "lut_index", it))) {
+      OnnxTensor y = (OnnxTensor) out.get(0);
+      float[] actual = new float[(int) (x.length / K * N)];
+      Arrays.fill(actual, Float.NaN);
+      y.getFloatBuffer().get(actual);
+      return actual;
+    }
+  }
+
   /** ONNX Runtime inlines the function and folds the gather into a dense constant. */
   @Test
   void onnxRuntimeFoldsTheDequantisation() throws Exception {
@@ -85,7 +152,10 @@ class SketchMatMulTest {
     ModelProto opt = ModelProto.parseFrom(Files.readAllBytes(optimized));
     var ops = opt.getGraph().getNodeList().stream().map(NodeProto::getOpType).toList();
     System.out.println("optimized graph: " + ops);
-    assertFalse(ops.contains("GatherElements"), "dequantisation not folded: " + ops);
+    // The dequantisation's GatherElements (over the codes) is folded; version 2's one left picks
+    // each row's set from the Gemm's output.
+    assertTrue(ops.stream().filter("GatherElements"::equals).count() <= 1, "not folded: " + ops);
+    assertFalse(ops.contains("BitShift"), "dequantisation not folded: " + ops);
     assertFalse(ops.contains(SketchMatMulOp.OP_TYPE), "function not inlined: " + ops);
     assertTrue(
         ops.contains("Gemm") || ops.contains("MatMul") || ops.contains("FusedGemm"), "" + ops);
@@ -147,6 +217,20 @@ class SketchMatMulTest {
       long[] xShape,
       Path dir)
       throws Exception {
+    return writeModel(lut, codes, bias, bits, groups, xShape, dir, false);
+  }
+
+  /** The same, with a graph input lut_index int32 [B] when {@code lutIndex}. */
+  static Path writeModel(
+      TensorData lut,
+      TensorData codes,
+      TensorData bias,
+      int bits,
+      int groups,
+      long[] xShape,
+      Path dir,
+      boolean lutIndex)
+      throws Exception {
     GraphBuilder g = new GraphBuilder();
     Object[] dims = new Object[xShape.length];
     for (int i = 0; i < dims.length - 1; i++) {
@@ -157,9 +241,23 @@ class SketchMatMulTest {
     String c = g.weight("layer.codes", SketchMatMul.codes("layer", codes, bits));
     String l = g.weight("layer.lut", TensorSource.of(lut, DType.F32));
     String b = bias == null ? null : g.weight("layer.bias", TensorSource.of(bias, DType.F32));
+    if (lutIndex) {
+      g.input("lut_index", DType.I32, "b");
+    }
     String y =
         SketchMatMul.add(
-            g, SketchMatMulOp.DOMAIN, "/layer/SketchMatMul", "X", c, l, b, bits, groups, K, N);
+            g,
+            SketchMatMulOp.DOMAIN,
+            "/layer/SketchMatMul",
+            "X",
+            c,
+            l,
+            b,
+            lutIndex ? "lut_index" : null,
+            bits,
+            groups,
+            K,
+            N);
     g.opTo("Y", "/output/Identity", "Identity", java.util.List.of(y));
     Object[] outDims = dims.clone();
     outDims[outDims.length - 1] = N;

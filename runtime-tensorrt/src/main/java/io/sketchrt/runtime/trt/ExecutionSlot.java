@@ -18,6 +18,10 @@ final class ExecutionSlot implements AutoCloseable {
   final Pointer inputIds;
   final Pointer attentionMask;
   final Pointer positionIds;
+
+  /** int32 [maxBatch] zeros: lut_index (SketchMatMul v2) picks the graph's one LUT set per row. */
+  final Pointer lutIndex;
+
   final LongPointer hostLongs;
   final FloatPointer hostLogits;
 
@@ -36,6 +40,7 @@ final class ExecutionSlot implements AutoCloseable {
     Pointer ids = null;
     Pointer mask = null;
     Pointer pos = null;
+    Pointer index = null;
     try {
       s = Cuda.newStream();
       c = engine.createExecutionContext();
@@ -54,7 +59,14 @@ final class ExecutionSlot implements AutoCloseable {
       ids = Cuda.malloc(tokens * Long.BYTES, "input_ids");
       mask = Cuda.malloc(tokens * Long.BYTES, "attention_mask");
       pos = Cuda.malloc(tokens * Long.BYTES, "position_ids");
+      index = Cuda.malloc((long) maxBatch * Integer.BYTES, "lut_index");
+      try (org.bytedeco.javacpp.IntPointer zeros = new org.bytedeco.javacpp.IntPointer(maxBatch)) {
+        zeros.zero();
+        Cuda.toDevice(index, zeros, (long) maxBatch * Integer.BYTES, s);
+        Cuda.sync(s);
+      }
     } catch (SketchrtException | RuntimeException e) {
+      Cuda.free(index);
       Cuda.free(ids);
       Cuda.free(mask);
       Cuda.free(pos);
@@ -67,6 +79,7 @@ final class ExecutionSlot implements AutoCloseable {
     this.inputIds = ids;
     this.attentionMask = mask;
     this.positionIds = pos;
+    this.lutIndex = index;
     this.hostLongs = new LongPointer(tokens);
     this.hostLogits = new FloatPointer((long) maxBatch * vocab);
   }
@@ -89,6 +102,7 @@ final class ExecutionSlot implements AutoCloseable {
     Cuda.free(inputIds);
     Cuda.free(attentionMask);
     Cuda.free(positionIds);
+    Cuda.free(lutIndex);
     Cuda.free(logits);
     Cuda.destroy(stream);
     hostLongs.close();

@@ -48,6 +48,9 @@ final class TrtDecoderSession implements DecoderSession {
    */
   private boolean logitsToKeep;
 
+  /** Whether the engine takes lut_index (a portable graph with SketchMatMul version 2). */
+  private boolean lutIndex;
+
   private boolean closed;
 
   TrtDecoderSession(
@@ -113,6 +116,7 @@ final class TrtDecoderSession implements DecoderSession {
       names.add(engine.getIOTensorName(i));
     }
     logitsToKeep = names.contains(GraphNames.NUM_LOGITS_TO_KEEP);
+    lutIndex = names.contains(GraphNames.LUT_INDEX);
     List<String> missing = new ArrayList<>();
     for (String n :
         List.of(
@@ -279,6 +283,10 @@ final class TrtDecoderSession implements DecoderSession {
     if (logitsToKeep) {
       address(
           ctx, GraphNames.NUM_LOGITS_TO_KEEP, slot.keepAll); // a host-memory shape tensor holding 0
+    }
+    if (lutIndex) { // set 0 for every row: this backend runs the graph's own LUTs
+      shape(ctx, GraphNames.LUT_INDEX, batch);
+      address(ctx, GraphNames.LUT_INDEX, slot.lutIndex);
     }
     for (int i = 0; i < pastNames.length; i++) {
       shape(ctx, pastNames[i], batch, kvHeads, past, headDim);

@@ -146,6 +146,12 @@ public final class TrtEngineBuilder implements EngineBuilder {
       }
       Map<String, ProfileShapes.Range> ranges =
           ProfileShapes.of(card, options.maxBatch(), maxSequence);
+      if (hasInput(network, GraphNames.LUT_INDEX)) { // int32 [batch]: zeros, the graph's LUTs
+        ranges.put(
+            GraphNames.LUT_INDEX,
+            new ProfileShapes.Range(
+                new long[] {1}, new long[] {1}, new long[] {options.maxBatch()}));
+      }
       boolean logitsToKeep = hasInput(network, GraphNames.NUM_LOGITS_TO_KEEP);
       Set<String> expected = new HashSet<>(ranges.keySet());
       if (logitsToKeep) {

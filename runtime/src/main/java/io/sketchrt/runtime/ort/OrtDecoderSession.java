@@ -19,9 +19,11 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +51,15 @@ final class OrtDecoderSession implements DecoderSession {
   /** Graphs converted before num_logits_to_keep existed return every position's logits. */
   private final boolean logitsToKeep;
 
+  /**
+   * Whether the graph takes lut_index (SketchMatMul version 2): the tuned-set slot of each batch
+   * row. Graphs converted before it existed run the default set only.
+   */
+  private final boolean lutIndex;
+
+  /** The graph file, for messages. */
+  private final Path graph;
+
   private boolean closed;
 
   /** The model's tuned-set slots, or null (the graph's LUTs only). */
@@ -60,6 +71,7 @@ final class OrtDecoderSession implements DecoderSession {
     this.env = env;
     this.session = session;
     this.slots = slots;
+    this.graph = graph;
     this.layers = card.numLayers();
     this.kvHeads = card.numKeyValueHeads();
     this.headDim = card.headDim();
@@ -69,6 +81,7 @@ final class OrtDecoderSession implements DecoderSession {
     this.logitsToKeep =
         // a required input in older graphs, a defaulted one (exposed by OrtBackend) in newer ones
         session.getInputNames().contains(GraphNames.NUM_LOGITS_TO_KEEP);
+    this.lutIndex = session.getInputNames().contains(GraphNames.LUT_INDEX);
     List<String> missing = new ArrayList<>();
     for (String name :
         List.of(GraphNames.INPUT_IDS, GraphNames.ATTENTION_MASK, GraphNames.POSITION_IDS)) {
@@ -254,6 +267,18 @@ final class OrtDecoderSession implements DecoderSession {
             GraphNames.NUM_LOGITS_TO_KEEP,
             OnnxTensor.createTensor(env, LongBuffer.wrap(new long[] {all ? 0 : 1}), new long[0]));
       }
+      int[] rowSlots = cache.rowSlots();
+      if (lutIndex) {
+        int[] index = rowSlots == null ? new int[] {0} : rowSlots;
+        inputs.put(
+            GraphNames.LUT_INDEX,
+            OnnxTensor.createTensor(env, IntBuffer.wrap(index), new long[] {index.length}));
+      } else if (rowSlots != null && Arrays.stream(rowSlots).anyMatch(slot -> slot != 0)) {
+        throw new SketchrtException(
+            graph
+                + " predates tuned-set batches (no lut_index input): it runs its default set"
+                + " only; convert the model again to run other sets");
+      }
       int rows = all || !logitsToKeep ? seq : 1; // logits per batch row that the graph returns
       MemorySegment logits;
       if (rows == 1) {
@@ -269,15 +294,9 @@ final class OrtDecoderSession implements DecoderSession {
                 new long[] {batch, rows, vocab},
                 OnnxJavaType.FLOAT));
       }
-      // The kernels read each row's tuned-set slot on this thread (ONNX Runtime's sequential
-      // executor runs every node on the thread that calls run).
-      LutSlots.withRows(
-          cache.rowSlots(),
-          () -> {
-            try (OrtSession.Result ignored = session.run(inputs, Set.of(), pinned)) {
-              // Every output was written into pinned memory.
-            }
-          });
+      try (OrtSession.Result ignored = session.run(inputs, Set.of(), pinned)) {
+        // Every output was written into pinned memory.
+      }
       if (all) {
         MemorySegment.copy(logits, ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
       } else {

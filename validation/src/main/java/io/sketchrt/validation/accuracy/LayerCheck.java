@@ -250,6 +250,7 @@ public final class LayerCheck {
             c,
             l,
             b,
+            null,
             layer.bits(),
             layer.groups(),
             layer.k(),
@@ -261,7 +262,11 @@ public final class LayerCheck {
             "sketchrt_layer_check",
             layer.module(),
             "validate",
-            Map.of("", (long) ModelWriter.OPSET, layer.domain(), (long) SketchMatMulOp.VERSION),
+            Map.of(
+                "",
+                (long) ModelWriter.OPSET,
+                layer.domain(),
+                (long) SketchMatMulOp.version(layer.domain())),
             Map.of());
     return ModelWriter.write(g, header, dir, "layer.onnx", false, (w, t) -> {}).model();
   }

@@ -123,6 +123,9 @@ public class LlamaGraph implements DecoderGraph {
       }
     }
     g.inputWithDefault(GraphNames.NUM_LOGITS_TO_KEEP, 0); // 0: every position's logits
+    if (lutIndex() != null) {
+      g.inputWithDefault(GraphNames.LUT_INDEX, "lut_index_length", 0); // [0]: the graph's LUTs
+    }
     g.output(GraphNames.LOGITS, DType.F32, "batch_size", "num_logits", (long) cfg.vocabSize());
     for (int i = 0; i < cfg.numLayers(); i++) {
       for (String kind : GraphNames.KV_KINDS) {
@@ -446,6 +449,7 @@ public class LlamaGraph implements DecoderGraph {
           codes,
           lut,
           b,
+          lutIndex(),
           sk.bits(),
           sk.groups(),
           k,
@@ -455,6 +459,14 @@ public class LlamaGraph implements DecoderGraph {
     String wt = g.weight(module + ".weight_T", TensorSource.transposed(w, act));
     String y = g.op(node + "/MatMul", "MatMul", List.of(x, wt));
     return b == null ? y : g.op(node + "/Add", "Add", List.of(y, b));
+  }
+
+  /**
+   * The graph's {@code lut_index} input where its SketchMatMul nodes take one (version 2: the
+   * portable domain), else null.
+   */
+  protected String lutIndex() {
+    return SketchMatMulOp.version(options.sketchDomain()) >= 2 ? GraphNames.LUT_INDEX : null;
   }
 
   private static void checkSketchShape(String module, SketchedLinear sk, long n, long k)

@@ -4,6 +4,7 @@ package io.sketchrt.runtime.ort.sketch;
 public enum ElementType {
   FLOAT(1, 4),
   INT8(3, 1),
+  INT32(6, 4),
   FLOAT16(10, 2),
   BFLOAT16(16, 2);
 

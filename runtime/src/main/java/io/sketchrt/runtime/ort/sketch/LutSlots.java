@@ -25,8 +25,8 @@ import java.util.Map;
  * #unload} of a set in use only marks it, and its slot is freed when the last user releases it.
  * Loads and unloads run between forward passes: the caller holds the model's write lock.
  *
- * <p>Which slot each batch row of a forward pass uses reaches the kernels on the thread that runs
- * the pass ({@link #withRows}): ONNX Runtime's sequential executor runs every node on that thread.
+ * <p>Which slot each batch row of a forward pass uses is the graph's {@code lut_index} input
+ * (SketchMatMul version 2), which the decoder session feeds from the KV cache's row slots.
  */
 public final class LutSlots implements TunedSlots, AutoCloseable {
   /** One sketched layer: its shape and its slot arrays. */
@@ -54,8 +54,6 @@ public final class LutSlots implements TunedSlots, AutoCloseable {
       return (long) shape.n() * shape.groups();
     }
   }
-
-  private static final ThreadLocal<int[]> ROWS = new ThreadLocal<>();
 
   private final KernelImpl impl;
   private final int capacity;
@@ -321,31 +319,6 @@ public final class LutSlots implements TunedSlots, AutoCloseable {
       }
     }
     return -1;
-  }
-
-  /**
-   * Runs {@code pass} with batch row {@code b} using slot {@code rowSlots[b]} in every sketched
-   * layer (null: slot 0 for every row).
-   */
-  public static <E extends Exception> void withRows(int[] rowSlots, Pass<E> pass) throws E {
-    int[] before = ROWS.get();
-    ROWS.set(rowSlots);
-    try {
-      pass.run();
-    } finally {
-      ROWS.set(before);
-    }
-  }
-
-  /** A forward pass. */
-  @FunctionalInterface
-  public interface Pass<E extends Exception> {
-    void run() throws E;
-  }
-
-  /** The slots of this thread's current pass, per batch row (null: slot 0 everywhere). */
-  static int[] currentRows() {
-    return ROWS.get();
   }
 
   private void checkOpen() {

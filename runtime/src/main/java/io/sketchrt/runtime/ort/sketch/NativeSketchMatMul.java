@@ -39,7 +39,7 @@ final class NativeSketchMatMul implements SketchMatMulKernel {
    * A LUT in the kernel's layout: int16 entries {@code [sets, N, G, 16]}, scales {@code [sets, N,
    * G]}.
    */
-  private record Prepared(long lutAddress, MemorySegment q, MemorySegment scale) {}
+  private record Prepared(long lutAddress, long sets, MemorySegment q, MemorySegment scale) {}
 
   /**
    * @param lutBits 16 (near-exact) or 8 (approximate)
@@ -61,8 +61,20 @@ final class NativeSketchMatMul implements SketchMatMulKernel {
     if (op.m() == 0) {
       return;
     }
-    Prepared lut = prepared(op);
+    Prepared lut = prepared(op, 1);
     multiply(op, lut.q(), lut.scale(), 1, MemorySegment.NULL, parallel);
+  }
+
+  /**
+   * Y of {@code op} whose LUT input holds {@code sets} sets {@code [sets, N, G, 2^bits]}: X row
+   * {@code r} uses set {@code rowSet[r]} (int32 [m], NULL: set 0).
+   */
+  void runSets(SketchOperands op, long sets, MemorySegment rowSet, ParallelRunner parallel) {
+    if (op.m() == 0) {
+      return;
+    }
+    Prepared lut = prepared(op, sets);
+    multiply(op, lut.q(), lut.scale(), sets, rowSet, parallel);
   }
 
   /**
@@ -150,27 +162,27 @@ final class NativeSketchMatMul implements SketchMatMulKernel {
    * The node's LUT in the kernel's layout: prepared once for a constant LUT; for a LUT fed as a
    * graph input (tests), on every call into memory of its own, so concurrent runs never share it.
    */
-  private Prepared prepared(SketchOperands op) {
+  private Prepared prepared(SketchOperands op, long sets) {
     if (!lutConstant) {
-      return prepare(op);
+      return prepare(op, sets);
     }
     Prepared p = prepared;
-    if (p != null && p.lutAddress() == op.lut().address()) {
+    if (p != null && p.lutAddress() == op.lut().address() && p.sets() == sets) {
       return p;
     }
     synchronized (this) {
       p = prepared;
-      if (p == null || p.lutAddress() != op.lut().address()) {
-        p = prepare(op);
+      if (p == null || p.lutAddress() != op.lut().address() || p.sets() != sets) {
+        p = prepare(op, sets);
         prepared = p;
       }
       return p;
     }
   }
 
-  private Prepared prepare(SketchOperands op) {
+  private Prepared prepare(SketchOperands op, long sets) {
     SketchShape s = op.shape();
-    long rowGroups = (long) s.n() * s.groups();
+    long rowGroups = (long) s.n() * s.groups() * sets;
     Arena arena = Arena.ofAuto(); // freed with the node (or the call) by the GC
     MemorySegment q = arena.allocate(rowGroups * 32, 64);
     MemorySegment scale = arena.allocate(rowGroups * 4, 64);
@@ -181,7 +193,7 @@ final class NativeSketchMatMul implements SketchMatMulKernel {
               PREPARE_LUT.invokeExact(
                   op.lut(),
                   op.lutType().onnx,
-                  1L,
+                  sets,
                   (long) s.n(),
                   (long) s.groups(),
                   s.bits(),
@@ -192,7 +204,7 @@ final class NativeSketchMatMul implements SketchMatMulKernel {
       throw new IllegalStateException("native SketchMatMul call failed: " + e, e);
     }
     check(rc, "sketch_cpu_prepare_lut");
-    return new Prepared(op.lut().address(), q, scale);
+    return new Prepared(op.lut().address(), sets, q, scale);
   }
 
   private static void check(int rc, String call) {

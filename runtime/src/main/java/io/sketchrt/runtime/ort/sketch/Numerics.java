@@ -18,7 +18,7 @@ final class Numerics {
       case FLOAT -> s.getAtIndex(F32, index);
       case FLOAT16 -> Float.float16ToFloat(s.getAtIndex(U16, index));
       case BFLOAT16 -> bf16ToFloat(s.getAtIndex(U16, index));
-      case INT8 -> throw new IllegalArgumentException("int8 is not a value type here");
+      case INT8, INT32 -> throw new IllegalArgumentException(type + " is not a value type here");
     };
   }
 
@@ -27,7 +27,7 @@ final class Numerics {
       case FLOAT -> s.setAtIndex(F32, index, v);
       case FLOAT16 -> s.setAtIndex(U16, index, Float.floatToFloat16(v));
       case BFLOAT16 -> s.setAtIndex(U16, index, floatToBf16(v));
-      case INT8 -> throw new IllegalArgumentException("int8 is not a value type here");
+      case INT8, INT32 -> throw new IllegalArgumentException(type + " is not a value type here");
     }
   }
 

@@ -152,13 +152,14 @@ final class SketchMatMulOps {
     return MemorySegment.NULL;
   }
 
-  /** X: T, codes: int8, lut: TL, bias: T. */
+  /** X: T, codes: int8, lut: TL, bias: T, lut_index: int32 (version 2). */
   private static int getInputType(MemorySegment op, long index) {
     try {
       OpType t = types(op);
       return switch ((int) index) {
         case 1 -> ElementType.INT8.onnx;
         case 2 -> t.lut().onnx;
+        case 4 -> ElementType.INT32.onnx;
         default -> t.x().onnx;
       };
     } catch (Throwable e) {
@@ -167,7 +168,7 @@ final class SketchMatMulOps {
   }
 
   private static long getInputTypeCount(MemorySegment op) {
-    return 4;
+    return 5;
   }
 
   private static int getOutputType(MemorySegment op, long index) {
@@ -183,7 +184,7 @@ final class SketchMatMulOps {
   }
 
   private static int getInputCharacteristic(MemorySegment op, long index) {
-    return index == 3 ? INPUT_OUTPUT_OPTIONAL : INPUT_OUTPUT_REQUIRED;
+    return index >= 3 ? INPUT_OUTPUT_OPTIONAL : INPUT_OUTPUT_REQUIRED; // bias, lut_index
   }
 
   private static int getOutputCharacteristic(MemorySegment op, long index) {

@@ -28,9 +28,7 @@ final class SketchNode implements CustomOps.Kernel {
   private final SketchMatMulKernel kernel;
 
   /** The tuned-set slots of this node's layer, or null: the LUT input as ONNX Runtime holds it. */
-  private final LutSlots.Layer slotLayer;
-
-  private final int slotCapacity;
+  private final SlotRun.LutSets slotSets;
 
   /**
    * Address of the last codes buffer whose nibbles were checked against the LUT size (bits below
@@ -51,8 +49,7 @@ final class SketchNode implements CustomOps.Kernel {
     this.xType = xType;
     this.lutType = lutType;
     this.kernel = kernel;
-    this.slotLayer = slotLayer;
-    this.slotCapacity = slots == null ? 0 : slots.capacity();
+    this.slotSets = slotLayer == null ? null : SlotRun.slots(slotLayer, slots.capacity());
   }
 
   @Override
@@ -210,7 +207,8 @@ final class SketchNode implements CustomOps.Kernel {
     Tensor x = input(name, context, 0, out);
     Tensor codes = input(name, context, 1, out);
     Tensor lut = input(name, context, 2, out);
-    Tensor bias = inputs > 3 ? input(name, context, 3, out) : null;
+    Tensor bias = inputs > 3 ? input(name, context, 3, out) : null; // null: absent
+    Tensor lutIndex = inputs > 4 ? input(name, context, 4, out) : null;
     if (x == null || codes == null || lut == null) {
       throw new NodeException(where(name) + "X, codes and lut are required");
     }
@@ -240,10 +238,16 @@ final class SketchNode implements CustomOps.Kernel {
               + shape.groupSize() / 2
               + "]");
     }
+    long rowGroupEntries = (long) n * shape.groups() * shape.entries();
+    // [N, G, E] (one set) or [T, N, G, E] (version 2: T sets that lut_index picks from).
+    boolean setsFirst = lut.dims.length == 4;
     if (lut.dims.length < 2
-        || lut.dims[0] != n
+        || lut.dims[setsFirst ? 1 : 0] != n
         || lut.dims[lut.dims.length - 1] != shape.entries()
-        || lut.elements() != (long) n * shape.groups() * shape.entries()) {
+        || lut.elements() == 0
+        || lut.elements() % rowGroupEntries != 0
+        || !setsFirst && lut.elements() != rowGroupEntries
+        || setsFirst && lut.dims[2] != shape.groups()) {
       throw new NodeException(
           where(name)
               + "lut has shape "
@@ -254,9 +258,17 @@ final class SketchNode implements CustomOps.Kernel {
               + shape.groups()
               + ", "
               + shape.entries()
+              + "] or [sets, "
+              + n
+              + ", "
+              + shape.groups()
+              + ", "
+              + shape.entries()
               + "] for bits="
               + shape.bits());
     }
+    long lutSets = lut.elements() / rowGroupEntries;
+    int[] batchSets = lutIndex == null ? ONE_SET : batchSets(lutIndex, x);
     if (bias != null) {
       checkType("bias", bias, xType);
       if (bias.elements() != n) {
@@ -288,12 +300,35 @@ final class SketchNode implements CustomOps.Kernel {
             lut.data,
             bias == null ? null : bias.data,
             y);
-    if (slotLayer != null) {
-      SlotRun.run(op, slotLayer, slotCapacity, kernel, OrtParallelFor.on(context), where(name));
+    ParallelRunner parallel = OrtParallelFor.on(context);
+    if (slotSets != null) {
+      SlotRun.run(op, batchSets, slotSets, kernel, parallel, where(name));
+    } else if (lutSets == 1 && batchSets == ONE_SET) {
+      kernel.run(op, parallel);
     } else {
-      kernel.run(op, OrtParallelFor.on(context));
+      SlotRun.run(op, batchSets, SlotRun.graphLut(op, lutSets), kernel, parallel, where(name));
     }
     return m;
+  }
+
+  private static final int[] ONE_SET = {0};
+
+  /** lut_index int32 [B] (B = X's first dimension) or [1] (every row): the set of each row. */
+  private int[] batchSets(Tensor lutIndex, Tensor x) {
+    checkType("lut_index", lutIndex, ElementType.INT32);
+    long length = lutIndex.elements();
+    if (lutIndex.dims.length != 1 || length != 1 && (x.dims.length < 2 || length != x.dims[0])) {
+      throw new NodeException(
+          where(name)
+              + "lut_index has shape "
+              + Arrays.toString(lutIndex.dims)
+              + ", expected [1] or [B] with X "
+              + Arrays.toString(x.dims)
+              + " = [B, ..., K]");
+    }
+    int[] sets = new int[(int) length];
+    MemorySegment.copy(lutIndex.data, JAVA_INT, 0, sets, 0, sets.length);
+    return length == 1 && sets[0] == 0 ? ONE_SET : sets;
   }
 
   private void checkType(String what, Tensor t, ElementType expected) {

@@ -54,6 +54,7 @@ class OrtSketchKernelTest {
       case FLOAT16 -> OnnxJavaType.FLOAT16;
       case BFLOAT16 -> OnnxJavaType.BFLOAT16;
       case INT8 -> OnnxJavaType.INT8;
+      case INT32 -> OnnxJavaType.INT32;
     };
   }
 
@@ -173,6 +174,107 @@ class OrtSketchKernelTest {
         }
         i++;
       }
+    }
+  }
+
+  /**
+   * Version 2: a LUT input of three sets and lut_index per batch row (or one for every row), on
+   * every kernel, against float64; an index outside the sets is refused naming the node.
+   */
+  @Test
+  void lutIndexPicksEachBatchRowsSetOnEveryKernel() throws Exception {
+    SketchShape s = new SketchShape(40, 256, 4, 4);
+    int sets = 3;
+    long b = 3;
+    long seq = 2;
+    byte[] model = TinyOnnx.sketchMatMulSets(s.bits(), s.groups(), s.k(), s.n(), sets);
+    Random r = new Random(23);
+    try (SketchCase c = new SketchCase(r, s, b * seq, ElementType.FLOAT, ElementType.FLOAT, false);
+        Arena arena = Arena.ofConfined()) {
+      long lutFloats = (long) s.n() * s.groups() * s.entries();
+      MemorySegment luts = arena.allocate(sets * lutFloats * 4, 64);
+      MemorySegment.copy(c.lut, 0, luts, 0, lutFloats * 4);
+      for (long i = lutFloats; i < sets * lutFloats; i++) {
+        luts.setAtIndex(
+            java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) (r.nextGaussian() / 16));
+      }
+      for (KernelChoice kernel :
+          new KernelChoice[] {KernelChoice.EXACT, KernelChoice.NEAR_EXACT, KernelChoice.APPROX}) {
+        try (OrtSession session = session(model, kernel)) {
+          for (int[] index : new int[][] {{2, 0, 1}, {1}, {0, 0, 0}}) {
+            double[] want = reference(c, luts, index, seq);
+            double err = runSets(session, c, luts, sets, index, b, seq, want);
+            System.out.printf(
+                "SketchMatMul v2 %s, 3 sets, lut_index %s: rel err %.2e%n",
+                kernel, java.util.Arrays.toString(index), err);
+            assertTrue(err <= tolerance(kernel, c), kernel + ": relative error " + err);
+          }
+          OrtException e =
+              assertThrows(
+                  OrtException.class,
+                  () -> runSets(session, c, luts, sets, new int[] {0, 3, 1}, b, seq, null));
+          assertTrue(
+              e.getMessage().contains("SketchMatMul node '/model/layers.0/mlp/gate_proj")
+                  && e.getMessage().contains("lut_index[1] = 3 is outside the 3 LUT set(s)"),
+              e.getMessage());
+        }
+      }
+    }
+  }
+
+  /** Y [B*S, N] in float64: row r of X uses the set lut_index names for its batch row. */
+  private static double[] reference(SketchCase c, MemorySegment luts, int[] index, long seq) {
+    SketchShape s = c.shape;
+    long lutFloats = (long) s.n() * s.groups() * s.entries();
+    double[] y = new double[(int) (c.m * s.n())];
+    for (long row = 0; row < c.m; row++) {
+      int set = index.length == 1 ? index[0] : index[(int) (row / seq)];
+      for (int col = 0; col < s.n(); col++) {
+        double acc = 0;
+        for (int kk = 0; kk < s.k(); kk++) {
+          int code = Numerics.code(c.codes, (long) col * s.k() / 2, kk);
+          long at =
+              set * lutFloats + ((long) col * s.groups() + kk / s.groupSize()) * s.entries() + code;
+          acc +=
+              luts.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, at)
+                  * Numerics.load(c.x, ElementType.FLOAT, row * s.k() + kk);
+        }
+        y[(int) (row * s.n() + col)] = acc;
+      }
+    }
+    return y;
+  }
+
+  private static double runSets(
+      OrtSession session,
+      SketchCase c,
+      MemorySegment luts,
+      int sets,
+      int[] index,
+      long b,
+      long seq,
+      double[] want)
+      throws OrtException {
+    SketchShape s = c.shape;
+    try (OnnxTensor x = tensor(c.x, new long[] {b, seq, s.k()}, ElementType.FLOAT);
+        OnnxTensor codes =
+            tensor(c.codes, new long[] {s.n(), s.groups(), s.groupSize() / 2}, ElementType.INT8);
+        OnnxTensor lut =
+            tensor(luts, new long[] {sets, s.n(), s.groups(), s.entries()}, ElementType.FLOAT);
+        OnnxTensor lutIndex =
+            OnnxTensor.createTensor(
+                ENV, java.nio.IntBuffer.wrap(index), new long[] {index.length});
+        OrtSession.Result out =
+            session.run(Map.of("X", x, "codes", codes, "lut", lut, "lut_index", lutIndex))) {
+      float[] y = new float[(int) (c.m * s.n())];
+      ((OnnxTensor) out.get(0)).getFloatBuffer().get(y);
+      double diff = 0;
+      double norm = 0;
+      for (int i = 0; i < y.length; i++) {
+        diff += (y[i] - want[i]) * (y[i] - want[i]);
+        norm += want[i] * want[i];
+      }
+      return Math.sqrt(diff / norm);
     }
   }
 

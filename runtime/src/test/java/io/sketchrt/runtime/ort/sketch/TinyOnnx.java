@@ -100,6 +100,40 @@ final class TinyOnnx {
   }
 
   /**
+   * A version-2 node over float X [B, S, K] and a LUT of {@code sets} sets [sets, N, G, 2^bits], no
+   * bias, and lut_index int32 [L]: every one a graph input.
+   */
+  static byte[] sketchMatMulSets(int bits, int groups, int k, int n, int sets) {
+    Msg graph =
+        new Msg()
+            .msg(
+                1,
+                node(
+                    "/model/layers.0/mlp/gate_proj/SketchMatMul",
+                    "ai.sketchrt",
+                    "SketchMatMul",
+                    List.of("X", "codes", "lut", "", "lut_index"),
+                    List.of("Y"),
+                    intAttribute("bits", bits),
+                    intAttribute("groups", groups),
+                    intAttribute("K", k),
+                    intAttribute("N", n),
+                    stringAttribute("plugin_namespace", "")))
+            .string(2, "sketch_sets_test")
+            .msg(11, valueInfo("X", 1, "b", "s", k))
+            .msg(11, valueInfo("codes", 3, n, groups, k / groups / 2))
+            .msg(11, valueInfo("lut", 1, sets, n, groups, 1 << bits))
+            .msg(11, valueInfo("lut_index", 6, "l"))
+            .msg(12, valueInfo("Y", 1, "b", "s", n));
+    return new Msg()
+        .varint(1, 8) // IR version 8
+        .msg(8, new Msg().string(1, "").varint(2, 17))
+        .msg(8, new Msg().string(1, "ai.sketchrt").varint(2, 2))
+        .msg(7, graph)
+        .toBytes();
+  }
+
+  /**
    * A model with one {@code ai.sketchrt::SketchMatMul} node whose inputs (codes and LUT included)
    * are graph inputs.
    */
