@@ -89,6 +89,7 @@ public final class Main implements Runnable {
   public static CommandLine commandLine() {
     Main main = new Main();
     CommandLine cli = new CommandLine(main);
+    BackendSelection.addBackendFlags(cli);
     // "--prompt @notes" is the text "@notes", not the contents of a file called notes.
     cli.setExpandAtFiles(false);
     cli.setParameterExceptionHandler(

@@ -133,8 +133,7 @@ class TunedSetsTest {
   @Test
   void aMixedBatchGivesEveryRowItsOwnSet() throws Exception {
     for (KernelChoice kernel : new KernelChoice[] {KernelChoice.NEAR_EXACT, KernelChoice.EXACT}) {
-      LoadOptions options =
-          LoadOptions.defaults().withOrt(OrtOptions.defaults().withKernel(kernel));
+      LoadOptions options = LoadOptions.defaults().with(OrtOptions.defaults().withKernel(kernel));
       try (Model m = Model.load(model, options)) {
         assertEquals(List.of("sub", "add"), m.tunedSets());
         List<long[]> prompts = new ArrayList<>();
@@ -168,7 +167,7 @@ class TunedSetsTest {
 
   @Test
   void setsLoadAndUnloadWhileGenerationsRun() throws Exception {
-    LoadOptions options = LoadOptions.defaults().withOrt(OrtOptions.defaults().withTunedSlots(3));
+    LoadOptions options = LoadOptions.defaults().with(OrtOptions.defaults().withTunedSlots(3));
     try (Model m = Model.load(model, options)) {
       assertTrue(m.tunedSetBytes() > 0);
       long[] prompt = ids(goldenAdd.get(0).get("input_ids"));

@@ -1,6 +1,5 @@
 package io.sketchrt.converter;
 
-import io.sketchrt.converter.arch.Architectures;
 import io.sketchrt.converter.arch.GraphOptions;
 import io.sketchrt.converter.arch.ModelConfig;
 import io.sketchrt.converter.arch.Weights;
@@ -136,7 +135,7 @@ public final class Converter {
       try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(r.model())) {
         GraphOptions opts = new GraphOptions(r.dtype(), r.target().sketchDomain());
         GraphBuilder g =
-            Architectures.create(config, weights(ckpt, r.model()), sketch, opts).build();
+            config.family().graph(config, weights(ckpt, r.model()), sketch, opts).build();
         Map<String, Sources.Digest> sources = new LinkedHashMap<>();
         sources.put("sketch", Sources.digest(r.sketch()));
         if (tunedFile != null) {

@@ -16,6 +16,7 @@ import io.sketchrt.format.ActivationType;
 import io.sketchrt.format.ModelCard;
 import io.sketchrt.format.SketchMatMulOp;
 import io.sketchrt.runtime.LoadOptions;
+import io.sketchrt.runtime.OrtOptions;
 import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.ort.OrtSessions;
 import io.sketchrt.validation.graph.ConvertedGraph;
@@ -149,7 +150,9 @@ public final class LayerCheck {
       Path model = writeOneNodeGraph(layer, act, dir);
       OrtEnvironment env = io.sketchrt.runtime.ort.OrtEnvironments.get();
       long[] shape = {rows, layer.k()};
-      try (OrtSession session = OrtSessions.open(options.backend(), model, options.ort());
+      try (OrtSession session =
+              OrtSessions.open(
+                  options.backend(), model, options.get(OrtOptions.class, OrtOptions::defaults));
           OnnxTensor xt = tensor(env, x, shape, act);
           OrtSession.Result out = session.run(Map.of("X", xt))) {
         OnnxTensor y = (OnnxTensor) out.get(0);
