@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * one converted model. A batch mixing them gives every row what the training-time computation of
  * its own set gives; sets are managed on disk atomically, and bad input is refused in one line.
  */
+@Tag("slow") // about 15 s: converts the example with two tuned sets, runs every path
 class TunedSetsTest {
   private static final Path EXAMPLE = TestData.committed("examples/arith");
   private static final ObjectMapper JSON = new ObjectMapper();
