@@ -221,7 +221,7 @@ class ModelConfigTest {
         "tie_word_embeddings|\"yes\"|'tie_word_embeddings' must be true or false",
         "eos_token_id|\"</s>\"|'eos_token_id' must be an int or a list of ints",
         "eos_token_id|[1, \"x\"]|'eos_token_id' must be an int or a list of ints",
-        "architectures|[\"GPT2LMHeadModel\"]|unknown architecture 'GPT2LMHeadModel' (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, ToyForCausalLM)",
+        "architectures|[\"GPT2LMHeadModel\"]|unknown architecture 'GPT2LMHeadModel' (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM",
         "rope_scaling|{\"type\": \"yarn\", \"factor\": 4.0}|unsupported rope_scaling type 'yarn'",
         "rope_scaling|{\"rope_type\": \"linear\", \"factor\": 2.0}|unsupported rope_scaling type 'linear'",
         "rope_scaling|{\"rope_type\": \"llama3\", \"factor\": 8.0}|missing required field 'rope_scaling.low_freq_factor'",
