@@ -127,6 +127,7 @@ public final class BenchCommand implements Callable<Integer> {
           loadOptions.with(
               loadOptions.get(OrtOptions.class, OrtOptions::defaults).withTunedSlots(sets + 1));
     }
+    int threads = loadOptions.get(OrtOptions.class, OrtOptions::defaults).intraOpThreads();
     PrintWriter out = spec.commandLine().getOut();
     try (Model m = Model.load(model, loadOptions)) {
       ModelCard c = m.card();
@@ -140,17 +141,13 @@ public final class BenchCommand implements Callable<Integer> {
           c.dtype().id(),
           c.target().id(),
           m.backendName(),
-          loadOptions.get(OrtOptions.class, OrtOptions::defaults).intraOpThreads() == 0
-              ? "default"
-              : String.valueOf(
-                  loadOptions.get(OrtOptions.class, OrtOptions::defaults).intraOpThreads()),
+          threads == 0 ? "default" : String.valueOf(threads),
           Runtime.getRuntime().availableProcessors(),
           GenerateBench.rss());
       GenerateBench bench = new GenerateBench(m, out, repeats);
       if (!soakOnly) {
         GenerateBench.Throughput t = bench.throughput(promptTokens, newTokens);
         if (m.backendName().equals("ort-cpu")) {
-          int threads = loadOptions.get(OrtOptions.class, OrtOptions::defaults).intraOpThreads();
           double gbs =
               DecodeFloor.bandwidth(
                   threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), out);
