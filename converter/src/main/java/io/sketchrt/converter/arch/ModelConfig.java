@@ -17,8 +17,9 @@ import java.util.List;
  * @param family the family that reads {@code architectures[0]}
  * @param attentionBias whether q_proj, k_proj and v_proj have biases (see {@link
  *     #outputProjectionBias()} for o_proj)
- * @param slidingWindow Mistral's attention window (null when absent or disabled); recorded so the
- *     converter can refuse or warn when a prompt could exceed it
+ * @param slidingWindow the attention window, as the family reads it ({@link
+ *     ModelFamily#slidingWindow}; null when absent or disabled); recorded so the converter can
+ *     refuse or warn when a prompt could exceed it
  */
 public record ModelConfig(
     ModelFamily family,
