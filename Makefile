@@ -5,9 +5,13 @@
 SHELL := /bin/bash
 TENSORRT_ROOT ?=
 
-.PHONY: test setup python-env test-data browser python-test java-test kernels-test trt-plugins-test clean
+.PHONY: test test-fast setup python-env test-data browser python-test java-test java-test-fast format-check format kernels-test trt-plugins-test clean
 
-test: python-test java-test kernels-test trt-plugins-test
+test: format-check python-test java-test kernels-test trt-plugins-test
+
+# The inner loop: the Java reactor without the tests tagged @Tag("slow") (each says why it is
+# slow). `make test` runs them all.
+test-fast: java-test-fast
 
 # Set-up, done by `make test` itself and quick the second time: the project-local Python
 # environment build/venv with the reference package sketchrt_ref installed from this checkout,
@@ -33,6 +37,18 @@ python-test: python-env
 
 java-test: setup
 	source .ci/java-home.sh && mvn -B -ntp verify; status=$$?; python3 .ci/list-skipped.py; exit $$status
+
+java-test-fast: setup
+	source .ci/java-home.sh && mvn -B -ntp verify -DexcludedGroups=slow; status=$$?; python3 .ci/list-skipped.py; \
+	  echo "left out: the tests tagged @Tag(\"slow\") (make test runs them)"; exit $$status
+
+# The C, C++ and CUDA sources against the root .clang-format (clang-format >= 14; installed or
+# skipped as .ci/clang-format.sh says). `make format` rewrites them to it.
+format-check:
+	@.ci/clang-format.sh
+
+format:
+	@.ci/clang-format.sh fix
 
 # The CUDA kernels' CPU tests, then the native CPU kernel's (kernels/cpu: every path this CPU has,
 # against float64).

@@ -104,8 +104,7 @@ std::string checkConfiguration(SketchMatMulAttributes const& a, Desc const* in, 
     if (!err.empty()) return err;
     TensorType const actual = toTensorType(plain(out[0]).type);
     if (actual != yType) {
-        return std::string("output Y is ") + tensorTypeName(actual) + ", expected " +
-               tensorTypeName(yType) + " like X";
+        return std::string("output Y is ") + tensorTypeName(actual) + ", expected " + tensorTypeName(yType) + " like X";
     }
     layout = inputLayout(nbInputs, nbInputs == 4 && types[3] == TensorType::kINT32);
     return checkInputShapes(a, shapes.data(), nbInputs, &layout);
@@ -212,15 +211,16 @@ int32_t SketchMatMulPlugin::getOutputShapes(DimsExprs const* inputs, int32_t nbI
         y.nbDims = x.nbDims;
         for (int32_t i = 0; i + 1 < x.nbDims; ++i) y.d[i] = x.d[i];
         y.d[x.nbDims - 1] = exprBuilder.constant(mAttributes.N);
-        if (y.d[x.nbDims - 1] == nullptr) return fail("getOutputShapes", "TensorRT returned no constant expression for N");
+        if (y.d[x.nbDims - 1] == nullptr)
+            return fail("getOutputShapes", "TensorRT returned no constant expression for N");
         return 0;
     } catch (...) {
         return failOnException("getOutputShapes");
     }
 }
 
-bool SketchMatMulPlugin::supportsFormatCombination(int32_t pos, DynamicPluginTensorDesc const* inOut,
-                                                   int32_t nbInputs, int32_t nbOutputs) noexcept {
+bool SketchMatMulPlugin::supportsFormatCombination(int32_t pos, DynamicPluginTensorDesc const* inOut, int32_t nbInputs,
+                                                   int32_t nbOutputs) noexcept {
     try {
         if (inOut == nullptr || pos < 0 || pos >= nbInputs + nbOutputs || nbInputs + nbOutputs > kMAX_INPUTS + 1) {
             return false;
@@ -251,13 +251,15 @@ int32_t SketchMatMulPlugin::onShapeChange(PluginTensorDesc const* in, int32_t nb
                                           int32_t nbOutputs) noexcept {
     try {
         InputLayout layout;
-        std::string err = checkConfiguration(mAttributes, in, nbInputs, out, nbOutputs,
-                                             [](PluginTensorDesc const& d) -> PluginTensorDesc const& { return d; }, layout);
+        std::string err = checkConfiguration(
+            mAttributes, in, nbInputs, out, nbOutputs,
+            [](PluginTensorDesc const& d) -> PluginTensorDesc const& { return d; }, layout);
         if (err.empty()) {
             Shape const x = toShape(in[kX].dims);
             int64_t rows = 0;
             err = flattenedRows(x, rows);
-            if (err.empty() && outputShape(mAttributes, x) != toShape(out[0].dims)) err = "output Y has the wrong shape";
+            if (err.empty() && outputShape(mAttributes, x) != toShape(out[0].dims))
+                err = "output Y has the wrong shape";
         }
         if (!err.empty()) return fail("onShapeChange", err);
         mNbInputs = nbInputs;
@@ -282,13 +284,14 @@ int32_t SketchMatMulPlugin::enqueue(PluginTensorDesc const* inputDesc, PluginTen
         buffers.lutIndex = mLayout.lutIndex >= 0 ? static_cast<int32_t const*>(inputs[mLayout.lutIndex]) : nullptr;
         buffers.y = outputs[0];
         if (mLayout.bias >= 0 && buffers.bias == nullptr) return fail("enqueue", "bias input has no buffer");
-        if (mLayout.lutIndex >= 0 && buffers.lutIndex == nullptr) return fail("enqueue", "lut_index input has no buffer");
+        if (mLayout.lutIndex >= 0 && buffers.lutIndex == nullptr)
+            return fail("enqueue", "lut_index input has no buffer");
         SketchMatMulParams params;
         Shape const lutIndexShape = mLayout.lutIndex >= 0 ? toShape(inputDesc[mLayout.lutIndex].dims) : Shape{};
-        std::string const err = makeKernelParams(mAttributes, toShape(inputDesc[kX].dims), toShape(inputDesc[kLUT].dims),
-                                                 mLayout.lutIndex >= 0 ? &lutIndexShape : nullptr,
-                                                 toTensorType(inputDesc[kX].type), toTensorType(inputDesc[kLUT].type),
-                                                 buffers, params);
+        std::string const err =
+            makeKernelParams(mAttributes, toShape(inputDesc[kX].dims), toShape(inputDesc[kLUT].dims),
+                             mLayout.lutIndex >= 0 ? &lutIndexShape : nullptr, toTensorType(inputDesc[kX].type),
+                             toTensorType(inputDesc[kLUT].type), buffers, params);
         if (!err.empty()) return fail("enqueue", err);
         cudaError_t const status = launchSketchMatMul(params, stream);  // includes the launch's last error
         if (status != cudaSuccess) {

@@ -54,7 +54,8 @@ public:
                                    int32_t nbOutputs) noexcept override;
     int32_t getNbOutputs() const noexcept override;
     size_t getWorkspaceSize(nvinfer1::DynamicPluginTensorDesc const* inputs, int32_t nbInputs,
-                            nvinfer1::DynamicPluginTensorDesc const* outputs, int32_t nbOutputs) const noexcept override;
+                            nvinfer1::DynamicPluginTensorDesc const* outputs,
+                            int32_t nbOutputs) const noexcept override;
     char const* getTimingCacheID() noexcept override;
     char const* getMetadataString() noexcept override;
 

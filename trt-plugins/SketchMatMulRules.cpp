@@ -43,10 +43,30 @@ static std::string readInt32(FieldView const& f, int32_t& value) {
     }
     int64_t wide = 0;
     switch (f.type) {
-        case FieldType::kINT8: { int8_t v; std::memcpy(&v, f.data, sizeof v); wide = v; break; }
-        case FieldType::kINT16: { int16_t v; std::memcpy(&v, f.data, sizeof v); wide = v; break; }
-        case FieldType::kINT32: { int32_t v; std::memcpy(&v, f.data, sizeof v); wide = v; break; }
-        case FieldType::kINT64: { int64_t v; std::memcpy(&v, f.data, sizeof v); wide = v; break; }
+        case FieldType::kINT8: {
+            int8_t v;
+            std::memcpy(&v, f.data, sizeof v);
+            wide = v;
+            break;
+        }
+        case FieldType::kINT16: {
+            int16_t v;
+            std::memcpy(&v, f.data, sizeof v);
+            wide = v;
+            break;
+        }
+        case FieldType::kINT32: {
+            int32_t v;
+            std::memcpy(&v, f.data, sizeof v);
+            wide = v;
+            break;
+        }
+        case FieldType::kINT64: {
+            int64_t v;
+            std::memcpy(&v, f.data, sizeof v);
+            wide = v;
+            break;
+        }
         case FieldType::kOTHER:
             err << "SketchMatMul: field '" << f.name << "' must be an integer (int32), got " << fieldTypeName(f.type);
             return err.str();
@@ -65,8 +85,8 @@ ParsedAttributes parseAttributes(FieldView const* fields, int32_t nbFields) {
         result.error = "SketchMatMul: no field collection";
         return result;
     }
-    std::array<int32_t*, kNB_FIELDS> targets{&result.attributes.bits, &result.attributes.groups,
-                                             &result.attributes.K, &result.attributes.N};
+    std::array<int32_t*, kNB_FIELDS> targets{&result.attributes.bits, &result.attributes.groups, &result.attributes.K,
+                                             &result.attributes.N};
     std::array<bool, kNB_FIELDS> seen{};
     for (int32_t i = 0; i < nbFields; ++i) {
         FieldView const& f = fields[i];
@@ -114,9 +134,7 @@ char const* tensorTypeName(TensorType t) {
     return "unknown";
 }
 
-bool isFloatType(TensorType t) {
-    return t == TensorType::kFLOAT || t == TensorType::kHALF || t == TensorType::kBF16;
-}
+bool isFloatType(TensorType t) { return t == TensorType::kFLOAT || t == TensorType::kHALF || t == TensorType::kBF16; }
 
 static char const* inputName(int32_t index) {
     switch (index) {
@@ -251,8 +269,8 @@ std::string checkInputShapes(SketchMatMulAttributes const& a, Shape const* input
         }
     }
     if (x.back() != kUNKNOWN_DIM && x.back() != a.K) {
-        msg << "SketchMatMul: X's last dimension is " << x.back() << ", the node's K is " << a.K << " (X " << shapeText(x)
-            << ")";
+        msg << "SketchMatMul: X's last dimension is " << x.back() << ", the node's K is " << a.K << " (X "
+            << shapeText(x) << ")";
         return msg.str();
     }
     // lut: [N, G, E] (version 1) or [T, N, G, E] (version 2).
@@ -268,8 +286,8 @@ std::string checkInputShapes(SketchMatMulAttributes const& a, Shape const* input
             return msg.str();
         }
     } else if (!matches(lut, lutV1)) {
-        msg << "SketchMatMul: lut has shape " << shapeText(lut) << ", expected " << shapeText(lutV1) << " or [T, " << a.N
-            << ", " << a.groups << ", " << a.lutLength() << "] for " << describeAttributes(a);
+        msg << "SketchMatMul: lut has shape " << shapeText(lut) << ", expected " << shapeText(lutV1) << " or [T, "
+            << a.N << ", " << a.groups << ", " << a.lutLength() << "] for " << describeAttributes(a);
         return msg.str();
     }
     Shape const codes{a.N, a.groups, a.bytesPerGroup()};
@@ -285,8 +303,8 @@ std::string checkInputShapes(SketchMatMulAttributes const& a, Shape const* input
     if (layout == nullptr && nbInputs == 4) {  // types unknown: input 3 is bias or lut_index
         bool const asBias = matches(inputs[3], biasShape), asIndex = indexOk(inputs[3]);
         if (!asBias && !asIndex) {
-            msg << "SketchMatMul: input 3 has shape " << shapeText(inputs[3]) << ", expected bias " << shapeText(biasShape)
-                << " or lut_index [B] with X " << shapeText(x) << " = [B, S, K]";
+            msg << "SketchMatMul: input 3 has shape " << shapeText(inputs[3]) << ", expected bias "
+                << shapeText(biasShape) << " or lut_index [B] with X " << shapeText(x) << " = [B, S, K]";
             return msg.str();
         }
         if (!asBias) lutIndexAt = 3;
@@ -300,8 +318,8 @@ std::string checkInputShapes(SketchMatMulAttributes const& a, Shape const* input
         if (l.lutIndex >= 0 && l.lutIndex < nbInputs) {
             lutIndexAt = l.lutIndex;
             if (!indexOk(inputs[l.lutIndex])) {
-                msg << "SketchMatMul: lut_index has shape " << shapeText(inputs[l.lutIndex])
-                    << ", expected [B] for X " << shapeText(x) << " = [B, S, K] (X needs rank >= 2 with lut_index)";
+                msg << "SketchMatMul: lut_index has shape " << shapeText(inputs[l.lutIndex]) << ", expected [B] for X "
+                    << shapeText(x) << " = [B, S, K] (X needs rank >= 2 with lut_index)";
                 return msg.str();
             }
         }
@@ -353,7 +371,8 @@ std::string makeKernelParams(SketchMatMulAttributes const& a, Shape const& x, Te
 std::string makeKernelParams(SketchMatMulAttributes const& a, Shape const& x, Shape const& lut, Shape const* lutIndex,
                              TensorType xType, TensorType lutType, CallBuffers const& buffers,
                              SketchMatMulParams& params) {
-    if (!isFloatType(xType)) return std::string("SketchMatMul: X is ") + tensorTypeName(xType) + ", expected a float type";
+    if (!isFloatType(xType))
+        return std::string("SketchMatMul: X is ") + tensorTypeName(xType) + ", expected a float type";
     if (!isFloatType(lutType)) {
         return std::string("SketchMatMul: lut is ") + tensorTypeName(lutType) + ", expected a float type";
     }

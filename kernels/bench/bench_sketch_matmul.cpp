@@ -50,19 +50,44 @@ bool parse(int argc, char** argv, Options& o) {
             return argv[++i];
         };
         const char* v = nullptr;
-        if (a == "--quick") { o.quick = true; continue; }
-        if (a == "--groups" && (v = value("--groups"))) { o.groups = std::atoi(v); continue; }
-        if (a == "--bits" && (v = value("--bits"))) { o.bits = std::atoi(v); continue; }
-        if (a == "--iters" && (v = value("--iters"))) { o.iters = std::max(1, std::atoi(v)); continue; }
-        if (a == "--json" && (v = value("--json"))) { o.json = v; continue; }
-        if (a == "--markdown" && (v = value("--markdown"))) { o.markdown = v; continue; }
+        if (a == "--quick") {
+            o.quick = true;
+            continue;
+        }
+        if (a == "--groups" && (v = value("--groups"))) {
+            o.groups = std::atoi(v);
+            continue;
+        }
+        if (a == "--bits" && (v = value("--bits"))) {
+            o.bits = std::atoi(v);
+            continue;
+        }
+        if (a == "--iters" && (v = value("--iters"))) {
+            o.iters = std::max(1, std::atoi(v));
+            continue;
+        }
+        if (a == "--json" && (v = value("--json"))) {
+            o.json = v;
+            continue;
+        }
+        if (a == "--markdown" && (v = value("--markdown"))) {
+            o.markdown = v;
+            continue;
+        }
         if (a == "--dtype" && (v = value("--dtype"))) {
-            if (std::strcmp(v, "half") == 0) { o.act = SketchDType::kHALF; continue; }
-            if (std::strcmp(v, "bf16") == 0) { o.act = SketchDType::kBF16; continue; }
+            if (std::strcmp(v, "half") == 0) {
+                o.act = SketchDType::kHALF;
+                continue;
+            }
+            if (std::strcmp(v, "bf16") == 0) {
+                o.act = SketchDType::kBF16;
+                continue;
+            }
             std::fprintf(stderr, "bench: --dtype must be half or bf16, got '%s'\n", v);
             return false;
         }
-        if (v == nullptr && (a == "--groups" || a == "--bits" || a == "--iters" || a == "--json" || a == "--markdown")) {
+        if (v == nullptr &&
+            (a == "--groups" || a == "--bits" || a == "--iters" || a == "--json" || a == "--markdown")) {
             return false;
         }
         std::fprintf(stderr, "bench: unknown argument '%s'\n", a.c_str());
@@ -161,8 +186,12 @@ int main(int argc, char** argv) {
     for (const auto& s : shapes) {
         const int64_t N = s[0], K = s[1], maxM = batches.back();
         SketchMatMulParams p;
-        p.N = N; p.K = K; p.groups = o.groups; p.bits = o.bits;
-        p.activationType = o.act; p.lutType = o.act;
+        p.N = N;
+        p.K = K;
+        p.groups = o.groups;
+        p.bits = o.bits;
+        p.activationType = o.act;
+        p.lutType = o.act;
         const size_t codeBytes = static_cast<size_t>(N * K / 2);
         const size_t lutBytes = static_cast<size_t>(N * o.groups * L * actSize);
         const size_t denseBytes = static_cast<size_t>(N * K * actSize);
@@ -225,15 +254,22 @@ int main(int argc, char** argv) {
             }
             const double bytes = static_cast<double>(codeBytes + lutBytes) + static_cast<double>(M * K * actSize) +
                                  static_cast<double>(M * N * actSize);
-            Row r{N, K, M, kernelName(selectSketchKernel(p)), sketchMs * 1e3, trainingMs * 1e3,
-                  denseMs * 1e3, bandwidth > 0 ? bytes / bandwidth * 1e6 : -1.0, bytes};
+            Row r{N,
+                  K,
+                  M,
+                  kernelName(selectSketchKernel(p)),
+                  sketchMs * 1e3,
+                  trainingMs * 1e3,
+                  denseMs * 1e3,
+                  bandwidth > 0 ? bytes / bandwidth * 1e6 : -1.0,
+                  bytes};
             rows.push_back(r);
-            std::printf("N=%-6lld K=%-6lld M=%-5lld %-8s sketch %9.2f us  %7.0f GB/s  floor %6.1f%%  "
-                        "x training %6.2f  x dense %6.2f\n",
-                        static_cast<long long>(N), static_cast<long long>(K), static_cast<long long>(M),
-                        r.kernel.c_str(), r.sketchUs, bytes / (r.sketchUs * 1e-6) / 1e9,
-                        100.0 * r.floorUs / r.sketchUs, r.trainingUs > 0 ? r.trainingUs / r.sketchUs : -1.0,
-                        r.denseUs > 0 ? r.denseUs / r.sketchUs : -1.0);
+            std::printf(
+                "N=%-6lld K=%-6lld M=%-5lld %-8s sketch %9.2f us  %7.0f GB/s  floor %6.1f%%  "
+                "x training %6.2f  x dense %6.2f\n",
+                static_cast<long long>(N), static_cast<long long>(K), static_cast<long long>(M), r.kernel.c_str(),
+                r.sketchUs, bytes / (r.sketchUs * 1e-6) / 1e9, 100.0 * r.floorUs / r.sketchUs,
+                r.trainingUs > 0 ? r.trainingUs / r.sketchUs : -1.0, r.denseUs > 0 ? r.denseUs / r.sketchUs : -1.0);
             std::fflush(stdout);
         }
     }

@@ -92,9 +92,8 @@ std::string checkCodesInRange(const uint8_t* codes, int64_t N, int64_t K, int32_
         const int hi = codes[i] >> 4, lo = codes[i] & 0xF;
         if (hi >= limit || lo >= limit) {
             std::ostringstream err;
-            err << "SketchMatMul: code byte 0x" << std::hex << static_cast<int>(codes[i]) << std::dec
-                << " at row " << i / (K / 2) << ", byte " << i % (K / 2) << " holds a code >= 2^bits="
-                << limit;
+            err << "SketchMatMul: code byte 0x" << std::hex << static_cast<int>(codes[i]) << std::dec << " at row "
+                << i / (K / 2) << ", byte " << i % (K / 2) << " holds a code >= 2^bits=" << limit;
             return err.str();
         }
     }

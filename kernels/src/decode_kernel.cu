@@ -50,9 +50,9 @@ template <typename T, int NT>
 __global__ void __launch_bounds__(kThreads) decodeKernel(KernelArgs a, int64_t groupBytes, int stepsPerGroup) {
     constexpr int R = 8 * NT;
     extern __shared__ __align__(16) unsigned char smem[];
-    float* red = reinterpret_cast<float*>(smem);                      // [R][16] partial sums
+    float* red = reinterpret_cast<float*>(smem);                                     // [R][16] partial sums
     int32_t* slotOfRow = reinterpret_cast<int32_t*>(smem + R * 16 * sizeof(float));  // [16], -1: none/NaN row
-    int32_t* setOfSlot = slotOfRow + 16;                                              // [16]
+    int32_t* setOfSlot = slotOfRow + 16;                                             // [16]
     int32_t* nSlotsS = slotOfRow + 32;
     T* lutS = reinterpret_cast<T*>(smem + R * 16 * sizeof(float) + kDecodeSlotBytes);  // [slots][G][R][16]
 
@@ -121,26 +121,26 @@ __global__ void __launch_bounds__(kThreads) decodeKernel(KernelArgs a, int64_t g
         }
 #pragma unroll
         for (int u = 0; u < kUnroll; ++u) {
-            if (!valid[u]) continue;  // uniform across the warp
+            if (!valid[u]) continue;            // uniform across the warp
             for (int d = 0; d < nSlots; ++d) {  // uniform; 1 without lut_index
-            const T* table = lutS + (d * a.groups + grp[u]) * R * 16;
-            const bool lo = slotLo == d, hi = slotHi == d;  // this slot's rows of A, others zero
+                const T* table = lutS + (d * a.groups + grp[u]) * R * 16;
+                const bool lo = slotLo == d, hi = slotHi == d;  // this slot's rows of A, others zero
 #pragma unroll
-            for (int ss = 0; ss < 8; ++ss) {
-                // k slots (2t, 2t+1) <-> columns 4ss, 4ss+1; slots (2t+8, 2t+9) <-> 4ss+2, 4ss+3.
-                const uint32_t A[4] = {lo ? word(xl[u], 2 * ss) : 0u, hi ? word(xh[u], 2 * ss) : 0u,
-                                       lo ? word(xl[u], 2 * ss + 1) : 0u, hi ? word(xh[u], 2 * ss + 1) : 0u};
+                for (int ss = 0; ss < 8; ++ss) {
+                    // k slots (2t, 2t+1) <-> columns 4ss, 4ss+1; slots (2t+8, 2t+9) <-> 4ss+2, 4ss+3.
+                    const uint32_t A[4] = {lo ? word(xl[u], 2 * ss) : 0u, hi ? word(xh[u], 2 * ss) : 0u,
+                                           lo ? word(xl[u], 2 * ss + 1) : 0u, hi ? word(xh[u], 2 * ss + 1) : 0u};
 #pragma unroll
-                for (int j = 0; j < NT; ++j) {
-                    const uint32_t cw = word(c[u][j], ss >> 1);
-                    const uint32_t b0 = (cw >> ((ss & 1) * 16)) & 0xFFu;
-                    const uint32_t b1 = (cw >> ((ss & 1) * 16 + 8)) & 0xFFu;
-                    const T* row = table + (8 * j + gq) * 16;
-                    const uint32_t B0 = pack2(row[b0 >> 4], row[b0 & 15]);  // high nibble = even column
-                    const uint32_t B1 = pack2(row[b1 >> 4], row[b1 & 15]);
-                    mma16816<T>(acc[j], A, B0, B1);
+                    for (int j = 0; j < NT; ++j) {
+                        const uint32_t cw = word(c[u][j], ss >> 1);
+                        const uint32_t b0 = (cw >> ((ss & 1) * 16)) & 0xFFu;
+                        const uint32_t b1 = (cw >> ((ss & 1) * 16 + 8)) & 0xFFu;
+                        const T* row = table + (8 * j + gq) * 16;
+                        const uint32_t B0 = pack2(row[b0 >> 4], row[b0 & 15]);  // high nibble = even column
+                        const uint32_t B1 = pack2(row[b1 >> 4], row[b1 & 15]);
+                        mma16816<T>(acc[j], A, B0, B1);
+                    }
                 }
-            }
             }
         }
     }
@@ -214,9 +214,11 @@ cudaError_t launchDecode(const KernelArgs& a, SketchDType act, int smCount, int6
     // Two 8-row tiles per warp halve the X traffic per code byte, but only when that still
     // leaves at least two blocks per multiprocessor.
     const bool wide = (a.N + 15) / 16 >= 2 * static_cast<int64_t>(smCount);
-    if (act == SketchDType::kHALF) return wide ? launchDecodeT<__half, 2>(a, maxSlots, stream) : launchDecodeT<__half, 1>(a, maxSlots, stream);
+    if (act == SketchDType::kHALF)
+        return wide ? launchDecodeT<__half, 2>(a, maxSlots, stream) : launchDecodeT<__half, 1>(a, maxSlots, stream);
     if (act == SketchDType::kBF16)
-        return wide ? launchDecodeT<__nv_bfloat16, 2>(a, maxSlots, stream) : launchDecodeT<__nv_bfloat16, 1>(a, maxSlots, stream);
+        return wide ? launchDecodeT<__nv_bfloat16, 2>(a, maxSlots, stream)
+                    : launchDecodeT<__nv_bfloat16, 1>(a, maxSlots, stream);
     return cudaErrorInvalidValue;
 }
 

@@ -14,15 +14,35 @@ namespace sketchrt::detail {
 // Checks the launch itself and any asynchronous error already pending.
 inline cudaError_t lastLaunchStatus() { return cudaGetLastError(); }
 
-template <typename T> __device__ __forceinline__ float toFloat(T v);
-template <> __device__ __forceinline__ float toFloat<float>(float v) { return v; }
-template <> __device__ __forceinline__ float toFloat<__half>(__half v) { return __half2float(v); }
-template <> __device__ __forceinline__ float toFloat<__nv_bfloat16>(__nv_bfloat16 v) { return __bfloat162float(v); }
+template <typename T>
+__device__ __forceinline__ float toFloat(T v);
+template <>
+__device__ __forceinline__ float toFloat<float>(float v) {
+    return v;
+}
+template <>
+__device__ __forceinline__ float toFloat<__half>(__half v) {
+    return __half2float(v);
+}
+template <>
+__device__ __forceinline__ float toFloat<__nv_bfloat16>(__nv_bfloat16 v) {
+    return __bfloat162float(v);
+}
 
-template <typename T> __device__ __forceinline__ T fromFloat(float v);
-template <> __device__ __forceinline__ float fromFloat<float>(float v) { return v; }
-template <> __device__ __forceinline__ __half fromFloat<__half>(float v) { return __float2half_rn(v); }
-template <> __device__ __forceinline__ __nv_bfloat16 fromFloat<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
+template <typename T>
+__device__ __forceinline__ T fromFloat(float v);
+template <>
+__device__ __forceinline__ float fromFloat<float>(float v) {
+    return v;
+}
+template <>
+__device__ __forceinline__ __half fromFloat<__half>(float v) {
+    return __float2half_rn(v);
+}
+template <>
+__device__ __forceinline__ __nv_bfloat16 fromFloat<__nv_bfloat16>(float v) {
+    return __float2bfloat16_rn(v);
+}
 
 // One LUT entry widened to float; the LUT dtype is a run-time value so that it does not
 // multiply the number of kernel instantiations (LUTs are tiny and read once per block).
@@ -35,7 +55,8 @@ __device__ __forceinline__ float loadLutEntry(const void* lut, SketchDType t, in
 }
 
 // Two 16-bit values packed into one 32-bit register, `lo` at the lower address / lower k.
-template <typename T> __device__ __forceinline__ uint32_t pack2(T lo, T hi) {
+template <typename T>
+__device__ __forceinline__ uint32_t pack2(T lo, T hi) {
     const uint16_t l = *reinterpret_cast<const uint16_t*>(&lo);
     const uint16_t h = *reinterpret_cast<const uint16_t*>(&hi);
     return static_cast<uint32_t>(l) | (static_cast<uint32_t>(h) << 16);
@@ -87,13 +108,27 @@ struct KernelArgs {
     int32_t sets;
     const int32_t* lutIndex;  // nullptr: every row uses set 0
     int64_t rowsPerIndex;
-    int64_t lutSetStride;     // N * G * 2^bits elements
+    int64_t lutSetStride;  // N * G * 2^bits elements
 };
 
 inline KernelArgs makeKernelArgs(const SketchMatMulParams& p) {
-    return KernelArgs{p.M, p.N, p.K, p.rowStrideX(), p.rowStrideY(), p.groups, p.bits, p.lutType,
-                      p.x, static_cast<const uint8_t*>(p.codes), p.lut, p.bias, p.y,
-                      p.sets, p.lutIndex, p.lutIndex ? p.rowsPerIndex : 1, p.lutSetElements()};
+    return KernelArgs{p.M,
+                      p.N,
+                      p.K,
+                      p.rowStrideX(),
+                      p.rowStrideY(),
+                      p.groups,
+                      p.bits,
+                      p.lutType,
+                      p.x,
+                      static_cast<const uint8_t*>(p.codes),
+                      p.lut,
+                      p.bias,
+                      p.y,
+                      p.sets,
+                      p.lutIndex,
+                      p.lutIndex ? p.rowsPerIndex : 1,
+                      p.lutSetElements()};
 }
 
 // The LUT set of row m (0 <= m < M), or -1 when its lut_index value is outside [0, sets): such a

@@ -33,8 +33,8 @@ __global__ void __launch_bounds__(kThreads) prefillKernel(KernelArgs a) {
     __shared__ __align__(16) uint8_t cs[2][BN][BK / 2];
     __shared__ __align__(16) T lutS[BN][16];
     __shared__ __align__(32) T maskedA[kWarps][16 * 16];  // version 2: A fragment of one slot
-    __shared__ int32_t rowSetS[BM];  // set of each row; -1 invalid index (NaN row), -2 past M
-    __shared__ int32_t rowSlot[BM];  // slot of each row; -1 for rows that take no slot
+    __shared__ int32_t rowSetS[BM];                       // set of each row; -1 invalid index (NaN row), -2 past M
+    __shared__ int32_t rowSlot[BM];                       // slot of each row; -1 for rows that take no slot
     __shared__ int32_t slotSet[BM];
     __shared__ int32_t nSlotsS;
 
@@ -114,14 +114,15 @@ __global__ void __launch_bounds__(kThreads) prefillKernel(KernelArgs a) {
         if (kt + 1 < numK) issueTile(kt + 1, stage ^ 1);
 
         const int64_t g = static_cast<int64_t>(kt) * BK / groupCols;
-        for (int d = 0; d < nSlots; ++d) {  // uniform; 1 without lut_index
+        for (int d = 0; d < nSlots; ++d) {          // uniform; 1 without lut_index
             if (g != currentGroup || nSlots > 1) {  // same value in every thread
                 const int64_t setBase = slotSet[d] * a.lutSetStride;
                 for (int i = tid; i < BN * 16; i += kThreads) {
                     const int r = i >> 4, e = i & 15;
                     const int64_t n = n0 + r;
                     const float v =
-                        n < a.N ? loadLutEntry(a.lut, a.lutType, setBase + (n * a.groups + g) * L + (e & (L - 1))) : 0.0f;
+                        n < a.N ? loadLutEntry(a.lut, a.lutType, setBase + (n * a.groups + g) * L + (e & (L - 1)))
+                                : 0.0f;
                     lutS[r][e] = fromFloat<T>(v);
                 }
                 currentGroup = g;

@@ -42,7 +42,8 @@ static cudaError_t multiprocessorCount(int& count) {
         return cudaSuccess;
     }
     status = cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device);
-    if (status == cudaSuccess && device >= 0 && device < kMaxDevices) cache[device].store(count, std::memory_order_relaxed);
+    if (status == cudaSuccess && device >= 0 && device < kMaxDevices)
+        cache[device].store(count, std::memory_order_relaxed);
     return status;
 }
 

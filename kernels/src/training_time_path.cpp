@@ -125,10 +125,10 @@ cudaError_t TrainingTimePath::denseGemm(SketchDType t, int64_t M, int64_t N, int
     const float alpha = 1.0f;
     // Row-major Y[M,N] = X[M,K]·W[N,K]ᵀ is column-major Yᵀ[N,M] = W[K,N]ᵀ·Xᵀ[K,M].
     if (status == CUBLAS_STATUS_SUCCESS) {
-        status = api.gemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(N), static_cast<int>(M),
-                            static_cast<int>(K), &alpha, w, cudaType(t), static_cast<int>(K), x, cudaType(t),
-                            static_cast<int>(ldx), &beta, y, cudaType(t), static_cast<int>(ldy), CUBLAS_COMPUTE_32F,
-                            CUBLAS_GEMM_DEFAULT);
+        status =
+            api.gemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(N), static_cast<int>(M), static_cast<int>(K),
+                       &alpha, w, cudaType(t), static_cast<int>(K), x, cudaType(t), static_cast<int>(ldx), &beta, y,
+                       cudaType(t), static_cast<int>(ldy), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
     }
     if (status != CUBLAS_STATUS_SUCCESS) {
         error = std::string("cublasGemmEx failed: ") + api.statusString(status);

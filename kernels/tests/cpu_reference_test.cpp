@@ -39,10 +39,9 @@ void testHalfConversions(Tally& t) {
 void expectRejected(Tally& t, int64_t M, int64_t N, int64_t K, int32_t G, int32_t bits, const char* needle) {
     const std::string err = validateSketchMatMulShape(M, N, K, G, bits);
     std::ostringstream what;
-    what << "shape M=" << M << " N=" << N << " K=" << K << " G=" << G << " bits=" << bits
-         << " rejected mentioning '" << needle << "' (got '" << err << "')";
-    t.check(!err.empty() && err.find(needle) != std::string::npos && err.find('\n') == std::string::npos,
-            what.str());
+    what << "shape M=" << M << " N=" << N << " K=" << K << " G=" << G << " bits=" << bits << " rejected mentioning '"
+         << needle << "' (got '" << err << "')";
+    t.check(!err.empty() && err.find(needle) != std::string::npos && err.find('\n') == std::string::npos, what.str());
 }
 
 void testValidation(Tally& t) {
@@ -169,7 +168,8 @@ void testV2Validation(Tally& t) {
     t.check(validateSketchMatMulParams(p).find("sets") != std::string::npos, "v2: sets=0 rejected");
     p = h.p;
     p.lutIndex = nullptr;
-    t.check(validateSketchMatMulParams(p).find("lut_index") != std::string::npos, "v2: sets=3 without lut_index rejected");
+    t.check(validateSketchMatMulParams(p).find("lut_index") != std::string::npos,
+            "v2: sets=3 without lut_index rejected");
     p = h.p;
     p.sets = 1;
     t.check(validateSketchMatMulParams(p).empty(), "v2: lut_index with sets=1 accepted");

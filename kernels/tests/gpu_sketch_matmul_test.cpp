@@ -96,7 +96,8 @@ struct Runner {
         const cudaError_t synced = cudaStreamSynchronize(stream);
         std::vector<uint8_t> out;
         if (launched != cudaSuccess || synced != cudaSuccess || !download(d, out)) {
-            tally.check(false, label + ": launch failed: " + cudaGetErrorString(launched != cudaSuccess ? launched : synced));
+            tally.check(false,
+                        label + ": launch failed: " + cudaGetErrorString(launched != cudaSuccess ? launched : synced));
             return;
         }
         // Version 2: rows with an index outside [0, T) must be NaN; the error is over the others.
@@ -235,11 +236,11 @@ int main(int argc, char** argv) {
             {16, 1, 40, 512, 2, 16, bf16, SketchKernel::kDECODE, false},  // decode, 16 rows, many sets
             {2, 8, 40, 640, 4, 2, half, SketchKernel::kDECODE, true},     // decode with group tails, bad index
             {3, 5, 24, 160, 1, 4, bf16, SketchKernel::kDECODE, false},
-            {5, 3, 20, 68, 2, 3, half, SketchKernel::kGENERIC, true},     // K/G = 34: generic
-            {4, 2, 33, 256, 4, 3, f32, SketchKernel::kGENERIC, false},    // fp32: generic
-            {2, 64, 136, 512, 4, 2, half, SketchKernel::kPREFILL, false}, // prefill, tiles of one set
-            {7, 21, 72, 384, 2, 4, bf16, SketchKernel::kPREFILL, true},   // prefill, tiles mixing sets
-            {130, 1, 40, 256, 8, 5, half, SketchKernel::kPREFILL, false}, // prefill, a set per row
+            {5, 3, 20, 68, 2, 3, half, SketchKernel::kGENERIC, true},       // K/G = 34: generic
+            {4, 2, 33, 256, 4, 3, f32, SketchKernel::kGENERIC, false},      // fp32: generic
+            {2, 64, 136, 512, 4, 2, half, SketchKernel::kPREFILL, false},   // prefill, tiles of one set
+            {7, 21, 72, 384, 2, 4, bf16, SketchKernel::kPREFILL, true},     // prefill, tiles mixing sets
+            {130, 1, 40, 256, 8, 5, half, SketchKernel::kPREFILL, false},   // prefill, a set per row
             {8, 2, 64, 8192, 64, 16, half, SketchKernel::kGENERIC, false},  // decode LUTs too big: generic
         };
         for (const V2Case& c : cases) {
@@ -266,7 +267,8 @@ int main(int argc, char** argv) {
         DeviceProblem d;
         if (upload(bad, d, 0)) {
             d.p.lutIndex = nullptr;
-            r.tally.check(launchSketchMatMul(d.p, r.stream) == cudaErrorInvalidValue, "v2: sets=2 without lut_index refused");
+            r.tally.check(launchSketchMatMul(d.p, r.stream) == cudaErrorInvalidValue,
+                          "v2: sets=2 without lut_index refused");
         }
     }
 

@@ -15,7 +15,10 @@ public:
     ~DeviceBuffer() { release(); }
     DeviceBuffer(const DeviceBuffer&) = delete;
     DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-    DeviceBuffer(DeviceBuffer&& o) noexcept : mPtr(o.mPtr), mBytes(o.mBytes) { o.mPtr = nullptr; o.mBytes = 0; }
+    DeviceBuffer(DeviceBuffer&& o) noexcept : mPtr(o.mPtr), mBytes(o.mBytes) {
+        o.mPtr = nullptr;
+        o.mBytes = 0;
+    }
 
     cudaError_t allocate(size_t bytes) {
         release();
@@ -51,12 +54,12 @@ inline std::string deviceUnavailableReason(std::string* name = nullptr) {
 }  // namespace sketchrt::test
 
 // Evaluates a CUDA call; on failure prints where and returns `ret` from the enclosing function.
-#define SKETCHRT_CUDA_OR_RETURN(call, ret)                                                          \
-    do {                                                                                            \
-        const cudaError_t sketchrtStatus_ = (call);                                                 \
-        if (sketchrtStatus_ != cudaSuccess) {                                                       \
-            std::printf("CUDA error %s at %s:%d: %s\n", cudaGetErrorString(sketchrtStatus_), __FILE__, \
-                        __LINE__, #call);                                                           \
-            return ret;                                                                             \
-        }                                                                                           \
+#define SKETCHRT_CUDA_OR_RETURN(call, ret)                                                                       \
+    do {                                                                                                         \
+        const cudaError_t sketchrtStatus_ = (call);                                                              \
+        if (sketchrtStatus_ != cudaSuccess) {                                                                    \
+            std::printf("CUDA error %s at %s:%d: %s\n", cudaGetErrorString(sketchrtStatus_), __FILE__, __LINE__, \
+                        #call);                                                                                  \
+            return ret;                                                                                          \
+        }                                                                                                        \
     } while (0)

@@ -21,13 +21,17 @@ struct HostProblem {
 
 // Fresh random inputs (never zeros): X in [-1, 1), LUT entries in [-0.1, 0.1) away from 0,
 // bias in [-0.5, 0.5), codes uniform in [0, 2^bits). ldxPad extra elements per X row.
-inline HostProblem makeProblem(int64_t M, int64_t N, int64_t K, int32_t groups, int32_t bits,
-                               SketchDType act, SketchDType lutT, bool withBias, int64_t ldxPad,
-                               std::mt19937_64& rng) {
+inline HostProblem makeProblem(int64_t M, int64_t N, int64_t K, int32_t groups, int32_t bits, SketchDType act,
+                               SketchDType lutT, bool withBias, int64_t ldxPad, std::mt19937_64& rng) {
     HostProblem h;
     SketchMatMulParams& p = h.p;
-    p.M = M; p.N = N; p.K = K; p.groups = groups; p.bits = bits;
-    p.activationType = act; p.lutType = lutT;
+    p.M = M;
+    p.N = N;
+    p.K = K;
+    p.groups = groups;
+    p.bits = bits;
+    p.activationType = act;
+    p.lutType = lutT;
     p.ldx = K + ldxPad;
     p.ldy = N;
     std::uniform_real_distribution<double> unit(-1.0, 1.0);
@@ -82,8 +86,8 @@ inline void makeMultiSet(HostProblem& h, int32_t sets, int64_t rowsPerIndex, std
 }
 
 // ‖out − ref‖ / ‖ref‖ with out read from a dtype array of row stride ld. NaN if out has NaN.
-inline double relativeError(const void* out, SketchDType t, int64_t ld, const std::vector<double>& ref,
-                            int64_t M, int64_t N) {
+inline double relativeError(const void* out, SketchDType t, int64_t ld, const std::vector<double>& ref, int64_t M,
+                            int64_t N) {
     double num = 0.0, den = 0.0;
     for (int64_t m = 0; m < M; ++m) {
         for (int64_t n = 0; n < N; ++n) {

@@ -27,8 +27,8 @@ void expect(Tally& t, SketchMatMulAttributes const& a, Shape const& x, TensorTyp
     SketchMatMulParams p;
     std::string const err = makeKernelParams(a, x, xType, TensorType::kHALF, b, p);
     SketchKernel const got = err.empty() ? selectSketchKernel(p) : SketchKernel::kNONE;
-    t.check(err.empty() && got == want, std::string(what) + ": expected " + kernelName(want) + ", got " + kernelName(got) +
-                                            (err.empty() ? "" : " (" + err + ")"));
+    t.check(err.empty() && got == want, std::string(what) + ": expected " + kernelName(want) + ", got " +
+                                            kernelName(got) + (err.empty() ? "" : " (" + err + ")"));
 }
 
 }  // namespace
@@ -52,7 +52,8 @@ int main() {
     alignas(4) static int32_t index[8];
     CallBuffers b2 = buffers();
     b2.lutIndex = index;
-    auto expectV2 = [&](SketchMatMulAttributes const& a, Shape const& x, int64_t T, SketchKernel want, char const* what) {
+    auto expectV2 = [&](SketchMatMulAttributes const& a, Shape const& x, int64_t T, SketchKernel want,
+                        char const* what) {
         SketchMatMulParams p;
         Shape const idx{x[0]};
         std::string const err = makeKernelParams(a, x, Shape{T, a.N, a.groups, a.lutLength()}, &idx, TensorType::kHALF,

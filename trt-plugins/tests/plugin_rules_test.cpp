@@ -31,8 +31,8 @@ void testParseValid(Tally& t) {
 
     // Order does not matter; unknown fields (TensorRT may pass more) are ignored.
     char const ns[] = "";
-    std::vector<FieldView> shuffled{f.views[3], {"plugin_namespace", ns, FieldType::kOTHER, 1}, f.views[1], f.views[0],
-                                    f.views[2]};
+    std::vector<FieldView> shuffled{
+        f.views[3], {"plugin_namespace", ns, FieldType::kOTHER, 1}, f.views[1], f.views[0], f.views[2]};
     p = parseAttributes(shuffled.data(), static_cast<int32_t>(shuffled.size()));
     t.check(p.ok() && p.attributes == attrs(4, 2, 64, 32), "fields in any order, unknown ignored: " + p.error);
 
@@ -91,12 +91,13 @@ void testParseErrors(Tally& t) {
         std::array<int32_t, 4> v;
         char const* needle;
     };
-    for (Bad const& b : {Bad{{0, 1, 64, 32}, "bits"}, Bad{{5, 1, 64, 32}, "bits"}, Bad{{4, 0, 64, 32}, "groups"},
-                         Bad{{4, 65, 130, 32}, "groups"}, Bad{{4, 3, 64, 32}, "not divisible"},
-                         Bad{{4, 2, 66, 32}, "must be even"}, Bad{{4, 1, 0, 32}, "K must be"},
-                         Bad{{4, 1, -64, 32}, "K must be"}, Bad{{4, 1, 64, 0}, "N must be"}}) {
+    for (Bad const& b :
+         {Bad{{0, 1, 64, 32}, "bits"}, Bad{{5, 1, 64, 32}, "bits"}, Bad{{4, 0, 64, 32}, "groups"},
+          Bad{{4, 65, 130, 32}, "groups"}, Bad{{4, 3, 64, 32}, "not divisible"}, Bad{{4, 2, 66, 32}, "must be even"},
+          Bad{{4, 1, 0, 32}, "K must be"}, Bad{{4, 1, -64, 32}, "K must be"}, Bad{{4, 1, 64, 0}, "N must be"}}) {
         Int32Fields f(b.v);
-        t.checkError(parseAttributes(f.views.data(), 4).error, b.needle, "invalid value " + describeAttributes(attrs(b.v[0], b.v[1], b.v[2], b.v[3])));
+        t.checkError(parseAttributes(f.views.data(), 4).error, b.needle,
+                     "invalid value " + describeAttributes(attrs(b.v[0], b.v[1], b.v[2], b.v[3])));
     }
 }
 
@@ -133,7 +134,8 @@ void testTypes(Tally& t) {
         }
     }
     TensorType y = TensorType::kOTHER;
-    TensorType codesWide[3] = {TensorType::kHALF, TensorType::kINT32, TensorType::kHALF};  // UINT8 widened by the parser
+    TensorType codesWide[3] = {TensorType::kHALF, TensorType::kINT32,
+                               TensorType::kHALF};  // UINT8 widened by the parser
     t.checkError(outputType(codesWide, 3, y), "codes) is int32, expected int8", "int32 codes");
     TensorType codesU8[3] = {TensorType::kHALF, TensorType::kUINT8, TensorType::kHALF};
     t.checkError(outputType(codesU8, 3, y), "codes) is uint8, expected int8", "uint8 codes");
@@ -167,8 +169,8 @@ bool validCombination(std::vector<IoFormat> const& c, int32_t nbInputs) {
 // be true exactly when some valid combination extends the prefix with inOut[pos].
 void testFormatCombinations(Tally& t) {
     std::vector<IoFormat> formats;
-    for (TensorType ty : {TensorType::kFLOAT, TensorType::kHALF, TensorType::kBF16, TensorType::kINT8, TensorType::kUINT8,
-                          TensorType::kINT32, TensorType::kOTHER}) {
+    for (TensorType ty : {TensorType::kFLOAT, TensorType::kHALF, TensorType::kBF16, TensorType::kINT8,
+                          TensorType::kUINT8, TensorType::kINT32, TensorType::kOTHER}) {
         formats.push_back({ty, true});
         formats.push_back({ty, false});
     }
@@ -186,7 +188,8 @@ void testFormatCombinations(Tally& t) {
         }
         size_t const want = nbInputs == 4 ? 18 : 9;  // 4 inputs: bias or lut_index
         t.check(valid.size() == want, std::to_string(nbInputs) + " inputs: " + std::to_string(want) +
-                                          " valid combinations (3 X types x 3 LUT types), got " + std::to_string(valid.size()));
+                                          " valid combinations (3 X types x 3 LUT types), got " +
+                                          std::to_string(valid.size()));
         int mismatches = 0, asked = 0;
         for (int64_t code = 0; code < total; ++code) {
             std::vector<IoFormat> c(n);
@@ -197,7 +200,8 @@ void testFormatCombinations(Tally& t) {
                 bool extendable = false;
                 for (auto const& v : valid) {
                     bool same = true;
-                    for (int32_t i = 0; i <= pos && same; ++i) same = v[i].type == c[i].type && v[i].linear == c[i].linear;
+                    for (int32_t i = 0; i <= pos && same; ++i)
+                        same = v[i].type == c[i].type && v[i].linear == c[i].linear;
                     extendable = extendable || same;
                 }
                 bool const answer = supportsFormatCombination(pos, c.data(), nbInputs, 1);
@@ -206,11 +210,12 @@ void testFormatCombinations(Tally& t) {
                 if (!answer) break;
             }
         }
-        t.check(mismatches == 0, std::to_string(nbInputs) + " inputs: supportsFormatCombination agrees with the spec on " +
-                                     std::to_string(asked) + " questions, " + std::to_string(mismatches) + " mismatches");
+        t.check(mismatches == 0,
+                std::to_string(nbInputs) + " inputs: supportsFormatCombination agrees with the spec on " +
+                    std::to_string(asked) + " questions, " + std::to_string(mismatches) + " mismatches");
     }
-    IoFormat ok[6] = {{TensorType::kHALF, true}, {TensorType::kINT8, true}, {TensorType::kHALF, true}, {TensorType::kHALF, true},
-                      {TensorType::kINT32, true}, {TensorType::kHALF, true}};
+    IoFormat ok[6] = {{TensorType::kHALF, true}, {TensorType::kINT8, true},  {TensorType::kHALF, true},
+                      {TensorType::kHALF, true}, {TensorType::kINT32, true}, {TensorType::kHALF, true}};
     t.check(!supportsFormatCombination(6, ok, 5, 1) && supportsFormatCombination(4, ok, 5, 1) &&
                 !supportsFormatCombination(0, ok, 6, 1),
             "v2: lut_index (input 4) is int32 linear; 6 inputs refused");
@@ -275,7 +280,8 @@ void testV2(Tally& t) {
     int64_t const u = kUNKNOWN_DIM;
     InputLayout const l4 = inputLayout(4, true), l5 = inputLayout(5, true), lb = inputLayout(4, false);
     Shape s5[5] = {{3, 7, 64}, {32, 2, 16}, {4, 32, 2, 16}, {32}, {3}};
-    t.check(checkInputShapes(a, s5, 5, &l5).empty(), "v2 shapes: X [3, 7, 64], lut [4, 32, 2, 16], bias, lut_index [3]");
+    t.check(checkInputShapes(a, s5, 5, &l5).empty(),
+            "v2 shapes: X [3, 7, 64], lut [4, 32, 2, 16], bias, lut_index [3]");
     Shape s4[4] = {{3, 7, 64}, {32, 2, 16}, {4, 32, 2, 16}, {3}};
     t.check(checkInputShapes(a, s4, 4, &l4).empty(), "v2 shapes without bias");
     t.check(checkInputShapes(a, s4, 4).empty(), "v2 shapes without types: input 3 read as lut_index");
@@ -288,7 +294,8 @@ void testV2(Tally& t) {
     Shape t3b[4] = {{2, 64}, {32, 2, 16}, {3, 32, 2, 16}, {32}};
     t.checkError(checkInputShapes(a, t3b, 4, &lb), "no lut_index", "T = 3 with only a bias refused");
     Shape badIdx[5] = {{3, 7, 64}, {32, 2, 16}, {4, 32, 2, 16}, {32}, {4}};
-    t.checkError(checkInputShapes(a, badIdx, 5, &l5), "lut_index has shape [4], expected [B]", "lut_index [4] for B = 3");
+    t.checkError(checkInputShapes(a, badIdx, 5, &l5), "lut_index has shape [4], expected [B]",
+                 "lut_index [4] for B = 3");
     Shape rank1[4] = {{64}, {32, 2, 16}, {2, 32, 2, 16}, {1}};
     t.checkError(checkInputShapes(a, rank1, 4, &l4), "rank >= 2", "lut_index needs X rank >= 2");
     Shape badLut[4] = {{3, 7, 64}, {32, 2, 16}, {4, 32, 2, 8}, {3}};
@@ -310,7 +317,8 @@ void testV2(Tally& t) {
             "v2 params: X [3, 5, 4096], lut [4, ...], lut_index [3]: sets 4, S = 5: " + err);
     err = makeKernelParams(k, {3, 2, 4, 4096}, {4, 1024, 4, 16}, &idx, h, h, b, p);
     t.check(err.empty() && p.M == 24 && p.rowsPerIndex == 8, "v2 params: X [3, 2, 4, K]: S = 8: " + err);
-    err = makeKernelParams(k, {0, 1, 4096}, {4, 1024, 4, 16}, nullptr, h, h, CallBuffers{x, codes, lut, nullptr, yb, index}, p);
+    err = makeKernelParams(k, {0, 1, 4096}, {4, 1024, 4, 16}, nullptr, h, h,
+                           CallBuffers{x, codes, lut, nullptr, yb, index}, p);
     t.checkError(err, "lut_index must be [B]", "v2 params: lut_index without its shape");
     Shape const idx0{0};
     err = makeKernelParams(k, {0, 1, 4096}, {4, 1024, 4, 16}, &idx0, h, h, b, p);

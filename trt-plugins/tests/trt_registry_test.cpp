@@ -53,7 +53,8 @@ std::vector<int32_t> serializedInts(IPluginV3* plugin) {
     char const* names[4] = {"bits", "groups", "K", "N"};
     for (int32_t i = 0; i < fc->nbFields; ++i) {
         PluginField const& f = fc->fields[i];
-        if (i >= 4 || std::strcmp(f.name, names[i]) != 0 || f.type != PluginFieldType::kINT32 || f.length != 1) return {};
+        if (i >= 4 || std::strcmp(f.name, names[i]) != 0 || f.type != PluginFieldType::kINT32 || f.length != 1)
+            return {};
         out.push_back(*static_cast<int32_t const*>(f.data));
     }
     return out;
@@ -92,14 +93,16 @@ void checkCreator(Tally& t, IPluginCreatorInterface* base) {
     t.check(std::strcmp(info.kind, "PLUGIN CREATOR_V3ONE") == 0 && info.major == 1,
             std::string("creator is an IPluginCreatorV3One, got ") + info.kind);
     auto* creator = static_cast<IPluginCreatorV3One*>(base);
-    t.check(std::strcmp(creator->getPluginName(), "SketchMatMul") == 0 && std::strcmp(creator->getPluginVersion(), "1") == 0 &&
+    t.check(std::strcmp(creator->getPluginName(), "SketchMatMul") == 0 &&
+                std::strcmp(creator->getPluginVersion(), "1") == 0 &&
                 std::strcmp(creator->getPluginNamespace(), "") == 0,
             "creator name/version/namespace = SketchMatMul/1/\"\"");
     PluginFieldCollection const* names = creator->getFieldNames();
     bool namesOk = names != nullptr && names->nbFields == 4;
     char const* expected[4] = {"bits", "groups", "K", "N"};
     for (int i = 0; namesOk && i < 4; ++i) {
-        namesOk = std::strcmp(names->fields[i].name, expected[i]) == 0 && names->fields[i].type == PluginFieldType::kINT32;
+        namesOk =
+            std::strcmp(names->fields[i].name, expected[i]) == 0 && names->fields[i].type == PluginFieldType::kINT32;
     }
     t.check(namesOk, "getFieldNames lists bits, groups, K, N as int32 (what the ONNX parser forwards)");
 
@@ -139,7 +142,8 @@ void checkCreator(Tally& t, IPluginCreatorInterface* base) {
             typeOk += build->getOutputDataTypes(&y, 1, in, 4) == 0 && y == x;
         }
     }
-    t.check(typeOk == 18, "getOutputDataTypes: Y = X for 9 type pairs, with and without bias (" + std::to_string(typeOk) + "/18)");
+    t.check(typeOk == 18,
+            "getOutputDataTypes: Y = X for 9 type pairs, with and without bias (" + std::to_string(typeOk) + "/18)");
     DataType wideCodes[3] = {DataType::kHALF, DataType::kINT32, DataType::kHALF};
     DataType y = DataType::kBOOL;
     t.check(build->getOutputDataTypes(&y, 1, wideCodes, 3) != 0 && y == DataType::kBOOL, "int32 codes refused");
@@ -153,8 +157,8 @@ void checkCreator(Tally& t, IPluginCreatorInterface* base) {
         d.desc.format = format;
         return d;
     };
-    DynamicPluginTensorDesc io[5] = {fmt(DataType::kBF16), fmt(DataType::kINT8), fmt(DataType::kFLOAT), fmt(DataType::kBF16),
-                                     fmt(DataType::kBF16)};
+    DynamicPluginTensorDesc io[5] = {fmt(DataType::kBF16), fmt(DataType::kINT8), fmt(DataType::kFLOAT),
+                                     fmt(DataType::kBF16), fmt(DataType::kBF16)};
     bool allTrue = true;
     for (int pos = 0; pos < 5; ++pos) allTrue = allTrue && build->supportsFormatCombination(pos, io, 4, 1);
     t.check(allTrue, "bf16 X, int8 codes, fp32 lut, bf16 bias -> bf16 Y supported");
@@ -190,7 +194,8 @@ void checkCreator(Tally& t, IPluginCreatorInterface* base) {
                 out.d[2]->getConstantValue() == 32,
             "getOutputShapes: [batch, seq, 64] -> [batch, seq, 32] (test expression builder)");
     in[0].d[2] = eb.known(63);
-    t.check(build->getOutputShapes(in, 3, nullptr, 0, &out, 1, eb) != 0, "getOutputShapes refuses K=63 for a K=64 node");
+    t.check(build->getOutputShapes(in, 3, nullptr, 0, &out, 1, eb) != 0,
+            "getOutputShapes refuses K=63 for a K=64 node");
 
     // configurePlugin with wildcards, then onShapeChange with concrete shapes.
     DynamicPluginTensorDesc cfgIn[3] = {dynamicDesc(dims({-1, -1, 64}), DataType::kHALF),
@@ -227,7 +232,8 @@ void checkCreator(Tally& t, IPluginCreatorInterface* base) {
 
     // Clone, attach, serialise, re-create in the runtime phase.
     std::unique_ptr<IPluginV3> clone(plugin->clone());
-    t.check(clone != nullptr && serializedInts(clone.get()) == std::vector<int32_t>{4, 2, 64, 32}, "clone keeps the fields");
+    t.check(clone != nullptr && serializedInts(clone.get()) == std::vector<int32_t>{4, 2, 64, 32},
+            "clone keeps the fields");
     std::unique_ptr<IPluginV3> attached(runtime->attachToContext(nullptr));
     t.check(attached != nullptr && serializedInts(attached.get()) == std::vector<int32_t>{4, 2, 64, 32},
             "attachToContext returns a configured clone");
@@ -237,7 +243,8 @@ void checkCreator(Tally& t, IPluginCreatorInterface* base) {
             "getFieldsToSerialize -> createPlugin(runtime phase) round trip");
     if (restored) {
         auto* b2 = static_cast<IPluginV3OneBuild*>(restored->getCapabilityInterface(PluginCapabilityType::kBUILD));
-        t.check(std::string(b2->getTimingCacheID()) == "bits=4 groups=2 K=64 N=32", "restored plugin's timing-cache id");
+        t.check(std::string(b2->getTimingCacheID()) == "bits=4 groups=2 K=64 N=32",
+                "restored plugin's timing-cache id");
     }
     plugin.reset();  // the clones must not depend on the original
     t.check(clone && serializedInts(clone.get()) == std::vector<int32_t>{4, 2, 64, 32}, "clone outlives the original");
@@ -254,8 +261,8 @@ int main(int argc, char** argv) {
     char const* selfLib = argv[2];
     char const* dynamicLib = argv[3];
     Tally t;
-    std::printf("TensorRT library %d.%d.%d, headers %d.%d; mode %s\n", getInferLibMajorVersion(), getInferLibMinorVersion(),
-                getInferLibPatchVersion(), NV_TENSORRT_MAJOR, NV_TENSORRT_MINOR, argv[1]);
+    std::printf("TensorRT library %d.%d.%d, headers %d.%d; mode %s\n", getInferLibMajorVersion(),
+                getInferLibMinorVersion(), getInferLibPatchVersion(), NV_TENSORRT_MAJOR, NV_TENSORRT_MINOR, argv[1]);
     t.check(getInferLibMajorVersion() == NV_TENSORRT_MAJOR, "library major matches the headers'");
     IPluginRegistry* registry = getPluginRegistry();
     if (!t.check(registry != nullptr, "getPluginRegistry()")) return t.finish("trt_registry_test");
@@ -293,7 +300,8 @@ int main(int argc, char** argv) {
     IPluginCreatorInterface* const* all = registry->getAllCreators(&count);
     int found = 0;
     for (int32_t i = 0; i < count; ++i) found += all[i] == creator;
-    t.check(creator != nullptr && found == 1, "creator listed once among " + std::to_string(count) + " registered creators");
+    t.check(creator != nullptr && found == 1,
+            "creator listed once among " + std::to_string(count) + " registered creators");
 
     if (creator != nullptr) checkCreator(t, creator);
 

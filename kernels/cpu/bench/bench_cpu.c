@@ -40,11 +40,13 @@ static int cmpd(const void* a, const void* b) {
 int main(int argc, char** argv) {
     const double budget = argc > 1 ? atof(argv[1]) : 0.6;
     const long long max_m = argc > 2 ? atoll(argv[2]) : 512;
-    static const struct { int64_t n, k, g; const char* name; } shapes[] = {
-        {2048, 2048, 8, "2048x2048 G=8 (q/o proj)"},
-        {5632, 2048, 4, "5632x2048 G=4 (gate/up)"},
-        {2048, 5632, 4, "2048x5632 G=4 (down)"},
-        {65536, 2048, 4, "65536x2048 G=4 (64 MB codes: from DRAM)"}};
+    static const struct {
+        int64_t n, k, g;
+        const char* name;
+    } shapes[] = {{2048, 2048, 8, "2048x2048 G=8 (q/o proj)"},
+                  {5632, 2048, 4, "5632x2048 G=4 (gate/up)"},
+                  {2048, 5632, 4, "2048x5632 G=4 (down)"},
+                  {65536, 2048, 4, "65536x2048 G=4 (64 MB codes: from DRAM)"}};
     static const int64_t ms[] = {1, 4, 64, 512};
     printf("sketchrt_cpu bench, best path %s, single thread, bits=4\n", sketch_cpu_path_name(sketch_cpu_best_path()));
     printf("%-26s %-12s %5s %10s %10s %10s %10s\n", "shape", "path", "m", "min ms", "med ms", "G w/s", "GMAC/s");
@@ -86,9 +88,14 @@ int main(int argc, char** argv) {
                        (long long)m, t[0] * 1e3, t[runs / 2] * 1e3, w / t[0] * 1e-9, w * (double)m / t[0] * 1e-9);
                 fflush(stdout);
             }
-            free(x); free(xq); free(y);
+            free(x);
+            free(xq);
+            free(y);
         }
-        free(lut); free(codes); free(q); free(sc);
+        free(lut);
+        free(codes);
+        free(q);
+        free(sc);
     }
     const double bw = sketch_cpu_read_bandwidth_gbs((int64_t)1 << 30, 5);
     printf("read bandwidth, 1 GiB buffer, single thread, widest loads: %.2f GB/s\n", bw);

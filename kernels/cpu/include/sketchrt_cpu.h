@@ -45,19 +45,19 @@ extern "C" {
 #define SKETCH_CPU_TYPE_BFLOAT16 16
 
 #define SKETCH_CPU_OK 0
-#define SKETCH_CPU_ERR_NULL (-1)             /* a required pointer is NULL */
-#define SKETCH_CPU_ERR_SHAPE (-2)            /* bad m/k/n/groups/sets/n0/n1 */
-#define SKETCH_CPU_ERR_PATH (-3)             /* path unknown or unsupported on this CPU */
-#define SKETCH_CPU_ERR_TYPE (-4)             /* unknown tensor element type */
-#define SKETCH_CPU_ERR_ROW_SET (-5)          /* a row_set value is < 0 or >= sets */
-#define SKETCH_CPU_ERR_LUT_NONFINITE (-6)    /* NaN or Inf in the LUT */
-#define SKETCH_CPU_ERR_X_NONFINITE (-7)      /* NaN or Inf in X */
-#define SKETCH_CPU_ERR_NOMEM (-8)            /* scratch allocation failed */
-#define SKETCH_CPU_ERR_XQ_MISMATCH (-9)      /* xq not prepared, or for another m/k/groups */
-#define SKETCH_CPU_ERR_BITS (-10)            /* bits not in 1..4, or lut_bits not 8/16 */
+#define SKETCH_CPU_ERR_NULL (-1)          /* a required pointer is NULL */
+#define SKETCH_CPU_ERR_SHAPE (-2)         /* bad m/k/n/groups/sets/n0/n1 */
+#define SKETCH_CPU_ERR_PATH (-3)          /* path unknown or unsupported on this CPU */
+#define SKETCH_CPU_ERR_TYPE (-4)          /* unknown tensor element type */
+#define SKETCH_CPU_ERR_ROW_SET (-5)       /* a row_set value is < 0 or >= sets */
+#define SKETCH_CPU_ERR_LUT_NONFINITE (-6) /* NaN or Inf in the LUT */
+#define SKETCH_CPU_ERR_X_NONFINITE (-7)   /* NaN or Inf in X */
+#define SKETCH_CPU_ERR_NOMEM (-8)         /* scratch allocation failed */
+#define SKETCH_CPU_ERR_XQ_MISMATCH (-9)   /* xq not prepared, or for another m/k/groups */
+#define SKETCH_CPU_ERR_BITS (-10)         /* bits not in 1..4, or lut_bits not 8/16 */
 
-SKETCH_CPU_API int32_t sketch_cpu_abi_version(void); /* 1 */
-SKETCH_CPU_API int32_t sketch_cpu_best_path(void);   /* highest path this CPU supports */
+SKETCH_CPU_API int32_t sketch_cpu_abi_version(void);            /* 1 */
+SKETCH_CPU_API int32_t sketch_cpu_best_path(void);              /* highest path this CPU supports */
 SKETCH_CPU_API int32_t sketch_cpu_path_supported(int32_t path); /* 1 or 0 */
 SKETCH_CPU_API const char* sketch_cpu_path_name(int32_t path);
 SKETCH_CPU_API const char* sketch_cpu_error_string(int32_t code);
@@ -65,8 +65,7 @@ SKETCH_CPU_API const char* sketch_cpu_error_string(int32_t code);
 /* LUT preparation, once per LUT buffer. q: [sets*n*groups*16] int16, scale: [sets*n*groups] float.
    lut_bits: 16 (near-exact) or 8 (approx). Rejects NaN/Inf LUT entries with an error code. */
 SKETCH_CPU_API int32_t sketch_cpu_prepare_lut(const void* lut, int32_t lut_type, int64_t sets, int64_t n,
-                                              int64_t groups, int32_t bits, int32_t lut_bits, int16_t* q,
-                                              float* scale);
+                                              int64_t groups, int32_t bits, int32_t lut_bits, int16_t* q, float* scale);
 
 /* Activation quantisation, once per call, on the calling thread. The caller allocates
    sketch_cpu_x_bytes(m, k, groups) bytes, 64-byte aligned. Returns < 0 for a bad shape. */

@@ -9,7 +9,6 @@
 #include "internal.h"
 #include "sketchrt_cpu.h"
 
-
 static float bf16_to_f32(uint16_t b) {
     uint32_t u = (uint32_t)b << 16;
     float f;

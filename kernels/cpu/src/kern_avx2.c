@@ -65,18 +65,20 @@ static inline __attribute__((always_inline)) void dot2_r(const sk_ctx* c, int64_
 #pragma GCC unroll 8
                 for (int r = 0; r < R; ++r) {
                     const int16_t* x = xb[r] + xoff + bb * SK_BLOCK;
-                    const __m256i pe = _mm256_add_epi32(_mm256_madd_epi16(we0, _mm256_loadu_si256((const __m256i*)x)),
-                                                        _mm256_madd_epi16(we1, _mm256_loadu_si256((const __m256i*)(x + 16))));
-                    const __m256i po = _mm256_add_epi32(_mm256_madd_epi16(wo0, _mm256_loadu_si256((const __m256i*)(x + 32))),
-                                                        _mm256_madd_epi16(wo1, _mm256_loadu_si256((const __m256i*)(x + 48))));
+                    const __m256i pe =
+                        _mm256_add_epi32(_mm256_madd_epi16(we0, _mm256_loadu_si256((const __m256i*)x)),
+                                         _mm256_madd_epi16(we1, _mm256_loadu_si256((const __m256i*)(x + 16))));
+                    const __m256i po =
+                        _mm256_add_epi32(_mm256_madd_epi16(wo0, _mm256_loadu_si256((const __m256i*)(x + 32))),
+                                         _mm256_madd_epi16(wo1, _mm256_loadu_si256((const __m256i*)(x + 48))));
                     ae[r] = _mm256_add_epi32(ae[r], pe);
                     ao[r] = _mm256_add_epi32(ao[r], po);
                 }
             }
 #pragma GCC unroll 8
             for (int r = 0; r < R; ++r)
-                tot[r] = _mm256_fmadd_ps(_mm256_add_ps(_mm256_cvtepi32_ps(ae[r]), _mm256_cvtepi32_ps(ao[r])), sc[r],
-                                         tot[r]);
+                tot[r] =
+                    _mm256_fmadd_ps(_mm256_add_ps(_mm256_cvtepi32_ps(ae[r]), _mm256_cvtepi32_ps(ao[r])), sc[r], tot[r]);
         }
     }
 #pragma GCC unroll 8
@@ -130,7 +132,7 @@ static inline float sk_bf16_f32(uint16_t b) {
 }
 
 void sk_dense_avx2(const float* x, int64_t m, int64_t k, const uint16_t* w, float* y, int64_t n, int64_t n0,
-                       int64_t n1) {
+                   int64_t n1) {
     const int64_t k8 = k & ~(int64_t)7;
     for (int64_t row = n0; row < n1; ++row) {
         const uint16_t* wr = w + row * k;
@@ -156,4 +158,3 @@ void sk_dense_avx2(const float* x, int64_t m, int64_t k, const uint16_t* w, floa
         }
     }
 }
-

@@ -18,8 +18,8 @@
    vpmovzxbw, vpsrlw 4, two vpermw on the LUT broadcast to both 256-bit halves, then per row two
    vpdpwssd (even columns, odd columns). Each int32 lane takes at most 8 products (4 instructions)
    before it is converted to fp32 and scaled. */
-static inline __attribute__((always_inline)) void dot_r(const sk_ctx* c, int64_t nrow, int64_t set,
-                                                        const int64_t* rows, float* res, const int R) {
+static inline __attribute__((always_inline)) void dot_r(const sk_ctx* c, int64_t nrow, int64_t set, const int64_t* rows,
+                                                        float* res, const int R) {
     __m512 tot[SK_DECODE_ROWS];
     const int16_t* xb[SK_DECODE_ROWS];
     const float* xsr[SK_DECODE_ROWS];
@@ -71,8 +71,8 @@ static inline __attribute__((always_inline)) void dot_r(const sk_ctx* c, int64_t
             }
 #pragma GCC unroll 8
             for (int r = 0; r < R; ++r)
-                tot[r] = _mm512_fmadd_ps(_mm512_add_ps(_mm512_cvtepi32_ps(ae[r]), _mm512_cvtepi32_ps(ao[r])), sc[r],
-                                         tot[r]);
+                tot[r] =
+                    _mm512_fmadd_ps(_mm512_add_ps(_mm512_cvtepi32_ps(ae[r]), _mm512_cvtepi32_ps(ao[r])), sc[r], tot[r]);
         }
     }
 #pragma GCC unroll 8
@@ -109,14 +109,16 @@ static void dot_1xn(const sk_ctx* c, int64_t nrow, int64_t set, int64_t row, flo
             const int64_t be = b + 4 < nblk ? b + 4 : nblk;
             __m512i ae[NW], ao[NW];
             for (int64_t bb = b; bb < be; ++bb) {
-                const __m512i xe = _mm512_loadu_si512(xg + bb * SK_BLOCK), xo = _mm512_loadu_si512(xg + bb * SK_BLOCK + 32);
+                const __m512i xe = _mm512_loadu_si512(xg + bb * SK_BLOCK),
+                              xo = _mm512_loadu_si512(xg + bb * SK_BLOCK + 32);
 #pragma GCC unroll 4
                 for (int w = 0; w < NW; ++w) {
                     const uint8_t* q = cp[w] + g * gb + bb * 32;
                     /* The codes stream from memory: ask for them SK_PREFETCH bytes ahead (rows are
                        contiguous, so this runs into the next rows). */
                     _mm_prefetch((const char*)q + SK_PREFETCH, SK_PF_HINT);
-                    const __m256i cb = bb < full ? _mm256_loadu_si256((const __m256i*)q) : _mm256_maskz_loadu_epi8(tmask, q);
+                    const __m256i cb =
+                        bb < full ? _mm256_loadu_si256((const __m256i*)q) : _mm256_maskz_loadu_epi8(tmask, q);
                     const __m512i lo = _mm512_cvtepu8_epi16(cb);
                     const __m512i wo = _mm512_permutexvar_epi16(lo, lut[w]);
                     const __m512i we = _mm512_permutexvar_epi16(_mm512_srli_epi16(lo, 4), lut[w]);
@@ -131,7 +133,8 @@ static void dot_1xn(const sk_ctx* c, int64_t nrow, int64_t set, int64_t row, flo
             }
 #pragma GCC unroll 4
             for (int w = 0; w < NW; ++w)
-                tot[w] = _mm512_fmadd_ps(_mm512_add_ps(_mm512_cvtepi32_ps(ae[w]), _mm512_cvtepi32_ps(ao[w])), sc[w], tot[w]);
+                tot[w] =
+                    _mm512_fmadd_ps(_mm512_add_ps(_mm512_cvtepi32_ps(ae[w]), _mm512_cvtepi32_ps(ao[w])), sc[w], tot[w]);
         }
     }
     for (int w = 0; w < NW; ++w) res[w] = _mm512_reduce_add_ps(tot[w]);
@@ -182,7 +185,8 @@ static inline __attribute__((always_inline)) void transpose16(__m512i* r) {
     }
     /* u[4q + e]: lane l = rows 4q..4q+3 of column 4l + e */
     for (int e = 0; e < 4; ++e) {
-        const __m512i ab_lo = _mm512_shuffle_i32x4(u[e], u[4 + e], 0x44), ab_hi = _mm512_shuffle_i32x4(u[e], u[4 + e], 0xEE);
+        const __m512i ab_lo = _mm512_shuffle_i32x4(u[e], u[4 + e], 0x44),
+                      ab_hi = _mm512_shuffle_i32x4(u[e], u[4 + e], 0xEE);
         const __m512i cd_lo = _mm512_shuffle_i32x4(u[8 + e], u[12 + e], 0x44),
                       cd_hi = _mm512_shuffle_i32x4(u[8 + e], u[12 + e], 0xEE);
         r[e] = _mm512_shuffle_i32x4(ab_lo, cd_lo, 0x88);
@@ -338,7 +342,7 @@ static inline float sk_bf16_f32(uint16_t b) {
 }
 
 void sk_dense_avx512(const float* x, int64_t m, int64_t k, const uint16_t* w, float* y, int64_t n, int64_t n0,
-                         int64_t n1) {
+                     int64_t n1) {
     const int64_t k16 = k & ~(int64_t)15;
     for (int64_t row = n0; row < n1; ++row) {
         const uint16_t* wr = w + row * k;
@@ -361,4 +365,3 @@ void sk_dense_avx512(const float* x, int64_t m, int64_t k, const uint16_t* w, fl
         }
     }
 }
-

@@ -90,8 +90,8 @@ static int sk_type_ok(int32_t t) {
 
 /* ---------------------------------------------------------------- LUT preparation */
 
-int32_t sketch_cpu_prepare_lut(const void* lut, int32_t lut_type, int64_t sets, int64_t n, int64_t groups,
-                               int32_t bits, int32_t lut_bits, int16_t* q, float* scale) {
+int32_t sketch_cpu_prepare_lut(const void* lut, int32_t lut_type, int64_t sets, int64_t n, int64_t groups, int32_t bits,
+                               int32_t lut_bits, int16_t* q, float* scale) {
     if (!lut || !q || !scale) return SKETCH_CPU_ERR_NULL;
     if (!sk_type_ok(lut_type)) return SKETCH_CPU_ERR_TYPE;
     if (bits < 1 || bits > 4 || (lut_bits != 16 && lut_bits != 8)) return SKETCH_CPU_ERR_BITS;
@@ -264,8 +264,7 @@ int32_t sketch_cpu_matmul(int32_t path, const void* xq, int64_t m, int64_t k, in
     if (!xq || !codes || !lut_q || !lut_scale || !y) return SKETCH_CPU_ERR_NULL;
     if (!sk_type_ok(y_type)) return SKETCH_CPU_ERR_TYPE;
     if (bits < 1 || bits > 4) return SKETCH_CPU_ERR_BITS;
-    if (!sk_shape_ok(m, k, groups) || sets < 1 || n < 1 || n0 < 0 || n1 < n0 || n1 > n)
-        return SKETCH_CPU_ERR_SHAPE;
+    if (!sk_shape_ok(m, k, groups) || sets < 1 || n < 1 || n0 < 0 || n1 < n0 || n1 > n) return SKETCH_CPU_ERR_SHAPE;
     sk_xq_header h;
     memcpy(&h, xq, sizeof h);
     if (h.magic != SK_XQ_MAGIC || h.m != m || h.k != k || h.groups != groups) return SKETCH_CPU_ERR_XQ_MISMATCH;
@@ -309,7 +308,9 @@ int32_t sketch_cpu_matmul(int32_t path, const void* xq, int64_t m, int64_t k, in
     for (int64_t r = 0; r < m; ++r) rows[r] = (int64_t)(keys[r] & 0xFFFFFFFFu);
 
     void (*dot)(const sk_ctx*, int64_t, int64_t, int64_t, const int64_t*, int, float*) =
-        path == SKETCH_CPU_PATH_AVX512 ? sk_dot_avx512 : path == SKETCH_CPU_PATH_AVX2 ? sk_dot_avx2 : sk_dot_scalar;
+        path == SKETCH_CPU_PATH_AVX512 ? sk_dot_avx512
+        : path == SKETCH_CPU_PATH_AVX2 ? sk_dot_avx2
+                                       : sk_dot_scalar;
 
     /* W rows in tiles of SK_TILE_N: their codes are read from memory once, then reused from cache by
        every set and row chunk. */
@@ -350,7 +351,6 @@ static double sk_now(void) {
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
-
 
 static volatile double sk_sink;
 

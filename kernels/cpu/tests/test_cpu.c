@@ -10,11 +10,11 @@
 #include "sketchrt_cpu.h"
 
 static int failures = 0;
-#define FAIL(...)                      \
-    do {                               \
-        printf("FAIL: " __VA_ARGS__);  \
-        printf("\n");                  \
-        ++failures;                    \
+#define FAIL(...)                     \
+    do {                              \
+        printf("FAIL: " __VA_ARGS__); \
+        printf("\n");                 \
+        ++failures;                   \
     } while (0)
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
@@ -47,13 +47,20 @@ typedef struct {
     void* bias;     /* [n] of type xt or NULL */
     float* bias32;  /* the same values as float */
     int32_t* row_set;
-    double* ref;    /* [m][n] */
+    double* ref; /* [m][n] */
 } Case;
 
 static void make_case(Case* c, int64_t m, int64_t k, int64_t g, int64_t n, int bits, int lt, int xt, int sets,
                       int with_bias) {
     memset(c, 0, sizeof *c);
-    c->m = m; c->k = k; c->g = g; c->n = n; c->bits = bits; c->lt = lt; c->xt = xt; c->sets = sets;
+    c->m = m;
+    c->k = k;
+    c->g = g;
+    c->n = n;
+    c->bits = bits;
+    c->lt = lt;
+    c->xt = xt;
+    c->sets = sets;
     const int64_t e = 1 << bits, lsz = sets * n * g * e;
     c->lut = xalloc((size_t)lsz * tsize(lt));
     for (int64_t i = 0; i < lsz; ++i) sk_store(c->lut, lt, i, (float)uniform(-0.05, 0.05));
@@ -62,7 +69,7 @@ static void make_case(Case* c, int64_t m, int64_t k, int64_t g, int64_t n, int b
         for (int64_t j = 0; j < k; ++j) {
             double v = uniform(-1, 1);
             if (j % 97 == 13) v *= 20.0; /* outlier channels */
-            if (fabs(v) < 1e-3) v = 0.5;  /* never zeros */
+            if (fabs(v) < 1e-3) v = 0.5; /* never zeros */
             sk_store(c->x, xt, r * k + j, (float)v);
         }
     c->codes = xalloc((size_t)(n * k / 2));
@@ -103,7 +110,13 @@ static void make_case(Case* c, int64_t m, int64_t k, int64_t g, int64_t n, int b
 }
 
 static void free_case(Case* c) {
-    free(c->lut); free(c->x); free(c->codes); free(c->bias); free(c->bias32); free(c->row_set); free(c->ref);
+    free(c->lut);
+    free(c->x);
+    free(c->codes);
+    free(c->bias);
+    free(c->bias32);
+    free(c->row_set);
+    free(c->ref);
 }
 
 /* Runs the kernel on `path`, writes float results to out [m][n]. Returns the first error code. */
@@ -112,7 +125,11 @@ static int run_case(const Case* c, int path, int lut_bits, int y_type, float* ou
     int16_t* q = xalloc((size_t)rows * 32);
     float* sc = xalloc((size_t)rows * 4);
     int rc = sketch_cpu_prepare_lut(c->lut, c->lt, c->sets, c->n, c->g, c->bits, lut_bits, q, sc);
-    if (rc) { free(q); free(sc); return rc; }
+    if (rc) {
+        free(q);
+        free(sc);
+        return rc;
+    }
     const int64_t xb = sketch_cpu_x_bytes(c->m, c->k, c->g);
     void* xq = xalloc((size_t)xb);
     rc = sketch_cpu_prepare_x(path, c->x, c->xt, c->m, c->k, c->g, xq);
@@ -129,10 +146,14 @@ static int run_case(const Case* c, int path, int lut_bits, int y_type, float* ou
     int64_t cuts[5] = {0, c->n / 3, c->n / 3 + (c->n > 20 ? 17 : 1), c->n, c->n};
     if (cuts[2] > c->n) cuts[2] = c->n;
     for (int i = 0; i < 4 && !rc; ++i)
-        rc = sketch_cpu_matmul(path, xq, c->m, c->k, c->g, c->bits, c->row_set, c->sets, c->codes, q, sc, bias,
-                               y_type, y, c->n, cuts[i], cuts[i + 1]);
+        rc = sketch_cpu_matmul(path, xq, c->m, c->k, c->g, c->bits, c->row_set, c->sets, c->codes, q, sc, bias, y_type,
+                               y, c->n, cuts[i], cuts[i + 1]);
     for (int64_t i = 0; i < c->m * c->n; ++i) out[i] = sk_load(y, y_type, i);
-    free(q); free(sc); free(xq); free(y); free(bconv);
+    free(q);
+    free(sc);
+    free(xq);
+    free(y);
+    free(bconv);
     return rc;
 }
 
@@ -140,7 +161,10 @@ static double rel_err(const float* y, const double* ref, int64_t cnt, int* nonfi
     double num = 0, den = 0;
     *nonfinite = 0;
     for (int64_t i = 0; i < cnt; ++i) {
-        if (!isfinite(y[i])) { ++*nonfinite; continue; }
+        if (!isfinite(y[i])) {
+            ++*nonfinite;
+            continue;
+        }
         num += (y[i] - ref[i]) * (y[i] - ref[i]);
         den += ref[i] * ref[i];
     }
@@ -216,8 +240,9 @@ static void test_grid(int path) {
 }
 
 static void test_shapes(int path) {
-    static const struct { int64_t k, g, n; } shapes[] = {
-        {2048, 4, 40}, {5632, 4, 24}, {64, 2, 19}, {172, 2, 21}, {2048, 8, 33}, {2048, 1, 18}};
+    static const struct {
+        int64_t k, g, n;
+    } shapes[] = {{2048, 4, 40}, {5632, 4, 24}, {64, 2, 19}, {172, 2, 21}, {2048, 8, 33}, {2048, 1, 18}};
     static const int64_t ms[] = {1, 2, 3, 5, 8, 33, 64};
     static const int types[] = {1, 10, 16};
     int idx = 0;
@@ -227,9 +252,8 @@ static void test_shapes(int path) {
             make_case(&c, ms[mi], shapes[si].k, shapes[si].g, shapes[si].n, 4, types[idx % 3], types[(idx / 3) % 3],
                       idx % 2 ? 3 : 1, idx % 4 != 1);
             char label[160];
-            snprintf(label, sizeof label, "shape K=%lld G=%lld N=%lld m=%lld lut=%s x=%s sets=%lld",
-                     (long long)c.k, (long long)c.g, (long long)c.n, (long long)c.m, tname(c.lt), tname(c.xt),
-                     (long long)c.sets);
+            snprintf(label, sizeof label, "shape K=%lld G=%lld N=%lld m=%lld lut=%s x=%s sets=%lld", (long long)c.k,
+                     (long long)c.g, (long long)c.n, (long long)c.m, tname(c.lt), tname(c.xt), (long long)c.sets);
             check_case(&c, path, label);
             free_case(&c);
         }
@@ -293,7 +317,8 @@ static void test_approx(int path) {
     int nf;
     const double e = rel_err(y, c.ref, c.m * c.n, &nf);
     printf("  approx path=%s (int8 LUT): rel err %.3g\n", sketch_cpu_path_name(path), e);
-    if (rc || nf || !(e <= 5e-2)) FAIL("approx path=%s: rc %d rel err %.3g (bound 5e-2)", sketch_cpu_path_name(path), rc, e);
+    if (rc || nf || !(e <= 5e-2))
+        FAIL("approx path=%s: rc %d rel err %.3g (bound 5e-2)", sketch_cpu_path_name(path), rc, e);
     free(y);
     free_case(&c);
 }
@@ -307,9 +332,9 @@ static void test_errors(void) {
     void* xq = xalloc((size_t)sketch_cpu_x_bytes(c.m, c.k, c.g));
     float* y = xalloc((size_t)(c.m * c.n) * 4);
     int rc;
-#define EXPECT(expr, code)                                                              \
-    do {                                                                                \
-        rc = (expr);                                                                    \
+#define EXPECT(expr, code)                                                                  \
+    do {                                                                                    \
+        rc = (expr);                                                                        \
         if (rc != (code)) FAIL("%s returned %d, expected %d (%s)", #expr, rc, code, #code); \
     } while (0)
     EXPECT(sketch_cpu_prepare_lut(c.lut, 1, c.sets, c.n, c.g, 4, 16, q, sc), SKETCH_CPU_OK);
@@ -337,8 +362,9 @@ static void test_errors(void) {
            SKETCH_CPU_ERR_NULL);
     EXPECT(sketch_cpu_matmul(best, xq, c.m, c.k, c.g, 4, c.row_set, c.sets, c.codes, q, sc, NULL, 1, y, c.n, 5, 4),
            SKETCH_CPU_ERR_SHAPE);
-    EXPECT(sketch_cpu_matmul(best, xq, c.m, c.k, c.g, 4, c.row_set, c.sets, c.codes, q, sc, NULL, 1, y, c.n, 0, c.n + 1),
-           SKETCH_CPU_ERR_SHAPE);
+    EXPECT(
+        sketch_cpu_matmul(best, xq, c.m, c.k, c.g, 4, c.row_set, c.sets, c.codes, q, sc, NULL, 1, y, c.n, 0, c.n + 1),
+        SKETCH_CPU_ERR_SHAPE);
     EXPECT(sketch_cpu_matmul(best, xq, c.m + 1, c.k, c.g, 4, NULL, c.sets, c.codes, q, sc, NULL, 1, y, c.n, 0, c.n),
            SKETCH_CPU_ERR_XQ_MISMATCH);
     EXPECT(sketch_cpu_matmul(best, xq, c.m, c.k, c.g, 4, c.row_set, c.sets, c.codes, q, sc, NULL, 2, y, c.n, 0, c.n),
@@ -356,7 +382,10 @@ static void test_errors(void) {
     for (int code = 0; code >= -10; --code)
         if (!sketch_cpu_error_string(code) || !strcmp(sketch_cpu_error_string(code), "unknown error code"))
             FAIL("no error string for %d", code);
-    free(q); free(sc); free(xq); free(y);
+    free(q);
+    free(sc);
+    free(xq);
+    free(y);
     free_case(&c);
 }
 
@@ -393,7 +422,8 @@ static void test_threads(int path) {
         memset(y2, 0xFF, (size_t)(c.m * c.n) * 4);
         int rc = sketch_cpu_prepare_lut(c.lut, 1, c.sets, c.n, c.g, 4, 16, q, sc);
         rc |= sketch_cpu_prepare_x(path, c.x, 1, c.m, c.k, c.g, xq);
-        rc |= sketch_cpu_matmul(path, xq, c.m, c.k, c.g, 4, c.row_set, c.sets, c.codes, q, sc, NULL, 1, y1, c.n, 0, c.n);
+        rc |=
+            sketch_cpu_matmul(path, xq, c.m, c.k, c.g, 4, c.row_set, c.sets, c.codes, q, sc, NULL, 1, y1, c.n, 0, c.n);
         enum { T = 4 };
         pthread_t th[T];
         Job jobs[T];
@@ -406,8 +436,13 @@ static void test_threads(int path) {
             rc |= jobs[t].rc;
         }
         if (rc || memcmp(y1, y2, (size_t)(c.m * c.n) * 4))
-            FAIL("threads path=%s m=%d: concurrent calls differ from one call (rc %d)", sketch_cpu_path_name(path), mm, rc);
-        free(q); free(sc); free(xq); free(y1); free(y2);
+            FAIL("threads path=%s m=%d: concurrent calls differ from one call (rc %d)", sketch_cpu_path_name(path), mm,
+                 rc);
+        free(q);
+        free(sc);
+        free(xq);
+        free(y1);
+        free(y2);
         free_case(&c);
     }
 }
@@ -430,7 +465,8 @@ static void test_dense(int path) {
             }
             for (int64_t i = 0; i < m * k; ++i) x[i] = (float)uniform(-1, 1);
             memset(y, 0xFF, (size_t)(m * n) * 4); /* NaN */
-            if (sketch_cpu_dense_bf16(path, x, m, k, w, y, n, 0, 20) || sketch_cpu_dense_bf16(path, x, m, k, w, y, n, 20, n))
+            if (sketch_cpu_dense_bf16(path, x, m, k, w, y, n, 0, 20) ||
+                sketch_cpu_dense_bf16(path, x, m, k, w, y, n, 20, n))
                 FAIL("dense path %d k=%lld m=%lld: error", path, (long long)k, (long long)m);
             double num = 0, den = 0;
             for (int64_t i = 0; i < m; ++i) {
@@ -454,7 +490,8 @@ static void test_dense(int path) {
             free(y);
         }
     }
-    if (sketch_cpu_dense_bf16(path, NULL, 1, 16, NULL, NULL, 1, 0, 1) != SKETCH_CPU_ERR_NULL) FAIL("dense: null accepted");
+    if (sketch_cpu_dense_bf16(path, NULL, 1, 16, NULL, NULL, 1, 0, 1) != SKETCH_CPU_ERR_NULL)
+        FAIL("dense: null accepted");
 }
 
 int main(void) {

@@ -25,11 +25,11 @@ int64_t dtypeSize(SketchDType t);
 // All pointers are device pointers for the CUDA launchers and host pointers for the CPU
 // reference. codes and lut are dense and contiguous; X and Y rows may be strided.
 struct SketchMatMulParams {
-    int64_t M = 0;       // rows of X and Y (all leading dims flattened); 0 is allowed
-    int64_t N = 0;       // output features
-    int64_t K = 0;       // input features
-    int32_t groups = 1;  // G: row groups, each K/G contiguous columns with its own LUT
-    int32_t bits = 4;    // 1..4; LUT holds 2^bits entries; codes always fill 4-bit nibbles
+    int64_t M = 0;                                    // rows of X and Y (all leading dims flattened); 0 is allowed
+    int64_t N = 0;                                    // output features
+    int64_t K = 0;                                    // input features
+    int32_t groups = 1;                               // G: row groups, each K/G contiguous columns with its own LUT
+    int32_t bits = 4;                                 // 1..4; LUT holds 2^bits entries; codes always fill 4-bit nibbles
     SketchDType activationType = SketchDType::kHALF;  // X, Y and bias
     SketchDType lutType = SketchDType::kHALF;
     const void* x = nullptr;      // [M, ldx] elements of activationType
@@ -40,10 +40,10 @@ struct SketchMatMulParams {
     void* y = nullptr;            // [M, ldy] elements of activationType
     int64_t ldy = 0;              // row stride of Y in elements; 0 means N
     // Version 2. Defaults (1, nullptr, 1) are version 1, so v1 callers need not set them.
-    int32_t sets = 1;                  // T: LUT sets in lut ([T, N, G, 2^bits]); >= 1
-    const int32_t* lutIndex = nullptr; // [M / rowsPerIndex] set per index block (device/host
-                                       // pointer like the others), or nullptr: every row uses set 0
-    int64_t rowsPerIndex = 1;          // S: consecutive rows of X sharing one lutIndex entry; >= 1
+    int32_t sets = 1;                   // T: LUT sets in lut ([T, N, G, 2^bits]); >= 1
+    const int32_t* lutIndex = nullptr;  // [M / rowsPerIndex] set per index block (device/host
+                                        // pointer like the others), or nullptr: every row uses set 0
+    int64_t rowsPerIndex = 1;           // S: consecutive rows of X sharing one lutIndex entry; >= 1
 
     int64_t rowStrideX() const { return ldx == 0 ? K : ldx; }
     int64_t rowStrideY() const { return ldy == 0 ? N : ldy; }

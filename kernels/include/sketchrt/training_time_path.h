@@ -32,13 +32,12 @@ public:
     TrainingTimePath& operator=(const TrainingTimePath&) = delete;
 
     // Gather into `workspace` (>= trainingTimeWorkspaceBytes) then GEMM (+ bias) on `stream`.
-    cudaError_t run(const SketchMatMulParams& p, void* workspace, size_t workspaceBytes,
-                    cudaStream_t stream, std::string& error);
+    cudaError_t run(const SketchMatMulParams& p, void* workspace, size_t workspaceBytes, cudaStream_t stream,
+                    std::string& error);
 
     // Dense Y[M, N] = X[M, K]·W[N, K]ᵀ, all of dtype t, fp32 accumulation (bench baseline).
-    cudaError_t denseGemm(SketchDType t, int64_t M, int64_t N, int64_t K, const void* x, int64_t ldx,
-                          const void* w, void* y, int64_t ldy, float beta, cudaStream_t stream,
-                          std::string& error);
+    cudaError_t denseGemm(SketchDType t, int64_t M, int64_t N, int64_t K, const void* x, int64_t ldx, const void* w,
+                          void* y, int64_t ldy, float beta, cudaStream_t stream, std::string& error);
 
 private:
     TrainingTimePath() = default;

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.Model;
+import io.sketchrt.runtime.OrtOptions;
 import io.sketchrt.validation.accuracy.Tolerance;
 import io.sketchrt.validation.bench.DecodeFloor;
 import io.sketchrt.validation.bench.GenerateBench;
@@ -40,7 +41,7 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Converted model directory.")
   Path model;
 
-  @Mixin BackendOptions backend;
+  @Mixin BackendSelection backend;
 
   @Option(
       names = "--prompt-tokens",
@@ -122,8 +123,11 @@ public final class BenchCommand implements Callable<Integer> {
       // one spare slot: the bench times loading a set at run time
       ModelCard onDisk = ModelCard.read(model);
       int sets = onDisk.tunedSets() == null ? 1 : onDisk.tunedSets().sets().size();
-      loadOptions = loadOptions.withOrt(loadOptions.ort().withTunedSlots(sets + 1));
+      loadOptions =
+          loadOptions.with(
+              loadOptions.get(OrtOptions.class, OrtOptions::defaults).withTunedSlots(sets + 1));
     }
+    int threads = loadOptions.get(OrtOptions.class, OrtOptions::defaults).intraOpThreads();
     PrintWriter out = spec.commandLine().getOut();
     try (Model m = Model.load(model, loadOptions)) {
       ModelCard c = m.card();
@@ -137,16 +141,13 @@ public final class BenchCommand implements Callable<Integer> {
           c.dtype().id(),
           c.target().id(),
           m.backendName(),
-          loadOptions.ort().intraOpThreads() == 0
-              ? "default"
-              : String.valueOf(loadOptions.ort().intraOpThreads()),
+          threads == 0 ? "default" : String.valueOf(threads),
           Runtime.getRuntime().availableProcessors(),
           GenerateBench.rss());
       GenerateBench bench = new GenerateBench(m, out, repeats);
       if (!soakOnly) {
         GenerateBench.Throughput t = bench.throughput(promptTokens, newTokens);
         if (m.backendName().equals("ort-cpu")) {
-          int threads = loadOptions.ort().intraOpThreads();
           double gbs =
               DecodeFloor.bandwidth(
                   threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), out);
@@ -203,7 +204,9 @@ public final class BenchCommand implements Callable<Integer> {
         .put("backend", m.backendName())
         .put("model", model.toAbsolutePath().toString())
         .put("cpus", Runtime.getRuntime().availableProcessors())
-        .put("intra_op_threads", loadOptions.ort().intraOpThreads());
+        .put(
+            "intra_op_threads",
+            loadOptions.get(OrtOptions.class, OrtOptions::defaults).intraOpThreads());
     root.putObject("prefill")
         .put("tokens", t.promptTokens())
         .put("ms", t.prefillMillis())

@@ -148,7 +148,7 @@ public final class GenerateCommand implements Callable<Integer> {
           "Print one JSON object {text, tokens, prefill_ms, decode_ms_per_token, tokens_per_s} instead of streaming.")
   boolean json;
 
-  @Mixin BackendOptions backend;
+  @Mixin BackendSelection backend;
 
   @Override
   public Integer call() throws Exception {

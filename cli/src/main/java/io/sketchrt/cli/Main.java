@@ -1,10 +1,7 @@
 package io.sketchrt.cli;
 
-import io.sketchrt.converter.ConvertException;
-import io.sketchrt.converter.checkpoint.CheckpointException;
-import io.sketchrt.format.FormatException;
+import io.sketchrt.format.SketchrtCheckedException;
 import io.sketchrt.format.SketchrtVersion;
-import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.UncheckedSketchrtException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -89,6 +86,7 @@ public final class Main implements Runnable {
   public static CommandLine commandLine() {
     Main main = new Main();
     CommandLine cli = new CommandLine(main);
+    BackendSelection.addBackendFlags(cli);
     // "--prompt @notes" is the text "@notes", not the contents of a file called notes.
     cli.setExpandAtFiles(false);
     cli.setParameterExceptionHandler(
@@ -156,12 +154,8 @@ public final class Main implements Runnable {
    * sketchrt.
    */
   static boolean isBadInput(Throwable ex) {
-    return ex instanceof SketchrtException
+    return ex instanceof SketchrtCheckedException // every module's checked exception
         || ex instanceof UncheckedSketchrtException
-        || ex instanceof FormatException
-        || ex instanceof ConvertException
-        || ex instanceof CheckpointException
-        || ex instanceof UsageException
         || ex instanceof IllegalArgumentException
         || ex instanceof IOException;
   }

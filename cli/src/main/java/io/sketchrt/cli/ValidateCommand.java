@@ -114,7 +114,7 @@ public final class ValidateCommand implements Callable<Integer> {
       description = "Write a self-contained HTML report with charts.")
   Path report;
 
-  @Mixin BackendOptions backend;
+  @Mixin BackendSelection backend;
 
   @Override
   public Integer call() throws Exception {

@@ -164,7 +164,8 @@ class ConvertCommandTest {
         config, Files.readString(config).replace("LlamaForCausalLM", "GPT2LMHeadModel"));
     expectError(
         args(hf, FIXTURE.resolve("sketch.pkl"), null, work.resolve("o")),
-        "unknown architecture",
+        "unknown architecture 'GPT2LMHeadModel' (supported: LlamaForCausalLM, MistralForCausalLM,"
+            + " Qwen2ForCausalLM)",
         List.of("gpt2"));
   }
 

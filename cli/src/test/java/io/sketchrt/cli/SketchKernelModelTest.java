@@ -66,8 +66,7 @@ class SketchKernelModelTest {
     for (KernelChoice kernel : kernels) {
       long[] tokens;
       try (Model model =
-          Model.load(
-              dir, LoadOptions.defaults().withOrt(OrtOptions.defaults().withKernel(kernel)))) {
+          Model.load(dir, LoadOptions.defaults().with(OrtOptions.defaults().withKernel(kernel)))) {
         tokens = model.generatorForTokens(List.of(prompt), greedy).run(null).getFirst().tokens();
       }
       assertArrayEquals(

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * one converted model. A batch mixing them gives every row what the training-time computation of
  * its own set gives; sets are managed on disk atomically, and bad input is refused in one line.
  */
+@Tag("slow") // about 15 s: converts the example with two tuned sets, runs every path
 class TunedSetsTest {
   private static final Path EXAMPLE = TestData.committed("examples/arith");
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -133,8 +135,7 @@ class TunedSetsTest {
   @Test
   void aMixedBatchGivesEveryRowItsOwnSet() throws Exception {
     for (KernelChoice kernel : new KernelChoice[] {KernelChoice.NEAR_EXACT, KernelChoice.EXACT}) {
-      LoadOptions options =
-          LoadOptions.defaults().withOrt(OrtOptions.defaults().withKernel(kernel));
+      LoadOptions options = LoadOptions.defaults().with(OrtOptions.defaults().withKernel(kernel));
       try (Model m = Model.load(model, options)) {
         assertEquals(List.of("sub", "add"), m.tunedSets());
         List<long[]> prompts = new ArrayList<>();
@@ -168,7 +169,7 @@ class TunedSetsTest {
 
   @Test
   void setsLoadAndUnloadWhileGenerationsRun() throws Exception {
-    LoadOptions options = LoadOptions.defaults().withOrt(OrtOptions.defaults().withTunedSlots(3));
+    LoadOptions options = LoadOptions.defaults().with(OrtOptions.defaults().withTunedSlots(3));
     try (Model m = Model.load(model, options)) {
       assertTrue(m.tunedSetBytes() > 0);
       long[] prompt = ids(goldenAdd.get(0).get("input_ids"));

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -186,6 +187,7 @@ class ValidateCommandTest {
   }
 
   @Test
+  @Tag("slow") // about 5 s of timed runs
   void latencyGatePassesItsOwnBaselineAndFailsATwiceFasterOne() throws Exception {
     Path baseline = tmp.resolve("baseline.json");
     Run bench =

@@ -1,9 +1,9 @@
 package io.sketchrt.converter;
 
-import java.io.IOException;
+import io.sketchrt.format.SketchrtCheckedException;
 
 /** A conversion that cannot go on; the message is one line naming the input and the problem. */
-public final class ConvertException extends IOException {
+public final class ConvertException extends SketchrtCheckedException {
   public ConvertException(String message) {
     super(message);
   }

@@ -1,9 +1,9 @@
 package io.sketchrt.converter;
 
-import io.sketchrt.converter.arch.Architectures;
 import io.sketchrt.converter.arch.GraphOptions;
 import io.sketchrt.converter.arch.ModelConfig;
 import io.sketchrt.converter.arch.Weights;
+import io.sketchrt.converter.checkpoint.CheckpointException;
 import io.sketchrt.converter.checkpoint.SafetensorsCheckpoint;
 import io.sketchrt.converter.checkpoint.SketchPickles;
 import io.sketchrt.converter.checkpoint.SketchedLinear;
@@ -97,7 +97,8 @@ public final class Converter {
 
   private Converter() {}
 
-  public static Result convert(Request r, ConversionListener listener) throws IOException {
+  public static Result convert(Request r, ConversionListener listener)
+      throws IOException, ConvertException, CheckpointException {
     try (StagingDirectory staging = StagingDirectory.beside(r.out())) {
       if (!Files.isDirectory(r.model())) {
         throw new ConvertException(r.model() + ": model directory not found");
@@ -136,7 +137,7 @@ public final class Converter {
       try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(r.model())) {
         GraphOptions opts = new GraphOptions(r.dtype(), r.target().sketchDomain());
         GraphBuilder g =
-            Architectures.create(config, weights(ckpt, r.model()), sketch, opts).build();
+            config.family().graph(config, weights(ckpt, r.model()), sketch, opts).build();
         Map<String, Sources.Digest> sources = new LinkedHashMap<>();
         sources.put("sketch", Sources.digest(r.sketch()));
         if (tunedFile != null) {
@@ -161,8 +162,13 @@ public final class Converter {
           card(config, r, files.externalData() != null, summary, sources)
               .withTunedSets(sets)
               .write(staging.path().resolve(ModelCard.FILE_NAME));
+        } catch (java.nio.file.FileSystemException e) {
+          throw e; // it names its file
         } catch (IOException e) {
-          throw namingThePlace(e, r.out(), staging.path());
+          // A write failure such as "No space left on device" names no file: say where it happened.
+          throw new ConvertException(
+              "cannot write " + r.out() + " (staged in " + staging.path() + "): " + e.getMessage(),
+              e);
         }
         result =
             new Result(r.out(), files.weightBytes(), files.externalData() != null, sketch.size());
@@ -182,7 +188,7 @@ public final class Converter {
       Map<String, SketchedLinear> first,
       Path dir,
       ConversionListener listener)
-      throws IOException {
+      throws IOException, CheckpointException, ConvertException {
     if (r.tuned().isEmpty()) {
       return new TunedSets(BASE_SET, List.of(TunedSetStore.write(dir, BASE_SET, base)));
     }
@@ -198,20 +204,6 @@ public final class Converter {
     return new TunedSets(r.tuned().getFirst().name(), entries);
   }
 
-  /**
-   * A write failure such as "No space left on device" names no file: say where it happened. Errors
-   * that already name their file (checkpoint, conversion, file-system errors) pass as they are.
-   */
-  private static IOException namingThePlace(IOException e, Path out, Path staging) {
-    if (e instanceof ConvertException
-        || e instanceof io.sketchrt.converter.checkpoint.CheckpointException
-        || e instanceof java.nio.file.FileSystemException) {
-      return e;
-    }
-    return new ConvertException(
-        "cannot write " + out + " (staged in " + staging + "): " + e.getMessage(), e);
-  }
-
   private static Weights weights(SafetensorsCheckpoint ckpt, Path dir) {
     String where =
         Files.exists(dir.resolve(SafetensorsCheckpoint.INDEX_FILE))
@@ -224,7 +216,7 @@ public final class Converter {
       }
 
       @Override
-      public TensorData get(String name) throws IOException {
+      public TensorData get(String name) throws IOException, CheckpointException {
         return ckpt.get(name);
       }
 

@@ -37,7 +37,7 @@ final class StagingDirectory implements AutoCloseable {
   /**
    * Checks that {@code target} does not exist and its parent does, then creates the staging dir.
    */
-  static StagingDirectory beside(Path target) throws IOException {
+  static StagingDirectory beside(Path target) throws IOException, ConvertException {
     Path abs = target.toAbsolutePath().normalize();
     if (Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
       throw new ConvertException(target + ": output directory already exists");
@@ -106,7 +106,7 @@ final class StagingDirectory implements AutoCloseable {
   }
 
   /** Renames the staging directory to the target in one step. */
-  void commit() throws IOException {
+  void commit() throws IOException, ConvertException {
     if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
       throw new ConvertException(target + ": output directory appeared while converting");
     }

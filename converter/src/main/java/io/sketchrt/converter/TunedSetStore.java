@@ -1,5 +1,6 @@
 package io.sketchrt.converter;
 
+import io.sketchrt.converter.checkpoint.CheckpointException;
 import io.sketchrt.converter.checkpoint.SketchPickles;
 import io.sketchrt.converter.checkpoint.SketchedLinear;
 import io.sketchrt.converter.tensor.TensorData;
@@ -44,13 +45,13 @@ public final class TunedSetStore {
    * LUT shapes: a fine-tune of another base fails here).
    */
   public static Map<String, SketchedLinear> read(Map<String, SketchedLinear> base, Path path)
-      throws IOException {
+      throws IOException, CheckpointException {
     return SketchPickles.applyTuned(base, SketchPickles.readTuned(path));
   }
 
   /** Writes one set's LUTs (as the pickle stores them) into {@code dir/tuned/NAME.safetensors}. */
   static TunedSets.Entry write(Path dir, String name, Map<String, SketchedLinear> set)
-      throws IOException {
+      throws IOException, ConvertException {
     checkName(name);
     List<TunedSetFile.Source> luts = new ArrayList<>();
     for (SketchedLinear l : set.values()) {
@@ -88,7 +89,8 @@ public final class TunedSetStore {
    * {@code sketchrt tuned add}: stores the fine-tune at {@code path} as set {@code name} of the
    * model in {@code dir}, checked against the model's default set (same modules and shapes).
    */
-  public static TunedSets.Entry add(Path dir, String name, Path path) throws IOException {
+  public static TunedSets.Entry add(Path dir, String name, Path path)
+      throws IOException, ConvertException, CheckpointException {
     checkName(name);
     ModelCard card = cardWithSets(dir);
     TunedSets sets = card.tunedSets();
@@ -121,7 +123,7 @@ public final class TunedSetStore {
   }
 
   /** {@code sketchrt tuned remove}: never the default set (it is in the graph) or the last one. */
-  public static void remove(Path dir, String name) throws IOException {
+  public static void remove(Path dir, String name) throws IOException, ConvertException {
     checkName(name);
     ModelCard card = cardWithSets(dir);
     TunedSets sets = card.tunedSets();
@@ -150,7 +152,7 @@ public final class TunedSetStore {
   }
 
   /** The card of {@code dir}, which must list tuned sets. */
-  public static ModelCard cardWithSets(Path dir) throws IOException {
+  public static ModelCard cardWithSets(Path dir) throws IOException, ConvertException {
     ModelCard card;
     try {
       card = ModelCard.read(dir);

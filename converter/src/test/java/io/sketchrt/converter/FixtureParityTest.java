@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.onnxruntime.OrtException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sketchrt.converter.checkpoint.CheckpointException;
 import io.sketchrt.converter.checkpoint.SafetensorsCheckpoint;
 import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
@@ -46,7 +47,7 @@ class FixtureParityTest {
   }
 
   private Path convert(Path fixture, boolean tuned, boolean external, String tag)
-      throws IOException {
+      throws IOException, ConvertException, CheckpointException {
     Path out = tmp.resolve(fixture.getFileName() + "-" + tag);
     Converter.convert(
         new Converter.Request(

@@ -8,6 +8,7 @@ import io.sketchrt.format.testing.TestData;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * those, returns every position's logits, equal to SketchTune's training-time computation (DESIGN
  * section 4: every extra input has a default).
  */
+@Tag("slow") // about 40 s: every fixture converted and run by ONNX Runtime's Python API
 class StandardFeedTest {
   @TempDir Path tmp;
 

@@ -1,30 +1,25 @@
 package io.sketchrt.format;
 
 import java.util.Arrays;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
  * What a model is converted for ({@code sketchrt.json} field {@code target}): it decides the
- * SketchMatMul node domain, and with it which backends can run the graph.
+ * SketchMatMul node domain. Each backend says which targets it runs ({@code Backend.targets()} in
+ * the runtime); this contract does not know the backends.
  */
 public enum Target {
   /** Any ONNX runtime: domain ai.sketchrt; the local function runs where no kernel exists. */
-  PORTABLE(
-      "portable",
-      SketchMatMulOp.DOMAIN,
-      Set.of(BackendNames.ORT_CPU, BackendNames.ORT_CUDA, BackendNames.TRT)),
+  PORTABLE("portable", SketchMatMulOp.DOMAIN),
   /** ONNX Runtime's TensorRT execution provider: it hands only domain trt.plugins to plugins. */
-  ORT_TENSORRT("ort-tensorrt", SketchMatMulOp.TRT_DOMAIN, Set.of(BackendNames.ORT_TENSORRT));
+  ORT_TENSORRT("ort-tensorrt", SketchMatMulOp.TRT_DOMAIN);
 
   private final String id;
   private final String sketchDomain;
-  private final Set<String> backends;
 
-  Target(String id, String sketchDomain, Set<String> backends) {
+  Target(String id, String sketchDomain) {
     this.id = id;
     this.sketchDomain = sketchDomain;
-    this.backends = backends;
   }
 
   /** The name in sketchrt.json and on the command line ({@code --target}). */
@@ -35,15 +30,6 @@ public enum Target {
   /** The domain of the SketchMatMul nodes in a graph converted for this target. */
   public String sketchDomain() {
     return sketchDomain;
-  }
-
-  /** The backends that can run a model converted for this target. */
-  public Set<String> backends() {
-    return backends;
-  }
-
-  public boolean runsOn(String backend) {
-    return backends.contains(backend);
   }
 
   /** Every target id, comma-separated, for messages. */

@@ -175,10 +175,11 @@ class ModelCardTest {
   }
 
   @Test
-  void targetsSayWhichBackendRunsThem() throws FormatException {
-    assertTrue(Target.fromId("portable").runsOn(BackendNames.ORT_CPU));
-    assertTrue(Target.fromId("ort-tensorrt").runsOn(BackendNames.ORT_TENSORRT));
-    assertTrue(!Target.ORT_TENSORRT.runsOn(BackendNames.ORT_CPU));
+  void targetsAreFoundByIdAndNameTheirDomain() throws FormatException {
+    assertEquals(SketchMatMulOp.DOMAIN, Target.fromId("portable").sketchDomain());
+    assertEquals(SketchMatMulOp.TRT_DOMAIN, Target.fromId("ort-tensorrt").sketchDomain());
+    FormatException e = assertThrows(FormatException.class, () -> Target.fromId("cpu"));
+    assertEquals("unknown target 'cpu' (known: portable, ort-tensorrt)", e.getMessage());
   }
 
   @Test

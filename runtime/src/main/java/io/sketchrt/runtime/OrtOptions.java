@@ -1,6 +1,7 @@
 package io.sketchrt.runtime;
 
 import io.sketchrt.runtime.ort.sketch.KernelChoice;
+import io.sketchrt.runtime.spi.BackendOptions;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -25,7 +26,8 @@ public record OrtOptions(
     OptimizationLevel optimizationLevel,
     Path tensorrtPluginLibrary,
     KernelChoice kernel,
-    int tunedSlots) {
+    int tunedSlots)
+    implements BackendOptions {
 
   public static final String TENSORRT_PLUGIN_ENV = "SKETCHRT_ORT_TRT_PLUGIN";
 

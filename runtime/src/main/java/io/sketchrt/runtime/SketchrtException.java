@@ -1,11 +1,13 @@
 package io.sketchrt.runtime;
 
+import io.sketchrt.format.SketchrtCheckedException;
+
 /**
  * A backend or model-directory failure: the model cannot be loaded or run. The message is one line
  * naming the problem; misuse of the API throws {@link IllegalStateException} or {@link
  * IllegalArgumentException} instead.
  */
-public final class SketchrtException extends Exception {
+public final class SketchrtException extends SketchrtCheckedException {
   private static final long serialVersionUID = 1L;
 
   public SketchrtException(String message) {

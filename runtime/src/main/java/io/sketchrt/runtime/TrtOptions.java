@@ -1,5 +1,6 @@
 package io.sketchrt.runtime;
 
+import io.sketchrt.runtime.spi.BackendOptions;
 import java.nio.file.Path;
 
 /**
@@ -17,7 +18,8 @@ import java.nio.file.Path;
  *     stream each); further concurrent generations wait for a free one
  */
 public record TrtOptions(
-    Path pluginLibrary, Path engineCache, int maxBatch, int maxSequence, int executionContexts) {
+    Path pluginLibrary, Path engineCache, int maxBatch, int maxSequence, int executionContexts)
+    implements BackendOptions {
 
   public static final String PLUGIN_ENV = "SKETCHRT_TRT_PLUGIN";
   public static final String ENGINE_CACHE_ENV = "SKETCHRT_ENGINE_CACHE";

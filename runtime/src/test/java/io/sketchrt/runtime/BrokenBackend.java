@@ -1,9 +1,11 @@
 package io.sketchrt.runtime;
 
 import io.sketchrt.format.ModelCard;
+import io.sketchrt.format.Target;
 import io.sketchrt.runtime.spi.Backend;
 import io.sketchrt.runtime.spi.DecoderSession;
 import java.nio.file.Path;
+import java.util.Set;
 
 /**
  * A provider that fails the way a backend with a broken native library does: in its constructor.
@@ -16,6 +18,11 @@ public final class BrokenBackend implements Backend {
   @Override
   public String name() {
     return "broken";
+  }
+
+  @Override
+  public Set<Target> targets() {
+    return Set.of(Target.PORTABLE);
   }
 
   @Override

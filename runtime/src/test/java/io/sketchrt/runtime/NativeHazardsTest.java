@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,6 +25,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * ({@link NativeHazards}), so a regression fails this test with the child's exit status instead of
  * ending the test run.
  */
+@Tag("slow") // about 12 s: one child JVM per case
 class NativeHazardsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 

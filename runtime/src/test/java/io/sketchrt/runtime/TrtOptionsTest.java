@@ -7,19 +7,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** The typed TensorRT options next to the ONNX Runtime ones, and the old two-argument API. */
+/** The typed TensorRT options next to the ONNX Runtime ones, each kept by its type. */
 class TrtOptionsTest {
 
   @Test
-  void loadOptionsKeepTheirTwoArgumentFormAndCarryTrtOptions() {
-    LoadOptions two = new LoadOptions("ort-cpu", OrtOptions.defaults());
-    assertEquals(TrtOptions.defaults(), two.trt());
+  void loadOptionsKeepOneOptionsObjectPerType() {
+    LoadOptions none = LoadOptions.defaults();
+    assertTrue(none.find(TrtOptions.class).isEmpty());
+    assertEquals(TrtOptions.defaults(), none.get(TrtOptions.class, TrtOptions::defaults));
     LoadOptions trt =
-        LoadOptions.defaults().withBackend("trt").withTrt(TrtOptions.defaults().withMaxBatch(3));
-    assertEquals(3, trt.trt().maxBatch());
+        LoadOptions.defaults().withBackend("trt").with(TrtOptions.defaults().withMaxBatch(3));
+    assertEquals(3, trt.find(TrtOptions.class).orElseThrow().maxBatch());
     assertEquals("trt", trt.backend());
-    assertEquals(OrtOptions.defaults(), trt.ort());
-    assertEquals(3, trt.withOrt(OrtOptions.defaults().withIntraOpThreads(2)).trt().maxBatch());
+    assertEquals(OrtOptions.defaults(), trt.get(OrtOptions.class, OrtOptions::defaults));
+    LoadOptions both = trt.with(OrtOptions.defaults().withIntraOpThreads(2));
+    assertEquals(3, both.find(TrtOptions.class).orElseThrow().maxBatch());
+    assertEquals(2, both.find(OrtOptions.class).orElseThrow().intraOpThreads());
+    LoadOptions replaced = both.with(TrtOptions.defaults().withMaxBatch(5));
+    assertEquals(5, replaced.find(TrtOptions.class).orElseThrow().maxBatch());
+    assertEquals(3, both.find(TrtOptions.class).orElseThrow().maxBatch(), "values are immutable");
     assertEquals(
         new OrtOptions(2, OrtOptions.OptimizationLevel.BASIC, null, null),
         new OrtOptions(2, OrtOptions.OptimizationLevel.BASIC));

@@ -2,6 +2,7 @@ package io.sketchrt.validation;
 
 import io.sketchrt.format.SketchrtVersion;
 import io.sketchrt.runtime.LoadOptions;
+import io.sketchrt.runtime.OrtOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,17 +15,16 @@ final class Environment {
 
   static Map<String, String> describe(LoadOptions options) {
     Map<String, String> env = new LinkedHashMap<>();
+    OrtOptions ort = options.get(OrtOptions.class, OrtOptions::defaults);
     env.put("sketchrt", SketchrtVersion.VERSION);
     env.put("backend", options.backend());
     env.put(
         "intra-op threads",
-        options.ort().intraOpThreads() == 0
+        ort.intraOpThreads() == 0
             ? "default (one per core)"
-            : Integer.toString(options.ort().intraOpThreads()));
-    env.put("ONNX Runtime optimisation", options.ort().optimizationLevel().name());
-    env.put(
-        "SketchMatMul kernel",
-        options.ort().kernel() == null ? "default (sketch)" : options.ort().kernel().name());
+            : Integer.toString(ort.intraOpThreads()));
+    env.put("ONNX Runtime optimisation", ort.optimizationLevel().name());
+    env.put("SketchMatMul kernel", ort.kernel() == null ? "default (sketch)" : ort.kernel().name());
     env.put("ONNX Runtime", ortVersion());
     env.put("CPU", cpuModel());
     env.put("CPUs", Integer.toString(Runtime.getRuntime().availableProcessors()));

@@ -1,5 +1,7 @@
 package io.sketchrt.validation;
 
+import io.sketchrt.converter.ConvertException;
+import io.sketchrt.converter.checkpoint.CheckpointException;
 import io.sketchrt.converter.checkpoint.SketchPickles;
 import io.sketchrt.converter.checkpoint.SketchedLinear;
 import io.sketchrt.format.ModelCard;
@@ -130,7 +132,8 @@ public final class Validation {
     }
   }
 
-  public static Outcome run(Request r, PrintWriter progress) throws IOException, SketchrtException {
+  public static Outcome run(Request r, PrintWriter progress)
+      throws IOException, SketchrtException, CheckpointException, ConvertException {
     if (r.sketch() == null
         && r.reference() == null
         && r.latencyBaseline() == null
@@ -215,7 +218,7 @@ public final class Validation {
   }
 
   private static List<LayerResult> checkLayers(Request r, ModelCard card, PrintWriter progress)
-      throws IOException, SketchrtException {
+      throws IOException, SketchrtException, CheckpointException, ConvertException {
     Map<String, SketchedLinear> reference = SketchPickles.readBase(r.sketch());
     if (r.tuned() != null) {
       reference = SketchPickles.applyTuned(reference, SketchPickles.readTuned(r.tuned()));

@@ -9,19 +9,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The architecture facts sketchrt needs from a Hugging Face {@code config.json}. Defaults for
- * absent keys follow the transformers config class of each family.
+ * absent keys and the family's quirks come from its {@link ModelFamily}.
  *
+ * @param family the family that reads {@code architectures[0]}
  * @param attentionBias whether q_proj, k_proj and v_proj have biases (see {@link
  *     #outputProjectionBias()} for o_proj)
- * @param slidingWindow Mistral's attention window (null when absent or disabled); recorded so the
- *     converter can refuse or warn when a prompt could exceed it
+ * @param slidingWindow the attention window, as the family reads it ({@link
+ *     ModelFamily#slidingWindow}; null when absent or disabled); recorded so the converter can
+ *     refuse or warn when a prompt could exceed it
  */
 public record ModelConfig(
-    String architecture,
+    ModelFamily family,
     String modelType,
     int hiddenSize,
     int intermediateSize,
@@ -45,29 +46,15 @@ public record ModelConfig(
     eosTokenIds = List.copyOf(eosTokenIds);
   }
 
-  /**
-   * Whether {@code o_proj} has a bias. Llama's {@code attention_bias} covers q, k, v and o; Qwen2's
-   * fixed biases cover q, k and v only.
-   */
-  public boolean outputProjectionBias() {
-    return attentionBias && !"Qwen2ForCausalLM".equals(architecture);
+  /** The Hugging Face {@code architectures[0]}, e.g. {@code LlamaForCausalLM}. */
+  public String architecture() {
+    return family.architecture();
   }
 
-  /** Per-family defaults, keyed by {@code architectures[0]}. */
-  private record Family(
-      String modelType,
-      int defaultMaxPositions,
-      double defaultRmsEps,
-      boolean qkvBias,
-      Integer defaultBos,
-      Integer defaultEos) {}
-
-  private static final Map<String, Family> FAMILIES =
-      Map.of(
-          "LlamaForCausalLM", new Family("llama", 2048, 1e-6, false, 1, 2),
-          "MistralForCausalLM", new Family("mistral", 4096 * 32, 1e-6, false, 1, 2),
-          // Qwen2 always has q/k/v biases (and none on o_proj or the MLP).
-          "Qwen2ForCausalLM", new Family("qwen2", 32768, 1e-6, true, null, null));
+  /** Whether {@code o_proj} has a bias: the family decides from {@link #attentionBias()}. */
+  public boolean outputProjectionBias() {
+    return family.outputProjectionBias(attentionBias);
+  }
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -91,11 +78,11 @@ public record ModelConfig(
   /** Norm eps: released models use 1e-6 to 1e-5; below 1e-12 it vanishes next to fp32 variances. */
   static final double MIN_EPS = 1e-12;
 
-  /** Reads {@code <dir>/config.json}, or the given JSON file. */
   /** config.json's {@code torch_dtype} / {@code dtype} values the converter accepts. */
   private static final List<String> FLOAT_DTYPES =
       List.of("float32", "float16", "bfloat16", "float64", "float", "half", "auto");
 
+  /** Reads {@code <dir>/config.json}, or the given JSON file. */
   public static ModelConfig read(Path hfDirOrConfigJson) throws CheckpointException {
     Path file =
         Files.isDirectory(hfDirOrConfigJson)
@@ -120,7 +107,7 @@ public record ModelConfig(
   }
 
   /** Reads fields with one-line errors that name the file and the key. */
-  private record Parser(Path file, JsonNode root) {
+  private record Parser(Path file, JsonNode root) implements ConfigFields {
 
     ModelConfig parse() throws CheckpointException {
       JsonNode archs = root.get("architectures");
@@ -128,15 +115,16 @@ public record ModelConfig(
         throw error("missing required field 'architectures'");
       }
       String arch = archs.get(0).asText();
-      Family family = FAMILIES.get(arch);
+      ModelFamily family = ModelFamilies.find(arch);
       if (family == null) {
         throw error(
             "unknown architecture "
                 + CheckpointException.quote(arch)
                 + " (supported: "
-                + String.join(", ", FAMILIES.keySet().stream().sorted().toList())
+                + ModelFamilies.names()
                 + ")");
       }
+      ConfigDefaults defaults = family.defaults();
       int hidden = positiveInt("hidden_size", null);
       int intermediate = positiveInt("intermediate_size", null);
       int layers = positiveInt("num_hidden_layers", null);
@@ -153,16 +141,16 @@ public record ModelConfig(
       Integer headDimDefault = hidden % heads == 0 ? hidden / heads : null;
       int headDim = positiveInt("head_dim", headDimDefault);
       int vocab = positiveInt("vocab_size", null);
-      int maxPos = positiveInt("max_position_embeddings", family.defaultMaxPositions());
-      double eps = positiveDouble("rms_norm_eps", family.defaultRmsEps());
+      int maxPos = positiveInt("max_position_embeddings", defaults.maxPositions());
+      double eps = positiveDouble("rms_norm_eps", defaults.rmsNormEps());
       double theta = ropeTheta();
       RopeScaling rope = ropeScaling();
       boolean tie = bool("tie_word_embeddings", false);
-      boolean attnBias = family.qkvBias() || bool("attention_bias", false);
+      boolean attnBias = defaults.qkvBias() || bool("attention_bias", false);
       boolean mlpBias = bool("mlp_bias", false);
-      Integer bos = optionalInt("bos_token_id", family.defaultBos());
-      List<Integer> eos = eosIds(family.defaultEos());
-      Integer window = slidingWindow(family);
+      Integer bos = optionalInt("bos_token_id", defaults.bosTokenId());
+      List<Integer> eos = eosIds(defaults.eosTokenId());
+      Integer window = family.slidingWindow(this);
       String modelType = text("model_type");
       checkFloatDtype("torch_dtype");
       checkFloatDtype("dtype"); // transformers 5's name for it
@@ -171,8 +159,8 @@ public record ModelConfig(
       checkRange("rope_theta", theta, Math.nextUp(1.0), MAX_ROPE_THETA);
       checkRopeScaling(rope, maxPos);
       return new ModelConfig(
-          arch,
-          modelType != null ? modelType : family.modelType(),
+          family,
+          modelType != null ? modelType : defaults.modelType(),
           hidden,
           intermediate,
           layers,
@@ -290,15 +278,9 @@ public record ModelConfig(
           maxPos);
     }
 
-    /** Mistral: default 4096 when the key is absent, none when null; Qwen2: only when enabled. */
-    private Integer slidingWindow(Family family) throws CheckpointException {
-      return switch (family.modelType()) {
-        // Not a ternary: "cond ? Integer : int" would unbox a null window.
-        case "mistral" -> optionalInt("sliding_window", root.has("sliding_window") ? null : 4096);
-        case "qwen2" ->
-            bool("use_sliding_window", false) ? optionalInt("sliding_window", null) : null;
-        default -> null;
-      };
+    @Override
+    public boolean has(String key) {
+      return root.has(key);
     }
 
     /**
@@ -400,7 +382,8 @@ public record ModelConfig(
       return v;
     }
 
-    private Integer optionalInt(String key, Integer dflt) throws CheckpointException {
+    @Override
+    public Integer optionalInt(String key, Integer dflt) throws CheckpointException {
       return optionalInt(key, dflt, "");
     }
 
@@ -435,7 +418,8 @@ public record ModelConfig(
       return n.asDouble();
     }
 
-    private boolean bool(String key, boolean dflt) throws CheckpointException {
+    @Override
+    public boolean bool(String key, boolean dflt) throws CheckpointException {
       JsonNode n = root.get(key);
       if (n == null || n.isNull()) {
         return dflt;

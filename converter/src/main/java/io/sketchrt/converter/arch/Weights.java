@@ -1,5 +1,6 @@
 package io.sketchrt.converter.arch;
 
+import io.sketchrt.converter.checkpoint.CheckpointException;
 import io.sketchrt.converter.tensor.TensorData;
 import java.io.IOException;
 
@@ -7,7 +8,7 @@ import java.io.IOException;
 public interface Weights {
   boolean contains(String name);
 
-  TensorData get(String name) throws IOException;
+  TensorData get(String name) throws IOException, CheckpointException;
 
   /** Where the weights come from, for error messages (e.g. "model.safetensors"). */
   String describe();

@@ -1,12 +1,12 @@
 package io.sketchrt.converter.checkpoint;
 
-import java.io.IOException;
+import io.sketchrt.format.SketchrtCheckedException;
 
 /**
  * A checkpoint that cannot be read: missing, corrupt, hostile or of the wrong shape. The message is
  * always one line naming the file and the problem, so a command can print it as is.
  */
-public final class CheckpointException extends IOException {
+public final class CheckpointException extends SketchrtCheckedException {
 
   private static final int MAX_QUOTED = 120;
 

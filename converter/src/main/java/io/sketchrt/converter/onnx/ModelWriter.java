@@ -7,6 +7,7 @@ import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
+import io.sketchrt.converter.ConvertException;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -67,7 +68,7 @@ public final class ModelWriter {
    */
   public static Result write(
       GraphBuilder g, Header header, Path dir, String fileName, boolean external, Progress progress)
-      throws IOException {
+      throws IOException, ConvertException {
     boolean useExternal = external || g.initializerBytes() > INLINE_LIMIT;
     String dataName = fileName + ".data";
     Path dataFile = dir.resolve(dataName);
@@ -144,7 +145,8 @@ public final class ModelWriter {
     return data.position();
   }
 
-  private static ByteString inlineBytes(String name, TensorSource src) throws IOException {
+  private static ByteString inlineBytes(String name, TensorSource src)
+      throws IOException, ConvertException {
     long size = src.byteSize();
     if (size > Integer.MAX_VALUE - 8) {
       throw new IOException(

@@ -1,5 +1,6 @@
 package io.sketchrt.converter.onnx;
 
+import io.sketchrt.converter.ConvertException;
 import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
 import java.io.IOException;
@@ -22,7 +23,7 @@ public interface TensorSource {
   }
 
   /** Writes exactly {@link #byteSize()} little-endian bytes. */
-  void writeTo(WritableByteChannel out) throws IOException;
+  void writeTo(WritableByteChannel out) throws IOException, ConvertException;
 
   /** {@code src} as {@code target}: a byte copy when the types agree, else converted in chunks. */
   static TensorSource of(TensorData src, DType target) {

@@ -108,7 +108,7 @@ public final class SketchMatMul {
     }
 
     @Override
-    public void writeTo(WritableByteChannel out) throws IOException {
+    public void writeTo(WritableByteChannel out) throws IOException, ConvertException {
       MemorySegment seg = src.bytes();
       long chunk = 16L << 20;
       for (long off = 0; off < seg.byteSize(); off += chunk) {

@@ -38,7 +38,7 @@ class ModelConfigTest {
        "tie_word_embeddings": false, "attention_bias": false, "mlp_bias": false}
       """;
 
-  private ModelConfig read(String json) throws IOException {
+  private ModelConfig read(String json) throws IOException, CheckpointException {
     Path f = tmp.resolve("config.json");
     Files.writeString(f, json);
     return ModelConfig.read(f);
@@ -82,7 +82,7 @@ class ModelConfigTest {
   }
 
   @Test
-  void llama31InTransformers4Format() throws IOException {
+  void llama31InTransformers4Format() throws IOException, CheckpointException {
     ModelConfig c = read(LLAMA31_V4);
     assertEquals("LlamaForCausalLM", c.architecture());
     assertEquals("llama", c.modelType());
@@ -106,7 +106,7 @@ class ModelConfigTest {
   }
 
   @Test
-  void llama3AsTransformers5WritesIt() throws IOException {
+  void llama3AsTransformers5WritesIt() throws IOException, CheckpointException {
     ModelConfig c = ModelConfig.read(CONFIGS.resolve("llama3")); // a directory
     assertEquals(new RopeScaling("llama3", 8.0, 1.0, 4.0, 8192), c.ropeScaling());
     assertEquals(500000.0, c.ropeTheta());
@@ -117,7 +117,7 @@ class ModelConfigTest {
   }
 
   @Test
-  void llama2AsTransformers5WritesIt() throws IOException {
+  void llama2AsTransformers5WritesIt() throws IOException, CheckpointException {
     ModelConfig c = ModelConfig.read(CONFIGS.resolve("llama2/config.json"));
     assertNull(c.ropeScaling(), "rope_type default means plain RoPE");
     assertEquals(10000.0, c.ropeTheta());
@@ -128,7 +128,7 @@ class ModelConfigTest {
   }
 
   @Test
-  void mistralRecordsSlidingWindow() throws IOException {
+  void mistralRecordsSlidingWindow() throws IOException, CheckpointException {
     ModelConfig c = ModelConfig.read(CONFIGS.resolve("mistral"));
     assertEquals("MistralForCausalLM", c.architecture());
     assertEquals(4096, c.slidingWindow());
@@ -137,7 +137,7 @@ class ModelConfigTest {
   }
 
   @Test
-  void mistralWindowNullMeansNone() throws IOException {
+  void mistralWindowNullMeansNone() throws IOException, CheckpointException {
     ModelConfig c =
         read(
             llamaWith("architectures", "[\"MistralForCausalLM\"]")
@@ -146,7 +146,7 @@ class ModelConfigTest {
   }
 
   @Test
-  void qwen2HasQkvBiasButNoOutputBias() throws IOException {
+  void qwen2HasQkvBiasButNoOutputBias() throws IOException, CheckpointException {
     ModelConfig c = ModelConfig.read(CONFIGS.resolve("qwen2"));
     assertEquals("Qwen2ForCausalLM", c.architecture());
     assertTrue(c.attentionBias());
@@ -158,14 +158,14 @@ class ModelConfigTest {
   }
 
   @Test
-  void llamaAttentionBiasCoversOutputProjection() throws IOException {
+  void llamaAttentionBiasCoversOutputProjection() throws IOException, CheckpointException {
     ModelConfig c = read(llamaWith("attention_bias", "true"));
     assertTrue(c.attentionBias());
     assertTrue(c.outputProjectionBias());
   }
 
   @Test
-  void defaultsFollowTransformers() throws IOException {
+  void defaultsFollowTransformers() throws IOException, CheckpointException {
     ModelConfig c =
         read(
             """
@@ -185,12 +185,12 @@ class ModelConfigTest {
   }
 
   @Test
-  void eosMayBeASingleInt() throws IOException {
+  void eosMayBeASingleInt() throws IOException, CheckpointException {
     assertEquals(List.of(7), read(llamaWith("eos_token_id", "7")).eosTokenIds());
   }
 
   @Test
-  void explicitHeadDimWins() throws IOException {
+  void explicitHeadDimWins() throws IOException, CheckpointException {
     assertEquals(64, read(llamaWith("num_key_value_heads", "8, \"head_dim\": 64")).headDim());
   }
 
@@ -221,7 +221,7 @@ class ModelConfigTest {
         "tie_word_embeddings|\"yes\"|'tie_word_embeddings' must be true or false",
         "eos_token_id|\"</s>\"|'eos_token_id' must be an int or a list of ints",
         "eos_token_id|[1, \"x\"]|'eos_token_id' must be an int or a list of ints",
-        "architectures|[\"GPT2LMHeadModel\"]|unknown architecture 'GPT2LMHeadModel' (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM)",
+        "architectures|[\"GPT2LMHeadModel\"]|unknown architecture 'GPT2LMHeadModel' (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM",
         "rope_scaling|{\"type\": \"yarn\", \"factor\": 4.0}|unsupported rope_scaling type 'yarn'",
         "rope_scaling|{\"rope_type\": \"linear\", \"factor\": 2.0}|unsupported rope_scaling type 'linear'",
         "rope_scaling|{\"rope_type\": \"llama3\", \"factor\": 8.0}|missing required field 'rope_scaling.low_freq_factor'",

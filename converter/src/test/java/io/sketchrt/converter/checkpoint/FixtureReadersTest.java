@@ -44,7 +44,7 @@ class FixtureReadersTest {
 
   @ParameterizedTest
   @MethodSource("fixtures")
-  void readsFixture(String name) throws IOException {
+  void readsFixture(String name) throws IOException, CheckpointException {
     Path dir = TestData.fixture(name);
     JsonNode fx = Expected.json(dir.resolve("fixture.json"));
 
@@ -146,7 +146,7 @@ class FixtureReadersTest {
   }
 
   @Test
-  void sharedTunedMismatchesAreNamed() throws IOException {
+  void sharedTunedMismatchesAreNamed() throws IOException, CheckpointException {
     Map<String, SketchedLinear> base =
         SketchPickles.readBase(
             bad("small_valid_sketch.pkl")

@@ -58,7 +58,7 @@ class SafetensorsCheckpointTest {
   }
 
   @Test
-  void readsEveryDtypeWrittenByPythonSafetensors() throws IOException {
+  void readsEveryDtypeWrittenByPythonSafetensors() throws IOException, CheckpointException {
     try (SafetensorsCheckpoint ckpt =
         SafetensorsCheckpoint.open(SAFETENSORS.resolve("all_dtypes.safetensors"))) {
       assertAll(expected("all_dtypes.safetensors"), ckpt);
@@ -73,7 +73,7 @@ class SafetensorsCheckpointTest {
   }
 
   @Test
-  void readsShardedModelDirectoryAndIndexFile() throws IOException {
+  void readsShardedModelDirectoryAndIndexFile() throws IOException, CheckpointException {
     for (Path p :
         List.of(
             SAFETENSORS.resolve("sharded"),
@@ -86,7 +86,7 @@ class SafetensorsCheckpointTest {
   }
 
   @Test
-  void closeIsIdempotentAndUnmaps() throws IOException {
+  void closeIsIdempotentAndUnmaps() throws IOException, CheckpointException {
     SafetensorsCheckpoint ckpt =
         SafetensorsCheckpoint.open(SAFETENSORS.resolve("all_dtypes.safetensors"));
     TensorData t = ckpt.get("f32");
@@ -96,7 +96,7 @@ class SafetensorsCheckpointTest {
   }
 
   @Test
-  void writeThenReadRoundTrips() throws IOException {
+  void writeThenReadRoundTrips() throws IOException, CheckpointException {
     Path out = tmp.resolve("model.safetensors");
     Map<String, TensorData> tensors = new LinkedHashMap<>();
     try (SafetensorsCheckpoint src =
@@ -119,7 +119,7 @@ class SafetensorsCheckpointTest {
   }
 
   @Test
-  void writeFloatsRoundTrip() throws IOException {
+  void writeFloatsRoundTrip() throws IOException, CheckpointException {
     Path out = tmp.resolve("x.safetensors");
     SafetensorsWriter.write(
         out,
@@ -279,7 +279,7 @@ class SafetensorsCheckpointTest {
   }
 
   @Test
-  void dataSectionIsReadAtTheRightOffsets() throws IOException {
+  void dataSectionIsReadAtTheRightOffsets() throws IOException, CheckpointException {
     // Hand-built file: two tensors written back to back after an unpadded header.
     String header =
         "{\"b\": {\"dtype\": \"I32\", \"shape\": [2], \"data_offsets\": [4, 12]}, "

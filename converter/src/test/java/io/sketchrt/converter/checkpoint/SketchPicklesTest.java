@@ -48,7 +48,7 @@ class SketchPicklesTest {
         "base_3d_bf16_p5.pkl",
         "base_int8_codes_p3.pkl"
       })
-  void baseSketchMatchesWhatTorchWrote(String file) throws IOException {
+  void baseSketchMatchesWhatTorchWrote(String file) throws IOException, CheckpointException {
     Map<String, SketchedLinear> base = SketchPickles.readBase(PICKLES.resolve(file));
     JsonNode layers = expected(file);
     List<String> names = new ArrayList<>();
@@ -72,7 +72,7 @@ class SketchPicklesTest {
   }
 
   @Test
-  void derivedShapes() throws IOException {
+  void derivedShapes() throws IOException, CheckpointException {
     Map<String, SketchedLinear> base =
         SketchPickles.readBase(PICKLES.resolve("base_3d_fp16_p4.pkl"));
     SketchedLinear q = base.get("model.layers.0.self_attn.q_proj");
@@ -99,7 +99,7 @@ class SketchPicklesTest {
   }
 
   @Test
-  void tunedFromDirectoryOrFile() throws IOException {
+  void tunedFromDirectoryOrFile() throws IOException, CheckpointException {
     JsonNode layers = expected("tuned/sketched_params.pkl");
     for (Path p : List.of(PICKLES.resolve("tuned"), PICKLES.resolve("tuned/sketched_params.pkl"))) {
       Map<String, TensorData> tuned = SketchPickles.readTuned(p);
@@ -112,7 +112,7 @@ class SketchPicklesTest {
   }
 
   @Test
-  void applyTunedReplacesLutsAndKeepsCodes() throws IOException {
+  void applyTunedReplacesLutsAndKeepsCodes() throws IOException, CheckpointException {
     Map<String, SketchedLinear> base =
         SketchPickles.readBase(PICKLES.resolve("base_3d_fp16_p4.pkl"));
     Map<String, TensorData> tuned = SketchPickles.readTuned(PICKLES.resolve("tuned"));
@@ -126,7 +126,7 @@ class SketchPicklesTest {
   }
 
   @Test
-  void applyTunedRejectsMissingExtraAndMisshapenLayers() throws IOException {
+  void applyTunedRejectsMissingExtraAndMisshapenLayers() throws IOException, CheckpointException {
     Map<String, SketchedLinear> base =
         SketchPickles.readBase(PICKLES.resolve("base_3d_fp16_p4.pkl"));
     Map<String, TensorData> tuned =
@@ -153,7 +153,8 @@ class SketchPicklesTest {
   }
 
   @Test
-  void stridedViewIsCopiedContiguousAndParameterUnwrapped() throws IOException {
+  void stridedViewIsCopiedContiguousAndParameterUnwrapped()
+      throws IOException, CheckpointException {
     Object root = TorchPickle.load(PICKLES.resolve("strided_view_p4.pkl"));
     Map<?, ?> m = (Map<?, ?>) root;
     JsonNode layers = expected("strided_view_p4.pkl");
@@ -235,7 +236,7 @@ class SketchPicklesTest {
 
   @Test
   void nonFiniteLutsAreRefusedNamingTheModule(@org.junit.jupiter.api.io.TempDir Path dir)
-      throws IOException {
+      throws IOException, CheckpointException {
     Path ok = lutWith("FloatStorage", PickleWriter.floats(1, 2, 3, 4), dir);
     assertEquals(1, SketchPickles.readTuned(ok).size());
     Path nan = lutWith("FloatStorage", PickleWriter.floats(1, 2, Float.NaN, 4), dir);

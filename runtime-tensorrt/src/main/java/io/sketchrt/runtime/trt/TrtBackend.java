@@ -2,15 +2,17 @@ package io.sketchrt.runtime.trt;
 
 import static org.bytedeco.tensorrt.global.nvinfer.createInferRuntime;
 
-import io.sketchrt.format.BackendNames;
 import io.sketchrt.format.GraphNames;
 import io.sketchrt.format.ModelCard;
+import io.sketchrt.format.Target;
 import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.SketchrtException;
+import io.sketchrt.runtime.TrtOptions;
 import io.sketchrt.runtime.spi.Backend;
 import io.sketchrt.runtime.spi.Backends;
 import io.sketchrt.runtime.spi.DecoderSession;
 import java.nio.file.Path;
+import java.util.Set;
 import org.bytedeco.tensorrt.global.nvinfer;
 import org.bytedeco.tensorrt.nvinfer.Dims64;
 import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
@@ -22,10 +24,19 @@ import org.bytedeco.tensorrt.nvinfer.IRuntime;
  * first, through the FFM API: without a GPU TensorRT must not be called at all.
  */
 public final class TrtBackend implements Backend {
+  public static final String NAME = "trt";
+
+  /** A TensorRT engine is built from the portable graph (domain ai.sketchrt, plugin_namespace). */
+  static final Set<Target> TARGETS = Set.of(Target.PORTABLE);
 
   @Override
   public String name() {
-    return BackendNames.TRT;
+    return NAME;
+  }
+
+  @Override
+  public Set<Target> targets() {
+    return TARGETS;
   }
 
   @Override
@@ -42,9 +53,11 @@ public final class TrtBackend implements Backend {
   @Override
   public DecoderSession open(ModelCard card, Path modelDir, LoadOptions options)
       throws SketchrtException {
-    Backends.requireRunsOn(name(), card, modelDir);
+    Backends.requireRunsOn(this, card, modelDir);
     checkAvailable();
-    Path engineFile = TrtEngineBuilder.engineFor(card, modelDir, null, options.trt(), line -> {});
+    Path engineFile =
+        TrtEngineBuilder.engineFor(
+            card, modelDir, null, options.get(TrtOptions.class, TrtOptions::defaults), line -> {});
     TrtLogger logger = new TrtLogger();
     IRuntime runtime = createInferRuntime(logger);
     if (runtime == null || runtime.isNull()) {

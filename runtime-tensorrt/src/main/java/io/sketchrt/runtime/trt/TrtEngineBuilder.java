@@ -4,7 +4,6 @@ import static org.bytedeco.tensorrt.global.nvinfer.createInferBuilder;
 import static org.bytedeco.tensorrt.global.nvonnxparser.createParser;
 
 import io.sketchrt.format.ActivationType;
-import io.sketchrt.format.BackendNames;
 import io.sketchrt.format.FormatException;
 import io.sketchrt.format.GraphNames;
 import io.sketchrt.format.ModelCard;
@@ -58,7 +57,7 @@ public final class TrtEngineBuilder implements EngineBuilder {
       TrtOptions options,
       Consumer<String> progress)
       throws SketchrtException {
-    if (!card.target().runsOn(BackendNames.TRT)) {
+    if (!TrtBackend.TARGETS.contains(card.target())) {
       throw new SketchrtException(
           "the model in "
               + modelDir

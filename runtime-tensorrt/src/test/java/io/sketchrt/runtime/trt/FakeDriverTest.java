@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sketchrt.format.BackendNames;
 import io.sketchrt.format.testing.TestData;
 import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.TrtOptions;
+import io.sketchrt.runtime.ort.OrtCpuBackend;
 import io.sketchrt.runtime.spi.Backends;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -75,13 +75,13 @@ class FakeDriverTest {
             .getMessage());
     Backends.Status trt =
         Backends.available().stream()
-            .filter(s -> s.name().equals(BackendNames.TRT))
+            .filter(s -> s.name().equals(TrtBackend.NAME))
             .findFirst()
             .orElseThrow();
     assertEquals(NO_DEVICE, trt.problem());
     assertTrue(
         Backends.available().stream()
-            .anyMatch(s -> s.name().equals(BackendNames.ORT_CPU) && s.available()));
+            .anyMatch(s -> s.name().equals(OrtCpuBackend.NAME) && s.available()));
   }
 
   @Test

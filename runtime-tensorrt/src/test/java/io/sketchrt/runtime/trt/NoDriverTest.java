@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sketchrt.format.ActivationType;
-import io.sketchrt.format.BackendNames;
 import io.sketchrt.format.Target;
 import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.Model;
 import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.TrtOptions;
+import io.sketchrt.runtime.ort.OrtCpuBackend;
 import io.sketchrt.runtime.spi.Backends;
 import io.sketchrt.runtime.spi.EngineBuilder;
 import java.nio.file.Path;
@@ -43,18 +43,18 @@ class NoDriverTest {
 
     Backends.Status trt =
         Backends.available().stream()
-            .filter(s -> s.name().equals(BackendNames.TRT))
+            .filter(s -> s.name().equals(TrtBackend.NAME))
             .findFirst()
             .orElseThrow();
     assertFalse(trt.available());
     assertEquals(NO_DRIVER, trt.problem());
     assertTrue(
         Backends.available().stream()
-            .anyMatch(s -> s.name().equals(BackendNames.ORT_CPU) && s.available()),
+            .anyMatch(s -> s.name().equals(OrtCpuBackend.NAME) && s.available()),
         Backends.available().toString());
     assertEquals(
         NO_DRIVER,
-        assertThrows(SketchrtException.class, () -> Backends.find(BackendNames.TRT)).getMessage());
+        assertThrows(SketchrtException.class, () -> Backends.find(TrtBackend.NAME)).getMessage());
   }
 
   @Test
@@ -65,7 +65,7 @@ class NoDriverTest {
     SketchrtException e =
         assertThrows(
             SketchrtException.class,
-            () -> Model.load(dir, LoadOptions.defaults().withBackend(BackendNames.TRT)));
+            () -> Model.load(dir, LoadOptions.defaults().withBackend(TrtBackend.NAME)));
     assertTrue(e.getMessage().contains(NO_DRIVER), e.getMessage());
     assertFalse(e.getMessage().contains("\n"), e.getMessage());
   }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.sketchrt.converter.ConversionListener;
 import io.sketchrt.converter.Converter;
 import io.sketchrt.converter.tensor.DType;
-import io.sketchrt.format.BackendNames;
 import io.sketchrt.format.Target;
 import io.sketchrt.format.testing.TestData;
 import io.sketchrt.runtime.GenerationConfig;
@@ -63,8 +62,8 @@ class TrtGenerationGpuTest {
     Path engines = tmp.resolve("engines");
     LoadOptions trt =
         LoadOptions.defaults()
-            .withBackend(BackendNames.TRT)
-            .withTrt(
+            .withBackend(TrtBackend.NAME)
+            .with(
                 TrtOptions.defaults()
                     .withPluginLibrary(plugin)
                     .withEngineCache(engines)

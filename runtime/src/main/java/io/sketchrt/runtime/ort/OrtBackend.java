@@ -44,7 +44,7 @@ abstract class OrtBackend implements Backend {
   @Override
   public final DecoderSession open(ModelCard card, Path modelDir, LoadOptions loadOptions)
       throws SketchrtException {
-    Backends.requireRunsOn(name(), card, modelDir);
+    Backends.requireRunsOn(this, card, modelDir);
     Path graph = modelDir.resolve(card.modelFile());
     if (!Files.isRegularFile(graph)) {
       throw new SketchrtException("model file " + graph + " is missing");
@@ -56,7 +56,8 @@ abstract class OrtBackend implements Backend {
     }
     checkAvailable();
     LutSlots[] slots = new LutSlots[1];
-    OrtSession session = createSession(graph, loadOptions.ort(), card, slots);
+    OrtSession session =
+        createSession(graph, loadOptions.get(OrtOptions.class, OrtOptions::defaults), card, slots);
     try {
       return new OrtDecoderSession(OrtSessions.environment(), session, card, graph, slots[0]);
     } catch (SketchrtException | RuntimeException e) {

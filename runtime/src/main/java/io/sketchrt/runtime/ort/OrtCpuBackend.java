@@ -1,20 +1,28 @@
 package io.sketchrt.runtime.ort;
 
 import ai.onnxruntime.OrtSession;
-import io.sketchrt.format.BackendNames;
 import io.sketchrt.format.ModelCard;
+import io.sketchrt.format.Target;
 import io.sketchrt.format.TunedSets;
 import io.sketchrt.runtime.OrtOptions;
 import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.ort.sketch.LutSlots;
 import io.sketchrt.runtime.ort.sketch.SketchKernels;
 import java.nio.file.Path;
+import java.util.Set;
 
 /** ONNX Runtime on the CPU: the default backend. */
 public final class OrtCpuBackend extends OrtBackend {
+  public static final String NAME = "ort-cpu";
+
   @Override
   public String name() {
-    return BackendNames.ORT_CPU;
+    return NAME;
+  }
+
+  @Override
+  public Set<Target> targets() {
+    return Set.of(Target.PORTABLE);
   }
 
   @Override

@@ -4,8 +4,9 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
-import io.sketchrt.format.BackendNames;
+import io.sketchrt.format.Target;
 import io.sketchrt.runtime.SketchrtException;
+import java.util.Set;
 
 /**
  * ONNX Runtime's CUDA execution provider. Needs the GPU build of ONNX Runtime ({@code
@@ -13,13 +14,20 @@ import io.sketchrt.runtime.SketchrtException;
  * cannot run fall back to the CPU provider.
  */
 public final class OrtCudaBackend extends OrtBackend {
+  public static final String NAME = "ort-cuda";
+
   static final String MISSING =
       "the ONNX Runtime CUDA provider is not available: put com.microsoft.onnxruntime:onnxruntime_gpu on the class path "
           + "instead of onnxruntime and run on a machine with an NVIDIA GPU";
 
   @Override
   public String name() {
-    return BackendNames.ORT_CUDA;
+    return NAME;
+  }
+
+  @Override
+  public Set<Target> targets() {
+    return Set.of(Target.PORTABLE);
   }
 
   @Override

@@ -5,11 +5,12 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.providers.OrtTensorRTProviderOptions;
-import io.sketchrt.format.BackendNames;
+import io.sketchrt.format.Target;
 import io.sketchrt.runtime.OrtOptions;
 import io.sketchrt.runtime.SketchrtException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
 
 /**
  * ONNX Runtime's TensorRT execution provider with the SketchMatMul plugin, for models converted
@@ -20,13 +21,20 @@ import java.nio.file.Path;
  * TensorRT 10 and CUDA 12.
  */
 public final class OrtTensorRTBackend extends OrtBackend {
+  public static final String NAME = "ort-tensorrt";
+
   static final String MISSING =
       "the ONNX Runtime TensorRT provider is not available: build with -Port-gpu (com.microsoft.onnxruntime:onnxruntime_gpu "
           + "instead of onnxruntime) and run on a machine with an NVIDIA GPU, TensorRT 10 and CUDA 12";
 
   @Override
   public String name() {
-    return BackendNames.ORT_TENSORRT;
+    return NAME;
+  }
+
+  @Override
+  public Set<Target> targets() {
+    return Set.of(Target.ORT_TENSORRT);
   }
 
   @Override
@@ -70,7 +78,7 @@ public final class OrtTensorRTBackend extends OrtBackend {
     if (plugin == null) {
       throw new SketchrtException(
           "backend "
-              + BackendNames.ORT_TENSORRT
+              + NAME
               + " needs the SketchMatMul TensorRT plugin: set "
               + OrtOptions.TENSORRT_PLUGIN_ENV
               + " (or OrtOptions.withTensorrtPluginLibrary) to libsketchrt_trt_plugin.so, "

@@ -1,15 +1,18 @@
 package io.sketchrt.runtime.spi;
 
 import io.sketchrt.format.ModelCard;
+import io.sketchrt.format.Target;
 import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.SketchrtException;
 import java.nio.file.Path;
+import java.util.Set;
 
 /**
  * An engine that runs converted decoder graphs, found with {@link java.util.ServiceLoader} and
  * chosen by {@link #name()} (like DJL's engine providers). ONNX Runtime on CPU and CUDA ship with
  * the runtime; others plug in by listing themselves in {@code
- * META-INF/services/io.sketchrt.runtime.spi.Backend}.
+ * META-INF/services/io.sketchrt.runtime.spi.Backend}. A backend owns its name, the targets it runs
+ * and the type of its options ({@link BackendOptions}, read from {@link LoadOptions}).
  *
  * <p>Constructors must be cheap and must not load native code: {@link Backends} instantiates every
  * provider to learn its name. Native libraries are loaded in {@link #checkAvailable()} and {@link
@@ -17,8 +20,14 @@ import java.nio.file.Path;
  */
 public interface Backend {
 
-  /** The name users pick it by, e.g. {@code ort-cpu} ({@link io.sketchrt.format.BackendNames}). */
+  /** The name users pick it by, e.g. {@code ort-cpu}. */
   String name();
+
+  /**
+   * The conversion targets whose graphs this backend runs ({@code sketchrt.json} field {@code
+   * target}); {@link Backends#requireRunsOn} refuses the others before {@link #open}.
+   */
+  Set<Target> targets();
 
   /** One line for help texts. */
   String description();

@@ -1,7 +1,7 @@
 package io.sketchrt.runtime.spi;
 
-import io.sketchrt.format.BackendNames;
 import io.sketchrt.format.ModelCard;
+import io.sketchrt.format.Target;
 import io.sketchrt.runtime.SketchrtException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,7 +9,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
-import java.util.stream.Collectors;
 
 /**
  * Finds {@link Backend}s on the class path, lazily and one at a time: a provider that is missing,
@@ -17,8 +16,8 @@ import java.util.stream.Collectors;
  * lookup of the others.
  */
 public final class Backends {
-  /** What {@code Model.load(dir)} uses. */
-  public static final String DEFAULT = BackendNames.ORT_CPU;
+  /** What {@code Model.load(dir)} uses: ONNX Runtime on the CPU, which runs everywhere. */
+  public static final String DEFAULT = "ort-cpu";
 
   private Backends() {}
 
@@ -112,21 +111,32 @@ public final class Backends {
 
   /**
    * Refuses a model converted for a target that {@code backend} cannot run, in one line naming the
-   * target and the backends that can.
+   * target and the backends on the class path that can.
    */
-  public static void requireRunsOn(String backend, ModelCard card, Path modelDir)
+  public static void requireRunsOn(Backend backend, ModelCard card, Path modelDir)
       throws SketchrtException {
-    if (!card.target().runsOn(backend)) {
+    if (!backend.targets().contains(card.target())) {
       throw new SketchrtException(
           "the model in "
               + modelDir
               + " was converted for target '"
               + card.target().id()
               + "', which backend '"
-              + backend
+              + backend.name()
               + "' cannot run (it runs on "
-              + card.target().backends().stream().sorted().collect(Collectors.joining(", "))
+              + String.join(", ", running(card.target()))
               + "): convert it again with --target portable, or use one of those backends");
     }
+  }
+
+  /** The names of the backends on the class path that run {@code target}, sorted. */
+  public static List<String> running(Target target) {
+    return providers().stream()
+        .map(Provided::backend)
+        .filter(b -> b != null && b.targets().contains(target))
+        .map(Backend::name)
+        .sorted()
+        .distinct()
+        .toList();
   }
 }

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtProvider;
-import io.sketchrt.format.BackendNames;
 import io.sketchrt.runtime.OrtOptions;
 import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.spi.Backends;
@@ -30,7 +29,7 @@ class OrtTensorRTBackendTest {
         "ONNX Runtime here has the TensorRT provider (onnxruntime_gpu): the missing-provider message cannot be seen");
     Backends.Status trt =
         Backends.available().stream()
-            .filter(s -> s.name().equals(BackendNames.ORT_TENSORRT))
+            .filter(s -> s.name().equals(OrtTensorRTBackend.NAME))
             .findFirst()
             .orElseThrow();
     assertFalse(trt.available());
@@ -39,16 +38,16 @@ class OrtTensorRTBackendTest {
     assertTrue(trt.problem().contains("-Port-gpu"), trt.problem());
     assertTrue(
         Backends.available().stream()
-            .anyMatch(s -> s.name().equals(BackendNames.ORT_CPU) && s.available()));
+            .anyMatch(s -> s.name().equals(OrtCpuBackend.NAME) && s.available()));
     SketchrtException e =
-        assertThrows(SketchrtException.class, () -> Backends.find(BackendNames.ORT_TENSORRT));
+        assertThrows(SketchrtException.class, () -> Backends.find(OrtTensorRTBackend.NAME));
     assertEquals(OrtTensorRTBackend.MISSING, e.getMessage());
     SketchrtException single =
         assertThrows(
             SketchrtException.class,
             () ->
                 OrtSessions.open(
-                    BackendNames.ORT_TENSORRT, Path.of("model.onnx"), OrtOptions.defaults()));
+                    OrtTensorRTBackend.NAME, Path.of("model.onnx"), OrtOptions.defaults()));
     assertEquals(OrtTensorRTBackend.MISSING, single.getMessage());
   }
 

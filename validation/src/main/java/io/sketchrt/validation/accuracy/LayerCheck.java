@@ -5,6 +5,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.sketchrt.converter.ConvertException;
 import io.sketchrt.converter.checkpoint.SketchedLinear;
 import io.sketchrt.converter.onnx.GraphBuilder;
 import io.sketchrt.converter.onnx.ModelWriter;
@@ -16,6 +17,7 @@ import io.sketchrt.format.ActivationType;
 import io.sketchrt.format.ModelCard;
 import io.sketchrt.format.SketchMatMulOp;
 import io.sketchrt.runtime.LoadOptions;
+import io.sketchrt.runtime.OrtOptions;
 import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.ort.OrtSessions;
 import io.sketchrt.validation.graph.ConvertedGraph;
@@ -93,7 +95,7 @@ public final class LayerCheck {
    * deployed).
    */
   public LayerResult check(SketchLayer layer, SketchedLinear reference)
-      throws IOException, SketchrtException {
+      throws IOException, SketchrtException, ConvertException {
     if (reference.outFeatures() != layer.n()
         || reference.inFeatures() != layer.k()
         || reference.groups() != layer.groups()
@@ -143,13 +145,15 @@ public final class LayerCheck {
   }
 
   private float[] run(SketchLayer layer, float[] x, ActivationType act)
-      throws IOException, SketchrtException {
+      throws IOException, SketchrtException, ConvertException {
     Path dir = Files.createTempDirectory(work, "layer");
     try {
       Path model = writeOneNodeGraph(layer, act, dir);
       OrtEnvironment env = io.sketchrt.runtime.ort.OrtEnvironments.get();
       long[] shape = {rows, layer.k()};
-      try (OrtSession session = OrtSessions.open(options.backend(), model, options.ort());
+      try (OrtSession session =
+              OrtSessions.open(
+                  options.backend(), model, options.get(OrtOptions.class, OrtOptions::defaults));
           OnnxTensor xt = tensor(env, x, shape, act);
           OrtSession.Result out = session.run(Map.of("X", xt))) {
         OnnxTensor y = (OnnxTensor) out.get(0);
@@ -182,7 +186,7 @@ public final class LayerCheck {
 
   /** Y = SketchMatMul(X, codes, lut[, bias]) with the converted model's own initializer bytes. */
   private Path writeOneNodeGraph(SketchLayer layer, ActivationType act, Path dir)
-      throws IOException {
+      throws IOException, ConvertException {
     DType xType =
         switch (act) {
           case FP32 -> DType.F32;
@@ -231,7 +235,7 @@ public final class LayerCheck {
 
   private Path writeRest(
       GraphBuilder g, SketchLayer layer, DType xType, Path dir, String c, String l)
-      throws IOException {
+      throws IOException, ConvertException {
     String b = null;
     if (layer.bias() != null) {
       DType bt = dtype(layer.bias());

@@ -2,6 +2,7 @@ package io.sketchrt.validation.accuracy;
 
 import io.sketchrt.format.ActivationType;
 import io.sketchrt.runtime.LoadOptions;
+import io.sketchrt.runtime.OrtOptions;
 import io.sketchrt.runtime.ort.sketch.KernelChoice;
 import io.sketchrt.runtime.ort.sketch.SketchKernels;
 
@@ -38,7 +39,7 @@ public final class Tolerance {
   /** The kernel that runs SketchMatMul with {@code options}: ort-cpu's choice, else exact. */
   public static KernelChoice kernel(LoadOptions options) {
     return options.backend().equals("ort-cpu")
-        ? SketchKernels.effective(options.ort().kernel())
+        ? SketchKernels.effective(options.get(OrtOptions.class, OrtOptions::defaults).kernel())
         : KernelChoice.EXACT;
   }
 }

@@ -168,7 +168,7 @@ public final class SketchKernelBench {
     long start = System.nanoTime();
     LoadOptions options =
         LoadOptions.defaults()
-            .withOrt(OrtOptions.defaults().withIntraOpThreads(threads).withKernel(kernel));
+            .with(OrtOptions.defaults().withIntraOpThreads(threads).withKernel(kernel));
     try (Model m = Model.load(dir, options)) {
       double load = (System.nanoTime() - start) / 1e9;
       long afterLoad = status("VmRSS");

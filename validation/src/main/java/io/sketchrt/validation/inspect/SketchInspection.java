@@ -3,6 +3,7 @@ package io.sketchrt.validation.inspect;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sketchrt.converter.checkpoint.CheckpointException;
 import io.sketchrt.converter.checkpoint.SketchPickles;
 import io.sketchrt.converter.checkpoint.SketchedLinear;
 import io.sketchrt.converter.tensor.TensorData;
@@ -23,7 +24,8 @@ public final class SketchInspection {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  public static ObjectNode inspect(Path sketch, Path tuned) throws IOException {
+  public static ObjectNode inspect(Path sketch, Path tuned)
+      throws IOException, CheckpointException {
     Map<String, SketchedLinear> base = SketchPickles.readBase(sketch);
     Map<String, TensorData> luts = tuned == null ? null : SketchPickles.readTuned(tuned);
     if (luts != null) {

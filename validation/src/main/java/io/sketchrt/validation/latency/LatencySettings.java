@@ -3,6 +3,7 @@ package io.sketchrt.validation.latency;
 import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.Model;
+import io.sketchrt.runtime.OrtOptions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -17,15 +18,14 @@ public final class LatencySettings {
   public static Map<String, String> of(
       Model model, LoadOptions options, int promptTokens, int newTokens) {
     Map<String, String> s = new LinkedHashMap<>();
+    OrtOptions ort = options.get(OrtOptions.class, OrtOptions::defaults);
     ModelCard card = model.card();
     s.put("backend", model.backendName());
-    s.put("intra_op_threads", Integer.toString(options.ort().intraOpThreads()));
-    s.put("ort_opt_level", options.ort().optimizationLevel().name());
+    s.put("intra_op_threads", Integer.toString(ort.intraOpThreads()));
+    s.put("ort_opt_level", ort.optimizationLevel().name());
     s.put(
         "kernel",
-        options.ort().kernel() == null
-            ? "default"
-            : options.ort().kernel().name().toLowerCase(java.util.Locale.ROOT));
+        ort.kernel() == null ? "default" : ort.kernel().name().toLowerCase(java.util.Locale.ROOT));
     s.put("cpus", Integer.toString(Runtime.getRuntime().availableProcessors()));
     s.put(PROMPT_TOKENS, Integer.toString(promptTokens));
     s.put(NEW_TOKENS, Integer.toString(newTokens));

@@ -5,6 +5,7 @@ import io.sketchrt.converter.arch.DecoderGraph;
 import io.sketchrt.converter.arch.GraphOptions;
 import io.sketchrt.converter.arch.ModelConfig;
 import io.sketchrt.converter.arch.Weights;
+import io.sketchrt.converter.checkpoint.CheckpointException;
 import io.sketchrt.converter.checkpoint.SketchedLinear;
 import io.sketchrt.converter.onnx.Attrs;
 import io.sketchrt.converter.onnx.GraphBuilder;
@@ -76,7 +77,7 @@ public class LlamaGraph implements DecoderGraph {
   }
 
   @Override
-  public GraphBuilder build() throws IOException {
+  public GraphBuilder build() throws IOException, ConvertException, CheckpointException {
     declareInputsAndOutputs();
     // x = embed_tokens[input_ids]                                   [B, S, hidden]
     String embedding = weight("model.embed_tokens.weight", cfg.vocabSize(), cfg.hiddenSize());
@@ -246,7 +247,8 @@ public class LlamaGraph implements DecoderGraph {
   }
 
   /** One decoder layer: attention block then MLP block, each with a residual. */
-  protected String decoderLayer(int i, String x, Shared s) throws IOException {
+  protected String decoderLayer(int i, String x, Shared s)
+      throws IOException, ConvertException, CheckpointException {
     String p = "/model/layers." + i;
     String hf = "model.layers." + i;
     // h = x + o_proj(attention(input_layernorm(x)))                  [B, S, hidden]
@@ -261,7 +263,8 @@ public class LlamaGraph implements DecoderGraph {
   }
 
   /** Causal grouped-query attention with rotary embeddings and a KV cache. */
-  protected String attention(int i, String x, Shared s) throws IOException {
+  protected String attention(int i, String x, Shared s)
+      throws IOException, ConvertException, CheckpointException {
     String p = "/model/layers." + i + "/attn";
     String hf = "model.layers." + i + ".self_attn";
     long hidden = cfg.hiddenSize();
@@ -341,7 +344,7 @@ public class LlamaGraph implements DecoderGraph {
   }
 
   /** down_proj(silu(gate_proj(x)) * up_proj(x)), silu(z) = z * sigmoid(z) [B, S, hidden]. */
-  protected String mlp(int i, String x) throws IOException {
+  protected String mlp(int i, String x) throws IOException, ConvertException, CheckpointException {
     String p = "/model/layers." + i + "/mlp";
     String hf = "model.layers." + i + ".mlp";
     long hidden = cfg.hiddenSize();
@@ -357,7 +360,8 @@ public class LlamaGraph implements DecoderGraph {
   }
 
   /** RMSNorm in fp32: y = w * x / sqrt(mean(x²) + eps) same shape as x. */
-  protected String rmsNorm(String p, String x, String weightName) throws IOException {
+  protected String rmsNorm(String p, String x, String weightName)
+      throws IOException, ConvertException, CheckpointException {
     String xf = act == DType.F32 ? x : g.op(p + "/Cast", "Cast", List.of(x), to(DType.F32));
     String sq = g.op(p + "/Pow", "Pow", List.of(xf, g.scalar(DType.F32, 2f)));
     String mean =
@@ -393,7 +397,8 @@ public class LlamaGraph implements DecoderGraph {
   }
 
   /** The output projection: the sketch's or checkpoint's lm_head, else the tied embedding. */
-  protected String lmHead(String x, String embedding) throws IOException {
+  protected String lmHead(String x, String embedding)
+      throws IOException, ConvertException, CheckpointException {
     long v = cfg.vocabSize();
     long hidden = cfg.hiddenSize();
     if (!sketch.containsKey("lm_head") && !cfg.tieWordEmbeddings() && bf16DenseLmHead()) {
@@ -417,7 +422,7 @@ public class LlamaGraph implements DecoderGraph {
    * activations (bf16 to fp32 is exact) and the portable domain, whose runtimes run the node's
    * function where no kernel is registered.
    */
-  private boolean bf16DenseLmHead() throws IOException {
+  private boolean bf16DenseLmHead() throws IOException, CheckpointException {
     return act == DType.F32
         && SketchMatMulOp.DOMAIN.equals(options.sketchDomain())
         && weights.contains("lm_head.weight")
@@ -430,7 +435,7 @@ public class LlamaGraph implements DecoderGraph {
    * @param n output features (rows of W), k input features
    */
   protected String linear(String node, String module, String x, long n, long k, boolean bias)
-      throws IOException {
+      throws IOException, ConvertException, CheckpointException {
     String b = bias ? weight(module + ".bias", n) : null;
     SketchedLinear sk = sketch.get(module);
     if (sk != null) {
@@ -491,11 +496,13 @@ public class LlamaGraph implements DecoderGraph {
   }
 
   /** A dense checkpoint tensor in the activation type, after checking its shape. */
-  protected String weight(String name, long... shape) throws IOException {
+  protected String weight(String name, long... shape)
+      throws IOException, ConvertException, CheckpointException {
     return g.weight(name, TensorSource.of(checked(name, shape), act));
   }
 
-  protected TensorData checked(String name, long... shape) throws IOException {
+  protected TensorData checked(String name, long... shape)
+      throws IOException, ConvertException, CheckpointException {
     if (!weights.contains(name)) {
       throw new ConvertException(weights.describe() + " has no tensor '" + name + "'");
     }
