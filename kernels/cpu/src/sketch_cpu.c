@@ -366,9 +366,14 @@ double sketch_cpu_read_seconds(const void* p, int64_t bytes) {
         v = sk_read_avx2(p, bytes);
     } else {
         const uint64_t* q = (const uint64_t*)p;
-        uint64_t a = 0;
-        for (int64_t j = 0; j < bytes / 8; ++j) a ^= q[j];
-        v = (double)a;
+        uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (int64_t j = 0; j < bytes / 8; j += 4) {
+            a0 ^= q[j];
+            a1 ^= q[j + 1];
+            a2 ^= q[j + 2];
+            a3 ^= q[j + 3];
+        }
+        v = (double)(a0 ^ a1 ^ a2 ^ a3);
     }
     const double dt = sk_now() - t0;
     sk_sink = v;
@@ -381,28 +386,9 @@ double sketch_cpu_read_bandwidth_gbs(int64_t bytes, int32_t repeats) {
     void* p = NULL;
     if (posix_memalign(&p, 4096, (size_t)bytes) != 0) return (double)SKETCH_CPU_ERR_NOMEM;
     memset(p, 1, (size_t)bytes);
-    const int best = sk_best();
     double tmin = 1e30;
     for (int32_t i = 0; i < repeats; ++i) {
-        const double t0 = sk_now();
-        double v;
-        if (best == SKETCH_CPU_PATH_AVX512) {
-            v = sk_read_avx512(p, bytes);
-        } else if (best == SKETCH_CPU_PATH_AVX2) {
-            v = sk_read_avx2(p, bytes);
-        } else {
-            const uint64_t* q = (const uint64_t*)p;
-            uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-            for (int64_t j = 0; j < bytes / 8; j += 4) {
-                a0 ^= q[j];
-                a1 ^= q[j + 1];
-                a2 ^= q[j + 2];
-                a3 ^= q[j + 3];
-            }
-            v = (double)(a0 ^ a1 ^ a2 ^ a3);
-        }
-        const double dt = sk_now() - t0;
-        sk_sink = v;
+        const double dt = sketch_cpu_read_seconds(p, bytes);
         if (dt < tmin) tmin = dt;
     }
     free(p);

@@ -144,11 +144,15 @@ public final class GraphBuilder {
     String name =
         "/model/constants/INT32/1D/"
             + Arrays.stream(values).mapToObj(Integer::toString).collect(Collectors.joining("_"));
+    return constant(name, DType.I32, new long[] {values.length}, littleEndian(values));
+  }
+
+  private static byte[] littleEndian(int... values) {
     ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (int v : values) {
       buf.putInt(v);
     }
-    return constant(name, DType.I32, new long[] {values.length}, buf.array());
+    return buf.array();
   }
 
   /** A shared 0-d floating-point constant of {@code type}. */
@@ -198,11 +202,7 @@ public final class GraphBuilder {
    */
   public void inputWithDefault(String name, String dim, int... values) {
     input(name, DType.I32, dim);
-    ByteBuffer buf = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
-    for (int v : values) {
-      buf.putInt(v);
-    }
-    constant(name, DType.I32, new long[] {values.length}, buf.array());
+    constant(name, DType.I32, new long[] {values.length}, littleEndian(values));
   }
 
   /** Declares a graph output; dims are Longs (fixed) or Strings (symbolic). */
