@@ -12,6 +12,7 @@ import io.sketchrt.format.GraphNames;
 import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.ort.sketch.LutSlots;
+import io.sketchrt.runtime.spi.DecoderIo;
 import io.sketchrt.runtime.spi.DecoderSession;
 import io.sketchrt.runtime.spi.KvCache;
 import io.sketchrt.runtime.spi.TunedSlots;
@@ -21,7 +22,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,8 +42,7 @@ final class OrtDecoderSession implements DecoderSession {
   private final int vocab;
   private final OnnxJavaType kvType;
   private final int kvElementBytes;
-  private final String[] pastNames;
-  private final String[] presentNames;
+  private final DecoderIo io;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
   /** Graphs converted before num_logits_to_keep existed return every position's logits. */
@@ -61,6 +60,7 @@ final class OrtDecoderSession implements DecoderSession {
     this.session = session;
     this.slots = slots;
     this.layers = card.numLayers();
+    this.io = new DecoderIo(layers);
     this.kvHeads = card.numKeyValueHeads();
     this.headDim = card.headDim();
     this.vocab = card.vocabSize();
@@ -69,41 +69,10 @@ final class OrtDecoderSession implements DecoderSession {
     this.logitsToKeep =
         // a required input in older graphs, a defaulted one (exposed by OrtBackend) in newer ones
         session.getInputNames().contains(GraphNames.NUM_LOGITS_TO_KEEP);
-    List<String> missing = new ArrayList<>();
-    for (String name :
-        List.of(GraphNames.INPUT_IDS, GraphNames.ATTENTION_MASK, GraphNames.POSITION_IDS)) {
-      if (!inputs.containsKey(name)) {
-        missing.add("input " + name);
-      }
-    }
-    if (!outputs.containsKey(GraphNames.LOGITS)) {
-      missing.add("output logits");
-    }
-    pastNames = new String[2 * layers];
-    presentNames = new String[2 * layers];
-    for (int i = 0; i < layers; i++) {
-      for (int kv = 0; kv < 2; kv++) {
-        String kind = GraphNames.KV_KINDS[kv];
-        pastNames[2 * i + kv] = GraphNames.pastKeyValue(i, kind);
-        presentNames[2 * i + kv] = GraphNames.present(i, kind);
-        if (!inputs.containsKey(pastNames[2 * i + kv])) {
-          missing.add("input " + pastNames[2 * i + kv]);
-        }
-        if (!outputs.containsKey(presentNames[2 * i + kv])) {
-          missing.add("output " + presentNames[2 * i + kv]);
-        }
-      }
-    }
-    if (!missing.isEmpty()) {
-      throw new SketchrtException(
-          graph
-              + " is not a sketchrt decoder graph for "
-              + layers
-              + " layers: no "
-              + String.join(", ", missing.subList(0, Math.min(3, missing.size())))
-              + (missing.size() > 3 ? ", ..." : ""));
-    }
-    TensorInfo past = (TensorInfo) inputs.get(pastNames[0]).getInfo();
+    io.requireNone(
+        io.missing(inputs::containsKey, outputs::containsKey, true),
+        graph + " is not a sketchrt decoder graph");
+    TensorInfo past = (TensorInfo) inputs.get(io.past(0)).getInfo();
     this.kvType = past.type;
     this.kvElementBytes =
         switch (kvType) {
@@ -123,7 +92,7 @@ final class OrtDecoderSession implements DecoderSession {
       throw new SketchrtException(
           graph
               + ": "
-              + pastNames[0]
+              + io.past(0)
               + " has shape "
               + java.util.Arrays.toString(shape)
               + ", sketchrt.json says [batch, "
@@ -150,9 +119,7 @@ final class OrtDecoderSession implements DecoderSession {
 
   /** A cache that starts with room for {@code initialPositions} and grows (tests start small). */
   KvCache newCache(int batch, int capacity, int initialPositions) throws SketchrtException {
-    if (batch < 1 || capacity < 1) {
-      throw new IllegalArgumentException("a KV cache needs batch >= 1 and capacity >= 1");
-    }
+    DecoderIo.checkCacheSize(batch, capacity);
     try {
       return new OrtKvCache(
           layers,
@@ -212,19 +179,9 @@ final class OrtDecoderSession implements DecoderSession {
     }
     cache.checkOpen();
     int batch = cache.batch();
-    int total = cache.length() + seq;
-    if (total > cache.capacity()) {
-      throw new IllegalStateException(
-          "the KV cache holds " + cache.capacity() + " positions, " + total + " requested");
-    }
+    int total =
+        DecoderIo.checkPass(cache, inputIds, attentionMask, positionIds, seq, out, all, vocab);
     cache.ensureRoom(total);
-    if (inputIds.length != batch * seq
-        || positionIds.length != batch * seq
-        || attentionMask.length != batch * total
-        || out.length != (long) batch * (all ? seq : 1) * vocab) {
-      throw new IllegalArgumentException(
-          "forward: input sizes do not match batch " + batch + ", seq " + seq);
-    }
     lock.readLock().lock();
     Map<String, OnnxTensor> inputs = new HashMap<>();
     Map<String, OnnxValue> pinned = new HashMap<>();
@@ -245,9 +202,9 @@ final class OrtDecoderSession implements DecoderSession {
       inputs.put(
           GraphNames.POSITION_IDS,
           OnnxTensor.createTensor(env, LongBuffer.wrap(positionIds), new long[] {batch, seq}));
-      for (int i = 0; i < pastNames.length; i++) {
-        inputs.put(pastNames[i], cache.past(env, i));
-        pinned.put(presentNames[i], cache.present(env, i, total));
+      for (int i = 0; i < io.kvTensors(); i++) {
+        inputs.put(io.past(i), cache.past(env, i));
+        pinned.put(io.present(i), cache.present(env, i, total));
       }
       if (logitsToKeep) {
         inputs.put(
