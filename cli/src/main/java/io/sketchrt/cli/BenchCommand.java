@@ -7,6 +7,7 @@ import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.Model;
 import io.sketchrt.validation.accuracy.Tolerance;
+import io.sketchrt.validation.bench.ContextGrowth;
 import io.sketchrt.validation.bench.DecodeFloor;
 import io.sketchrt.validation.bench.GenerateBench;
 import io.sketchrt.validation.bench.WeightTraffic;
@@ -145,9 +146,10 @@ public final class BenchCommand implements Callable<Integer> {
       GenerateBench bench = new GenerateBench(m, out, repeats);
       if (!soakOnly) {
         GenerateBench.Throughput t = bench.throughput(promptTokens, newTokens);
+        double gbs = Double.NaN;
         if (m.backendName().equals("ort-cpu")) {
           int threads = loadOptions.ort().intraOpThreads();
-          double gbs =
+          gbs =
               DecodeFloor.bandwidth(
                   threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), out);
           DecodeFloor.report(
@@ -161,6 +163,15 @@ public final class BenchCommand implements Callable<Integer> {
         for (int context : contexts) {
           perContext.add(bench.decodeAtContext(context, Math.min(newTokens, 16)));
         }
+        long resident = m.kvBytesPerToken();
+        ContextGrowth.report(
+            out,
+            m.kvInPlace() ? "in place (one copy)" : "concat (two copies: past and present)",
+            resident,
+            m.kvInPlace() ? resident : resident / 2,
+            c.maxPositionEmbeddings(),
+            perContext,
+            gbs);
         if (batchRows > 1 || !tuned.isEmpty()) {
           List<String> sets = new ArrayList<>();
           for (int r = 0; r < Math.max(1, batchRows); r++) {

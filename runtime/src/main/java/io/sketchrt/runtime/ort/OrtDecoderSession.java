@@ -15,6 +15,7 @@ import io.sketchrt.runtime.ort.sketch.LutSlots;
 import io.sketchrt.runtime.spi.DecoderIo;
 import io.sketchrt.runtime.spi.DecoderSession;
 import io.sketchrt.runtime.spi.KvCache;
+import io.sketchrt.runtime.spi.SlotKvCache;
 import io.sketchrt.runtime.spi.TunedSlots;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -22,6 +23,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +48,9 @@ final class OrtDecoderSession implements DecoderSession {
   private final DecoderIo io;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
+  /** The graph keeps keys and values in place (GraphNames.KV_IN_PLACE): one buffer per layer. */
+  private final boolean inPlace;
+
   /** Graphs converted before num_logits_to_keep existed return every position's logits. */
   private final boolean logitsToKeep;
 
@@ -66,6 +72,9 @@ final class OrtDecoderSession implements DecoderSession {
     this.vocab = card.vocabSize();
     Map<String, NodeInfo> inputs = session.getInputInfo();
     Map<String, NodeInfo> outputs = session.getOutputInfo();
+    this.inPlace =
+        GraphNames.KV_IN_PLACE.equals(
+            session.getMetadata().getCustomMetadata().get(GraphNames.KV_CACHE_METADATA));
     this.logitsToKeep =
         // a required input in older graphs, a defaulted one (exposed by OrtBackend) in newer ones
         session.getInputNames().contains(GraphNames.NUM_LOGITS_TO_KEEP);
@@ -121,6 +130,18 @@ final class OrtDecoderSession implements DecoderSession {
   KvCache newCache(int batch, int capacity, int initialPositions) throws SketchrtException {
     DecoderIo.checkCacheSize(batch, capacity);
     try {
+      if (inPlace) {
+        return new OrtInPlaceKvCache(
+            layers,
+            batch,
+            capacity,
+            kvHeads,
+            headDim,
+            kvType,
+            kvElementBytes,
+            vocab,
+            initialPositions);
+      }
       return new OrtKvCache(
           layers,
           batch,
@@ -174,6 +195,23 @@ final class OrtDecoderSession implements DecoderSession {
       float[] out,
       boolean all)
       throws SketchrtException {
+    if (kvCache instanceof OrtInPlaceKvCache c) {
+      c.checkOpen();
+      DecoderIo.checkPass(c, inputIds, attentionMask, positionIds, seq, out, all, vocab);
+      lock.readLock().lock();
+      try {
+        if (closed) {
+          throw new IllegalStateException("the model is closed");
+        }
+        new InPlacePass(this, c, inputIds, attentionMask, positionIds, seq, out, all).run();
+      } catch (OrtException e) {
+        throw new SketchrtException(
+            "ONNX Runtime failed running the model: " + SketchrtException.firstLine(e), e);
+      } finally {
+        lock.readLock().unlock();
+      }
+      return;
+    }
     if (!(kvCache instanceof OrtKvCache cache)) {
       throw new IllegalArgumentException("the KV cache was not made by this session");
     }
@@ -253,6 +291,177 @@ final class OrtDecoderSession implements DecoderSession {
       scratch.close();
       lock.readLock().unlock();
     }
+  }
+
+  /**
+   * One ONNX Runtime run over rows [first, first + count) of an in-place cache: past and present
+   * are the same tensors. {@code logits} receives [count, keep or seq, vocab] floats; null puts the
+   * last position of each row into the cache's logits memory.
+   */
+  void runRows(
+      OrtInPlaceKvCache cache,
+      int first,
+      int count,
+      long[] ids,
+      long[] mask,
+      long[] positions,
+      int seq,
+      MemorySegment logits,
+      boolean all)
+      throws OrtException {
+    Map<String, OnnxTensor> inputs = new HashMap<>();
+    Map<String, OnnxValue> pinned = new HashMap<>();
+    List<OnnxTensor> kv = new ArrayList<>();
+    try {
+      int total = mask.length / count;
+      inputs.put(
+          GraphNames.INPUT_IDS,
+          OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {count, seq}));
+      inputs.put(
+          GraphNames.ATTENTION_MASK,
+          OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[] {count, total}));
+      inputs.put(
+          GraphNames.POSITION_IDS,
+          OnnxTensor.createTensor(env, LongBuffer.wrap(positions), new long[] {count, seq}));
+      for (int i = 0; i < io.kvTensors(); i++) {
+        OnnxTensor t = cache.rows(env, i, first, count);
+        kv.add(t);
+        inputs.put(io.past(i), t);
+        pinned.put(io.present(i), t); // the same buffer: written in place
+      }
+      if (logitsToKeep) {
+        inputs.put(
+            GraphNames.NUM_LOGITS_TO_KEEP,
+            OnnxTensor.createTensor(env, LongBuffer.wrap(new long[] {all ? 0 : 1}), new long[0]));
+      }
+      int rows = all || !logitsToKeep ? seq : 1;
+      if (logits == null) {
+        if (rows != 1) {
+          throw new IllegalStateException("a pass keeping every position needs logits memory");
+        }
+        pinned.put(GraphNames.LOGITS, cache.lastLogits(env, first, count, vocab));
+      } else {
+        pinned.put(
+            GraphNames.LOGITS,
+            OnnxTensor.createTensor(
+                env,
+                logits.asByteBuffer().order(ByteOrder.nativeOrder()),
+                new long[] {count, rows, vocab},
+                OnnxJavaType.FLOAT));
+      }
+      LutSlots.withRows(
+          cache.rowSlots(first, count),
+          () -> {
+            try (OrtSession.Result ignored = session.run(inputs, Set.of(), pinned)) {
+              // Every output was written into pinned memory.
+            }
+          });
+    } finally {
+      inputs.forEach(
+          (name, t) -> {
+            if (!kv.contains(t)) {
+              t.close();
+            }
+          });
+      pinned.forEach(
+          (name, t) -> {
+            if (!(t instanceof OnnxTensor o && kv.contains(o))) {
+              t.close();
+            }
+          });
+      kv.forEach(OnnxTensor::close);
+    }
+  }
+
+  @Override
+  public SlotKvCache newSlotCache(int rows, int capacity) throws SketchrtException {
+    if (!inPlace) {
+      return DecoderSession.super.newSlotCache(rows, capacity);
+    }
+    return (SlotKvCache) newCache(rows, capacity);
+  }
+
+  @Override
+  public void forwardSlots(
+      SlotKvCache slotCache,
+      int first,
+      int count,
+      long[] inputIds,
+      long[] positionIds,
+      int seq,
+      boolean[] live,
+      float[] lastLogits)
+      throws SketchrtException {
+    if (!(slotCache instanceof OrtInPlaceKvCache cache)) {
+      throw new IllegalArgumentException("the KV cache was not made by this session");
+    }
+    cache.checkOpen();
+    if (first < 0
+        || count < 1
+        || first + count > cache.batch()
+        || inputIds.length != count * seq
+        || positionIds.length != count * seq
+        || live.length != count
+        || lastLogits.length != count * vocab) {
+      throw new IllegalArgumentException(
+          "forwardSlots: sizes do not match rows ["
+              + first
+              + ", "
+              + (first + count)
+              + "), seq "
+              + seq);
+    }
+    if (count > 1 && seq > 1) {
+      throw new IllegalArgumentException(
+          "forwardSlots: several rows take one new token each (prefill runs one row at a time)");
+    }
+    int width = 0;
+    for (int r = first; r < first + count; r++) {
+      width = Math.max(width, cache.rowLength(r) + seq);
+    }
+    if (width > cache.capacity()) {
+      throw new IllegalStateException(
+          "the KV cache holds " + cache.capacity() + " positions, " + width + " requested");
+    }
+    cache.ensureRoom(width);
+    long[] mask = new long[count * width];
+    for (int r = 0; r < count; r++) {
+      Arrays.fill(mask, r * width, r * width + cache.rowLength(first + r) + seq, 1L);
+    }
+    lock.readLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("the model is closed");
+      }
+      runRows(cache, first, count, inputIds, mask, positionIds, seq, null, false);
+      MemorySegment.copy(
+          cache.lastLogitsMemory(),
+          ValueLayout.JAVA_FLOAT,
+          (long) first * vocab * Float.BYTES,
+          lastLogits,
+          0,
+          count * vocab);
+      for (int r = 0; r < count; r++) {
+        if (live[r]) {
+          cache.grow(first + r, seq);
+        }
+      }
+    } catch (OrtException e) {
+      throw new SketchrtException(
+          "ONNX Runtime failed running the model: " + SketchrtException.firstLine(e), e);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public int kvCopies() {
+    return inPlace ? 1 : 2;
+  }
+
+  /** Whether this session returns only the kept positions' logits. */
+  boolean keepsLogits() {
+    return logitsToKeep;
   }
 
   @Override
