@@ -234,13 +234,23 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  /** Rows mid-prompt, in slot order, get prompt chunks up to the step's token budget. */
+  /** Rows mid-prompt get prompt chunks up to the step's token budget, shortest first. */
   private List<Row> prefill() throws SketchrtException {
     List<Row> joined = new ArrayList<>();
     int budget = scheduler.prefillTokensPerStep();
+    // the shortest remaining prompt first: a short request waits for no long prompt's chunks
+    List<Row> waiting = new ArrayList<>();
     for (Row r : rows) {
-      if (r == null || r.prefilled == r.prompt().length || budget == 0) {
-        continue;
+      if (r != null && r.prefilled < r.prompt().length) {
+        waiting.add(r);
+      }
+    }
+    waiting.sort(
+        java.util.Comparator.comparingInt((Row r) -> r.prompt().length - r.prefilled)
+            .thenComparingInt(r -> r.slot));
+    for (Row r : waiting) {
+      if (budget == 0) {
+        break;
       }
       long start = System.nanoTime();
       int n = Math.min(budget, Math.min(scheduler.prefillChunk(), r.prompt().length - r.prefilled));
