@@ -167,6 +167,56 @@ class EngineTest {
     }
   }
 
+  /**
+   * Two tuned sets of one model (the example's subtraction fine-tune and its base LUTs, which add)
+   * in one running batch: each request gets what its own set gives alone.
+   */
+  @Test
+  void requestsOfDifferentTunedSetsShareSteps() throws Exception {
+    Path addSet = tmp.resolve("base-as-tuned");
+    TestData.pythonModule(
+        "sketchrt_ref.fixtures.base_as_tuned",
+        EXAMPLE.resolve("sketch.pkl").toAbsolutePath().toString(),
+        addSet.toAbsolutePath().toString());
+    Path sets = tmp.resolve("sets");
+    Converter.convert(
+        new Converter.Request(
+            EXAMPLE.resolve("hf"),
+            EXAMPLE.resolve("sketch.pkl"),
+            List.of(
+                new io.sketchrt.converter.TunedSetStore.Input("sub", EXAMPLE.resolve("tuned")),
+                new io.sketchrt.converter.TunedSetStore.Input("add", addSet)),
+            sets,
+            DType.F32,
+            Target.PORTABLE,
+            false),
+        ConversionListener.silent());
+    try (Model m = Model.load(sets);
+        Engine e = m.engine(new Scheduler(4, 6, 4))) {
+      GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(6).build();
+      String[] names = {"sub", "add", "add", "sub", "add"};
+      List<Engine.Handle> h = new ArrayList<>();
+      for (int i = 0; i < PROMPTS.length; i++) {
+        h.add(e.submit(new Request(m.encode(PROMPTS[i]), cfg, names[i], null)));
+        e.step(); // each joins a batch already running
+      }
+      e.runUntilIdle();
+      boolean differ = false;
+      for (int i = 0; i < PROMPTS.length; i++) {
+        long[] p = m.encode(PROMPTS[i]);
+        long[] alone = m.generateTokens(List.of(p), cfg, List.of(names[i])).getFirst().tokens();
+        long[] other =
+            m.generateTokens(List.of(p), cfg, List.of(names[i].equals("sub") ? "add" : "sub"))
+                .getFirst()
+                .tokens();
+        differ |= !Arrays.equals(alone, other);
+        assertArrayEquals(
+            alone, h.get(i).result().getNow(null).tokens(), PROMPTS[i] + " " + names[i]);
+      }
+      assertTrue(differ, "the two sets must answer differently somewhere, or this proves nothing");
+    }
+  }
+
   @Test
   void aConcatGraphHasNoEngineAndBadRequestsAreRefused() throws Exception {
     try (Model b = Model.load(concat)) {
