@@ -7,8 +7,11 @@ import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.LoadOptions;
 import io.sketchrt.runtime.Model;
 import io.sketchrt.runtime.OrtOptions;
+import io.sketchrt.runtime.Scheduler;
 import io.sketchrt.validation.accuracy.Tolerance;
+import io.sketchrt.validation.bench.ContextGrowth;
 import io.sketchrt.validation.bench.DecodeFloor;
+import io.sketchrt.validation.bench.EngineBench;
 import io.sketchrt.validation.bench.GenerateBench;
 import io.sketchrt.validation.bench.WeightTraffic;
 import io.sketchrt.validation.latency.LatencySamples;
@@ -105,6 +108,23 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Tuned sets the --batch rows cycle over (default: the model's default set).")
   List<String> tuned = new ArrayList<>();
 
+  @Option(
+      names = "--engine",
+      split = ",",
+      paramLabel = "N,...",
+      description =
+          "Continuous batching (KV in place): aggregate throughput at N concurrent requests of"
+              + " mixed prompt lengths, interleaved rounds (e.g. 1,4,8,16; --new-tokens each).")
+  List<Integer> engine = new ArrayList<>();
+
+  @Option(
+      names = "--ttft-prompt",
+      paramLabel = "TOKENS",
+      description =
+          "Continuous batching: time to first token of an 8-token request while a prompt of"
+              + " TOKENS is prefilled and 4 rows decode, in decode steps (default: off).")
+  int ttftPrompt;
+
   @Override
   public Integer call() throws Exception {
     if (batchRows < 1) {
@@ -147,8 +167,9 @@ public final class BenchCommand implements Callable<Integer> {
       GenerateBench bench = new GenerateBench(m, out, repeats);
       if (!soakOnly) {
         GenerateBench.Throughput t = bench.throughput(promptTokens, newTokens);
+        double gbs = Double.NaN;
         if (m.backendName().equals("ort-cpu")) {
-          double gbs =
+          gbs =
               DecodeFloor.bandwidth(
                   threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), out);
           DecodeFloor.report(
@@ -162,6 +183,15 @@ public final class BenchCommand implements Callable<Integer> {
         for (int context : contexts) {
           perContext.add(bench.decodeAtContext(context, Math.min(newTokens, 16)));
         }
+        long resident = m.kvBytesPerToken();
+        ContextGrowth.report(
+            out,
+            m.kvInPlace() ? "in place (one copy)" : "concat (two copies: past and present)",
+            resident,
+            m.kvInPlace() ? resident : resident / 2,
+            c.maxPositionEmbeddings(),
+            perContext,
+            gbs);
         if (batchRows > 1 || !tuned.isEmpty()) {
           List<String> sets = new ArrayList<>();
           for (int r = 0; r < Math.max(1, batchRows); r++) {
@@ -179,6 +209,25 @@ public final class BenchCommand implements Callable<Integer> {
                   "tuned set load at run time: %.1f ms (%s: %.1f MB on disk, %.1f MB resident per set)%n",
                   ms, entry.get().name(), entry.get().bytes() / 1e6, m.tunedSetBytes() / 1e6);
             }
+          }
+        }
+        if ((!engine.isEmpty() || ttftPrompt > 0) && !m.kvInPlace()) {
+          out.println(
+              "engine: skipped, the model's KV cache is not in place (an fp32 portable conversion"
+                  + " on ort-cpu has it)");
+        } else if (!engine.isEmpty() || ttftPrompt > 0) {
+          if (engine.stream().anyMatch(n -> n < 1 || n > 64) || ttftPrompt < 0) {
+            throw new IllegalArgumentException(
+                "bench: --engine takes 1..64 requests, --ttft-prompt >= 0 tokens");
+          }
+          int rows = Math.max(5, engine.stream().mapToInt(Integer::intValue).max().orElse(1));
+          Scheduler s = new Scheduler(rows, 32, 32);
+          EngineBench eb = new EngineBench(m, out, s);
+          if (!engine.isEmpty()) {
+            eb.throughput(engine, newTokens, repeats);
+          }
+          if (ttftPrompt > 0) {
+            eb.timeToFirstToken(ttftPrompt, 8, 4, repeats);
           }
         }
         if (json != null) {

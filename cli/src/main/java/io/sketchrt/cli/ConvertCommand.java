@@ -75,6 +75,14 @@ public final class ConvertCommand implements Callable<Integer> {
       description = "Store weights in model.onnx.data even below 2 GB.")
   boolean externalData;
 
+  @Option(
+      names = "--concat-kv",
+      description =
+          "Attention of standard ops that concatenate past and new keys (2x KV memory), even where"
+              + " the default is KV in place (fp32 portable: com.microsoft GroupQueryAttention,"
+              + " which TensorRT cannot parse and ONNX Runtime CUDA runs only in fp16/bf16).")
+  boolean concatKv;
+
   @Spec CommandSpec spec;
 
   @Override
@@ -89,6 +97,9 @@ public final class ConvertCommand implements Callable<Integer> {
             parseDtype(dtype),
             parseTarget(target),
             externalData);
+    if (concatKv) {
+      request = request.withConcatKv();
+    }
     Converter.Result r;
     try (ConversionProgress progress =
         new ConversionProgress(spec.commandLine().getErr(), ConversionProgress.onTerminal())) {

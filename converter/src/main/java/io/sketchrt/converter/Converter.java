@@ -62,9 +62,30 @@ public final class Converter {
       Path out,
       DType dtype,
       Target target,
-      boolean externalData) {
+      boolean externalData,
+      boolean concatKv) {
     public Request {
       tuned = List.copyOf(tuned);
+    }
+
+    /**
+     * KV in place where the graph runs on the CPU (fp32 portable, see {@link #kvInPlace}), concat
+     * elsewhere.
+     */
+    public Request(
+        Path model,
+        Path sketch,
+        List<TunedSetStore.Input> tuned,
+        Path out,
+        DType dtype,
+        Target target,
+        boolean externalData) {
+      this(model, sketch, tuned, out, dtype, target, externalData, false);
+    }
+
+    /** The same request with standard-op (concat) attention even on the CPU path. */
+    public Request withConcatKv() {
+      return new Request(model, sketch, tuned, out, dtype, target, externalData, true);
     }
 
     /** One fine-tune (or null for the base sketch), stored as the set "default". */
@@ -135,7 +156,11 @@ public final class Converter {
           config.numLayers());
       Result result;
       try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(r.model())) {
-        GraphOptions opts = new GraphOptions(r.dtype(), r.target().sketchDomain());
+        GraphOptions opts =
+            new GraphOptions(
+                r.dtype(),
+                r.target().sketchDomain(),
+                !r.concatKv() && kvInPlace(r.dtype(), r.target()));
         GraphBuilder g =
             config.family().graph(config, weights(ckpt, r.model()), sketch, opts).build();
         Map<String, Sources.Digest> sources = new LinkedHashMap<>();
@@ -150,8 +175,8 @@ public final class Converter {
                 "sketchrt_" + config.modelType(),
                 "SketchTune " + config.architecture() + " converted by sketchrt " + VERSION,
                 VERSION,
-                opsets(r.target()),
-                metadata(config, r, summary, sources));
+                opsets(r.target(), g.usesDomain(MICROSOFT_DOMAIN)),
+                metadata(config, r, summary, sources, g.usesDomain(MICROSOFT_DOMAIN)));
         ModelWriter.Result files;
         try {
           files =
@@ -227,11 +252,26 @@ public final class Converter {
     };
   }
 
-  static Map<String, Long> opsets(Target target) {
+  static Map<String, Long> opsets(Target target, boolean microsoft) {
     Map<String, Long> m = new LinkedHashMap<>();
     m.put("", (long) ModelWriter.OPSET);
     m.put(target.sketchDomain(), (long) SketchMatMulOp.version(target.sketchDomain()));
+    if (microsoft) {
+      m.put(MICROSOFT_DOMAIN, 1L); // GroupQueryAttention
+    }
     return m;
+  }
+
+  /** ONNX Runtime's contrib-op domain (GroupQueryAttention). */
+  static final String MICROSOFT_DOMAIN = "com.microsoft";
+
+  /**
+   * KV in place (GroupQueryAttention) for fp32 portable graphs, the CPU path: ONNX Runtime's CPU
+   * GroupQueryAttention runs fp32, while TensorRT cannot parse it and ONNX Runtime CUDA runs it in
+   * fp16/bf16 only, so GPU conversions (fp16, bf16, ort-tensorrt) keep concat.
+   */
+  static boolean kvInPlace(DType dtype, Target target) {
+    return dtype == DType.F32 && target == Target.PORTABLE;
   }
 
   /** The sketch facts recorded in metadata and the model card. */
@@ -250,7 +290,11 @@ public final class Converter {
   }
 
   private static Map<String, String> metadata(
-      ModelConfig config, Request r, SketchSummary s, Map<String, Sources.Digest> sources) {
+      ModelConfig config,
+      Request r,
+      SketchSummary s,
+      Map<String, Sources.Digest> sources,
+      boolean kvInPlace) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("sketchrt.format_version", Integer.toString(ModelCard.FORMAT_VERSION));
     m.put("sketchrt.converter_version", VERSION);
@@ -266,6 +310,9 @@ public final class Converter {
         SketchMatMulOp.version(r.target().sketchDomain()) >= 2
             ? GraphNames.NUM_LOGITS_TO_KEEP + "," + GraphNames.LUT_INDEX
             : GraphNames.NUM_LOGITS_TO_KEEP);
+    if (kvInPlace) {
+      m.put(GraphNames.KV_CACHE_METADATA, GraphNames.KV_IN_PLACE);
+    }
     sources.forEach(
         (k, d) -> {
           m.put("sketchrt.source." + k + ".file", d.file());

@@ -17,6 +17,7 @@ import io.sketchrt.converter.checkpoint.SketchPickles;
 import io.sketchrt.converter.checkpoint.SketchedLinear;
 import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
+import io.sketchrt.format.GraphNames;
 import io.sketchrt.format.SketchMatMulOp;
 import io.sketchrt.format.Target;
 import java.lang.foreign.ValueLayout;
@@ -105,11 +106,14 @@ class ConvertOptionsTest {
         m.getOpsetImportList().stream()
             .collect(
                 Collectors.toMap(OperatorSetIdProto::getDomain, OperatorSetIdProto::getVersion));
-    assertEquals(Map.of("", 21L, "ai.sketchrt", 2L), opsets); // version 2: lut_index
+    // fp32 portable: attention through com.microsoft GroupQueryAttention, KV in place;
+    // SketchMatMul version 2 (lut_index)
+    assertEquals(Map.of("", 21L, "ai.sketchrt", 2L, "com.microsoft", 1L), opsets);
     Map<String, String> meta =
         m.getMetadataPropsList().stream()
             .collect(
                 Collectors.toMap(StringStringEntryProto::getKey, StringStringEntryProto::getValue));
+    assertEquals(GraphNames.KV_IN_PLACE, meta.get(GraphNames.KV_CACHE_METADATA));
     assertEquals("4", meta.get("sketchrt.sketch.bits"));
     assertEquals("4", meta.get("sketchrt.sketch.groups"));
     assertEquals("true", meta.get("sketchrt.sketch.tuned"));

@@ -41,15 +41,22 @@ class FixtureParityTest {
       String name = f.getFileName().toString();
       tests.add(DynamicTest.dynamicTest(name + " tuned: logits + greedy", () -> tunedParity(f)));
       tests.add(DynamicTest.dynamicTest(name + " base sketch, external data", () -> baseParity(f)));
-      tests.add(DynamicTest.dynamicTest(name + " left padding", () -> leftPadding(f)));
+      tests.add(DynamicTest.dynamicTest(name + " left padding (concat KV)", () -> leftPadding(f)));
+      tests.add(
+          DynamicTest.dynamicTest(name + " right padding (KV in place)", () -> rightPadding(f)));
     }
     return tests.stream();
   }
 
   private Path convert(Path fixture, boolean tuned, boolean external, String tag)
       throws IOException, ConvertException, CheckpointException {
+    return convert(fixture, tuned, external, tag, false);
+  }
+
+  private Path convert(Path fixture, boolean tuned, boolean external, String tag, boolean concat)
+      throws IOException, ConvertException, CheckpointException {
     Path out = tmp.resolve(fixture.getFileName() + "-" + tag);
-    Converter.convert(
+    Converter.Request r =
         new Converter.Request(
             fixture.resolve("hf"),
             fixture.resolve("sketch.pkl"),
@@ -57,8 +64,8 @@ class FixtureParityTest {
             out,
             DType.F32,
             Target.PORTABLE,
-            external),
-        QUIET);
+            external);
+    Converter.convert(concat ? r.withConcatKv() : r, QUIET);
     return out;
   }
 
@@ -170,7 +177,8 @@ class FixtureParityTest {
    * (padding is never attended to; positions = cumsum(mask) - 1).
    */
   private void leftPadding(Path fixture) throws Exception {
-    Path out = convert(fixture, true, false, "pad");
+    Path out = convert(fixture, true, false, "pad", true);
+    assertTrue(!usesGroupQueryAttention(out), "a concat conversion has no GroupQueryAttention");
     try (SafetensorsCheckpoint golden =
             SafetensorsCheckpoint.open(fixture.resolve("golden.safetensors"));
         OrtDecoder dec = decoder(out)) {
@@ -205,6 +213,58 @@ class FixtureParityTest {
       System.out.printf("%s left padding: rel diff %.3e%n", fixture.getFileName(), rel);
       assertTrue(rel <= 1e-5, "left-padded row differs: " + rel);
     }
+  }
+
+  /**
+   * The in-place graph (GroupQueryAttention) takes right padding: row 0 followed by 3 padding
+   * tokens (mask 0) gives row 0's logits alone at its real positions, in one pass and through the
+   * KV cache one token at a time.
+   */
+  private void rightPadding(Path fixture) throws Exception {
+    Path out = convert(fixture, true, false, "rpad");
+    boolean inPlace = usesGroupQueryAttention(out);
+    assertEquals(!fixture.getFileName().toString().startsWith("mistral"), inPlace);
+    try (SafetensorsCheckpoint golden =
+            SafetensorsCheckpoint.open(fixture.resolve("golden.safetensors"));
+        OrtDecoder dec = decoder(out)) {
+      TensorData ids = golden.get("input_ids");
+      int s = (int) ids.dim(1);
+      int pad = 3;
+      int real = s - pad;
+      long[][] batch = new long[2][s];
+      long[][] mask = OrtDecoder.ones(2, s);
+      long[][] pos = new long[2][s];
+      for (int j = 0; j < s; j++) {
+        batch[1][j] = ids.getLong(s + j);
+        pos[1][j] = j;
+        boolean padded = j >= real;
+        batch[0][j] = padded ? 0 : ids.getLong(j);
+        mask[0][j] = padded ? 0 : 1;
+        pos[0][j] = padded ? 0 : j;
+      }
+      OrtDecoder.Step padded = dec.run(batch, mask, pos, null, 0);
+      long[][] alone = {java.util.Arrays.copyOf(batch[0], real)};
+      OrtDecoder.Step single =
+          dec.run(
+              alone, OrtDecoder.ones(1, real), new long[][] {OrtDecoder.range(0, real)}, null, 0);
+      int v = (int) single.logitsShape()[2];
+      float[] realPart = java.util.Arrays.copyOf(padded.logits(), real * v);
+      double[] expected = new double[real * v];
+      for (int i = 0; i < expected.length; i++) {
+        expected[i] = single.logits()[i];
+      }
+      double rel = TestTensors.relError(realPart, expected);
+      System.out.printf("%s right padding: rel diff %.3e%n", fixture.getFileName(), rel);
+      assertTrue(rel <= 1e-5, "right-padded row differs: " + rel);
+    }
+  }
+
+  private static boolean usesGroupQueryAttention(Path out) throws IOException {
+    ai.onnx.proto.OnnxMl.ModelProto m =
+        ai.onnx.proto.OnnxMl.ModelProto.parseFrom(
+            Files.readAllBytes(out.resolve(Converter.MODEL_FILE)));
+    return m.getGraph().getNodeList().stream()
+        .anyMatch(n -> n.getOpType().equals("GroupQueryAttention"));
   }
 
   static double[] figures(float[] actual, float[] ref, int vocab) {

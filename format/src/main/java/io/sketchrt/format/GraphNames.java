@@ -77,6 +77,21 @@ public final class GraphNames {
         : null;
   }
 
+  /**
+   * Model metadata key saying how the graph keeps keys and values: {@link #KV_IN_PLACE} or absent
+   * (concat: present = cat(past, new), a new buffer every pass).
+   */
+  public static final String KV_CACHE_METADATA = "sketchrt.kv_cache";
+
+  /**
+   * In place: attention is {@code com.microsoft} GroupQueryAttention, whose past and present may be
+   * one buffer of a fixed number of positions. Row b holds sum(attention_mask[b]) positions after
+   * the pass (right padding: the mask counts each row's cached plus new positions, and padding goes
+   * to the right); a batch of several rows with more than one new position each must start from an
+   * empty cache (ONNX Runtime's rule).
+   */
+  public static final String KV_IN_PLACE = "in-place";
+
   /** The two cache tensors of a layer, in the order the graph lists them. */
   public static final String[] KV_KINDS = {"key", "value"};
 }

@@ -254,6 +254,33 @@ public final class Model implements AutoCloseable {
     }
   }
 
+  /**
+   * A continuous-batching engine over this model (DESIGN section 8); the caller drives its steps.
+   * Needs a KV cache kept in place (fp32 portable conversions on ort-cpu).
+   */
+  public Engine engine(Scheduler scheduler) throws SketchrtException {
+    checkOpen();
+    return new Engine(this, session, scheduler);
+  }
+
+  /**
+   * Resident KV-cache bytes per cached position of one row (a slot): keys and values of every
+   * layer, times the copies the backend keeps (1 in place, 2 double-buffered).
+   */
+  public long kvBytesPerToken() {
+    ModelCard c = card();
+    int element = c.dtype().bytes();
+    return 2L * c.numLayers() * c.numKeyValueHeads() * c.headDim() * element * session.kvCopies();
+  }
+
+  /**
+   * True when keys and values are updated in place (the graph's GroupQueryAttention, ort-cpu): no
+   * pass copies the past, and each row keeps its own length.
+   */
+  public boolean kvInPlace() {
+    return session.kvCopies() == 1;
+  }
+
   /** Bytes of LUT memory one resident tuned set takes (0 without slots). */
   public long tunedSetBytes() {
     TunedSlots slots = session.tunedSlots();

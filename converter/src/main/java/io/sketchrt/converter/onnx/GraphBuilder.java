@@ -94,6 +94,11 @@ public final class GraphBuilder {
     return List.copyOf(outputs);
   }
 
+  /** Whether any node is of {@code domain}. */
+  public boolean usesDomain(String domain) {
+    return nodes.stream().anyMatch(n -> n.getDomain().equals(domain));
+  }
+
   /** Registers a weight; its bytes are written later. Returns the name to use as an input. */
   public String weight(String name, TensorSource source) {
     if (weights.containsKey(name) || constants.containsKey(name)) {

@@ -3,6 +3,7 @@ package io.sketchrt.runtime.trt;
 import io.sketchrt.format.GraphNames;
 import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.SketchrtException;
+import io.sketchrt.runtime.spi.DecoderIo;
 import io.sketchrt.runtime.spi.DecoderSession;
 import io.sketchrt.runtime.spi.KvCache;
 import java.nio.file.Path;
@@ -36,8 +37,7 @@ final class TrtDecoderSession implements DecoderSession {
   private final int kvElementBytes;
   private final int maxBatch;
   private final int maxSequence;
-  private final String[] pastNames;
-  private final String[] presentNames;
+  private final DecoderIo io;
   private final List<ExecutionSlot> slots = new ArrayList<>();
   private final BlockingQueue<ExecutionSlot> free;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -71,16 +71,9 @@ final class TrtDecoderSession implements DecoderSession {
     this.vocab = card.vocabSize();
     this.maxBatch = maxBatch;
     this.maxSequence = maxSequence;
-    pastNames = new String[2 * layers];
-    presentNames = new String[2 * layers];
-    for (int i = 0; i < layers; i++) {
-      for (int kv = 0; kv < 2; kv++) {
-        pastNames[2 * i + kv] = GraphNames.pastKeyValue(i, GraphNames.KV_KINDS[kv]);
-        presentNames[2 * i + kv] = GraphNames.present(i, GraphNames.KV_KINDS[kv]);
-      }
-    }
+    this.io = new DecoderIo(layers);
     checkTensors(engineFile);
-    nvinfer.DataType kv = engine.getTensorDataType(pastNames[0]);
+    nvinfer.DataType kv = engine.getTensorDataType(io.past(0));
     if (kv == nvinfer.DataType.kFLOAT) {
       this.kvElementBytes = 4;
     } else if (kv == nvinfer.DataType.kHALF || kv == nvinfer.DataType.kBF16) {
@@ -117,34 +110,9 @@ final class TrtDecoderSession implements DecoderSession {
     }
     logitsToKeep = names.contains(GraphNames.NUM_LOGITS_TO_KEEP);
     lutIndex = names.contains(GraphNames.LUT_INDEX);
-    List<String> missing = new ArrayList<>();
-    for (String n :
-        List.of(
-            GraphNames.INPUT_IDS,
-            GraphNames.ATTENTION_MASK,
-            GraphNames.POSITION_IDS,
-            GraphNames.LOGITS)) {
-      if (!names.contains(n)) {
-        missing.add(n);
-      }
-    }
-    for (int i = 0; i < pastNames.length; i++) {
-      if (!names.contains(pastNames[i])) {
-        missing.add(pastNames[i]);
-      }
-      if (!names.contains(presentNames[i])) {
-        missing.add(presentNames[i]);
-      }
-    }
-    if (!missing.isEmpty()) {
-      throw new SketchrtException(
-          engineFile
-              + " is not an engine of a sketchrt decoder graph for "
-              + layers
-              + " layers: no "
-              + String.join(", ", missing.subList(0, Math.min(3, missing.size())))
-              + (missing.size() > 3 ? ", ..." : ""));
-    }
+    io.requireNone(
+        io.missing(names::contains, names::contains, false),
+        engineFile + " is not an engine of a sketchrt decoder graph");
   }
 
   @Override
@@ -154,9 +122,7 @@ final class TrtDecoderSession implements DecoderSession {
 
   @Override
   public KvCache newCache(int batch, int capacity) throws SketchrtException {
-    if (batch < 1 || capacity < 1) {
-      throw new IllegalArgumentException("a KV cache needs batch >= 1 and capacity >= 1");
-    }
+    DecoderIo.checkCacheSize(batch, capacity);
     if (batch > maxBatch || capacity > maxSequence) {
       throw new SketchrtException(
           "the TensorRT engine was built for at most "
@@ -221,18 +187,7 @@ final class TrtDecoderSession implements DecoderSession {
     cache.checkOpen();
     int batch = cache.batch();
     int past = cache.length();
-    int total = past + seq;
-    if (total > cache.capacity()) {
-      throw new IllegalStateException(
-          "the KV cache holds " + cache.capacity() + " positions, " + total + " requested");
-    }
-    if (inputIds.length != batch * seq
-        || positionIds.length != batch * seq
-        || attentionMask.length != batch * total
-        || lastLogits.length != (long) batch * (all ? seq : 1) * vocab) {
-      throw new IllegalArgumentException(
-          "forward: input sizes do not match batch " + batch + ", seq " + seq);
-    }
+    DecoderIo.checkPass(cache, inputIds, attentionMask, positionIds, seq, lastLogits, all, vocab);
     lock.readLock().lock();
     ExecutionSlot slot = null;
     try {
@@ -288,10 +243,10 @@ final class TrtDecoderSession implements DecoderSession {
       shape(ctx, GraphNames.LUT_INDEX, batch);
       address(ctx, GraphNames.LUT_INDEX, slot.lutIndex);
     }
-    for (int i = 0; i < pastNames.length; i++) {
-      shape(ctx, pastNames[i], batch, kvHeads, past, headDim);
-      address(ctx, pastNames[i], cache.past(i));
-      address(ctx, presentNames[i], cache.present(i));
+    for (int i = 0; i < io.kvTensors(); i++) {
+      shape(ctx, io.past(i), batch, kvHeads, past, headDim);
+      address(ctx, io.past(i), cache.past(i));
+      address(ctx, io.present(i), cache.present(i));
     }
     long logitsBytes = (long) batch * seq * vocab * Float.BYTES;
     Pointer logits = slot.logits(logitsBytes);

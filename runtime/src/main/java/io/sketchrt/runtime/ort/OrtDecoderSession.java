@@ -12,8 +12,10 @@ import io.sketchrt.format.GraphNames;
 import io.sketchrt.format.ModelCard;
 import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.ort.sketch.LutSlots;
+import io.sketchrt.runtime.spi.DecoderIo;
 import io.sketchrt.runtime.spi.DecoderSession;
 import io.sketchrt.runtime.spi.KvCache;
+import io.sketchrt.runtime.spi.SlotKvCache;
 import io.sketchrt.runtime.spi.TunedSlots;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -44,9 +46,11 @@ final class OrtDecoderSession implements DecoderSession {
   private final int vocab;
   private final OnnxJavaType kvType;
   private final int kvElementBytes;
-  private final String[] pastNames;
-  private final String[] presentNames;
+  private final DecoderIo io;
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+
+  /** The graph keeps keys and values in place (GraphNames.KV_IN_PLACE): one buffer per layer. */
+  private final boolean inPlace;
 
   /** Graphs converted before num_logits_to_keep existed return every position's logits. */
   private final boolean logitsToKeep;
@@ -73,50 +77,23 @@ final class OrtDecoderSession implements DecoderSession {
     this.slots = slots;
     this.graph = graph;
     this.layers = card.numLayers();
+    this.io = new DecoderIo(layers);
     this.kvHeads = card.numKeyValueHeads();
     this.headDim = card.headDim();
     this.vocab = card.vocabSize();
     Map<String, NodeInfo> inputs = session.getInputInfo();
     Map<String, NodeInfo> outputs = session.getOutputInfo();
+    this.inPlace =
+        GraphNames.KV_IN_PLACE.equals(
+            session.getMetadata().getCustomMetadata().get(GraphNames.KV_CACHE_METADATA));
     this.logitsToKeep =
         // a required input in older graphs, a defaulted one (exposed by OrtBackend) in newer ones
         session.getInputNames().contains(GraphNames.NUM_LOGITS_TO_KEEP);
     this.lutIndex = session.getInputNames().contains(GraphNames.LUT_INDEX);
-    List<String> missing = new ArrayList<>();
-    for (String name :
-        List.of(GraphNames.INPUT_IDS, GraphNames.ATTENTION_MASK, GraphNames.POSITION_IDS)) {
-      if (!inputs.containsKey(name)) {
-        missing.add("input " + name);
-      }
-    }
-    if (!outputs.containsKey(GraphNames.LOGITS)) {
-      missing.add("output logits");
-    }
-    pastNames = new String[2 * layers];
-    presentNames = new String[2 * layers];
-    for (int i = 0; i < layers; i++) {
-      for (int kv = 0; kv < 2; kv++) {
-        String kind = GraphNames.KV_KINDS[kv];
-        pastNames[2 * i + kv] = GraphNames.pastKeyValue(i, kind);
-        presentNames[2 * i + kv] = GraphNames.present(i, kind);
-        if (!inputs.containsKey(pastNames[2 * i + kv])) {
-          missing.add("input " + pastNames[2 * i + kv]);
-        }
-        if (!outputs.containsKey(presentNames[2 * i + kv])) {
-          missing.add("output " + presentNames[2 * i + kv]);
-        }
-      }
-    }
-    if (!missing.isEmpty()) {
-      throw new SketchrtException(
-          graph
-              + " is not a sketchrt decoder graph for "
-              + layers
-              + " layers: no "
-              + String.join(", ", missing.subList(0, Math.min(3, missing.size())))
-              + (missing.size() > 3 ? ", ..." : ""));
-    }
-    TensorInfo past = (TensorInfo) inputs.get(pastNames[0]).getInfo();
+    io.requireNone(
+        io.missing(inputs::containsKey, outputs::containsKey, true),
+        graph + " is not a sketchrt decoder graph");
+    TensorInfo past = (TensorInfo) inputs.get(io.past(0)).getInfo();
     this.kvType = past.type;
     this.kvElementBytes =
         switch (kvType) {
@@ -136,7 +113,7 @@ final class OrtDecoderSession implements DecoderSession {
       throw new SketchrtException(
           graph
               + ": "
-              + pastNames[0]
+              + io.past(0)
               + " has shape "
               + java.util.Arrays.toString(shape)
               + ", sketchrt.json says [batch, "
@@ -163,10 +140,20 @@ final class OrtDecoderSession implements DecoderSession {
 
   /** A cache that starts with room for {@code initialPositions} and grows (tests start small). */
   KvCache newCache(int batch, int capacity, int initialPositions) throws SketchrtException {
-    if (batch < 1 || capacity < 1) {
-      throw new IllegalArgumentException("a KV cache needs batch >= 1 and capacity >= 1");
-    }
+    DecoderIo.checkCacheSize(batch, capacity);
     try {
+      if (inPlace) {
+        return new OrtInPlaceKvCache(
+            layers,
+            batch,
+            capacity,
+            kvHeads,
+            headDim,
+            kvType,
+            kvElementBytes,
+            vocab,
+            initialPositions);
+      }
       return new OrtKvCache(
           layers,
           batch,
@@ -220,24 +207,31 @@ final class OrtDecoderSession implements DecoderSession {
       float[] out,
       boolean all)
       throws SketchrtException {
+    if (kvCache instanceof OrtInPlaceKvCache c) {
+      c.checkOpen();
+      DecoderIo.checkPass(c, inputIds, attentionMask, positionIds, seq, out, all, vocab);
+      lock.readLock().lock();
+      try {
+        if (closed) {
+          throw new IllegalStateException("the model is closed");
+        }
+        new InPlacePass(this, c, inputIds, attentionMask, positionIds, seq, out, all).run();
+      } catch (OrtException e) {
+        throw new SketchrtException(
+            "ONNX Runtime failed running the model: " + SketchrtException.firstLine(e), e);
+      } finally {
+        lock.readLock().unlock();
+      }
+      return;
+    }
     if (!(kvCache instanceof OrtKvCache cache)) {
       throw new IllegalArgumentException("the KV cache was not made by this session");
     }
     cache.checkOpen();
     int batch = cache.batch();
-    int total = cache.length() + seq;
-    if (total > cache.capacity()) {
-      throw new IllegalStateException(
-          "the KV cache holds " + cache.capacity() + " positions, " + total + " requested");
-    }
+    int total =
+        DecoderIo.checkPass(cache, inputIds, attentionMask, positionIds, seq, out, all, vocab);
     cache.ensureRoom(total);
-    if (inputIds.length != batch * seq
-        || positionIds.length != batch * seq
-        || attentionMask.length != batch * total
-        || out.length != (long) batch * (all ? seq : 1) * vocab) {
-      throw new IllegalArgumentException(
-          "forward: input sizes do not match batch " + batch + ", seq " + seq);
-    }
     lock.readLock().lock();
     Map<String, OnnxTensor> inputs = new HashMap<>();
     Map<String, OnnxValue> pinned = new HashMap<>();
@@ -258,27 +252,16 @@ final class OrtDecoderSession implements DecoderSession {
       inputs.put(
           GraphNames.POSITION_IDS,
           OnnxTensor.createTensor(env, LongBuffer.wrap(positionIds), new long[] {batch, seq}));
-      for (int i = 0; i < pastNames.length; i++) {
-        inputs.put(pastNames[i], cache.past(env, i));
-        pinned.put(presentNames[i], cache.present(env, i, total));
+      for (int i = 0; i < io.kvTensors(); i++) {
+        inputs.put(io.past(i), cache.past(env, i));
+        pinned.put(io.present(i), cache.present(env, i, total));
       }
       if (logitsToKeep) {
         inputs.put(
             GraphNames.NUM_LOGITS_TO_KEEP,
             OnnxTensor.createTensor(env, LongBuffer.wrap(new long[] {all ? 0 : 1}), new long[0]));
       }
-      int[] rowSlots = cache.rowSlots();
-      if (lutIndex) {
-        int[] index = rowSlots == null ? new int[] {0} : rowSlots;
-        inputs.put(
-            GraphNames.LUT_INDEX,
-            OnnxTensor.createTensor(env, IntBuffer.wrap(index), new long[] {index.length}));
-      } else if (rowSlots != null && Arrays.stream(rowSlots).anyMatch(slot -> slot != 0)) {
-        throw new SketchrtException(
-            graph
-                + " predates tuned-set batches (no lut_index input): it runs its default set"
-                + " only; convert the model again to run other sets");
-      }
+      feedLutIndex(inputs, cache.rowSlots());
       int rows = all || !logitsToKeep ? seq : 1; // logits per batch row that the graph returns
       MemorySegment logits;
       if (rows == 1) {
@@ -315,6 +298,192 @@ final class OrtDecoderSession implements DecoderSession {
       scratch.close();
       lock.readLock().unlock();
     }
+  }
+
+  /**
+   * lut_index, the tuned-set slot of each batch row (null: the default set for every row), for
+   * graphs that take it; older graphs run the default set only.
+   */
+  private void feedLutIndex(Map<String, OnnxTensor> inputs, int[] rowSlots) throws OrtException {
+    if (lutIndex) {
+      int[] index = rowSlots == null ? new int[] {0} : rowSlots;
+      inputs.put(
+          GraphNames.LUT_INDEX,
+          OnnxTensor.createTensor(env, IntBuffer.wrap(index), new long[] {index.length}));
+    } else if (rowSlots != null && Arrays.stream(rowSlots).anyMatch(slot -> slot != 0)) {
+      throw new IllegalArgumentException(
+          graph
+              + " predates tuned-set batches (no lut_index input): it runs its default set"
+              + " only; convert the model again to run other sets");
+    }
+  }
+
+  /**
+   * One ONNX Runtime run over rows [first, first + count) of an in-place cache: past and present
+   * are the same tensors. {@code logits} receives [count, keep or seq, vocab] floats; null puts the
+   * last position of each row into the cache's logits memory.
+   */
+  void runRows(
+      OrtInPlaceKvCache cache,
+      int first,
+      int count,
+      long[] ids,
+      long[] mask,
+      long[] positions,
+      int seq,
+      MemorySegment logits,
+      boolean all)
+      throws OrtException {
+    Map<String, OnnxTensor> inputs = new HashMap<>();
+    Map<String, OnnxValue> pinned = new HashMap<>();
+    List<OnnxTensor> kv = new ArrayList<>();
+    try {
+      int total = mask.length / count;
+      inputs.put(
+          GraphNames.INPUT_IDS,
+          OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {count, seq}));
+      inputs.put(
+          GraphNames.ATTENTION_MASK,
+          OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[] {count, total}));
+      inputs.put(
+          GraphNames.POSITION_IDS,
+          OnnxTensor.createTensor(env, LongBuffer.wrap(positions), new long[] {count, seq}));
+      for (int i = 0; i < io.kvTensors(); i++) {
+        OnnxTensor t = cache.rows(env, i, first, count);
+        kv.add(t);
+        inputs.put(io.past(i), t);
+        pinned.put(io.present(i), t); // the same buffer: written in place
+      }
+      if (logitsToKeep) {
+        inputs.put(
+            GraphNames.NUM_LOGITS_TO_KEEP,
+            OnnxTensor.createTensor(env, LongBuffer.wrap(new long[] {all ? 0 : 1}), new long[0]));
+      }
+      int rows = all || !logitsToKeep ? seq : 1;
+      if (logits == null) {
+        if (rows != 1) {
+          throw new IllegalStateException("a pass keeping every position needs logits memory");
+        }
+        pinned.put(GraphNames.LOGITS, cache.lastLogits(env, first, count, vocab));
+      } else {
+        pinned.put(
+            GraphNames.LOGITS,
+            OnnxTensor.createTensor(
+                env,
+                logits.asByteBuffer().order(ByteOrder.nativeOrder()),
+                new long[] {count, rows, vocab},
+                OnnxJavaType.FLOAT));
+      }
+      feedLutIndex(inputs, cache.rowSlots(first, count));
+      try (OrtSession.Result ignored = session.run(inputs, Set.of(), pinned)) {
+        // Every output was written into pinned memory.
+      }
+    } finally {
+      inputs.forEach(
+          (name, t) -> {
+            if (!kv.contains(t)) {
+              t.close();
+            }
+          });
+      pinned.forEach(
+          (name, t) -> {
+            if (!(t instanceof OnnxTensor o && kv.contains(o))) {
+              t.close();
+            }
+          });
+      kv.forEach(OnnxTensor::close);
+    }
+  }
+
+  @Override
+  public SlotKvCache newSlotCache(int rows, int capacity) throws SketchrtException {
+    if (!inPlace) {
+      return DecoderSession.super.newSlotCache(rows, capacity);
+    }
+    return (SlotKvCache) newCache(rows, capacity);
+  }
+
+  @Override
+  public void forwardSlots(
+      SlotKvCache slotCache,
+      int first,
+      int count,
+      long[] inputIds,
+      long[] positionIds,
+      int seq,
+      boolean[] live,
+      float[] lastLogits)
+      throws SketchrtException {
+    if (!(slotCache instanceof OrtInPlaceKvCache cache)) {
+      throw new IllegalArgumentException("the KV cache was not made by this session");
+    }
+    cache.checkOpen();
+    if (first < 0
+        || count < 1
+        || first + count > cache.batch()
+        || inputIds.length != count * seq
+        || positionIds.length != count * seq
+        || live.length != count
+        || lastLogits.length != count * vocab) {
+      throw new IllegalArgumentException(
+          "forwardSlots: sizes do not match rows ["
+              + first
+              + ", "
+              + (first + count)
+              + "), seq "
+              + seq);
+    }
+    if (count > 1 && seq > 1) {
+      throw new IllegalArgumentException(
+          "forwardSlots: several rows take one new token each (prefill runs one row at a time)");
+    }
+    int width = 0;
+    for (int r = first; r < first + count; r++) {
+      width = Math.max(width, cache.rowLength(r) + seq);
+    }
+    if (width > cache.capacity()) {
+      throw new IllegalStateException(
+          "the KV cache holds " + cache.capacity() + " positions, " + width + " requested");
+    }
+    cache.ensureRoom(width);
+    long[] mask = new long[count * width];
+    for (int r = 0; r < count; r++) {
+      Arrays.fill(mask, r * width, r * width + cache.rowLength(first + r) + seq, 1L);
+    }
+    lock.readLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("the model is closed");
+      }
+      runRows(cache, first, count, inputIds, mask, positionIds, seq, null, false);
+      MemorySegment.copy(
+          cache.lastLogitsMemory(),
+          ValueLayout.JAVA_FLOAT,
+          (long) first * vocab * Float.BYTES,
+          lastLogits,
+          0,
+          count * vocab);
+      for (int r = 0; r < count; r++) {
+        if (live[r]) {
+          cache.grow(first + r, seq);
+        }
+      }
+    } catch (OrtException e) {
+      throw new SketchrtException(
+          "ONNX Runtime failed running the model: " + SketchrtException.firstLine(e), e);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public int kvCopies() {
+    return inPlace ? 1 : 2;
+  }
+
+  /** Whether this session returns only the kept positions' logits. */
+  boolean keepsLogits() {
+    return logitsToKeep;
   }
 
   @Override

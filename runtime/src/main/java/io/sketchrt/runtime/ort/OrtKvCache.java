@@ -4,28 +4,24 @@ import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import io.sketchrt.runtime.spi.KvCache;
+import io.sketchrt.runtime.spi.SwappedKvCache;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * Keys and values of every layer in native memory, twice: the graph reads past_key_values from one
- * half and writes present (past + new) straight into the other through ONNX Runtime's pre-allocated
- * ("pinned") outputs; the halves swap after each pass. A [batch, heads, len, dim] tensor is the
- * first batch*heads*len*dim elements of its half, so every pass just wraps a prefix.
+ * Keys and values of every layer in native memory, in two halves ({@link SwappedKvCache}): the
+ * graph reads past_key_values from one half and writes present (past + new) straight into the other
+ * through ONNX Runtime's pre-allocated ("pinned") outputs.
  *
  * <p>The cache grows with use: it starts with room for {@link #INITIAL_POSITIONS} positions and
  * doubles (up to its capacity) when a pass needs more, copying the cached prefix once. A generation
  * that may run to a million tokens but stops after three reserves kilobytes, not gigabytes.
  */
-final class OrtKvCache implements KvCache {
-  private final int batch;
-
+final class OrtKvCache extends SwappedKvCache<MemorySegment> {
   /** Positions allocated before the first growth. */
   static final int INITIAL_POSITIONS = 256;
 
-  private final int capacity;
   private final int layers;
   private final int vocab;
   private int allocated;
@@ -39,9 +35,9 @@ final class OrtKvCache implements KvCache {
   private MemorySegment[][] halves;
 
   private MemorySegment lastLogits;
-  private int current;
-  private int length;
-  private boolean closed;
+
+  /** Tuned-set slot per batch row, or null (the default set everywhere). */
+  private int[] rowSlots;
 
   OrtKvCache(
       int layers,
@@ -66,8 +62,7 @@ final class OrtKvCache implements KvCache {
       int elementBytes,
       int vocab,
       int initialPositions) {
-    this.batch = batch;
-    this.capacity = capacity;
+    super(batch, capacity);
     this.kvHeads = kvHeads;
     this.headDim = headDim;
     this.type = type;
@@ -78,7 +73,7 @@ final class OrtKvCache implements KvCache {
   }
 
   private void allocate(Arena in, int positions) {
-    long bytes = (long) batch * kvHeads * positions * headDim * elementBytes;
+    long bytes = (long) batch() * kvHeads * positions * headDim * elementBytes;
     MemorySegment[][] fresh = new MemorySegment[2][2 * layers];
     for (int h = 0; h < 2; h++) {
       for (int i = 0; i < 2 * layers; i++) {
@@ -86,7 +81,7 @@ final class OrtKvCache implements KvCache {
       }
     }
     halves = fresh;
-    lastLogits = in.allocate((long) batch * vocab * Float.BYTES, 64);
+    lastLogits = in.allocate((long) batch() * vocab * Float.BYTES, 64);
     allocated = positions;
   }
 
@@ -99,18 +94,18 @@ final class OrtKvCache implements KvCache {
     if (positions <= allocated) {
       return;
     }
-    if (positions > capacity) {
+    if (positions > capacity()) {
       throw new IllegalStateException(
-          "the KV cache holds " + capacity + " positions, " + positions + " requested");
+          "the KV cache holds " + capacity() + " positions, " + positions + " requested");
     }
-    int grown = (int) Math.min(capacity, Math.max(positions, 2L * allocated));
-    MemorySegment[] cached = halves[current];
-    long used = (long) batch * kvHeads * length * headDim * elementBytes;
+    int grown = (int) Math.min(capacity(), Math.max(positions, 2L * allocated));
+    MemorySegment[] cached = halves[currentHalf()];
+    long used = (long) batch() * rowBytes(length());
     Arena old = arena;
     Arena fresh = Arena.ofShared();
     allocate(fresh, grown);
     for (int i = 0; i < cached.length; i++) {
-      MemorySegment.copy(cached[i], 0, halves[current][i], 0, used);
+      MemorySegment.copy(cached[i], 0, halves[currentHalf()][i], 0, used);
     }
     arena = fresh;
     old.close();
@@ -122,28 +117,34 @@ final class OrtKvCache implements KvCache {
   }
 
   @Override
-  public int batch() {
-    return batch;
+  protected MemorySegment buffer(int half, int index) {
+    return halves[half][index];
   }
 
   @Override
-  public int capacity() {
-    return capacity;
+  protected int buffers() {
+    return 2 * layers;
   }
 
   @Override
-  public int length() {
-    return length;
+  protected void copy(
+      MemorySegment from, long fromOffset, MemorySegment to, long toOffset, long bytes) {
+    MemorySegment.copy(from, fromOffset, to, toOffset, bytes);
+  }
+
+  @Override
+  protected long rowBytes(int positions) {
+    return (long) kvHeads * positions * headDim * elementBytes;
   }
 
   /** past_key_values input {@code index} over the cached positions (reads the current half). */
   OnnxTensor past(OrtEnvironment env, int index) throws OrtException {
-    return wrap(env, halves[current][index], length);
+    return wrap(env, past(index), length());
   }
 
   /** present output {@code index} for {@code total} positions (written into the other half). */
   OnnxTensor present(OrtEnvironment env, int index, int total) throws OrtException {
-    return wrap(env, halves[1 - current][index], total);
+    return wrap(env, present(index), total);
   }
 
   /** Pinned logits output for a one-token decode pass: [batch, 1, vocab] floats. */
@@ -151,7 +152,7 @@ final class OrtKvCache implements KvCache {
     return OnnxTensor.createTensor(
         env,
         lastLogits.asByteBuffer().order(ByteOrder.nativeOrder()),
-        new long[] {batch, 1, vocab},
+        new long[] {batch(), 1, vocab},
         OnnxJavaType.FLOAT);
   }
 
@@ -159,24 +160,11 @@ final class OrtKvCache implements KvCache {
     return lastLogits;
   }
 
-  /** After a successful pass: the other half now holds past + new. */
-  void advance(int seq) {
-    current = 1 - current;
-    length += seq;
-  }
-
-  /**
-   * Gathers the rows of the current half into the other half (which the next pass overwrites with
-   * present anyway) and swaps: no extra memory, one copy of the cached positions.
-   */
-  /** Tuned-set slot per batch row, or null (the default set everywhere). */
-  private int[] rowSlots;
-
   @Override
   public void setRowSlots(int[] slots) {
-    if (slots != null && slots.length != batch) {
+    if (slots != null && slots.length != batch()) {
       throw new IllegalArgumentException(
-          slots.length + " tuned-set slots given for a batch of " + batch);
+          slots.length + " tuned-set slots given for a batch of " + batch());
     }
     rowSlots = slots == null ? null : slots.clone();
   }
@@ -187,49 +175,26 @@ final class OrtKvCache implements KvCache {
   }
 
   @Override
-  public void reorderRows(int[] sourceRows) {
-    checkOpen();
-    KvCache.checkRowOrder(sourceRows, batch);
+  protected void reorderState(int[] sourceRows) {
     if (rowSlots != null) {
-      int[] moved = new int[batch];
-      for (int r = 0; r < batch; r++) {
+      int[] moved = new int[batch()];
+      for (int r = 0; r < batch(); r++) {
         moved[r] = rowSlots[sourceRows[r]];
       }
       rowSlots = moved;
-    }
-    long rowBytes = (long) kvHeads * length * headDim * elementBytes;
-    if (rowBytes == 0) {
-      return;
-    }
-    for (int i = 0; i < halves[current].length; i++) {
-      MemorySegment from = halves[current][i];
-      MemorySegment to = halves[1 - current][i];
-      for (int r = 0; r < batch; r++) {
-        MemorySegment.copy(from, sourceRows[r] * rowBytes, to, r * rowBytes, rowBytes);
-      }
-    }
-    current = 1 - current;
-  }
-
-  void checkOpen() {
-    if (closed) {
-      throw new IllegalStateException("the KV cache is closed");
     }
   }
 
   private OnnxTensor wrap(OrtEnvironment env, MemorySegment half, int positions)
       throws OrtException {
-    long bytes = (long) batch * kvHeads * positions * headDim * elementBytes;
+    long bytes = batch() * rowBytes(positions);
     var buffer = half.asSlice(0, bytes).asByteBuffer().order(ByteOrder.nativeOrder());
     return OnnxTensor.createTensor(
-        env, buffer, new long[] {batch, kvHeads, positions, headDim}, type);
+        env, buffer, new long[] {batch(), kvHeads, positions, headDim}, type);
   }
 
   @Override
-  public void close() {
-    if (!closed) {
-      closed = true;
-      arena.close();
-    }
+  protected void free() {
+    arena.close();
   }
 }

@@ -54,6 +54,46 @@ public interface DecoderSession extends AutoCloseable {
     return null;
   }
 
+  /**
+   * A cache of {@code rows} slots of up to {@code capacity} positions each, for the engine: every
+   * row keeps its own length. Only backends that keep keys and values in place have one.
+   */
+  default SlotKvCache newSlotCache(int rows, int capacity) throws SketchrtException {
+    throw new SketchrtException(
+        "this model's KV cache is not kept in place, so rows cannot have their own lengths: convert"
+            + " it with fp32 activations (portable target) and run it on ort-cpu");
+  }
+
+  /**
+   * Runs {@code seq} new positions of rows [first, first + count) of a slot cache, each right after
+   * its own cached positions; rows with {@code live[i]} false are computed but keep their length
+   * (what they wrote lies past it and is overwritten later).
+   *
+   * @param inputIds [count, seq]
+   * @param positionIds [count, seq]
+   * @param lastLogits receives each row's last-position logits, [count, vocab]
+   */
+  default void forwardSlots(
+      SlotKvCache cache,
+      int first,
+      int count,
+      long[] inputIds,
+      long[] positionIds,
+      int seq,
+      boolean[] live,
+      float[] lastLogits)
+      throws SketchrtException {
+    throw new UnsupportedOperationException("this backend has no slot caches");
+  }
+
+  /**
+   * Copies of the keys and values a cache keeps: 1 when the graph updates them in place (past and
+   * present share one buffer), 2 when present is written beside past (concat graphs).
+   */
+  default int kvCopies() {
+    return 2;
+  }
+
   /** Releases the graph; idempotent. */
   @Override
   void close();

@@ -108,6 +108,16 @@ public final class ModelInspection {
     long kvPerToken =
         2L * card.numLayers() * card.numKeyValueHeads() * card.headDim() * card.dtype().bytes();
     root.put("kv_cache_bytes_per_token_per_sequence", kvPerToken);
+    // in place: past and present are one buffer (ort-cpu); concat: the runtime keeps two copies
+    boolean inPlace =
+        io.sketchrt.format.GraphNames.KV_IN_PLACE.equals(
+            graph.metadata().get(io.sketchrt.format.GraphNames.KV_CACHE_METADATA));
+    root.put("kv_cache", inPlace ? "in-place" : "concat");
+    long kvResident = kvPerToken * (inPlace ? 1 : 2);
+    root.put("kv_cache_resident_bytes_per_token_per_slot", kvResident);
+    root.put(
+        "kv_cache_resident_bytes_per_slot_at_max_positions",
+        kvResident * card.maxPositionEmbeddings());
     return root;
   }
 
@@ -174,8 +184,15 @@ public final class ModelInspection {
         .fields()
         .forEachRemaining(e -> out.printf("  %-32s %s%n", e.getKey(), mb(e.getValue().asLong())));
     out.printf(
-        "KV cache: %s per token per sequence%n",
-        kb(r.get("kv_cache_bytes_per_token_per_sequence").asLong()));
+        "KV cache: %s per token per sequence; %s: %s resident per token per slot, %s per slot at"
+            + " %d positions (slots grow with use)%n",
+        kb(r.get("kv_cache_bytes_per_token_per_sequence").asLong()),
+        r.get("kv_cache").asText().equals("in-place")
+            ? "in place (one copy, ort-cpu)"
+            : "concat (past and present: two copies)",
+        kb(r.get("kv_cache_resident_bytes_per_token_per_slot").asLong()),
+        mb(r.get("kv_cache_resident_bytes_per_slot_at_max_positions").asLong()),
+        card.get("max_position_embeddings").asInt());
     if (card.has("tuned_sets")) {
       JsonNode t = card.get("tuned_sets");
       out.printf(

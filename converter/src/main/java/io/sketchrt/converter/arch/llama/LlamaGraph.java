@@ -46,8 +46,12 @@ public class LlamaGraph implements DecoderGraph {
   protected final GraphBuilder g = new GraphBuilder();
   private final Set<String> sketchUsed = new HashSet<>();
 
-  /** What every layer's attention shares: rotary tables gathered once, and the mask. */
-  protected record Shared(String cos, String sin, String allowed) {}
+  /**
+   * What every layer's attention shares: rotary tables gathered once, and the mask ({@code
+   * allowed}, concat attention) or GroupQueryAttention's per-row lengths (in place).
+   */
+  protected record Shared(
+      String cos, String sin, String allowed, String seqlensK, String totalLength) {}
 
   public LlamaGraph(
       ModelConfig cfg, Weights weights, Map<String, SketchedLinear> sketch, GraphOptions options)
@@ -68,6 +72,14 @@ public class LlamaGraph implements DecoderGraph {
     return null;
   }
 
+  /**
+   * Keys and values in place through GroupQueryAttention (GraphNames.KV_IN_PLACE), or concat. A
+   * sliding window stays concat: its masking is checked only against the standard-op graph.
+   */
+  protected final boolean kvInPlace() {
+    return options.kvInPlace() && slidingWindow() == null;
+  }
+
   /** Whether projection {@code proj} (q_proj ... down_proj) has a bias. */
   protected boolean hasBias(String proj) {
     return switch (proj) {
@@ -83,7 +95,10 @@ public class LlamaGraph implements DecoderGraph {
     String embedding = weight("model.embed_tokens.weight", cfg.vocabSize(), cfg.hiddenSize());
     String x =
         g.op("/model/embed_tokens/Gather", "Gather", List.of(embedding, GraphNames.INPUT_IDS));
-    Shared shared = new Shared(rotary("cos"), rotary("sin"), attentionMask());
+    Shared shared =
+        kvInPlace()
+            ? new Shared(rotary("cos"), rotary("sin"), null, seqlensK(), totalLength())
+            : new Shared(rotary("cos"), rotary("sin"), attentionMask(), null, null);
     for (int i = 0; i < cfg.numLayers(); i++) {
       x = decoderLayer(i, x, shared);
     }
@@ -198,6 +213,33 @@ public class LlamaGraph implements DecoderGraph {
     return rotaryInverseFrequencies;
   }
 
+  /** seqlens_k[b] = sum(attention_mask[b]) - 1, int32: row b's last position [B]. */
+  private String seqlensK() {
+    String p = "/model/attn_mask/seqlens_k";
+    String sum =
+        g.op(
+            p + "/ReduceSum",
+            "ReduceSum",
+            List.of(GraphNames.ATTENTION_MASK, g.int64s(1)),
+            Attrs.i("keepdims", 0));
+    String last = g.op(p + "/Sub", "Sub", List.of(sum, g.int64s(1)));
+    return g.op(p + "/Cast", "Cast", List.of(last), to(DType.I32));
+  }
+
+  /** total_sequence_length = attention_mask.shape[1], an int32 scalar. */
+  private String totalLength() {
+    String p = "/model/attn_mask/total_seq_len";
+    String shape =
+        g.op(
+            p + "/Shape",
+            "Shape",
+            List.of(GraphNames.ATTENTION_MASK),
+            Attrs.i("start", 1),
+            Attrs.i("end", 2));
+    String scalar = g.op(p + "/Squeeze", "Squeeze", List.of(shape));
+    return g.op(p + "/Cast", "Cast", List.of(scalar), to(DType.I32));
+  }
+
   /**
    * allowed[b, 0, 0, i, j] = attention_mask[b, j] != 0 and j <= P + i (and j > P + i - window) [B,
    * 1, 1, S, T], broadcast over [B, KV, rep, S, T] scores. Left padding is safe: padded keys are
@@ -279,13 +321,17 @@ public class LlamaGraph implements DecoderGraph {
         linear(p + "/k_proj", hf + ".k_proj", x, (long) kvHeads * d, hidden, hasBias("k_proj"));
     String v =
         linear(p + "/v_proj", hf + ".v_proj", x, (long) kvHeads * d, hidden, hasBias("v_proj"));
+    String vRows = v; // GroupQueryAttention takes values unsplit      [B, S, KV*D]
     // split heads                                                    [B, H, S, D], [B, KV, S, D]
     q = splitHeads(p + "/q", q, heads, d);
     k = splitHeads(p + "/k", k, kvHeads, d);
-    v = splitHeads(p + "/v", v, kvHeads, d);
     // q = q cos + rotate_half(q) sin, same for k
     q = applyRotary(p + "/q_rotary", q, s);
     k = applyRotary(p + "/k_rotary", k, s);
+    if (kvInPlace()) {
+      return groupQueryAttention(i, p, hf, q, k, vRows, s);
+    }
+    v = splitHeads(p + "/v", v, kvHeads, d);
     // K = cat(past_k, k), V = cat(past_v, v) along the sequence      [B, KV, T, D]
     String keys =
         g.opTo(
@@ -341,6 +387,46 @@ public class LlamaGraph implements DecoderGraph {
     ctx = g.op(p + "/context/Reshape_1", "Reshape", List.of(ctx, g.int64s(0, 0, (long) heads * d)));
     // out = ctx W_oᵀ                                                 [B, S, hidden]
     return linear(p + "/o_proj", hf + ".o_proj", ctx, hidden, (long) heads * d, hasBias("o_proj"));
+  }
+
+  /**
+   * softmax(q Kᵀ / sqrt(D)) V as com.microsoft GroupQueryAttention over rotated q and k: it writes
+   * row b's new keys and values at positions seqlens_k[b] + 1 - S ... seqlens_k[b] of present,
+   * which may be the past buffer itself (in place), and attends causally to positions 0 ... its
+   * own.
+   */
+  private String groupQueryAttention(
+      int i, String p, String hf, String q, String k, String v, Shared s)
+      throws IOException, ConvertException, CheckpointException {
+    int heads = cfg.numAttentionHeads();
+    int kvHeads = cfg.numKeyValueHeads();
+    int d = cfg.headDim();
+    long hidden = cfg.hiddenSize();
+    // merge heads back                                               [B, S, H*D], [B, S, KV*D]
+    q = mergeHeads(p + "/q_merge", q, heads, d);
+    k = mergeHeads(p + "/k_merge", k, kvHeads, d);
+    List<String> outs =
+        g.node(
+            p + "/GroupQueryAttention",
+            "com.microsoft",
+            "GroupQueryAttention",
+            List.of(
+                q, k, v, pastName(i, "key"), pastName(i, "value"), s.seqlensK(), s.totalLength()),
+            List.of(
+                p + "/GroupQueryAttention/output_0",
+                presentName(i, "key"),
+                presentName(i, "value")),
+            Attrs.i("num_heads", heads),
+            Attrs.i("kv_num_heads", kvHeads)); // scale: the default 1/sqrt(D)
+    // out = ctx W_oᵀ                                                 [B, S, hidden]
+    return linear(
+        p + "/o_proj", hf + ".o_proj", outs.get(0), hidden, (long) heads * d, hasBias("o_proj"));
+  }
+
+  /** [B, n, S, D] -> [B, S, n*D]. */
+  private String mergeHeads(String p, String x, int n, int d) {
+    String t = g.op(p + "/Transpose", "Transpose", List.of(x), Attrs.ints("perm", 0, 2, 1, 3));
+    return g.op(p + "/Reshape", "Reshape", List.of(t, g.int64s(0, 0, (long) n * d)));
   }
 
   /** down_proj(silu(gate_proj(x)) * up_proj(x)), silu(z) = z * sigmoid(z) [B, S, hidden]. */

@@ -1,0 +1,240 @@
+package io.sketchrt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sketchrt.converter.ConversionListener;
+import io.sketchrt.converter.Converter;
+import io.sketchrt.converter.tensor.DType;
+import io.sketchrt.format.Target;
+import io.sketchrt.format.testing.TestData;
+import io.sketchrt.runtime.Engine;
+import io.sketchrt.runtime.GenerationConfig;
+import io.sketchrt.runtime.GenerationResult;
+import io.sketchrt.runtime.Model;
+import io.sketchrt.runtime.Request;
+import io.sketchrt.runtime.Scheduler;
+import io.sketchrt.runtime.SketchrtException;
+import io.sketchrt.runtime.StopReason;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * KV in place (GroupQueryAttention, one buffer per layer) and the continuous-batching engine on the
+ * bundled example: the in-place graph gives the concat graph's tokens, and every request of a
+ * continuously batched run, joining at any step or cancelled, gets what it gets alone.
+ */
+class EngineTest {
+  private static final Path EXAMPLE = TestData.committed("examples/arith");
+  private static final String[] PROMPTS = {"57-38=", "40+7=", "91-19=", "12+30=", "8-3="};
+
+  @TempDir static Path tmp;
+  private static Path inPlace;
+  private static Path concat;
+
+  @BeforeAll
+  static void convertBothWays() throws Exception {
+    Converter.Request r =
+        new Converter.Request(
+            EXAMPLE.resolve("hf"),
+            EXAMPLE.resolve("sketch.pkl"),
+            EXAMPLE.resolve("tuned"),
+            tmp.resolve("in-place"),
+            DType.F32,
+            Target.PORTABLE,
+            false);
+    Converter.convert(r, ConversionListener.silent());
+    Converter.convert(
+        new Converter.Request(
+                r.model(),
+                r.sketch(),
+                r.tuned(),
+                tmp.resolve("concat"),
+                DType.F32,
+                Target.PORTABLE,
+                false)
+            .withConcatKv(),
+        ConversionListener.silent());
+    inPlace = tmp.resolve("in-place");
+    concat = tmp.resolve("concat");
+  }
+
+  private static List<GenerationConfig> configs() {
+    return List.of(
+        GenerationConfig.builder().maxNewTokens(10).build(),
+        GenerationConfig.builder().maxNewTokens(10).temperature(0.9).topK(20).seed(11).build());
+  }
+
+  /** Prompts of the example plus longer random ones, so prefill runs in several chunks. */
+  private static List<long[]> prompts(Model m) {
+    List<long[]> p = new ArrayList<>();
+    for (String s : PROMPTS) {
+      p.add(m.encode(s));
+    }
+    SplittableRandom rnd = new SplittableRandom(3);
+    int vocab = m.card().vocabSize();
+    for (int len : new int[] {17, 9}) {
+      long[] ids = new long[len];
+      for (int i = 0; i < len; i++) {
+        ids[i] = 1 + rnd.nextInt(vocab - 1);
+      }
+      p.add(ids);
+    }
+    return p;
+  }
+
+  @Test
+  void inPlaceCacheGivesTheConcatGraphsTokens() throws Exception {
+    try (Model a = Model.load(inPlace);
+        Model b = Model.load(concat)) {
+      assertTrue(a.kvInPlace());
+      assertFalse(b.kvInPlace());
+      assertEquals(2 * a.kvBytesPerToken(), b.kvBytesPerToken(), "1x against 2x KV memory");
+      List<long[]> prompts = prompts(a);
+      List<GenerationConfig> all = new ArrayList<>(configs());
+      all.add(GenerationConfig.builder().maxNewTokens(8).numBeams(3).build());
+      for (GenerationConfig cfg : all) {
+        // a left-padded batch of different lengths, and beam search (rows reordered in place)
+        List<GenerationResult> x = a.generateTokens(prompts, cfg);
+        List<GenerationResult> y = b.generateTokens(prompts, cfg);
+        for (int i = 0; i < prompts.size(); i++) {
+          assertArrayEquals(y.get(i).tokens(), x.get(i).tokens(), "prompt " + i + ", " + cfg);
+          assertEquals(y.get(i).stopReason(), x.get(i).stopReason());
+        }
+      }
+    }
+  }
+
+  @Test
+  void rowsJoiningAndCancelledMidFlightGetTheirAloneTokens() throws Exception {
+    try (Model m = Model.load(inPlace)) {
+      List<long[]> prompts = prompts(m);
+      for (GenerationConfig cfg : configs()) {
+        List<long[]> alone = new ArrayList<>();
+        for (long[] p : prompts) {
+          alone.add(m.generateTokens(List.of(p), cfg).getFirst().tokens());
+        }
+        // 3 slots, 4 prompt tokens per step in chunks of 3: long prompts take several steps
+        try (Engine e = m.engine(new Scheduler(3, 4, 3))) {
+          List<Engine.Handle> h = new ArrayList<>();
+          List<List<Long>> streamed = new ArrayList<>();
+          for (int i = 0; i < prompts.size(); i++) {
+            streamed.add(new ArrayList<>());
+          }
+          int[] order = {5, 0, 1, 6, 2, 3, 4};
+          Engine.Handle[] byPrompt = new Engine.Handle[prompts.size()];
+          int next = 0;
+          for (int step = 0; !e.isIdle() || next < order.length; step++) {
+            if (next < order.length && step % 2 == 0) { // one joins every other step
+              int p = order[next++];
+              List<Long> sink = streamed.get(p);
+              byPrompt[p] =
+                  e.submit(new Request(prompts.get(p), cfg, null, t -> sink.add((long) t.id())));
+            }
+            if (step == 5) {
+              byPrompt[1].cancel(); // running by now: its slot goes to a queued request
+            }
+            e.step();
+            assertTrue(e.activeRows() <= 3);
+          }
+          for (int p = 0; p < prompts.size(); p++) {
+            GenerationResult r = byPrompt[p].result().getNow(null);
+            long[] streamedIds = streamed.get(p).stream().mapToLong(Long::longValue).toArray();
+            assertArrayEquals(r.tokens(), streamedIds, "listener saw the result's tokens");
+            if (p == 1) {
+              assertEquals(StopReason.CANCELLED, r.stopReason());
+              assertTrue(r.tokens().length < alone.get(p).length, "cancelled before the end");
+              assertArrayEquals(
+                  Arrays.copyOf(alone.get(p), r.tokens().length),
+                  r.tokens(),
+                  "cancelled: a prefix");
+            } else {
+              assertArrayEquals(alone.get(p), r.tokens(), "prompt " + p + " with " + cfg);
+            }
+          }
+          assertEquals(0, e.activeRows());
+        }
+      }
+    }
+  }
+
+  /**
+   * Two tuned sets of one model (the example's subtraction fine-tune and its base LUTs, which add)
+   * in one running batch: each request gets what its own set gives alone.
+   */
+  @Test
+  void requestsOfDifferentTunedSetsShareSteps() throws Exception {
+    Path addSet = tmp.resolve("base-as-tuned");
+    TestData.pythonModule(
+        "sketchrt_ref.fixtures.base_as_tuned",
+        EXAMPLE.resolve("sketch.pkl").toAbsolutePath().toString(),
+        addSet.toAbsolutePath().toString());
+    Path sets = tmp.resolve("sets");
+    Converter.convert(
+        new Converter.Request(
+            EXAMPLE.resolve("hf"),
+            EXAMPLE.resolve("sketch.pkl"),
+            List.of(
+                new io.sketchrt.converter.TunedSetStore.Input("sub", EXAMPLE.resolve("tuned")),
+                new io.sketchrt.converter.TunedSetStore.Input("add", addSet)),
+            sets,
+            DType.F32,
+            Target.PORTABLE,
+            false),
+        ConversionListener.silent());
+    try (Model m = Model.load(sets);
+        Engine e = m.engine(new Scheduler(4, 6, 4))) {
+      GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(6).build();
+      String[] names = {"sub", "add", "add", "sub", "add"};
+      List<Engine.Handle> h = new ArrayList<>();
+      for (int i = 0; i < PROMPTS.length; i++) {
+        h.add(e.submit(new Request(m.encode(PROMPTS[i]), cfg, names[i], null)));
+        e.step(); // each joins a batch already running
+      }
+      e.runUntilIdle();
+      boolean differ = false;
+      for (int i = 0; i < PROMPTS.length; i++) {
+        long[] p = m.encode(PROMPTS[i]);
+        long[] alone = m.generateTokens(List.of(p), cfg, List.of(names[i])).getFirst().tokens();
+        long[] other =
+            m.generateTokens(List.of(p), cfg, List.of(names[i].equals("sub") ? "add" : "sub"))
+                .getFirst()
+                .tokens();
+        differ |= !Arrays.equals(alone, other);
+        assertArrayEquals(
+            alone, h.get(i).result().getNow(null).tokens(), PROMPTS[i] + " " + names[i]);
+      }
+      assertTrue(differ, "the two sets must answer differently somewhere, or this proves nothing");
+    }
+  }
+
+  @Test
+  void aConcatGraphHasNoEngineAndBadRequestsAreRefused() throws Exception {
+    try (Model b = Model.load(concat)) {
+      SketchrtException x =
+          assertThrows(SketchrtException.class, () -> b.engine(Scheduler.defaults()));
+      assertFalse(x.getMessage().contains("\n"), x.getMessage());
+    }
+    try (Model m = Model.load(inPlace);
+        Engine e = m.engine(Scheduler.defaults())) {
+      GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(4).build();
+      assertThrows(IllegalArgumentException.class, () -> e.submit(new Request(new long[0], cfg)));
+      assertThrows(
+          IllegalArgumentException.class, () -> e.submit(new Request(new long[] {-1}, cfg)));
+      assertThrows(
+          IllegalArgumentException.class,
+          () ->
+              e.submit(
+                  new Request(new long[] {1}, GenerationConfig.builder().numBeams(2).build())));
+    }
+  }
+}

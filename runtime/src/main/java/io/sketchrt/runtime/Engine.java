@@ -1,0 +1,436 @@
+package io.sketchrt.runtime;
+
+import io.sketchrt.runtime.spi.DecoderSession;
+import io.sketchrt.runtime.spi.SlotKvCache;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Continuous batching (DESIGN section 8): requests queue up, and between steps the {@link
+ * Scheduler} admits them into free slots of one KV cache. Every row keeps its own length in its own
+ * slot, so rows join and leave at any step. A step prefills at most the scheduler's token budget of
+ * prompt tokens, in chunks, then runs one decode pass over every decoding row, so rows already
+ * decoding keep getting a token per step while a long prompt is prefilled.
+ *
+ * <p>Needs a backend whose cache keeps rows apart (in-place graphs on ort-cpu). Not thread-safe:
+ * one thread calls {@link #step()}; {@link #submit} and {@link Handle#cancel()} may come from any
+ * thread.
+ */
+public final class Engine implements AutoCloseable {
+  private final Model model;
+  private final DecoderSession session;
+  private final Scheduler scheduler;
+  private final SlotKvCache cache;
+  private final Row[] rows;
+  private final int vocab;
+  private final int maxPositions;
+  private final ArrayDeque<Handle> queue = new ArrayDeque<>();
+  private final float[] oneRow;
+  private int[] rowSlots;
+  private boolean closed;
+
+  /** A submitted request: its result once done, and cancellation. */
+  public static final class Handle {
+    final Request request;
+    final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+    volatile boolean cancelled;
+
+    Handle(Request request) {
+      this.request = request;
+    }
+
+    /** Frees the request's slot at the next step; its tokens so far end with CANCELLED. */
+    public void cancel() {
+      cancelled = true;
+    }
+
+    public CompletableFuture<GenerationResult> result() {
+      return result;
+    }
+  }
+
+  /** A request in a slot. */
+  private static final class Row {
+    final Handle handle;
+    final int slot;
+    final int tunedSlot;
+    final Sampler sampler;
+    final boolean[] seen;
+    final TextStream text;
+    final long[] eos;
+    final int contextLimit;
+    long[] generated = new long[16];
+    int count;
+    int prefilled;
+    long nextToken = -1; // sampled, not yet fed
+    long prefillNanos;
+    long decodeNanos;
+    int decodeSteps;
+    StopReason stop;
+
+    Row(Handle h, int slot, int tunedSlot, Model model, int vocab, int contextLimit) {
+      this.handle = h;
+      this.slot = slot;
+      this.tunedSlot = tunedSlot;
+      GenerationConfig c = h.request.config();
+      long seed = c.seed().orElseGet(() -> new SplittableRandom().nextLong());
+      this.sampler = new Sampler(c, seed);
+      this.contextLimit = contextLimit;
+      List<Integer> ids = c.eosTokenIds() != null ? c.eosTokenIds() : model.eosTokenIds();
+      this.eos = ids.stream().mapToLong(Integer::longValue).toArray();
+      if (c.repetitionPenalty() != 1.0) {
+        seen = new boolean[vocab];
+        for (long id : h.request.prompt()) {
+          seen[(int) id] = true;
+        }
+      } else {
+        seen = null;
+      }
+      Tokenizer t = model.hasTokenizer() ? model.tokenizer() : null;
+      text =
+          t == null
+              ? null
+              : new TextStream(
+                  t::decode, t::isByteFallbackToken, c.stopStrings(), h.request.prompt());
+    }
+
+    long[] prompt() {
+      return handle.request.prompt();
+    }
+  }
+
+  Engine(Model model, DecoderSession session, Scheduler scheduler) throws SketchrtException {
+    this.model = model;
+    this.session = session;
+    this.scheduler = scheduler;
+    this.vocab = session.vocabSize();
+    this.maxPositions = model.card().maxPositionEmbeddings();
+    this.cache = session.newSlotCache(scheduler.maxRows(), maxPositions);
+    this.rows = new Row[scheduler.maxRows()];
+    this.oneRow = new float[vocab];
+  }
+
+  /** Queues a request; it joins the batch at a coming step. */
+  public Handle submit(Request request) {
+    GenerationConfig c = request.config();
+    if (c.isBeamSearch()) {
+      throw new IllegalArgumentException(
+          "the engine samples one sequence per request; beam search runs through Generator");
+    }
+    long[] p = request.prompt();
+    if (p.length == 0) {
+      throw new IllegalArgumentException("a prompt has no tokens");
+    }
+    int limit = contextLimit(c);
+    if (p.length >= limit) {
+      throw new IllegalArgumentException(
+          "the prompt is " + p.length + " tokens, the context limit is " + limit + " tokens");
+    }
+    for (long id : p) {
+      if (id < 0 || id >= vocab) {
+        throw new IllegalArgumentException(
+            "token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+      }
+    }
+    Handle h = new Handle(request);
+    synchronized (queue) {
+      if (closed) {
+        throw new IllegalStateException("the engine is closed");
+      }
+      queue.add(h);
+    }
+    return h;
+  }
+
+  private int contextLimit(GenerationConfig c) {
+    return c.contextLimit() == 0 ? maxPositions : Math.min(c.contextLimit(), maxPositions);
+  }
+
+  /** Rows running now (prefilling or decoding). */
+  public int activeRows() {
+    int n = 0;
+    for (Row r : rows) {
+      n += r == null ? 0 : 1;
+    }
+    return n;
+  }
+
+  /** True when nothing is queued or running. */
+  public boolean isIdle() {
+    synchronized (queue) {
+      return queue.isEmpty() && activeRows() == 0;
+    }
+  }
+
+  /** Bytes of KV cache allocated now (slots grow with use). */
+  public long kvBytesAllocated() {
+    return cache.allocatedBytes();
+  }
+
+  /** Steps until nothing is queued or running. */
+  public void runUntilIdle() throws SketchrtException {
+    while (!isIdle()) {
+      step();
+    }
+  }
+
+  /**
+   * One step: drops cancelled rows, admits queued requests, prefills up to the token budget, and
+   * gives every decoding row one token.
+   */
+  public void step() throws SketchrtException {
+    try (Model.Pass ignored = model.beginPass()) {
+      for (int s = 0; s < rows.length; s++) {
+        if (rows[s] != null && rows[s].handle.cancelled) {
+          finish(rows[s], StopReason.CANCELLED, "");
+        }
+      }
+      admit();
+      List<Row> joined = prefill();
+      decode(joined);
+    }
+  }
+
+  private void admit() throws SketchrtException {
+    while (true) {
+      Handle h;
+      synchronized (queue) {
+        h = queue.peek();
+        if (h == null || !scheduler.admits(activeRows())) {
+          return;
+        }
+        queue.poll();
+      }
+      if (h.cancelled) {
+        h.result.complete(result(null, h, StopReason.CANCELLED));
+        continue;
+      }
+      int slot = 0;
+      while (rows[slot] != null) {
+        slot++;
+      }
+      String set = h.request.tunedSet() != null ? h.request.tunedSet() : model.defaultTunedSet();
+      int[] tuned;
+      try {
+        tuned = model.acquireSlots(java.util.Collections.singletonList(set));
+      } catch (SketchrtException e) {
+        h.result.completeExceptionally(e);
+        continue;
+      }
+      cache.clearRow(slot);
+      rows[slot] =
+          new Row(
+              h,
+              slot,
+              tuned == null ? -1 : tuned[0],
+              model,
+              vocab,
+              contextLimit(h.request.config()));
+      updateRowSlots();
+    }
+  }
+
+  /** Rows mid-prompt get prompt chunks up to the step's token budget, shortest first. */
+  private List<Row> prefill() throws SketchrtException {
+    List<Row> joined = new ArrayList<>();
+    int budget = scheduler.prefillTokensPerStep();
+    // the shortest remaining prompt first: a short request waits for no long prompt's chunks
+    List<Row> waiting = new ArrayList<>();
+    for (Row r : rows) {
+      if (r != null && r.prefilled < r.prompt().length) {
+        waiting.add(r);
+      }
+    }
+    waiting.sort(
+        java.util.Comparator.comparingInt((Row r) -> r.prompt().length - r.prefilled)
+            .thenComparingInt(r -> r.slot));
+    for (Row r : waiting) {
+      if (budget == 0) {
+        break;
+      }
+      long start = System.nanoTime();
+      int n = Math.min(budget, Math.min(scheduler.prefillChunk(), r.prompt().length - r.prefilled));
+      long[] ids = Arrays.copyOfRange(r.prompt(), r.prefilled, r.prefilled + n);
+      long[] pos = new long[n];
+      for (int i = 0; i < n; i++) {
+        pos[i] = r.prefilled + i;
+      }
+      session.forwardSlots(cache, r.slot, 1, ids, pos, n, new boolean[] {true}, oneRow);
+      r.prefilled += n;
+      budget -= n;
+      r.prefillNanos += System.nanoTime() - start;
+      if (r.prefilled == r.prompt().length) {
+        accept(r, r.sampler.next(oneRow, 0, vocab, r.seen));
+        joined.add(r);
+      }
+    }
+    return joined;
+  }
+
+  /** One pass over the slot range of the decoding rows; other rows in it feed a dummy token. */
+  private void decode(List<Row> justJoined) throws SketchrtException {
+    int lo = Integer.MAX_VALUE;
+    int hi = -1;
+    for (Row r : rows) {
+      if (decoding(r) && !justJoined.contains(r)) {
+        lo = Math.min(lo, r.slot);
+        hi = Math.max(hi, r.slot);
+      }
+    }
+    if (hi < 0) {
+      return;
+    }
+    long start = System.nanoTime();
+    int n = hi - lo + 1;
+    long[] ids = new long[n];
+    long[] pos = new long[n];
+    boolean[] live = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      Row r = rows[lo + i];
+      live[i] = decoding(r) && !justJoined.contains(r);
+      ids[i] = live[i] ? r.nextToken : 0;
+      pos[i] = cache.rowLength(lo + i); // a dummy row writes past its length: overwritten later
+    }
+    float[] logits = new float[n * vocab];
+    session.forwardSlots(cache, lo, n, ids, pos, 1, live, logits);
+    long elapsed = System.nanoTime() - start;
+    for (int i = 0; i < n; i++) {
+      if (live[i]) {
+        Row r = rows[lo + i];
+        r.decodeNanos += elapsed;
+        r.decodeSteps++;
+        accept(r, r.sampler.next(logits, i * vocab, vocab, r.seen));
+      }
+    }
+  }
+
+  private static boolean decoding(Row r) {
+    return r != null && r.stop == null && r.nextToken >= 0;
+  }
+
+  /** Records a sampled token, hands it to the listener and ends the row when it should stop. */
+  private void accept(Row r, int id) {
+    if (r.count == r.generated.length) {
+      r.generated = Arrays.copyOf(r.generated, r.count * 2);
+    }
+    r.generated[r.count++] = id;
+    r.nextToken = id;
+    if (r.seen != null) {
+      r.seen[id] = true;
+    }
+    boolean isEos = false;
+    for (long e : r.eos) {
+      isEos |= e == id;
+    }
+    String text = "";
+    StopReason reason = null;
+    if (isEos) {
+      reason = StopReason.EOS;
+    } else if (r.text != null) {
+      text = r.text.add(id);
+      if (r.text.stopped()) {
+        reason = StopReason.STOP_STRING;
+      }
+    }
+    GenerationConfig c = r.handle.request.config();
+    if (reason == null && r.count >= c.maxNewTokens()) {
+      reason = StopReason.MAX_NEW_TOKENS;
+    }
+    if (reason == null && r.prompt().length + r.count >= r.contextLimit) {
+      reason = StopReason.CONTEXT_LIMIT;
+    }
+    if (reason != null) {
+      finish(r, reason, text);
+    } else {
+      emit(r, new Token(r.slot, id, text, null));
+    }
+  }
+
+  /**
+   * Ends a row and frees its slot. A row that stops on its latest token hands that token over now;
+   * a cancelled row has handed over all of its tokens already.
+   */
+  private void finish(Row r, StopReason reason, String text) {
+    r.stop = reason;
+    if (r.text != null) {
+      text += r.text.flush();
+    }
+    if (reason != StopReason.CANCELLED) {
+      emit(r, new Token(r.slot, (int) r.generated[r.count - 1], text, reason));
+    }
+    rows[r.slot] = null;
+    model.releaseSlots(r.tunedSlot < 0 ? null : new int[] {r.tunedSlot});
+    updateRowSlots();
+    r.handle.result.complete(result(r, r.handle, reason));
+  }
+
+  private static void emit(Row r, Token t) {
+    TokenListener l = r.handle.request.listener();
+    if (l != null) {
+      l.onToken(t);
+    }
+  }
+
+  private static GenerationResult result(Row r, Handle h, StopReason reason) {
+    if (r == null) {
+      return new GenerationResult("", new long[0], h.request.prompt().length, reason, 0, 0, 0);
+    }
+    return new GenerationResult(
+        r.text == null ? "" : r.text.text(),
+        Arrays.copyOf(r.generated, r.count),
+        r.prompt().length,
+        reason,
+        r.prefillNanos,
+        r.decodeNanos,
+        r.decodeSteps);
+  }
+
+  /** The tuned-set slot of every cache row (free rows: the first row's, any will do). */
+  private void updateRowSlots() {
+    boolean any = false;
+    int fallback = 0;
+    for (Row r : rows) {
+      if (r != null && r.tunedSlot >= 0) {
+        any = true;
+        fallback = r.tunedSlot;
+      }
+    }
+    if (!any) {
+      rowSlots = null;
+      cache.setRowSlots(null);
+      return;
+    }
+    if (rowSlots == null) {
+      rowSlots = new int[rows.length];
+    }
+    for (int s = 0; s < rows.length; s++) {
+      rowSlots[s] = rows[s] != null && rows[s].tunedSlot >= 0 ? rows[s].tunedSlot : fallback;
+    }
+    cache.setRowSlots(rowSlots);
+  }
+
+  /** Cancels what is queued and running, then frees the cache. */
+  @Override
+  public void close() {
+    synchronized (queue) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      for (Handle h : queue) {
+        h.result.complete(result(null, h, StopReason.CANCELLED));
+      }
+      queue.clear();
+    }
+    for (Row r : rows) {
+      if (r != null) {
+        finish(r, StopReason.CANCELLED, "");
+      }
+    }
+    cache.close();
+  }
+}

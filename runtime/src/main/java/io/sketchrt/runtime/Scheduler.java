@@ -1,0 +1,29 @@
+package io.sketchrt.runtime;
+
+/**
+ * Admission and the step budget of an {@link Engine}: at most {@code maxRows} rows run at once (the
+ * cache's slots), and a step prefills at most {@code prefillTokensPerStep} prompt tokens, in chunks
+ * of at most {@code prefillChunk}, so a long prompt never holds decoding rows back for longer than
+ * that many tokens take.
+ */
+public record Scheduler(int maxRows, int prefillTokensPerStep, int prefillChunk) {
+  public Scheduler {
+    if (maxRows < 1 || prefillTokensPerStep < 1 || prefillChunk < 1) {
+      throw new IllegalArgumentException(
+          "scheduler: maxRows, prefillTokensPerStep and prefillChunk must be >= 1");
+    }
+  }
+
+  /**
+   * 16 rows, 32 prompt tokens per step in chunks of 32: on a CPU a 32-token chunk costs about as
+   * much as two decode steps, so a step with a prefill in it stays within three decode steps.
+   */
+  public static Scheduler defaults() {
+    return new Scheduler(16, 32, 32);
+  }
+
+  /** Whether a queued request may join a batch of {@code running} rows. */
+  boolean admits(int running) {
+    return running < maxRows;
+  }
+}
