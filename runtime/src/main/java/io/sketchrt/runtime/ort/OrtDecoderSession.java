@@ -142,28 +142,10 @@ final class OrtDecoderSession implements DecoderSession {
   KvCache newCache(int batch, int capacity, int initialPositions) throws SketchrtException {
     DecoderIo.checkCacheSize(batch, capacity);
     try {
-      if (inPlace) {
-        return new OrtInPlaceKvCache(
-            layers,
-            batch,
-            capacity,
-            kvHeads,
-            headDim,
-            kvType,
-            kvElementBytes,
-            vocab,
-            initialPositions);
-      }
-      return new OrtKvCache(
-          layers,
-          batch,
-          capacity,
-          kvHeads,
-          headDim,
-          kvType,
-          kvElementBytes,
-          vocab,
-          initialPositions);
+      KvLayout layout = new KvLayout(layers, kvHeads, headDim, kvType, kvElementBytes, vocab);
+      return inPlace
+          ? new OrtInPlaceKvCache(layout, batch, capacity, initialPositions)
+          : new OrtKvCache(layout, batch, capacity, initialPositions);
     } catch (OutOfMemoryError e) {
       throw new SketchrtException(
           "cannot allocate a KV cache for batch " + batch + " x " + capacity + " positions", e);

@@ -46,16 +46,13 @@ final class OrtInPlaceKvCache implements SlotKvCache {
   private int[] rowSlots;
   private boolean closed;
 
-  OrtInPlaceKvCache(
-      int layers,
-      int batch,
-      int capacity,
-      int kvHeads,
-      int headDim,
-      OnnxJavaType type,
-      int elementBytes,
-      int vocab,
-      int initialPositions) {
+  OrtInPlaceKvCache(KvLayout layout, int batch, int capacity, int initialPositions) {
+    int layers = layout.layers();
+    int kvHeads = layout.kvHeads();
+    int headDim = layout.headDim();
+    OnnxJavaType type = layout.type();
+    int elementBytes = layout.elementBytes();
+    int vocab = layout.vocab();
     this.batch = batch;
     this.capacity = capacity;
     this.layers = layers;

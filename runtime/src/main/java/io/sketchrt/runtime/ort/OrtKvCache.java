@@ -39,30 +39,15 @@ final class OrtKvCache extends SwappedKvCache<MemorySegment> {
   /** Tuned-set slot per batch row, or null (the default set everywhere). */
   private int[] rowSlots;
 
-  OrtKvCache(
-      int layers,
-      int batch,
-      int capacity,
-      int kvHeads,
-      int headDim,
-      OnnxJavaType type,
-      int elementBytes,
-      int vocab) {
-    this(layers, batch, capacity, kvHeads, headDim, type, elementBytes, vocab, INITIAL_POSITIONS);
-  }
-
   /** {@code initialPositions}: the room allocated before the first growth (tests use 1). */
-  OrtKvCache(
-      int layers,
-      int batch,
-      int capacity,
-      int kvHeads,
-      int headDim,
-      OnnxJavaType type,
-      int elementBytes,
-      int vocab,
-      int initialPositions) {
+  OrtKvCache(KvLayout layout, int batch, int capacity, int initialPositions) {
     super(batch, capacity);
+    int layers = layout.layers();
+    int kvHeads = layout.kvHeads();
+    int headDim = layout.headDim();
+    OnnxJavaType type = layout.type();
+    int elementBytes = layout.elementBytes();
+    int vocab = layout.vocab();
     this.kvHeads = kvHeads;
     this.headDim = headDim;
     this.type = type;
