@@ -7,4 +7,10 @@ import ai.onnxruntime.OnnxJavaType;
  * the vocabulary of the last-position logits kept beside the cache.
  */
 record KvLayout(
-    int layers, int kvHeads, int headDim, OnnxJavaType type, int elementBytes, int vocab) {}
+    int layers, int kvHeads, int headDim, OnnxJavaType type, int elementBytes, int vocab) {
+
+  /** Bytes of one batch row's [kvHeads, positions, headDim] in one KV tensor. */
+  long rowBytes(long positions) {
+    return kvHeads * positions * headDim * elementBytes;
+  }
+}

@@ -28,6 +28,7 @@ final class OrtInPlaceKvCache implements SlotKvCache {
   private final int headDim;
   private final OnnxJavaType type;
   private final int elementBytes;
+  private final KvLayout layout;
   private Arena arena = Arena.ofShared();
   private final Arena logitsArena = Arena.ofShared();
 
@@ -47,28 +48,23 @@ final class OrtInPlaceKvCache implements SlotKvCache {
   private boolean closed;
 
   OrtInPlaceKvCache(KvLayout layout, int batch, int capacity, int initialPositions) {
-    int layers = layout.layers();
-    int kvHeads = layout.kvHeads();
-    int headDim = layout.headDim();
-    OnnxJavaType type = layout.type();
-    int elementBytes = layout.elementBytes();
-    int vocab = layout.vocab();
     this.batch = batch;
     this.capacity = capacity;
-    this.layers = layers;
-    this.kvHeads = kvHeads;
-    this.headDim = headDim;
-    this.type = type;
-    this.elementBytes = elementBytes;
+    this.layout = layout;
+    this.layers = layout.layers();
+    this.kvHeads = layout.kvHeads();
+    this.headDim = layout.headDim();
+    this.type = layout.type();
+    this.elementBytes = layout.elementBytes();
     this.rowLength = new int[batch];
-    this.lastLogits = logitsArena.allocate((long) batch * vocab * Float.BYTES, 64);
+    this.lastLogits = logitsArena.allocate((long) batch * layout.vocab() * Float.BYTES, 64);
     buffers = allocate(arena, Math.max(1, Math.min(capacity, initialPositions)));
   }
 
   private MemorySegment[] allocate(Arena in, int positions) {
     MemorySegment[] fresh = new MemorySegment[2 * layers];
     for (int i = 0; i < fresh.length; i++) {
-      fresh[i] = in.allocate((long) batch * kvHeads * positions * headDim * elementBytes, 64);
+      fresh[i] = in.allocate(batch * layout.rowBytes(positions), 64);
     }
     room = positions;
     return fresh;

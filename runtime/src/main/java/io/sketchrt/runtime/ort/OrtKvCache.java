@@ -28,7 +28,7 @@ final class OrtKvCache extends SwappedKvCache<MemorySegment> {
   private final int kvHeads;
   private final int headDim;
   private final OnnxJavaType type;
-  private final int elementBytes;
+  private final KvLayout layout;
   private Arena arena = Arena.ofShared();
 
   /** [half][2 * layer + (0 = key, 1 = value)], each for {@code allocated} positions. */
@@ -42,23 +42,17 @@ final class OrtKvCache extends SwappedKvCache<MemorySegment> {
   /** {@code initialPositions}: the room allocated before the first growth (tests use 1). */
   OrtKvCache(KvLayout layout, int batch, int capacity, int initialPositions) {
     super(batch, capacity);
-    int layers = layout.layers();
-    int kvHeads = layout.kvHeads();
-    int headDim = layout.headDim();
-    OnnxJavaType type = layout.type();
-    int elementBytes = layout.elementBytes();
-    int vocab = layout.vocab();
-    this.kvHeads = kvHeads;
-    this.headDim = headDim;
-    this.type = type;
-    this.elementBytes = elementBytes;
-    this.layers = layers;
-    this.vocab = vocab;
+    this.layout = layout;
+    this.kvHeads = layout.kvHeads();
+    this.headDim = layout.headDim();
+    this.type = layout.type();
+    this.layers = layout.layers();
+    this.vocab = layout.vocab();
     allocate(arena, Math.max(1, Math.min(capacity, initialPositions)));
   }
 
   private void allocate(Arena in, int positions) {
-    long bytes = (long) batch() * kvHeads * positions * headDim * elementBytes;
+    long bytes = batch() * layout.rowBytes(positions);
     MemorySegment[][] fresh = new MemorySegment[2][2 * layers];
     for (int h = 0; h < 2; h++) {
       for (int i = 0; i < 2 * layers; i++) {
@@ -119,7 +113,7 @@ final class OrtKvCache extends SwappedKvCache<MemorySegment> {
 
   @Override
   protected long rowBytes(int positions) {
-    return (long) kvHeads * positions * headDim * elementBytes;
+    return layout.rowBytes(positions);
   }
 
   /** past_key_values input {@code index} over the cached positions (reads the current half). */
