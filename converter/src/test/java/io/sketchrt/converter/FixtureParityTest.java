@@ -179,51 +179,26 @@ class FixtureParityTest {
   private void leftPadding(Path fixture) throws Exception {
     Path out = convert(fixture, true, false, "pad", true);
     assertTrue(!usesGroupQueryAttention(out), "a concat conversion has no GroupQueryAttention");
-    try (SafetensorsCheckpoint golden =
-            SafetensorsCheckpoint.open(fixture.resolve("golden.safetensors"));
-        OrtDecoder dec = decoder(out)) {
-      TensorData ids = golden.get("input_ids");
-      int s = (int) ids.dim(1);
-      int pad = 3;
-      int real = s - pad;
-      long[][] batch = new long[2][s];
-      long[][] mask = OrtDecoder.ones(2, s);
-      long[][] pos = new long[2][s];
-      for (int j = 0; j < s; j++) {
-        batch[1][j] = ids.getLong(s + j);
-        pos[1][j] = j;
-        boolean padded = j < pad;
-        batch[0][j] = padded ? 0 : ids.getLong(j - pad);
-        mask[0][j] = padded ? 0 : 1;
-        pos[0][j] = padded ? 0 : j - pad;
-      }
-      OrtDecoder.Step padded = dec.run(batch, mask, pos, null, 0);
-      long[][] alone = {slice(new long[][] {batch[0]}, pad, s)[0]};
-      OrtDecoder.Step single =
-          dec.run(
-              alone, OrtDecoder.ones(1, real), new long[][] {OrtDecoder.range(0, real)}, null, 0);
-      int v = (int) single.logitsShape()[2];
-      float[] realPart = new float[real * v];
-      System.arraycopy(padded.logits(), pad * v, realPart, 0, real * v);
-      double[] expected = new double[real * v];
-      for (int i = 0; i < expected.length; i++) {
-        expected[i] = single.logits()[i];
-      }
-      double rel = TestTensors.relError(realPart, expected);
-      System.out.printf("%s left padding: rel diff %.3e%n", fixture.getFileName(), rel);
-      assertTrue(rel <= 1e-5, "left-padded row differs: " + rel);
-    }
+    paddedRowMatchesItselfAlone(fixture, out, true);
   }
 
   /**
    * The in-place graph (GroupQueryAttention) takes right padding: row 0 followed by 3 padding
-   * tokens (mask 0) gives row 0's logits alone at its real positions, in one pass and through the
-   * KV cache one token at a time.
+   * tokens (mask 0) gives row 0's logits alone at its real positions, in one pass.
    */
   private void rightPadding(Path fixture) throws Exception {
     Path out = convert(fixture, true, false, "rpad");
     boolean inPlace = usesGroupQueryAttention(out);
     assertEquals(!fixture.getFileName().toString().startsWith("mistral"), inPlace);
+    paddedRowMatchesItselfAlone(fixture, out, false);
+  }
+
+  /**
+   * Row 0 of the golden prompt padded by 3 tokens on the left or the right, beside row 1 unpadded,
+   * against row 0's real tokens run alone: the logits of its real positions must agree.
+   */
+  private void paddedRowMatchesItselfAlone(Path fixture, Path out, boolean left) throws Exception {
+    String side = left ? "left" : "right";
     try (SafetensorsCheckpoint golden =
             SafetensorsCheckpoint.open(fixture.resolve("golden.safetensors"));
         OrtDecoder dec = decoder(out)) {
@@ -231,31 +206,33 @@ class FixtureParityTest {
       int s = (int) ids.dim(1);
       int pad = 3;
       int real = s - pad;
+      int first = left ? pad : 0; // row 0's first real position
       long[][] batch = new long[2][s];
       long[][] mask = OrtDecoder.ones(2, s);
       long[][] pos = new long[2][s];
       for (int j = 0; j < s; j++) {
         batch[1][j] = ids.getLong(s + j);
         pos[1][j] = j;
-        boolean padded = j >= real;
-        batch[0][j] = padded ? 0 : ids.getLong(j);
+        boolean padded = j < first || j >= first + real;
+        batch[0][j] = padded ? 0 : ids.getLong(j - first);
         mask[0][j] = padded ? 0 : 1;
-        pos[0][j] = padded ? 0 : j;
+        pos[0][j] = padded ? 0 : j - first;
       }
       OrtDecoder.Step padded = dec.run(batch, mask, pos, null, 0);
-      long[][] alone = {java.util.Arrays.copyOf(batch[0], real)};
+      long[][] alone = {java.util.Arrays.copyOfRange(batch[0], first, first + real)};
       OrtDecoder.Step single =
           dec.run(
               alone, OrtDecoder.ones(1, real), new long[][] {OrtDecoder.range(0, real)}, null, 0);
       int v = (int) single.logitsShape()[2];
-      float[] realPart = java.util.Arrays.copyOf(padded.logits(), real * v);
+      float[] realPart = new float[real * v];
+      System.arraycopy(padded.logits(), first * v, realPart, 0, real * v);
       double[] expected = new double[real * v];
       for (int i = 0; i < expected.length; i++) {
         expected[i] = single.logits()[i];
       }
       double rel = TestTensors.relError(realPart, expected);
-      System.out.printf("%s right padding: rel diff %.3e%n", fixture.getFileName(), rel);
-      assertTrue(rel <= 1e-5, "right-padded row differs: " + rel);
+      System.out.printf("%s %s padding: rel diff %.3e%n", fixture.getFileName(), side, rel);
+      assertTrue(rel <= 1e-5, side + "-padded row differs: " + rel);
     }
   }
 
