@@ -176,7 +176,13 @@ public final class Converter {
                 "SketchTune " + config.architecture() + " converted by sketchrt " + VERSION,
                 VERSION,
                 opsets(r.target(), g.usesDomain(MICROSOFT_DOMAIN)),
-                metadata(config, r, summary, sources, g.usesDomain(MICROSOFT_DOMAIN)));
+                metadata(
+                    config,
+                    r,
+                    summary,
+                    sources,
+                    g.defaultedInputs(),
+                    g.usesDomain(MICROSOFT_DOMAIN)));
         ModelWriter.Result files;
         try {
           files =
@@ -294,6 +300,7 @@ public final class Converter {
       Request r,
       SketchSummary s,
       Map<String, Sources.Digest> sources,
+      List<String> defaultedInputs,
       boolean kvInPlace) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("sketchrt.format_version", Integer.toString(ModelCard.FORMAT_VERSION));
@@ -305,11 +312,7 @@ public final class Converter {
     m.put("sketchrt.sketch.groups", join(s.groups()));
     m.put("sketchrt.sketch.tuned", Boolean.toString(s.tuned()));
     m.put("sketchrt.sketch.modules", String.join(",", s.modules()));
-    m.put(
-        GraphNames.DEFAULTED_INPUTS_METADATA,
-        SketchMatMulOp.version(r.target().sketchDomain()) >= 2
-            ? GraphNames.NUM_LOGITS_TO_KEEP + "," + GraphNames.LUT_INDEX
-            : GraphNames.NUM_LOGITS_TO_KEEP);
+    m.put(GraphNames.DEFAULTED_INPUTS_METADATA, String.join(",", defaultedInputs));
     if (kvInPlace) {
       m.put(GraphNames.KV_CACHE_METADATA, GraphNames.KV_IN_PLACE);
     }

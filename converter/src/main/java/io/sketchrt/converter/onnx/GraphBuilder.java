@@ -41,6 +41,7 @@ public final class GraphBuilder {
   private final List<ValueInfoProto> outputs = new ArrayList<>();
   private final Map<String, TensorProto> constants = new LinkedHashMap<>();
   private final Map<String, Weight> weights = new LinkedHashMap<>();
+  private final List<String> defaultedInputs = new ArrayList<>();
   private final Map<String, FunctionProto> functions = new LinkedHashMap<>();
 
   /** Adds a one-output node of the default domain; returns {@code name + "/output_0"}. */
@@ -95,6 +96,11 @@ public final class GraphBuilder {
   }
 
   /** Whether any node is of {@code domain}. */
+  /** The graph inputs declared with a default ({@link #inputWithDefault}), in order. */
+  public List<String> defaultedInputs() {
+    return Collections.unmodifiableList(defaultedInputs);
+  }
+
   public boolean usesDomain(String domain) {
     return nodes.stream().anyMatch(n -> n.getDomain().equals(domain));
   }
@@ -197,6 +203,7 @@ public final class GraphBuilder {
    */
   public void inputWithDefault(String name, long value) {
     input(name, DType.I64);
+    defaultedInputs.add(name);
     ByteBuffer buf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value);
     constant(name, DType.I64, new long[0], buf.array());
   }
@@ -207,6 +214,7 @@ public final class GraphBuilder {
    */
   public void inputWithDefault(String name, String dim, int... values) {
     input(name, DType.I32, dim);
+    defaultedInputs.add(name);
     constant(name, DType.I32, new long[] {values.length}, littleEndian(values));
   }
 
