@@ -184,17 +184,8 @@ public final class SketchMatMul {
   }
 
   private static FunctionProto functionV1(String domain) {
-    List<NodeProto> body = new ArrayList<>();
-    body.add(constTensor("shifts", DType.U8, new long[] {2}, new byte[] {4, 0}));
-    body.add(constTensor("low_nibble", DType.U8, new long[0], new byte[] {15}));
-    body.add(constInt64s("last_axis", -1));
-    body.add(constInt64s("shape_n_g_rest", 0, 0, -1));
+    List<NodeProto> body = codeIndices();
     body.add(constInt64s("shape_n_rest", 0, -1));
-    body.add(node("Cast", List.of("codes"), "u", Attrs.i("to", TensorProto.DataType.UINT8_VALUE)));
-    body.add(node("Unsqueeze", List.of("u", "last_axis"), "u_1"));
-    body.add(node("BitShift", List.of("u_1", "shifts"), "shifted", Attrs.s("direction", "RIGHT")));
-    body.add(node("BitwiseAnd", List.of("shifted", "low_nibble"), "nibbles"));
-    body.add(node("Reshape", List.of("nibbles", "shape_n_g_rest"), "idx_u8"));
     body.add(
         node("Cast", List.of("idx_u8"), "idx", Attrs.i("to", TensorProto.DataType.INT32_VALUE)));
     body.add(node("GatherElements", List.of("lut", "idx"), "w_grouped", Attrs.i("axis", 2)));
@@ -209,21 +200,11 @@ public final class SketchMatMul {
   }
 
   private static FunctionProto functionV2(String domain) {
-    List<NodeProto> body = new ArrayList<>();
-    body.add(constTensor("shifts", DType.U8, new long[] {2}, new byte[] {4, 0}));
-    body.add(constTensor("low_nibble", DType.U8, new long[0], new byte[] {15}));
-    body.add(constInt64s("last_axis", -1));
+    List<NodeProto> body = codeIndices();
     body.add(constInt64s("first_axis", 0));
     body.add(constInt64s("minus_one", -1));
     body.add(constInt64s("one", 1));
-    body.add(constInt64s("shape_n_g_rest", 0, 0, -1));
     body.add(constInt64s("shape_index_4d", -1, 1, 1, 1));
-    // The codes' 4-bit indices [N, G, K/G], in uint8 as long as possible (folding peak memory).
-    body.add(node("Cast", List.of("codes"), "u", Attrs.i("to", TensorProto.DataType.UINT8_VALUE)));
-    body.add(node("Unsqueeze", List.of("u", "last_axis"), "u_1"));
-    body.add(node("BitShift", List.of("u_1", "shifts"), "shifted", Attrs.s("direction", "RIGHT")));
-    body.add(node("BitwiseAnd", List.of("shifted", "low_nibble"), "nibbles"));
-    body.add(node("Reshape", List.of("nibbles", "shape_n_g_rest"), "idx_u8"));
     // The LUT as [T, N, G, E]; the indices broadcast over the T sets.
     body.add(node("Shape", List.of("codes"), "n_g", Attrs.i("end", 2)));
     body.add(node("Shape", List.of("codes"), "n_dim", Attrs.i("end", 1)));
@@ -263,6 +244,24 @@ public final class SketchMatMul {
     body.add(node("Concat", List.of("lead_dims", "n_dim"), "y_shape", Attrs.i("axis", 0)));
     body.add(node("Reshape", List.of("y_biased", "y_shape"), "Y"));
     return functionProto(domain, body, List.of("X", "codes", "lut", "bias", "lut_index"));
+  }
+
+  /**
+   * The start of both bodies: the codes' 4-bit indices {@code idx_u8} [N, G, K/G], kept in uint8 as
+   * long as possible (folding peak memory).
+   */
+  private static List<NodeProto> codeIndices() {
+    List<NodeProto> body = new ArrayList<>();
+    body.add(constTensor("shifts", DType.U8, new long[] {2}, new byte[] {4, 0}));
+    body.add(constTensor("low_nibble", DType.U8, new long[0], new byte[] {15}));
+    body.add(constInt64s("last_axis", -1));
+    body.add(constInt64s("shape_n_g_rest", 0, 0, -1));
+    body.add(node("Cast", List.of("codes"), "u", Attrs.i("to", TensorProto.DataType.UINT8_VALUE)));
+    body.add(node("Unsqueeze", List.of("u", "last_axis"), "u_1"));
+    body.add(node("BitShift", List.of("u_1", "shifts"), "shifted", Attrs.s("direction", "RIGHT")));
+    body.add(node("BitwiseAnd", List.of("shifted", "low_nibble"), "nibbles"));
+    body.add(node("Reshape", List.of("nibbles", "shape_n_g_rest"), "idx_u8"));
+    return body;
   }
 
   private static FunctionProto functionProto(
