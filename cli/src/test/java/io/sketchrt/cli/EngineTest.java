@@ -12,6 +12,7 @@ import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.format.Target;
 import io.sketchrt.format.testing.TestData;
 import io.sketchrt.runtime.Engine;
+import io.sketchrt.runtime.EngineLoop;
 import io.sketchrt.runtime.GenerationConfig;
 import io.sketchrt.runtime.GenerationResult;
 import io.sketchrt.runtime.Model;
@@ -19,6 +20,7 @@ import io.sketchrt.runtime.Request;
 import io.sketchrt.runtime.Scheduler;
 import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.StopReason;
+import io.sketchrt.runtime.TokenListener;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -214,6 +216,60 @@ class EngineTest {
             alone, h.get(i).result().getNow(null).tokens(), PROMPTS[i] + " " + names[i]);
       }
       assertTrue(differ, "the two sets must answer differently somewhere, or this proves nothing");
+    }
+  }
+
+  /**
+   * The loop steps on its own thread: requests from several threads at once each get their alone
+   * tokens, a listener that throws cancels only its own request, and a drain refuses new requests
+   * and lets the running ones finish.
+   */
+  @Test
+  void theLoopServesManyThreadsAndDrains() throws Exception {
+    try (Model m = Model.load(inPlace);
+        EngineLoop loop = EngineLoop.start(m, new Scheduler(3, 8, 4))) {
+      List<long[]> prompts = prompts(m);
+      GenerationConfig cfg = configs().get(1);
+      List<long[]> alone = new ArrayList<>();
+      for (long[] p : prompts) {
+        alone.add(m.generateTokens(List.of(p), cfg).getFirst().tokens());
+      }
+      List<Thread> threads = new ArrayList<>();
+      Engine.Handle[] h = new Engine.Handle[prompts.size()];
+      for (int i = 0; i < prompts.size(); i++) {
+        int p = i;
+        TokenListener throwing =
+            t -> {
+              throw new IllegalStateException("the client went away");
+            };
+        threads.add(
+            Thread.ofVirtual()
+                .start(
+                    () ->
+                        h[p] =
+                            loop.submit(
+                                new Request(prompts.get(p), cfg, null, p == 2 ? throwing : null))));
+      }
+      for (Thread t : threads) {
+        t.join();
+      }
+      for (int p = 0; p < prompts.size(); p++) {
+        GenerationResult r = h[p].result().get(60, java.util.concurrent.TimeUnit.SECONDS);
+        if (p == 2) {
+          assertEquals(StopReason.CANCELLED, r.stopReason(), "its listener threw");
+        } else {
+          assertArrayEquals(alone.get(p), r.tokens(), "prompt " + p);
+        }
+      }
+      Engine.Handle last = loop.submit(new Request(prompts.get(0), cfg));
+      assertTrue(loop.drain(java.time.Duration.ofSeconds(60)), "drained in time");
+      assertArrayEquals(alone.get(0), last.result().getNow(null).tokens(), "ran to its end");
+      assertFalse(loop.accepting());
+      IllegalStateException x =
+          assertThrows(
+              IllegalStateException.class, () -> loop.submit(new Request(prompts.get(0), cfg)));
+      assertTrue(x.getMessage().contains("draining"), x.getMessage());
+      assertEquals(0, loop.running() + loop.waiting());
     }
   }
 

@@ -32,6 +32,8 @@ public final class Engine implements AutoCloseable {
   private final float[] oneRow;
   private int[] rowSlots;
   private boolean closed;
+  private volatile StepListener stepListener;
+  private int prefillBudgetLeft; // of the step running now
 
   /** A submitted request: its result once done, and cancellation. */
   public static final class Handle {
@@ -159,6 +161,69 @@ public final class Engine implements AutoCloseable {
     return n;
   }
 
+  /** Requests queued, not yet admitted into the batch. */
+  public int queued() {
+    synchronized (queue) {
+      return queue.size();
+    }
+  }
+
+  /** The tuned set of every running request (null entries: the model's default), by slot. */
+  public List<String> runningTunedSets() {
+    List<String> sets = new ArrayList<>();
+    for (Row r : rows) {
+      if (r != null) {
+        sets.add(setName(r.handle));
+      }
+    }
+    return sets;
+  }
+
+  /** The tuned set of every queued request, in queue order. */
+  public List<String> queuedTunedSets() {
+    List<String> sets = new ArrayList<>();
+    synchronized (queue) {
+      for (Handle h : queue) {
+        sets.add(setName(h));
+      }
+    }
+    return sets;
+  }
+
+  private String setName(Handle h) {
+    return h.request.tunedSet() != null ? h.request.tunedSet() : model.defaultTunedSet();
+  }
+
+  /**
+   * Called after every step with the rows its decode pass ran and the prompt tokens it prefilled
+   * (for metrics: rows per decode step); on the stepping thread.
+   */
+  public void setStepListener(StepListener listener) {
+    this.stepListener = listener;
+  }
+
+  /** See {@link #setStepListener}. */
+  @FunctionalInterface
+  public interface StepListener {
+    void onStep(int decodeRows, int prefillTokens, long nanos);
+  }
+
+  /**
+   * Ends every running request exceptionally with {@code error} and frees its slot; what is queued
+   * stays. For a driver whose step failed (see {@link EngineLoop}).
+   */
+  public void failRunning(Throwable error) {
+    for (Row r : rows) {
+      if (r != null) {
+        r.stop = StopReason.CANCELLED;
+        rows[r.slot] = null;
+        model.releaseSlots(r.tunedSlot < 0 ? null : new int[] {r.tunedSlot});
+        r.handle.result.completeExceptionally(error);
+      }
+    }
+    updateRowSlots();
+  }
+
   /** True when nothing is queued or running. */
   public boolean isIdle() {
     synchronized (queue) {
@@ -183,6 +248,7 @@ public final class Engine implements AutoCloseable {
    * gives every decoding row one token.
    */
   public void step() throws SketchrtException {
+    long start = System.nanoTime();
     try (Model.Pass ignored = model.beginPass()) {
       for (int s = 0; s < rows.length; s++) {
         if (rows[s] != null && rows[s].handle.cancelled) {
@@ -191,7 +257,12 @@ public final class Engine implements AutoCloseable {
       }
       admit();
       List<Row> joined = prefill();
-      decode(joined);
+      int prefilled = scheduler.prefillTokensPerStep() - prefillBudgetLeft;
+      int decoded = decode(joined);
+      StepListener l = stepListener;
+      if (l != null && (decoded > 0 || prefilled > 0)) {
+        l.onStep(decoded, prefilled, System.nanoTime() - start);
+      }
     }
   }
 
@@ -238,6 +309,7 @@ public final class Engine implements AutoCloseable {
   private List<Row> prefill() throws SketchrtException {
     List<Row> joined = new ArrayList<>();
     int budget = scheduler.prefillTokensPerStep();
+    prefillBudgetLeft = budget;
     // the shortest remaining prompt first: a short request waits for no long prompt's chunks
     List<Row> waiting = new ArrayList<>();
     for (Row r : rows) {
@@ -262,6 +334,7 @@ public final class Engine implements AutoCloseable {
       session.forwardSlots(cache, r.slot, 1, ids, pos, n, new boolean[] {true}, oneRow);
       r.prefilled += n;
       budget -= n;
+      prefillBudgetLeft = budget;
       r.prefillNanos += System.nanoTime() - start;
       if (r.prefilled == r.prompt().length) {
         accept(r, r.sampler.next(oneRow, 0, vocab, r.seen));
@@ -272,7 +345,7 @@ public final class Engine implements AutoCloseable {
   }
 
   /** One pass over the slot range of the decoding rows; other rows in it feed a dummy token. */
-  private void decode(List<Row> justJoined) throws SketchrtException {
+  private int decode(List<Row> justJoined) throws SketchrtException {
     int lo = Integer.MAX_VALUE;
     int hi = -1;
     for (Row r : rows) {
@@ -282,7 +355,7 @@ public final class Engine implements AutoCloseable {
       }
     }
     if (hi < 0) {
-      return;
+      return 0;
     }
     long start = System.nanoTime();
     int n = hi - lo + 1;
@@ -298,14 +371,17 @@ public final class Engine implements AutoCloseable {
     float[] logits = new float[n * vocab];
     session.forwardSlots(cache, lo, n, ids, pos, 1, live, logits);
     long elapsed = System.nanoTime() - start;
+    int ran = 0;
     for (int i = 0; i < n; i++) {
       if (live[i]) {
         Row r = rows[lo + i];
         r.decodeNanos += elapsed;
         r.decodeSteps++;
+        ran++;
         accept(r, r.sampler.next(logits, i * vocab, vocab, r.seen));
       }
     }
+    return ran;
   }
 
   private static boolean decoding(Row r) {
@@ -368,10 +444,15 @@ public final class Engine implements AutoCloseable {
     r.handle.result.complete(result(r, r.handle, reason));
   }
 
+  /** A listener that throws cancels its own request (its slot is free next step), no other. */
   private static void emit(Row r, Token t) {
     TokenListener l = r.handle.request.listener();
     if (l != null) {
-      l.onToken(t);
+      try {
+        l.onToken(t);
+      } catch (RuntimeException e) {
+        r.handle.cancelled = true;
+      }
     }
   }
 
