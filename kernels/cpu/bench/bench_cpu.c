@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
                   {5632, 2048, 4, "5632x2048 G=4 (gate/up)"},
                   {2048, 5632, 4, "2048x5632 G=4 (down)"},
                   {65536, 2048, 4, "65536x2048 G=4 (64 MB codes: from DRAM)"}};
-    static const int64_t ms[] = {1, 4, 64, 512};
+    static const int64_t ms[] = {1, 4, 7, 8, 16, 32, 64, 512};
     printf("sketchrt_cpu bench, best path %s, single thread, bits=4\n", sketch_cpu_path_name(sketch_cpu_best_path()));
     printf("%-26s %-12s %5s %10s %10s %10s %10s\n", "shape", "path", "m", "min ms", "med ms", "G w/s", "GMAC/s");
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; ++si) {
