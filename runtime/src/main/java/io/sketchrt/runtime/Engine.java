@@ -60,19 +60,12 @@ public final class Engine implements AutoCloseable {
     final Handle handle;
     final int slot;
     final int tunedSlot;
-    final Sampler sampler;
-    final boolean[] seen;
-    final TextStream text;
-    final long[] eos;
-    final int contextLimit;
-    long[] generated = new long[16];
-    int count;
+    final Sequence sequence;
     int prefilled;
     long nextToken = -1; // sampled, not yet fed
     long prefillNanos;
     long decodeNanos;
     int decodeSteps;
-    StopReason stop;
 
     Row(Handle h, int slot, int tunedSlot, Model model, int vocab, int contextLimit) {
       this.handle = h;
@@ -80,24 +73,16 @@ public final class Engine implements AutoCloseable {
       this.tunedSlot = tunedSlot;
       GenerationConfig c = h.request.config();
       long seed = c.seed().orElseGet(() -> new SplittableRandom().nextLong());
-      this.sampler = new Sampler(c, seed);
-      this.contextLimit = contextLimit;
-      List<Integer> ids = c.eosTokenIds() != null ? c.eosTokenIds() : model.eosTokenIds();
-      this.eos = ids.stream().mapToLong(Integer::longValue).toArray();
-      if (c.repetitionPenalty() != 1.0) {
-        seen = new boolean[vocab];
-        for (long id : h.request.prompt()) {
-          seen[(int) id] = true;
-        }
-      } else {
-        seen = null;
-      }
-      Tokenizer t = model.hasTokenizer() ? model.tokenizer() : null;
-      text =
-          t == null
-              ? null
-              : new TextStream(
-                  t::decode, t::isByteFallbackToken, c.stopStrings(), h.request.prompt());
+      this.sequence =
+          new Sequence(
+              h.request.prompt(),
+              c,
+              new Sampler(c, seed),
+              model.hasTokenizer() ? model.tokenizer() : null,
+              c.eosTokenIds() != null ? c.eosTokenIds() : model.eosTokenIds(),
+              contextLimit,
+              vocab,
+              true);
     }
 
     long[] prompt() {
@@ -215,7 +200,7 @@ public final class Engine implements AutoCloseable {
   public void failRunning(Throwable error) {
     for (Row r : rows) {
       if (r != null) {
-        r.stop = StopReason.CANCELLED;
+        r.sequence.cancel();
         rows[r.slot] = null;
         model.releaseSlots(r.tunedSlot < 0 ? null : new int[] {r.tunedSlot});
         r.handle.result.completeExceptionally(error);
@@ -252,7 +237,7 @@ public final class Engine implements AutoCloseable {
     try (Model.Pass ignored = model.beginPass()) {
       for (int s = 0; s < rows.length; s++) {
         if (rows[s] != null && rows[s].handle.cancelled) {
-          finish(rows[s], StopReason.CANCELLED, "");
+          cancel(rows[s]);
         }
       }
       admit();
@@ -277,7 +262,7 @@ public final class Engine implements AutoCloseable {
         queue.poll();
       }
       if (h.cancelled) {
-        h.result.complete(result(null, h, StopReason.CANCELLED));
+        h.result.complete(result(null, h));
         continue;
       }
       int slot = 0;
@@ -337,7 +322,7 @@ public final class Engine implements AutoCloseable {
       prefillBudgetLeft = budget;
       r.prefillNanos += System.nanoTime() - start;
       if (r.prefilled == r.prompt().length) {
-        accept(r, r.sampler.next(oneRow, 0, vocab, r.seen));
+        accept(r, r.sequence.sample(oneRow, 0, vocab));
         joined.add(r);
       }
     }
@@ -378,70 +363,37 @@ public final class Engine implements AutoCloseable {
         r.decodeNanos += elapsed;
         r.decodeSteps++;
         ran++;
-        accept(r, r.sampler.next(logits, i * vocab, vocab, r.seen));
+        accept(r, r.sequence.sample(logits, i * vocab, vocab));
       }
     }
     return ran;
   }
 
   private static boolean decoding(Row r) {
-    return r != null && r.stop == null && r.nextToken >= 0;
+    return r != null && r.sequence.running() && r.nextToken >= 0;
   }
 
   /** Records a sampled token, hands it to the listener and ends the row when it should stop. */
   private void accept(Row r, int id) {
-    if (r.count == r.generated.length) {
-      r.generated = Arrays.copyOf(r.generated, r.count * 2);
-    }
-    r.generated[r.count++] = id;
     r.nextToken = id;
-    if (r.seen != null) {
-      r.seen[id] = true;
-    }
-    boolean isEos = false;
-    for (long e : r.eos) {
-      isEos |= e == id;
-    }
-    String text = "";
-    StopReason reason = null;
-    if (isEos) {
-      reason = StopReason.EOS;
-    } else if (r.text != null) {
-      text = r.text.add(id);
-      if (r.text.stopped()) {
-        reason = StopReason.STOP_STRING;
-      }
-    }
-    GenerationConfig c = r.handle.request.config();
-    if (reason == null && r.count >= c.maxNewTokens()) {
-      reason = StopReason.MAX_NEW_TOKENS;
-    }
-    if (reason == null && r.prompt().length + r.count >= r.contextLimit) {
-      reason = StopReason.CONTEXT_LIMIT;
-    }
-    if (reason != null) {
-      finish(r, reason, text);
-    } else {
-      emit(r, new Token(r.slot, id, text, null));
+    Token t = r.sequence.accept(r.slot, id, false);
+    emit(r, t);
+    if (t.isLast()) {
+      free(r);
     }
   }
 
-  /**
-   * Ends a row and frees its slot. A row that stops on its latest token hands that token over now;
-   * a cancelled row has handed over all of its tokens already.
-   */
-  private void finish(Row r, StopReason reason, String text) {
-    r.stop = reason;
-    if (r.text != null) {
-      text += r.text.flush();
-    }
-    if (reason != StopReason.CANCELLED) {
-      emit(r, new Token(r.slot, (int) r.generated[r.count - 1], text, reason));
-    }
+  /** Ends a running row with {@link StopReason#CANCELLED}: it has handed over all its tokens. */
+  private void cancel(Row r) {
+    r.sequence.cancel();
+    free(r);
+  }
+
+  private void free(Row r) {
     rows[r.slot] = null;
     model.releaseSlots(r.tunedSlot < 0 ? null : new int[] {r.tunedSlot});
     updateRowSlots();
-    r.handle.result.complete(result(r, r.handle, reason));
+    r.handle.result.complete(result(r, r.handle));
   }
 
   /** A listener that throws cancels its own request (its slot is free next step), no other. */
@@ -456,18 +408,12 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  private static GenerationResult result(Row r, Handle h, StopReason reason) {
-    if (r == null) {
-      return new GenerationResult("", new long[0], h.request.prompt().length, reason, 0, 0, 0);
+  private static GenerationResult result(Row r, Handle h) {
+    if (r == null) { // cancelled before it was admitted
+      return new GenerationResult(
+          "", new long[0], h.request.prompt().length, StopReason.CANCELLED, 0, 0, 0);
     }
-    return new GenerationResult(
-        r.text == null ? "" : r.text.text(),
-        Arrays.copyOf(r.generated, r.count),
-        r.prompt().length,
-        reason,
-        r.prefillNanos,
-        r.decodeNanos,
-        r.decodeSteps);
+    return r.sequence.result(r.prefillNanos, r.decodeNanos, r.decodeSteps);
   }
 
   /** The tuned-set slot of every cache row (free rows: the first row's, any will do). */
@@ -503,13 +449,13 @@ public final class Engine implements AutoCloseable {
       }
       closed = true;
       for (Handle h : queue) {
-        h.result.complete(result(null, h, StopReason.CANCELLED));
+        h.result.complete(result(null, h));
       }
       queue.clear();
     }
     for (Row r : rows) {
       if (r != null) {
-        finish(r, StopReason.CANCELLED, "");
+        cancel(r);
       }
     }
     cache.close();

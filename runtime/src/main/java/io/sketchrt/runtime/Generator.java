@@ -48,13 +48,8 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
   private final List<long[]> prompts;
   private final KvCache cache;
   private final float[] logits;
-  private final Sampler[] samplers;
-  private final boolean[][] seen;
-  private final TextStream[] texts;
-  private final long[][] generated;
-  private final int[] generatedCount;
+  private final Sequence[] sequences;
   private final long[] nextPosition;
-  private final StopReason[] stopReasons;
   private final long[] lastToken;
   private long[] mask;
   private boolean prefilled;
@@ -207,31 +202,21 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
     model.track(state);
     this.logits = new float[rows * vocab];
     long seed = config.seed().orElseGet(() -> new SplittableRandom().nextLong());
-    this.samplers = new Sampler[batch];
-    this.seen = new boolean[batch][];
-    this.texts = new TextStream[batch];
-    this.generated = new long[batch][Math.min(newTokens, 64)];
-    this.generatedCount = new int[batch];
+    this.sequences = new Sequence[batch];
     this.nextPosition = new long[rows];
-    this.stopReasons = new StopReason[batch];
     this.lastToken = new long[rows];
     for (int b = 0; b < batch; b++) {
       // The same seed for every row: a prompt samples the same tokens alone or in a batch.
-      samplers[b] = new Sampler(config, seed);
-      if (config.repetitionPenalty() != 1.0 && !config.isBeamSearch()) {
-        seen[b] = new boolean[vocab];
-        for (long id : this.prompts.get(b)) {
-          seen[b][(int) id] = true;
-        }
-      }
-      if (tokenizer != null) {
-        texts[b] =
-            new TextStream(
-                tokenizer::decode,
-                tokenizer::isByteFallbackToken,
-                config.stopStrings(),
-                this.prompts.get(b));
-      }
+      sequences[b] =
+          new Sequence(
+              this.prompts.get(b),
+              config,
+              new Sampler(config, seed),
+              tokenizer,
+              eosIds,
+              contextLimit,
+              vocab,
+              !config.isBeamSearch());
       Arrays.fill(nextPosition, b * beams, (b + 1) * beams, this.prompts.get(b).length);
     }
     this.active = batch;
@@ -294,7 +279,7 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
         grown[r * (past + 1) + past] = 1;
         // A finished row keeps running in lockstep; its position stays put so it never passes the
         // model's position range, and its outputs are ignored.
-        positions[r] = stopReasons[r / beams] == null ? nextPosition[r]++ : nextPosition[r] - 1;
+        positions[r] = sequences[r / beams].running() ? nextPosition[r]++ : nextPosition[r] - 1;
       }
       mask = grown;
       session.forward(lastToken.clone(), mask, positions, 1, cache, logits);
@@ -303,8 +288,8 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
     boolean cancelling = state.cancelRequested;
     List<Token> tokens = config.isBeamSearch() ? beamStep(cancelling) : new ArrayList<>(active);
     for (int b = 0; b < batch && !config.isBeamSearch(); b++) {
-      if (stopReasons[b] == null) {
-        int id = samplers[b].next(logits, b * vocab, vocab, seen[b]);
+      if (sequences[b].running()) {
+        int id = sequences[b].sample(logits, b * vocab, vocab);
         lastToken[b] = id;
         tokens.add(accept(b, id, cancelling));
       }
@@ -329,7 +314,7 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
     boolean reordered = false;
     for (int b = 0; b < batch; b++) {
       int row0 = b * beams;
-      if (stopReasons[b] != null) {
+      if (!sequences[b].running()) {
         for (int j = 0; j < beams; j++) {
           sourceRows[row0 + j] = row0 + j;
         }
@@ -346,7 +331,7 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
         for (long id : search.best()) {
           tokens.add(accept(b, (int) id, false));
         }
-        if (stopReasons[b] == null) {
+        if (sequences[b].running()) {
           throw new IllegalStateException(
               "beam search ended on a hypothesis with no end: " + Arrays.toString(search.best()));
         }
@@ -363,7 +348,7 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
   /** Cancelled beam search: the best hypothesis so far becomes the answer. */
   private void handOverBestSoFar(int b, List<Token> tokens) {
     long[] best = beamSearches[b].best();
-    for (int i = 0; i < best.length && stopReasons[b] == null; i++) {
+    for (int i = 0; i < best.length && sequences[b].running(); i++) {
       tokens.add(accept(b, (int) best[i], i == best.length - 1));
     }
   }
@@ -372,59 +357,23 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
   private List<Token> endCancelled() {
     List<Token> tokens = new ArrayList<>();
     for (int b = 0; b < batch; b++) {
-      if (stopReasons[b] == null && config.isBeamSearch()) {
+      if (sequences[b].running() && config.isBeamSearch()) {
         handOverBestSoFar(b, tokens);
       }
-      if (stopReasons[b] == null) {
-        stopReasons[b] = StopReason.CANCELLED;
+      if (sequences[b].running()) {
+        sequences[b].cancel();
         active--;
-        if (texts[b] != null) {
-          texts[b].flush();
-        }
       }
     }
     return tokens;
   }
 
   private Token accept(int b, int id, boolean cancelling) {
-    if (generatedCount[b] == generated[b].length) {
-      generated[b] = Arrays.copyOf(generated[b], generated[b].length * 2);
-    }
-    generated[b][generatedCount[b]++] = id;
-    if (seen[b] != null) {
-      seen[b][id] = true;
-    }
-    boolean isEos = false;
-    for (long e : eos) {
-      isEos |= e == id;
-    }
-    String text = "";
-    StopReason reason = null;
-    if (isEos) {
-      reason = StopReason.EOS;
-    } else if (texts[b] != null) {
-      text = texts[b].add(id);
-      if (texts[b].stopped()) {
-        reason = StopReason.STOP_STRING;
-      }
-    }
-    if (reason == null && generatedCount[b] >= config.maxNewTokens()) {
-      reason = StopReason.MAX_NEW_TOKENS;
-    }
-    if (reason == null && prompts.get(b).length + generatedCount[b] >= contextLimit) {
-      reason = StopReason.CONTEXT_LIMIT;
-    }
-    if (reason == null && cancelling) {
-      reason = StopReason.CANCELLED;
-    }
-    if (reason != null) {
-      stopReasons[b] = reason;
+    Token t = sequences[b].accept(b, id, cancelling);
+    if (t.isLast()) {
       active--;
-      if (texts[b] != null) {
-        text += texts[b].flush();
-      }
     }
-    return new Token(b, id, text, reason);
+    return t;
   }
 
   /** Runs to the end, handing every token to {@code listener}; returns one result per prompt. */
@@ -446,15 +395,7 @@ public final class Generator implements AutoCloseable, Iterable<Token> {
     }
     List<GenerationResult> out = new ArrayList<>(batch);
     for (int b = 0; b < batch; b++) {
-      out.add(
-          new GenerationResult(
-              texts[b] == null ? "" : texts[b].text(),
-              Arrays.copyOf(generated[b], generatedCount[b]),
-              prompts.get(b).length,
-              stopReasons[b],
-              prefillNanos,
-              decodeNanos,
-              decodeSteps));
+      out.add(sequences[b].result(prefillNanos, decodeNanos, decodeSteps));
     }
     return out;
   }
