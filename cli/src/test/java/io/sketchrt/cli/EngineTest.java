@@ -15,11 +15,13 @@ import io.sketchrt.runtime.Engine;
 import io.sketchrt.runtime.EngineLoop;
 import io.sketchrt.runtime.GenerationConfig;
 import io.sketchrt.runtime.GenerationResult;
+import io.sketchrt.runtime.Generator;
 import io.sketchrt.runtime.Model;
 import io.sketchrt.runtime.Request;
 import io.sketchrt.runtime.Scheduler;
 import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.StopReason;
+import io.sketchrt.runtime.Token;
 import io.sketchrt.runtime.TokenListener;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -112,6 +114,51 @@ class EngineTest {
           assertArrayEquals(y.get(i).tokens(), x.get(i).tokens(), "prompt " + i + ", " + cfg);
           assertEquals(y.get(i).stopReason(), x.get(i).stopReason());
         }
+      }
+    }
+  }
+
+  /**
+   * On an in-place model a sampling Generator is the engine's client (the test above compares its
+   * tokens with the padded batch of the concat graph); cancelling it mid-run ends every row with
+   * the tokens so far, a prefix of the full run.
+   */
+  @Test
+  void aGeneratorRunsThroughTheEngineAndCancels() throws Exception {
+    try (Model a = Model.load(inPlace);
+        Model b = Model.load(concat)) {
+      List<long[]> prompts = prompts(a);
+      GenerationConfig cfg = configs().get(1);
+      try (Generator viaEngine = a.generatorForTokens(prompts, cfg);
+          Generator padded = b.generatorForTokens(prompts, cfg)) {
+        assertEquals("EngineGenerator", viaEngine.getClass().getSimpleName());
+        assertEquals("PaddedGenerator", padded.getClass().getSimpleName());
+      }
+      List<GenerationResult> full = a.generateTokens(prompts, cfg);
+      try (Generator g = a.generatorForTokens(prompts, cfg)) {
+        List<Token> first = g.step(); // the prefill: the first token of every prompt, in row order
+        assertEquals(prompts.size(), first.size());
+        for (int i = 0; i < first.size(); i++) {
+          assertEquals(i, first.get(i).row());
+        }
+        g.step();
+        g.cancel();
+        assertTrue(g.step().isEmpty(), "no pass after cancel()");
+        assertTrue(g.isDone());
+        List<GenerationResult> r = g.results();
+        int cancelled = 0;
+        for (int i = 0; i < prompts.size(); i++) {
+          long[] all = full.get(i).tokens();
+          if (all.length <= 2) { // it ended in those two steps anyway
+            assertEquals(full.get(i).stopReason(), r.get(i).stopReason(), "prompt " + i);
+            assertArrayEquals(all, r.get(i).tokens(), "prompt " + i);
+          } else {
+            cancelled++;
+            assertEquals(StopReason.CANCELLED, r.get(i).stopReason(), "prompt " + i);
+            assertArrayEquals(Arrays.copyOf(all, 2), r.get(i).tokens(), "prompt " + i);
+          }
+        }
+        assertTrue(cancelled >= 3, "most prompts were still running: " + cancelled);
       }
     }
   }

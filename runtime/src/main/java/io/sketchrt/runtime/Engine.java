@@ -38,6 +38,11 @@ public final class Engine implements AutoCloseable {
   /** A submitted request: its result once done, and cancellation. */
   public static final class Handle {
     final Request request;
+
+    /** A tuned-set slot the submitter acquired for this request (it goes with the row), or not. */
+    int heldSlot = NOT_HELD;
+
+    static final int NOT_HELD = -2;
     final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
     volatile boolean cancelled;
 
@@ -101,8 +106,26 @@ public final class Engine implements AutoCloseable {
     this.oneRow = new float[vocab];
   }
 
+  /**
+   * Queues a request whose tuned-set slot the caller already holds ({@code slot}, -1: none): the
+   * row releases it when it ends. For a {@link Generator}, whose sets are fixed when it is made.
+   */
+  Handle submitHolding(Request request, int slot) {
+    return submit(request, slot);
+  }
+
+  private void releaseHeld(Handle h) {
+    if (h.heldSlot >= 0) {
+      model.releaseSlots(new int[] {h.heldSlot});
+    }
+  }
+
   /** Queues a request; it joins the batch at a coming step. */
   public Handle submit(Request request) {
+    return submit(request, Handle.NOT_HELD);
+  }
+
+  private Handle submit(Request request, int heldSlot) {
     GenerationConfig c = request.config();
     if (c.isBeamSearch()) {
       throw new IllegalArgumentException(
@@ -124,6 +147,7 @@ public final class Engine implements AutoCloseable {
       }
     }
     Handle h = new Handle(request);
+    h.heldSlot = heldSlot;
     synchronized (queue) {
       if (closed) {
         throw new IllegalStateException("the engine is closed");
@@ -262,6 +286,7 @@ public final class Engine implements AutoCloseable {
         queue.poll();
       }
       if (h.cancelled) {
+        releaseHeld(h);
         h.result.complete(result(null, h));
         continue;
       }
@@ -270,22 +295,18 @@ public final class Engine implements AutoCloseable {
         slot++;
       }
       String set = h.request.tunedSet() != null ? h.request.tunedSet() : model.defaultTunedSet();
-      int[] tuned;
-      try {
-        tuned = model.acquireSlots(java.util.Collections.singletonList(set));
-      } catch (SketchrtException e) {
-        h.result.completeExceptionally(e);
-        continue;
+      int tunedSlot = h.heldSlot;
+      if (tunedSlot == Handle.NOT_HELD) {
+        try {
+          int[] tuned = model.acquireSlots(java.util.Collections.singletonList(set));
+          tunedSlot = tuned == null ? -1 : tuned[0];
+        } catch (SketchrtException e) {
+          h.result.completeExceptionally(e);
+          continue;
+        }
       }
       cache.clearRow(slot);
-      rows[slot] =
-          new Row(
-              h,
-              slot,
-              tuned == null ? -1 : tuned[0],
-              model,
-              vocab,
-              contextLimit(h.request.config()));
+      rows[slot] = new Row(h, slot, tunedSlot, model, vocab, contextLimit(h.request.config()));
       updateRowSlots();
     }
   }
@@ -449,6 +470,7 @@ public final class Engine implements AutoCloseable {
       }
       closed = true;
       for (Handle h : queue) {
+        releaseHeld(h);
         h.result.complete(result(null, h));
       }
       queue.clear();

@@ -21,6 +21,7 @@ public final class EngineLoop implements AutoCloseable {
   private final Condition idle = lock.newCondition();
   private volatile boolean accepting = true;
   private volatile boolean stopping;
+  private boolean stepping; // under lock: a step is running (its rows may look gone already)
 
   private EngineLoop(Engine engine) {
     this.engine = engine;
@@ -81,14 +82,14 @@ public final class EngineLoop implements AutoCloseable {
     long deadline = System.nanoTime() + grace.toNanos();
     lock.lock();
     try {
-      while (!engine.isIdle()) {
+      while (stepping || !engine.isIdle()) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           break;
         }
         idle.awaitNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
       }
-      return engine.isIdle();
+      return !stepping && engine.isIdle();
     } finally {
       lock.unlock();
     }
@@ -102,6 +103,7 @@ public final class EngineLoop implements AutoCloseable {
           idle.signalAll();
           work.awaitUninterruptibly();
         }
+        stepping = !stopping;
       } finally {
         lock.unlock();
       }
@@ -112,6 +114,13 @@ public final class EngineLoop implements AutoCloseable {
         engine.step();
       } catch (SketchrtException | RuntimeException e) {
         engine.failRunning(e);
+      } finally {
+        lock.lock();
+        try {
+          stepping = false;
+        } finally {
+          lock.unlock();
+        }
       }
     }
   }

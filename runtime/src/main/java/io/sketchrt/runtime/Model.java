@@ -40,7 +40,7 @@ public final class Model implements AutoCloseable {
    * Generations to cancel on close(); their NativeState, not the Generators (those stay
    * collectable).
    */
-  private final Set<Generator.NativeState> generations = ConcurrentHashMap.newKeySet();
+  private final Set<Generator.Tracked> generations = ConcurrentHashMap.newKeySet();
 
   /** A section in which the model's native resources stay open. */
   interface Pass extends AutoCloseable {
@@ -183,7 +183,10 @@ public final class Model implements AutoCloseable {
       names.add(n != null ? n : config.tunedSet() != null ? config.tunedSet() : defaultTunedSet());
     }
     List<Integer> eos = config.eosTokenIds() != null ? config.eosTokenIds() : eosTokenIds();
-    return new Generator(this, session, tokenizer, prompts, config, eos, names);
+    if (kvInPlace() && !config.isBeamSearch()) {
+      return new EngineGenerator(this, session, tokenizer, prompts, config, names);
+    }
+    return new PaddedGenerator(this, session, tokenizer, prompts, config, eos, names);
   }
 
   // ---- tuned sets (DESIGN section 3b) ----
@@ -436,7 +439,7 @@ public final class Model implements AutoCloseable {
       }
       closed = true;
     }
-    generations.forEach(Generator.NativeState::cancel);
+    generations.forEach(Generator.Tracked::cancel);
     passes.writeLock().lock();
     try {
       session.close();
@@ -458,14 +461,14 @@ public final class Model implements AutoCloseable {
     return passes.readLock()::unlock;
   }
 
-  void track(Generator.NativeState generation) {
+  void track(Generator.Tracked generation) {
     generations.add(generation);
     if (closed) {
       generation.cancel();
     }
   }
 
-  void forget(Generator.NativeState generation) {
+  void forget(Generator.Tracked generation) {
     generations.remove(generation);
   }
 

@@ -162,7 +162,7 @@ class NativeMemorySafetyTest {
 
   private static Generator generator(Model m, DecoderSession s, GenerationConfig cfg)
       throws SketchrtException {
-    return new Generator(
+    return new PaddedGenerator(
         m,
         s,
         m.tokenizer(),

@@ -1,0 +1,389 @@
+package io.sketchrt.runtime;
+
+import io.sketchrt.runtime.spi.DecoderSession;
+import io.sketchrt.runtime.spi.KvCache;
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The {@link Generator} over a padded batch: a prefill pass over the left-padded prompts, then one
+ * decode pass per token through a {@link KvCache} allocated once at the capacity this generation
+ * can reach. It runs every backend (concat caches, TensorRT) and beam search, whose cache rows
+ * follow their beams after each pass.
+ */
+final class PaddedGenerator extends Generator {
+  private static final Cleaner CLEANER = Cleaner.create();
+  private static final System.Logger LOG = System.getLogger(Generator.class.getName());
+
+  private final Model model;
+  private final DecoderSession session;
+  private final GenerationConfig config;
+  private final int batch;
+
+  /** Batch rows per prompt: the beams, or 1. */
+  private final int beams;
+
+  private final int rows;
+  private final BeamSearch[] beamSearches;
+  private final int vocab;
+  private final int contextLimit;
+  private final long[] eos;
+  private final List<long[]> prompts;
+  private final KvCache cache;
+  private final float[] logits;
+  private final Sequence[] sequences;
+  private final long[] nextPosition;
+  private final long[] lastToken;
+  private long[] mask;
+  private boolean prefilled;
+  private int active;
+  private long prefillNanos;
+  private long decodeNanos;
+  private int decodeSteps;
+
+  /** Held for a whole step: close() waits on it, so the cache outlives every pass. */
+  private final ReentrantLock passLock = new ReentrantLock();
+
+  private final NativeState state;
+  private final Cleaner.Cleanable cleanable;
+  private volatile boolean closed;
+
+  /**
+   * What must be freed, and what Model.close() cancels: everything but the Generator itself, so the
+   * Cleaner can run once the Generator is unreachable.
+   */
+  static final class NativeState implements Runnable, Tracked {
+    private final Model model;
+    private final KvCache cache;
+    private final int[] slots;
+    private final String description;
+    volatile boolean cancelRequested;
+    private volatile boolean closedByUser;
+
+    NativeState(Model model, KvCache cache, int[] slots, String description) {
+      this.model = model;
+      this.cache = cache;
+      this.slots = slots;
+      this.description = description;
+    }
+
+    @Override
+    public void cancel() {
+      cancelRequested = true;
+    }
+
+    /** Runs once: from close(), or from the Cleaner when the Generator was dropped unclosed. */
+    @Override
+    public void run() {
+      model.forget(this);
+      if (!closedByUser) {
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "a Generator ("
+                + description
+                + ") was never closed: its KV cache was"
+                + " freed only when the garbage collector found it; close generators (try-with-resources)");
+      }
+      cache.close();
+      model.releaseSlots(slots); // a set unloaded meanwhile goes once its last user is done
+    }
+  }
+
+  PaddedGenerator(
+      Model model,
+      DecoderSession session,
+      Tokenizer tokenizer,
+      List<long[]> prompts,
+      GenerationConfig config,
+      List<Integer> eosIds,
+      List<String> tunedSets)
+      throws SketchrtException {
+    this.contextLimit = checkPrompts(model, tokenizer, prompts, config, session.vocabSize());
+    this.model = model;
+    this.session = session;
+    this.config = config;
+    this.batch = prompts.size();
+    this.beams = config.numBeams();
+    this.rows = batch * beams;
+    this.vocab = session.vocabSize();
+    this.eos = eosIds.stream().mapToLong(Integer::longValue).toArray();
+    this.prompts = prompts.stream().map(long[]::clone).toList();
+    int longest = 0;
+    int shortest = Integer.MAX_VALUE;
+    for (long[] p : this.prompts) {
+      longest = Math.max(longest, p.length);
+      shortest = Math.min(shortest, p.length);
+    }
+    // Every fed-back token needs a slot; the shortest row may run longest before its context fills.
+    int newTokens = Math.min(config.maxNewTokens(), contextLimit - shortest);
+    this.beamSearches = new BeamSearch[config.isBeamSearch() ? batch : 0];
+    for (int b = 0; b < beamSearches.length; b++) {
+      long[] p = this.prompts.get(b);
+      int limit = Math.min(config.maxNewTokens(), contextLimit - p.length);
+      beamSearches[b] = new BeamSearch(config, p, eos, vocab, limit);
+    }
+    int[] slots = model.acquireSlots(tunedSets);
+    KvCache made;
+    try {
+      made = session.newCache(rows, longest + newTokens - 1);
+      if (slots != null) {
+        int[] rowSlots = new int[rows];
+        for (int r = 0; r < rows; r++) {
+          rowSlots[r] = slots[r / beams]; // a prompt's beams share its set
+        }
+        made.setRowSlots(rowSlots);
+      }
+    } catch (SketchrtException | RuntimeException e) {
+      model.releaseSlots(slots);
+      throw e;
+    }
+    this.cache = made;
+    this.state =
+        new NativeState(
+            model,
+            cache,
+            slots,
+            batch
+                + " prompt(s) x "
+                + beams
+                + " beam(s), "
+                + cache.capacity()
+                + " positions, on "
+                + model.directory());
+    this.cleanable = CLEANER.register(this, state);
+    model.track(state);
+    this.logits = new float[rows * vocab];
+    long seed = config.seed().orElseGet(() -> new SplittableRandom().nextLong());
+    this.sequences = new Sequence[batch];
+    this.nextPosition = new long[rows];
+    this.lastToken = new long[rows];
+    for (int b = 0; b < batch; b++) {
+      // The same seed for every row: a prompt samples the same tokens alone or in a batch.
+      sequences[b] =
+          new Sequence(
+              this.prompts.get(b),
+              config,
+              new Sampler(config, seed),
+              tokenizer,
+              eosIds,
+              contextLimit,
+              vocab,
+              !config.isBeamSearch());
+      Arrays.fill(nextPosition, b * beams, (b + 1) * beams, this.prompts.get(b).length);
+    }
+    this.active = batch;
+  }
+
+  /** Prompts in this generation. */
+  @Override
+  public int batchSize() {
+    return batch;
+  }
+
+  /** True when every sequence has ended. */
+  @Override
+  public boolean isDone() {
+    return active == 0;
+  }
+
+  /**
+   * One forward pass (the prefill on the first call) and one new token for every sequence still
+   * running, in row order. After {@link #cancel()} it ends every running sequence instead.
+   */
+  @Override
+  public List<Token> step() throws SketchrtException {
+    passLock.lock();
+    try (Model.Pass ignored = model.beginPass()) {
+      checkOpen();
+      if (isDone()) {
+        throw new IllegalStateException("the generation is done");
+      }
+      return state.cancelRequested ? endCancelled() : forwardAndPick();
+    } finally {
+      passLock.unlock();
+      // The cache must stay reachable (not cleaned) until the native pass over it has returned.
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  private List<Token> forwardAndPick() throws SketchrtException {
+    long start = System.nanoTime();
+    boolean prefill = !prefilled;
+    if (prefill) {
+      // Beam search: each prompt once per beam; the beams part after the first step.
+      List<long[]> rowPrompts = new ArrayList<>(rows);
+      for (long[] p : prompts) {
+        for (int j = 0; j < beams; j++) {
+          rowPrompts.add(p);
+        }
+      }
+      // Padding is masked out, but its id still goes through the embedding lookup: it must be a
+      // valid id even when a config names an EOS outside the vocabulary.
+      long padId = eos.length > 0 && eos[0] >= 0 && eos[0] < vocab ? eos[0] : 0;
+      PaddedBatch padded = PaddedBatch.leftPad(rowPrompts, padId);
+      mask = padded.attentionMask();
+      session.forward(
+          padded.inputIds(), mask, padded.positionIds(), padded.length(), cache, logits);
+      prefilled = true;
+    } else {
+      int past = cache.length();
+      long[] grown = new long[rows * (past + 1)];
+      long[] positions = new long[rows];
+      for (int r = 0; r < rows; r++) {
+        System.arraycopy(mask, r * past, grown, r * (past + 1), past);
+        grown[r * (past + 1) + past] = 1;
+        // A finished row keeps running in lockstep; its position stays put so it never passes the
+        // model's position range, and its outputs are ignored.
+        positions[r] = sequences[r / beams].running() ? nextPosition[r]++ : nextPosition[r] - 1;
+      }
+      mask = grown;
+      session.forward(lastToken.clone(), mask, positions, 1, cache, logits);
+    }
+    // A cancel that arrived during the pass ends the sequences with this pass's tokens.
+    boolean cancelling = state.cancelRequested;
+    List<Token> tokens = config.isBeamSearch() ? beamStep(cancelling) : new ArrayList<>(active);
+    for (int b = 0; b < batch && !config.isBeamSearch(); b++) {
+      if (sequences[b].running()) {
+        int id = sequences[b].sample(logits, b * vocab, vocab);
+        lastToken[b] = id;
+        tokens.add(accept(b, id, cancelling));
+      }
+    }
+    long elapsed = System.nanoTime() - start;
+    if (prefill) {
+      prefillNanos = elapsed;
+    } else {
+      decodeNanos += elapsed;
+      decodeSteps++;
+    }
+    return tokens;
+  }
+
+  /**
+   * Advances every running beam search; a prompt whose search ended hands over its best
+   * hypothesis's tokens. Then the cache rows follow their beams.
+   */
+  private List<Token> beamStep(boolean cancelling) {
+    List<Token> tokens = new ArrayList<>();
+    int[] sourceRows = new int[rows];
+    boolean reordered = false;
+    for (int b = 0; b < batch; b++) {
+      int row0 = b * beams;
+      if (!sequences[b].running()) {
+        for (int j = 0; j < beams; j++) {
+          sourceRows[row0 + j] = row0 + j;
+        }
+        continue;
+      }
+      BeamSearch search = beamSearches[b];
+      search.advance(logits, row0);
+      for (int j = 0; j < beams; j++) {
+        sourceRows[row0 + j] = row0 + search.sourceBeams()[j];
+        lastToken[row0 + j] = search.nextTokens()[j];
+        reordered |= sourceRows[row0 + j] != row0 + j;
+      }
+      if (search.isDone()) {
+        for (long id : search.best()) {
+          tokens.add(accept(b, (int) id, false));
+        }
+        if (sequences[b].running()) {
+          throw new IllegalStateException(
+              "beam search ended on a hypothesis with no end: " + Arrays.toString(search.best()));
+        }
+      } else if (cancelling) {
+        handOverBestSoFar(b, tokens);
+      }
+    }
+    if (reordered && active > 0) {
+      cache.reorderRows(sourceRows);
+    }
+    return tokens;
+  }
+
+  /** Cancelled beam search: the best hypothesis so far becomes the answer. */
+  private void handOverBestSoFar(int b, List<Token> tokens) {
+    long[] best = beamSearches[b].best();
+    for (int i = 0; i < best.length && sequences[b].running(); i++) {
+      tokens.add(accept(b, (int) best[i], i == best.length - 1));
+    }
+  }
+
+  /** cancel() seen before a pass: every running sequence ends without another pass. */
+  private List<Token> endCancelled() {
+    List<Token> tokens = new ArrayList<>();
+    for (int b = 0; b < batch; b++) {
+      if (sequences[b].running() && config.isBeamSearch()) {
+        handOverBestSoFar(b, tokens);
+      }
+      if (sequences[b].running()) {
+        sequences[b].cancel();
+        active--;
+      }
+    }
+    return tokens;
+  }
+
+  private Token accept(int b, int id, boolean cancelling) {
+    Token t = sequences[b].accept(b, id, cancelling);
+    if (t.isLast()) {
+      active--;
+    }
+    return t;
+  }
+
+  /** The finished sequences, in prompt order. */
+  @Override
+  public List<GenerationResult> results() {
+    if (!isDone()) {
+      throw new IllegalStateException("the generation is not done yet");
+    }
+    List<GenerationResult> out = new ArrayList<>(batch);
+    for (int b = 0; b < batch; b++) {
+      out.add(sequences[b].result(prefillNanos, decodeNanos, decodeSteps));
+    }
+    return out;
+  }
+
+  /**
+   * Asks the generation to stop; safe from any thread, idempotent. A pass in flight finishes and
+   * its tokens are delivered; then every sequence still running ends with {@link
+   * StopReason#CANCELLED} (beam search hands over its best hypothesis so far). No further forward
+   * pass runs.
+   */
+  @Override
+  public void cancel() {
+    state.cancel();
+  }
+
+  /**
+   * Cancels, waits for a pass in flight to finish, then frees the KV cache; safe from any thread,
+   * idempotent.
+   */
+  @Override
+  public void close() {
+    state.cancel();
+    passLock.lock();
+    try {
+      if (!closed) {
+        closed = true;
+        state.closedByUser = true;
+        cleanable.clean();
+      }
+    } finally {
+      passLock.unlock();
+    }
+  }
+
+  @Override
+  void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("the generator is closed");
+    }
+    model.checkOpen();
+  }
+}
