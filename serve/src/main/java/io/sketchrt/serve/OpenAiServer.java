@@ -33,6 +33,8 @@ public final class OpenAiServer implements AutoCloseable {
   private final ServerMetrics metrics;
   private final Semaphore admission;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private volatile State state = State.LOADING;
   private volatile EngineLoop loop;
   private volatile Model model;
@@ -213,6 +215,9 @@ public final class OpenAiServer implements AutoCloseable {
   /** Stops the engine (cancelling what is left) and the HTTP server. */
   @Override
   public void close() {
+    if (closed.getAndSet(true)) {
+      return;
+    }
     state = State.DRAINING;
     EngineLoop l = loop;
     if (l != null) {
