@@ -12,6 +12,8 @@ import java.util.List;
  *
  * @param maxTokens generated tokens at most; 0: up to the context limit
  * @param seed null: each request draws its own
+ * @param ignoreEos vLLM's extension: generate through end-of-sequence tokens (fixed output lengths,
+ *     for benchmarks)
  */
 record SamplingParams(
     int maxTokens,
@@ -21,7 +23,8 @@ record SamplingParams(
     List<String> stop,
     int n,
     boolean stream,
-    boolean includeUsage) {
+    boolean includeUsage,
+    boolean ignoreEos) {
 
   /** Reads the fields; {@code defaultMaxTokens} applies when neither max_tokens field is there. */
   static SamplingParams parse(ObjectNode body, int defaultMaxTokens) {
@@ -47,7 +50,8 @@ record SamplingParams(
         stop(body),
         Fields.integer(body, "n", 1, 1),
         stream,
-        includeUsage);
+        includeUsage,
+        Fields.bool(body, "ignore_eos", false));
   }
 
   private static List<String> stop(ObjectNode body) {
@@ -90,6 +94,9 @@ record SamplingParams(
             .tunedSet(tunedSet);
     if (seed != null) {
       b.seed(seed + i);
+    }
+    if (ignoreEos) {
+      b.eosTokenIds(List.of());
     }
     return b.build();
   }
