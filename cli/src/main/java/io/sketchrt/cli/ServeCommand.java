@@ -108,17 +108,17 @@ public final class ServeCommand implements Callable<Integer> {
             Duration.ofSeconds(drainSeconds));
     PrintWriter out = spec.commandLine().getOut();
     CountDownLatch stop = new CountDownLatch(1);
-    // Our own handlers instead of the JVM's: a SIGTERM then drains and the command returns 0,
-    // where a shutdown hook would leave the JVM's exit status 143.
-    for (String signal : new String[] {"TERM", "INT"}) {
-      sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> stop.countDown());
-    }
     try (OpenAiServer server = OpenAiServer.start(options)) {
       String url = "http://" + host + ":" + server.address().getPort();
       out.println("sketchrt serve: listening on " + url + ", loading " + model + " ...");
       out.flush();
       try (Model m = Model.load(model, backend.toLoadOptions())) {
         server.serve(m);
+        // Our own handlers instead of the JVM's: a SIGTERM then drains and the command returns 0,
+        // where a shutdown hook would leave the JVM's exit status 143.
+        for (String signal : new String[] {"TERM", "INT"}) {
+          sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> stop.countDown());
+        }
         out.println(
             "sketchrt serve: ready on "
                 + url
