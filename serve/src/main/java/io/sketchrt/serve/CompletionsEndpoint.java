@@ -117,10 +117,10 @@ final class CompletionsEndpoint {
         case ChoiceEvents.TokenEvent t -> {
           String text = t.token().text();
           String finish = t.token().isLast() ? FinishReason.of(t.token().stopReason()) : null;
-          if (!text.isEmpty() || finish != null) {
-            frame(out, responses.chunk(t.choice(), null, text, finish, includeUsage));
-            out.flush();
-          }
+          // one chunk per token, its text empty while a character or stop string is incomplete
+          // (or for a model without a tokenizer): clients count tokens and time the first
+          frame(out, responses.chunk(t.choice(), null, text, finish, includeUsage));
+          out.flush();
         }
         case ChoiceEvents.Finished f -> {
           open--;
