@@ -76,6 +76,7 @@ class ServeCommandTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Tag("slow") // about 3 s: starts a JVM that loads the model
   void theProcessServesThenDrainsOnSigtermAndExits0() throws Exception {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

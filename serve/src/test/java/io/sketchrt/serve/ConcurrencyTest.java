@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
  * set's alone answer; a full server answers 429; a client that hangs up frees its slot; a drain
  * refuses new requests and lets the running ones finish.
  */
+@org.junit.jupiter.api.Tag("slow") // about 8 s: engine steps slowed on purpose, 16 streams
 class ConcurrencyTest {
   private static final int LONG = 20;
   private static Model reference;

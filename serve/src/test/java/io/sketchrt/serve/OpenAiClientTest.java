@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The official {@code openai} Python package (build/venv, installed by make test's set-up from
  * validation/reference/requirements.txt) against the server on loopback: what real clients parse.
  */
+@org.junit.jupiter.api.Tag("slow") // about 5 s: a Python process with the openai package
 class OpenAiClientTest {
   @TempDir Path tmp;
 

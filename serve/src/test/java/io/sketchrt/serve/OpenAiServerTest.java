@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
  * The server on loopback over the example with two tuned sets: what every endpoint answers, in
  * whole and streamed form, against what the model gives each prompt alone, outside the server.
  */
+@org.junit.jupiter.api.Tag("slow") // about 6 s: converts the example with two tuned sets
 class OpenAiServerTest {
   private static Model reference;
 
