@@ -22,6 +22,7 @@ import picocli.CommandLine.Option;
       ValidateCommand.class,
       InspectCommand.class,
       TunedCommand.class,
+      ServeCommand.class,
       BackendsCommand.class,
       BuildEngineCommand.class
     },

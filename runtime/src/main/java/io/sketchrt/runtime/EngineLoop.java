@@ -68,6 +68,21 @@ public final class EngineLoop implements AutoCloseable {
     return accepting;
   }
 
+  /** The tuned set of every running request (see {@link Engine#runningTunedSets}). */
+  public java.util.List<String> runningTunedSets() {
+    return engine.runningTunedSets();
+  }
+
+  /** The tuned set of every queued request (see {@link Engine#queuedTunedSets}). */
+  public java.util.List<String> queuedTunedSets() {
+    return engine.queuedTunedSets();
+  }
+
+  /** See {@link Engine#setStepListener}: called on the loop's thread after every step. */
+  public void setStepListener(Engine.StepListener listener) {
+    engine.setStepListener(listener);
+  }
+
   /** Bytes of KV cache allocated now. */
   public long kvBytesAllocated() {
     return engine.kvBytesAllocated();

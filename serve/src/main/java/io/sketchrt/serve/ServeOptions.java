@@ -1,0 +1,84 @@
+package io.sketchrt.serve;
+
+import java.time.Duration;
+
+/**
+ * How {@code sketchrt serve} runs.
+ *
+ * @param port 0: an ephemeral port (tests)
+ * @param apiKey null: no key asked for
+ * @param maxBatch rows of the running batch (the engine's KV-cache slots)
+ * @param maxWaiting requests queued beyond the batch before a 429
+ * @param allowRuntimeTuned whether {@code /v1/load_tuned} and {@code /v1/unload_tuned} are served
+ * @param bufferedTokens tokens one streaming request may have waiting for its client before it is
+ *     cancelled as too slow
+ * @param drainGrace how long a drain lets requests in flight finish
+ */
+public record ServeOptions(
+    String host,
+    int port,
+    String apiKey,
+    int maxBatch,
+    int maxWaiting,
+    boolean allowRuntimeTuned,
+    int bufferedTokens,
+    Duration drainGrace) {
+
+  public ServeOptions {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("--port must be in [0, 65535] (got " + port + ")");
+    }
+    if (maxBatch < 1) {
+      throw new IllegalArgumentException("--max-batch must be at least 1 (got " + maxBatch + ")");
+    }
+    if (maxWaiting < 0) {
+      throw new IllegalArgumentException("--max-waiting must be >= 0 (got " + maxWaiting + ")");
+    }
+    if (bufferedTokens < 1) {
+      throw new IllegalArgumentException("buffered tokens must be at least 1");
+    }
+    if (apiKey != null && apiKey.isEmpty()) {
+      apiKey = null;
+    }
+  }
+
+  /** Loopback, an ephemeral port, no key, 16 rows, 64 waiting, 30 s of grace. */
+  public static ServeOptions defaults() {
+    return new ServeOptions("127.0.0.1", 0, null, 16, 64, false, 4096, Duration.ofSeconds(30));
+  }
+
+  public ServeOptions withPort(int p) {
+    return new ServeOptions(
+        host, p, apiKey, maxBatch, maxWaiting, allowRuntimeTuned, bufferedTokens, drainGrace);
+  }
+
+  public ServeOptions withApiKey(String key) {
+    return new ServeOptions(
+        host, port, key, maxBatch, maxWaiting, allowRuntimeTuned, bufferedTokens, drainGrace);
+  }
+
+  public ServeOptions withLimits(int batch, int waiting) {
+    return new ServeOptions(
+        host, port, apiKey, batch, waiting, allowRuntimeTuned, bufferedTokens, drainGrace);
+  }
+
+  public ServeOptions withRuntimeTuned(boolean allow) {
+    return new ServeOptions(
+        host, port, apiKey, maxBatch, maxWaiting, allow, bufferedTokens, drainGrace);
+  }
+
+  public ServeOptions withBufferedTokens(int n) {
+    return new ServeOptions(
+        host, port, apiKey, maxBatch, maxWaiting, allowRuntimeTuned, n, drainGrace);
+  }
+
+  public ServeOptions withDrainGrace(Duration grace) {
+    return new ServeOptions(
+        host, port, apiKey, maxBatch, maxWaiting, allowRuntimeTuned, bufferedTokens, grace);
+  }
+
+  /** Requests the server holds at once (running plus waiting); one more is a 429. */
+  int capacity() {
+    return maxBatch + maxWaiting;
+  }
+}
