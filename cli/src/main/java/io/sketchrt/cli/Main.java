@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
       InspectCommand.class,
       TunedCommand.class,
       BackendsCommand.class,
-      BuildEngineCommand.class
+      BuildEngineCommand.class,
+      SparkCommand.class
     },
     footer = {
       "",
