@@ -28,6 +28,7 @@ final class ExecutorModel {
   static synchronized Loaded get(String model) throws SketchrtException, SparkJobException {
     Loaded l = LOADED.get(model);
     if (l == null) {
+      quietTokenizerLog();
       Model m = Model.load(resolve(model));
       try {
         l = new Loaded(m, EngineLoop.start(m, Scheduler.defaults()));
@@ -60,6 +61,18 @@ final class ExecutorModel {
         "--model "
             + model
             + ": no such directory here, nor shipped with spark-submit --archives under that name");
+  }
+
+  /**
+   * The tokenizer library (DJL) warns through SLF4J, on every CPU-only machine, that it found no
+   * GPU; the sketchrt command silences it, and under Spark (log4j 2) so does this.
+   */
+  private static void quietTokenizerLog() {
+    try {
+      org.apache.logging.log4j.core.config.Configurator.setLevel(
+          "ai.djl", org.apache.logging.log4j.Level.ERROR);
+    } catch (LinkageError e) { // a Spark without log4j-core: its warnings stay
+    }
   }
 
   /** Closes every model this JVM loaded (the in-process driver, once its job ended). */
