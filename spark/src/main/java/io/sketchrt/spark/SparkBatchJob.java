@@ -98,6 +98,10 @@ public final class SparkBatchJob implements SparkJob {
       throw new SparkJobException(
           "--model " + model + ": not a converted model (no sketchrt.json in " + dir + ")");
     }
+    if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) { // the rows are text
+      throw new SparkJobException(
+          "--model " + model + ": has no tokenizer (tokenizer.json), so text prompts cannot run");
+    }
   }
 
   private static SketchrtCheckedException badInputIn(Throwable e) {
