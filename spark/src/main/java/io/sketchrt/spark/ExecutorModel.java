@@ -23,6 +23,7 @@ final class ExecutorModel {
   record Loaded(Model model, EngineLoop loop) {}
 
   private static final Map<String, Loaded> LOADED = new HashMap<>();
+  private static int loads;
 
   /** The model named {@code model} (see {@link #resolve}), loaded once per JVM. */
   static synchronized Loaded get(String model) throws SketchrtException, SparkJobException {
@@ -37,8 +38,14 @@ final class ExecutorModel {
         throw e;
       }
       LOADED.put(model, l);
+      loads++;
     }
     return l;
+  }
+
+  /** Models this JVM has loaded so far (for the test that all tasks share one). */
+  static synchronized int loads() {
+    return loads;
   }
 
   /**

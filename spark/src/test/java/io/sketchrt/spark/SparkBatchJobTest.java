@@ -114,6 +114,7 @@ class SparkBatchJobTest {
     Path output = tmp.resolve("out-json");
     Files.createDirectories(output);
     Files.writeString(output.resolve("old-file"), "left by an earlier run");
+    int loadsBefore = ExecutorModel.loads();
     assertEquals(
         0,
         sketchrt(
@@ -132,6 +133,10 @@ class SparkBatchJobTest {
             "2",
             "--overwrite"));
     assertFalse(Files.exists(output.resolve("old-file")), "--overwrite replaces the directory");
+    assertEquals(
+        1,
+        ExecutorModel.loads() - loadsBefore,
+        "both tasks of the one local executor share a model");
     List<String> lines = new ArrayList<>();
     try (Stream<Path> parts = Files.list(output)) {
       for (Path p : parts.filter(p -> p.getFileName().toString().endsWith(".json")).toList()) {
