@@ -180,7 +180,7 @@ public final class GenerateCommand implements Callable<Integer> {
     GenerationConfig config =
         builder.build(); // rejects bad sampling values before loading anything
     if (input != null) {
-      List<BatchRequests.Request> requests = BatchRequests.read(input, config);
+      List<BatchRequest> requests = BatchRequests.read(input, config);
       try (Model m = Model.load(model, backend.toLoadOptions())) {
         requireTokenizer(m);
         if (output == null) {

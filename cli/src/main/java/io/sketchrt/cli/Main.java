@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
       TunedCommand.class,
       ServeCommand.class,
       BackendsCommand.class,
-      BuildEngineCommand.class
+      BuildEngineCommand.class,
+      SparkCommand.class
     },
     footer = {
       "",
