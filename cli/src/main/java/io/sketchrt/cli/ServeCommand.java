@@ -1,5 +1,6 @@
 package io.sketchrt.cli;
 
+import io.sketchrt.format.ServeContract;
 import io.sketchrt.runtime.Model;
 import io.sketchrt.serve.OpenAiServer;
 import io.sketchrt.serve.ServeOptions;
@@ -47,7 +48,7 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--port",
-      defaultValue = "8000",
+      defaultValue = "" + ServeContract.PORT,
       paramLabel = "PORT",
       description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
   int port;
@@ -83,7 +84,7 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--drain-seconds",
-      defaultValue = "30",
+      defaultValue = "" + ServeContract.DRAIN_GRACE_SECONDS,
       paramLabel = "S",
       description =
           "On SIGTERM, how long requests in flight may take to finish (default: ${DEFAULT-VALUE}).")

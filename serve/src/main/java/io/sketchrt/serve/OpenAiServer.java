@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.sketchrt.format.ServeContract;
 import io.sketchrt.runtime.EngineLoop;
 import io.sketchrt.runtime.Model;
 import io.sketchrt.runtime.Scheduler;
@@ -132,7 +133,7 @@ public final class OpenAiServer implements AutoCloseable {
     String path = ex.getRequestURI().getPath();
     String method = ex.getRequestMethod();
     switch (path) {
-      case "/health" -> {
+      case ServeContract.HEALTH_PATH -> {
         expect(method, "GET", path);
         if (state != State.READY) {
           throw ApiException.unavailable(
@@ -140,7 +141,7 @@ public final class OpenAiServer implements AutoCloseable {
         }
         Exchanges.text(ex, 200, "application/json", "{\"status\":\"ok\"}");
       }
-      case "/metrics" -> {
+      case ServeContract.METRICS_PATH -> {
         expect(method, "GET", path);
         Exchanges.send(ex, 200, ServerMetrics.contentType(), metrics.scrape());
       }

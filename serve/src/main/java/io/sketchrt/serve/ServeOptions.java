@@ -44,7 +44,15 @@ public record ServeOptions(
 
   /** Loopback, an ephemeral port, no key, 16 rows, 64 waiting, 30 s of grace. */
   public static ServeOptions defaults() {
-    return new ServeOptions("127.0.0.1", 0, null, 16, 64, false, 4096, Duration.ofSeconds(30));
+    return new ServeOptions(
+        "127.0.0.1",
+        0,
+        null,
+        16,
+        64,
+        false,
+        4096,
+        Duration.ofSeconds(io.sketchrt.format.ServeContract.DRAIN_GRACE_SECONDS));
   }
 
   public ServeOptions withPort(int p) {

@@ -6,6 +6,7 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.core.metrics.Info;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.sketchrt.format.ServeContract;
 import io.sketchrt.runtime.EngineLoop;
 import io.sketchrt.runtime.StopReason;
 import java.io.ByteArrayOutputStream;
@@ -73,12 +74,12 @@ final class ServerMetrics {
   ServerMetrics(Supplier<EngineLoop> loop) {
     this.loop = loop;
     GaugeWithCallback.builder()
-        .name("sketchrt_requests_running")
+        .name(ServeContract.REQUESTS_RUNNING)
         .help("Requests in the running batch")
         .callback(cb -> cb.call(loop.get() == null ? 0 : loop.get().running()))
         .register(registry);
     GaugeWithCallback.builder()
-        .name("sketchrt_requests_waiting")
+        .name(ServeContract.REQUESTS_WAITING)
         .help("Requests queued for the batch")
         .callback(cb -> cb.call(loop.get() == null ? 0 : loop.get().waiting()))
         .register(registry);
