@@ -106,14 +106,6 @@ public final class Engine implements AutoCloseable {
     this.oneRow = new float[vocab];
   }
 
-  /**
-   * Queues a request whose tuned-set slot the caller already holds ({@code slot}, -1: none): the
-   * row releases it when it ends. For a {@link Generator}, whose sets are fixed when it is made.
-   */
-  Handle submitHolding(Request request, int slot) {
-    return submit(request, slot);
-  }
-
   private void releaseHeld(Handle h) {
     if (h.heldSlot >= 0) {
       model.releaseSlots(new int[] {h.heldSlot});
@@ -125,7 +117,12 @@ public final class Engine implements AutoCloseable {
     return submit(request, Handle.NOT_HELD);
   }
 
-  private Handle submit(Request request, int heldSlot) {
+  /**
+   * Queues a request whose tuned-set slot the caller already holds ({@code heldSlot}, -1: none,
+   * {@link Handle#NOT_HELD}: the engine acquires it): the row releases it when it ends. For a
+   * {@link Generator}, whose sets are fixed when it is made.
+   */
+  Handle submit(Request request, int heldSlot) {
     GenerationConfig c = request.config();
     if (c.isBeamSearch()) {
       throw new IllegalArgumentException(
@@ -225,12 +222,10 @@ public final class Engine implements AutoCloseable {
     for (Row r : rows) {
       if (r != null) {
         r.sequence.cancel();
-        rows[r.slot] = null;
-        model.releaseSlots(r.tunedSlot < 0 ? null : new int[] {r.tunedSlot});
+        vacate(r);
         r.handle.result.completeExceptionally(error);
       }
     }
-    updateRowSlots();
   }
 
   /** True when nothing is queued or running. */
@@ -294,11 +289,10 @@ public final class Engine implements AutoCloseable {
       while (rows[slot] != null) {
         slot++;
       }
-      String set = h.request.tunedSet() != null ? h.request.tunedSet() : model.defaultTunedSet();
       int tunedSlot = h.heldSlot;
       if (tunedSlot == Handle.NOT_HELD) {
         try {
-          int[] tuned = model.acquireSlots(java.util.Collections.singletonList(set));
+          int[] tuned = model.acquireSlots(java.util.Collections.singletonList(setName(h)));
           tunedSlot = tuned == null ? -1 : tuned[0];
         } catch (SketchrtException e) {
           h.result.completeExceptionally(e);
@@ -411,10 +405,15 @@ public final class Engine implements AutoCloseable {
   }
 
   private void free(Row r) {
+    vacate(r);
+    r.handle.result.complete(result(r, r.handle));
+  }
+
+  /** Empties the row's slot and releases its tuned set. */
+  private void vacate(Row r) {
     rows[r.slot] = null;
     model.releaseSlots(r.tunedSlot < 0 ? null : new int[] {r.tunedSlot});
     updateRowSlots();
-    r.handle.result.complete(result(r, r.handle));
   }
 
   /** A listener that throws cancels its own request (its slot is free next step), no other. */

@@ -1,9 +1,11 @@
 package io.sketchrt.runtime;
 
+import java.lang.ref.Cleaner;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Generates continuations of one or more prompts token by token: the prefill, then one token for
@@ -28,12 +30,80 @@ import java.util.NoSuchElementException;
 public abstract sealed class Generator implements AutoCloseable, Iterable<Token>
     permits PaddedGenerator, EngineGenerator {
 
+  private static final Cleaner CLEANER = Cleaner.create();
+  private static final System.Logger LOG = System.getLogger(Generator.class.getName());
+
   /** What Model.close() cancels: the state of a generation, not the Generator itself. */
   interface Tracked {
     void cancel();
   }
 
-  Generator() {}
+  final Model model;
+
+  /** Held for a whole step: close() waits on it, so the cache outlives every pass. */
+  final ReentrantLock passLock = new ReentrantLock();
+
+  private Lifecycle lifecycle;
+  private Cleaner.Cleanable cleanable;
+  private volatile boolean closed;
+
+  /**
+   * What must be freed, and what Model.close() cancels: everything but the Generator itself, so the
+   * Cleaner can run once the Generator is unreachable.
+   */
+  private static final class Lifecycle implements Runnable, Tracked {
+    private final Model model;
+    private final Runnable free;
+    private final String description;
+    volatile boolean cancelRequested;
+    volatile boolean closedByUser;
+
+    Lifecycle(Model model, Runnable free, String description) {
+      this.model = model;
+      this.free = free;
+      this.description = description;
+    }
+
+    @Override
+    public void cancel() {
+      cancelRequested = true;
+    }
+
+    /** Runs once: from close(), or from the Cleaner when the Generator was dropped unclosed. */
+    @Override
+    public void run() {
+      model.forget(this);
+      if (!closedByUser) {
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "a Generator ("
+                + description
+                + ") was never closed: its KV cache was"
+                + " freed only when the garbage collector found it; close generators (try-with-resources)");
+      }
+      free.run();
+    }
+  }
+
+  Generator(Model model) {
+    this.model = model;
+  }
+
+  /**
+   * Once the generation holds native memory: {@code free} releases it (it must not reach this
+   * Generator, or the Cleaner never runs), on close() or when the Generator is dropped unclosed;
+   * Model.close() cancels the generation.
+   */
+  final void own(Runnable free, String description) {
+    lifecycle = new Lifecycle(model, free, description);
+    cleanable = CLEANER.register(this, lifecycle);
+    model.track(lifecycle);
+  }
+
+  /** Whether cancel() was asked for (from any thread). */
+  final boolean cancelRequested() {
+    return lifecycle.cancelRequested;
+  }
 
   /** Prompts in this generation. */
   public abstract int batchSize();
@@ -56,14 +126,28 @@ public abstract sealed class Generator implements AutoCloseable, Iterable<Token>
    * StopReason#CANCELLED} (beam search hands over its best hypothesis so far). No further forward
    * pass runs.
    */
-  public abstract void cancel();
+  public final void cancel() {
+    lifecycle.cancel();
+  }
 
   /**
    * Cancels, waits for a pass in flight to finish, then frees the KV cache; safe from any thread,
    * idempotent.
    */
   @Override
-  public abstract void close();
+  public final void close() {
+    lifecycle.cancel();
+    passLock.lock();
+    try {
+      if (!closed) {
+        closed = true;
+        lifecycle.closedByUser = true;
+        cleanable.clean();
+      }
+    } finally {
+      passLock.unlock();
+    }
+  }
 
   /** Runs to the end, handing every token to {@code listener}; returns one result per prompt. */
   public List<GenerationResult> run(TokenListener listener) throws SketchrtException {
@@ -110,7 +194,12 @@ public abstract sealed class Generator implements AutoCloseable, Iterable<Token>
   }
 
   /** Throws once this generator or its model is closed. */
-  abstract void checkOpen();
+  final void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("the generator is closed");
+    }
+    model.checkOpen();
+  }
 
   /**
    * Checks what both kinds refuse alike and returns the context limit: no prompts, stop strings

@@ -2,13 +2,11 @@ package io.sketchrt.runtime;
 
 import io.sketchrt.runtime.spi.DecoderSession;
 import io.sketchrt.runtime.spi.KvCache;
-import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The {@link Generator} over a padded batch: a prefill pass over the left-padded prompts, then one
@@ -17,10 +15,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * follow their beams after each pass.
  */
 final class PaddedGenerator extends Generator {
-  private static final Cleaner CLEANER = Cleaner.create();
-  private static final System.Logger LOG = System.getLogger(Generator.class.getName());
 
-  private final Model model;
   private final DecoderSession session;
   private final GenerationConfig config;
   private final int batch;
@@ -46,54 +41,6 @@ final class PaddedGenerator extends Generator {
   private long decodeNanos;
   private int decodeSteps;
 
-  /** Held for a whole step: close() waits on it, so the cache outlives every pass. */
-  private final ReentrantLock passLock = new ReentrantLock();
-
-  private final NativeState state;
-  private final Cleaner.Cleanable cleanable;
-  private volatile boolean closed;
-
-  /**
-   * What must be freed, and what Model.close() cancels: everything but the Generator itself, so the
-   * Cleaner can run once the Generator is unreachable.
-   */
-  static final class NativeState implements Runnable, Tracked {
-    private final Model model;
-    private final KvCache cache;
-    private final int[] slots;
-    private final String description;
-    volatile boolean cancelRequested;
-    private volatile boolean closedByUser;
-
-    NativeState(Model model, KvCache cache, int[] slots, String description) {
-      this.model = model;
-      this.cache = cache;
-      this.slots = slots;
-      this.description = description;
-    }
-
-    @Override
-    public void cancel() {
-      cancelRequested = true;
-    }
-
-    /** Runs once: from close(), or from the Cleaner when the Generator was dropped unclosed. */
-    @Override
-    public void run() {
-      model.forget(this);
-      if (!closedByUser) {
-        LOG.log(
-            System.Logger.Level.WARNING,
-            "a Generator ("
-                + description
-                + ") was never closed: its KV cache was"
-                + " freed only when the garbage collector found it; close generators (try-with-resources)");
-      }
-      cache.close();
-      model.releaseSlots(slots); // a set unloaded meanwhile goes once its last user is done
-    }
-  }
-
   PaddedGenerator(
       Model model,
       DecoderSession session,
@@ -103,8 +50,8 @@ final class PaddedGenerator extends Generator {
       List<Integer> eosIds,
       List<String> tunedSets)
       throws SketchrtException {
+    super(model);
     this.contextLimit = checkPrompts(model, tokenizer, prompts, config, session.vocabSize());
-    this.model = model;
     this.session = session;
     this.config = config;
     this.batch = prompts.size();
@@ -143,20 +90,18 @@ final class PaddedGenerator extends Generator {
       throw e;
     }
     this.cache = made;
-    this.state =
-        new NativeState(
-            model,
-            cache,
-            slots,
-            batch
-                + " prompt(s) x "
-                + beams
-                + " beam(s), "
-                + cache.capacity()
-                + " positions, on "
-                + model.directory());
-    this.cleanable = CLEANER.register(this, state);
-    model.track(state);
+    own(
+        () -> {
+          made.close();
+          model.releaseSlots(slots); // a set unloaded meanwhile goes once its last user is done
+        },
+        batch
+            + " prompt(s) x "
+            + beams
+            + " beam(s), "
+            + cache.capacity()
+            + " positions, on "
+            + model.directory());
     this.logits = new float[rows * vocab];
     long seed = config.seed().orElseGet(() -> new SplittableRandom().nextLong());
     this.sequences = new Sequence[batch];
@@ -203,7 +148,7 @@ final class PaddedGenerator extends Generator {
       if (isDone()) {
         throw new IllegalStateException("the generation is done");
       }
-      return state.cancelRequested ? endCancelled() : forwardAndPick();
+      return cancelRequested() ? endCancelled() : forwardAndPick();
     } finally {
       passLock.unlock();
       // The cache must stay reachable (not cleaned) until the native pass over it has returned.
@@ -245,7 +190,7 @@ final class PaddedGenerator extends Generator {
       session.forward(lastToken.clone(), mask, positions, 1, cache, logits);
     }
     // A cancel that arrived during the pass ends the sequences with this pass's tokens.
-    boolean cancelling = state.cancelRequested;
+    boolean cancelling = cancelRequested();
     List<Token> tokens = config.isBeamSearch() ? beamStep(cancelling) : new ArrayList<>(active);
     for (int b = 0; b < batch && !config.isBeamSearch(); b++) {
       if (sequences[b].running()) {
@@ -347,43 +292,5 @@ final class PaddedGenerator extends Generator {
       out.add(sequences[b].result(prefillNanos, decodeNanos, decodeSteps));
     }
     return out;
-  }
-
-  /**
-   * Asks the generation to stop; safe from any thread, idempotent. A pass in flight finishes and
-   * its tokens are delivered; then every sequence still running ends with {@link
-   * StopReason#CANCELLED} (beam search hands over its best hypothesis so far). No further forward
-   * pass runs.
-   */
-  @Override
-  public void cancel() {
-    state.cancel();
-  }
-
-  /**
-   * Cancels, waits for a pass in flight to finish, then frees the KV cache; safe from any thread,
-   * idempotent.
-   */
-  @Override
-  public void close() {
-    state.cancel();
-    passLock.lock();
-    try {
-      if (!closed) {
-        closed = true;
-        state.closedByUser = true;
-        cleanable.clean();
-      }
-    } finally {
-      passLock.unlock();
-    }
-  }
-
-  @Override
-  void checkOpen() {
-    if (closed) {
-      throw new IllegalStateException("the generator is closed");
-    }
-    model.checkOpen();
   }
 }
