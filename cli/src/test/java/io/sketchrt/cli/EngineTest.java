@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sketchrt.converter.ConversionListener;
 import io.sketchrt.converter.Converter;
 import io.sketchrt.converter.tensor.DType;
+import io.sketchrt.converter.testing.ArithTunedSets;
 import io.sketchrt.format.Target;
 import io.sketchrt.format.testing.TestData;
 import io.sketchrt.runtime.Engine;
@@ -222,24 +223,7 @@ class EngineTest {
    */
   @Test
   void requestsOfDifferentTunedSetsShareSteps() throws Exception {
-    Path addSet = tmp.resolve("base-as-tuned");
-    TestData.pythonModule(
-        "sketchrt_ref.fixtures.base_as_tuned",
-        EXAMPLE.resolve("sketch.pkl").toAbsolutePath().toString(),
-        addSet.toAbsolutePath().toString());
-    Path sets = tmp.resolve("sets");
-    Converter.convert(
-        new Converter.Request(
-            EXAMPLE.resolve("hf"),
-            EXAMPLE.resolve("sketch.pkl"),
-            List.of(
-                new io.sketchrt.converter.TunedSetStore.Input("sub", EXAMPLE.resolve("tuned")),
-                new io.sketchrt.converter.TunedSetStore.Input("add", addSet)),
-            sets,
-            DType.F32,
-            Target.PORTABLE,
-            false),
-        ConversionListener.silent());
+    Path sets = ArithTunedSets.convert(tmp, "sets");
     try (Model m = Model.load(sets);
         Engine e = m.engine(new Scheduler(4, 6, 4))) {
       GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(6).build();

@@ -1,12 +1,7 @@
 package io.sketchrt.serve;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sketchrt.converter.ConversionListener;
-import io.sketchrt.converter.Converter;
-import io.sketchrt.converter.TunedSetStore;
-import io.sketchrt.converter.tensor.DType;
-import io.sketchrt.format.Target;
-import io.sketchrt.format.testing.TestData;
+import io.sketchrt.converter.testing.ArithTunedSets;
 import io.sketchrt.runtime.GenerationConfig;
 import io.sketchrt.runtime.GenerationResult;
 import io.sketchrt.runtime.Model;
@@ -21,13 +16,11 @@ import java.util.List;
  * chat asks exactly what a completion of the same text asks.
  */
 final class ArithSets {
-  static final Path EXAMPLE = TestData.committed("examples/arith");
   static final String[] PROMPTS = {"57-38=", "40+7=", "91-19=", "12+30=", "8-3=", "64-64="};
   static final String CHAT_TEMPLATE =
       "{{ bos_token }}{% for message in messages %}{{ message['content'] }}{% endfor %}";
 
   private static Path dir;
-  private static Path addSetFile;
 
   private ArithSets() {}
 
@@ -36,24 +29,7 @@ final class ArithSets {
     if (dir == null) {
       Path root = Files.createTempDirectory("sketchrt-serve-test");
       root.toFile().deleteOnExit();
-      addSetFile = root.resolve("base-as-tuned");
-      TestData.pythonModule(
-          "sketchrt_ref.fixtures.base_as_tuned",
-          EXAMPLE.resolve("sketch.pkl").toAbsolutePath().toString(),
-          addSetFile.toAbsolutePath().toString());
-      Path out = root.resolve("arith");
-      Converter.convert(
-          new Converter.Request(
-              EXAMPLE.resolve("hf"),
-              EXAMPLE.resolve("sketch.pkl"),
-              List.of(
-                  new TunedSetStore.Input("sub", EXAMPLE.resolve("tuned")),
-                  new TunedSetStore.Input("add", addSetFile)),
-              out,
-              DType.F32,
-              Target.PORTABLE,
-              false),
-          ConversionListener.silent());
+      Path out = ArithTunedSets.convert(root, "arith");
       Path config = out.resolve("tokenizer_config.json");
       ObjectNode c = (ObjectNode) Json.MAPPER.readTree(config.toFile());
       c.put("chat_template", CHAT_TEMPLATE);

@@ -10,12 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sketchrt.cli.Main;
-import io.sketchrt.converter.ConversionListener;
-import io.sketchrt.converter.Converter;
-import io.sketchrt.converter.TunedSetStore;
-import io.sketchrt.converter.tensor.DType;
-import io.sketchrt.format.Target;
-import io.sketchrt.format.testing.TestData;
+import io.sketchrt.converter.testing.ArithTunedSets;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -41,7 +36,6 @@ import picocli.CommandLine;
  */
 @Tag("slow") // about 25 s: converts the example with two sets and starts Spark local[2] four times
 class SparkBatchJobTest {
-  private static final Path EXAMPLE = TestData.committed("examples/arith");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Rows both commands take: two sets, a row without id or set, and a seeded sampled row. */
@@ -69,24 +63,7 @@ class SparkBatchJobTest {
 
   @BeforeAll
   static void convertAndGenerate() throws Exception {
-    Path addSet = tmp.resolve("base-as-tuned");
-    TestData.pythonModule(
-        "sketchrt_ref.fixtures.base_as_tuned",
-        EXAMPLE.resolve("sketch.pkl").toAbsolutePath().toString(),
-        addSet.toAbsolutePath().toString());
-    model = tmp.resolve("sets");
-    Converter.convert(
-        new Converter.Request(
-            EXAMPLE.resolve("hf"),
-            EXAMPLE.resolve("sketch.pkl"),
-            List.of(
-                new TunedSetStore.Input("sub", EXAMPLE.resolve("tuned")),
-                new TunedSetStore.Input("add", addSet)),
-            model,
-            DType.F32,
-            Target.PORTABLE,
-            false),
-        ConversionListener.silent());
+    model = ArithTunedSets.convert(tmp, "sets");
     goodRows = Files.write(tmp.resolve("good.jsonl"), GOOD);
     Path reference = tmp.resolve("generate.jsonl");
     assertEquals(
