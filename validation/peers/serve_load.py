@@ -2,10 +2,11 @@
 C concurrent clients, each streaming R completions of a random token-id prompt with a fixed
 output length (ignore_eos), through the official `openai` client. Per concurrency level it
 prints and appends to --out: generated tokens per second over the level's wall time, and time to
-first token p50/p99 over its requests.
+first token p50/p99 over its requests. Runs of several rounds (--round) are summed up as
+min/median/max over the rounds.
 
-  python3 serve_load.py --url http://127.0.0.1:8000/v1 --name sketchrt --out results.jsonl
-  python3 serve_load.py --chart results.jsonl --svg chart.svg   # the README's picture
+  python3 serve_load.py --url http://127.0.0.1:8000/v1 --name sketchrt --round 1 --out results.jsonl
+  python3 serve_load.py --chart results.jsonl --svg chart.svg --table table.md  # the README's
 """
 
 import argparse
@@ -31,7 +32,8 @@ def one_request(client, model, prompt, new_tokens):
         temperature=0,
         stream=True,
         stream_options={"include_usage": True},
-        extra_body={"ignore_eos": True},
+        # llama-server would otherwise reuse a slot's cached prompt prefix; sketchrt ignores both
+        extra_body={"ignore_eos": True, "cache_prompt": False},
     )
     for chunk in stream:
         if chunk.usage is not None:
@@ -49,9 +51,10 @@ def percentile(values, q):
     return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
 
 
-def level(args, concurrency):
+def level(args, concurrency, warm_up=False):
     client = openai.OpenAI(base_url=args.url, api_key=args.key, max_retries=0, timeout=600)
-    rnd = random.Random(concurrency)
+    # fresh prompts for every level, round and the warm-up, so no server sees one twice
+    rnd = random.Random(f"{args.round}/{concurrency}/{warm_up}")
     prompts = [
         [rnd.randrange(3, args.vocab) for _ in range(args.prompt_tokens)]
         for _ in range(concurrency * args.requests)
@@ -79,6 +82,7 @@ def level(args, concurrency):
     ttft = [r["ttft"] for r in results]
     row = {
         "server": args.name,
+        "round": args.round,
         "concurrency": concurrency,
         "requests": len(results),
         "errors": len(errors),
@@ -95,9 +99,49 @@ def level(args, concurrency):
     return row
 
 
+KEYS = ("tokens_per_s", "ttft_p50_s", "ttft_p99_s")
+
+
+def medians(rows):
+    """One row per (server, concurrency): the median of each figure over the rounds, with
+    "<key>_range" = (min, max) beside it."""
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["server"], r["concurrency"]), []).append(r)
+    out = []
+    for (server, c), rs in sorted(groups.items()):
+        m = {"server": server, "concurrency": c, "rounds": len(rs),
+             "errors": sum(r["errors"] for r in rs)}
+        for k in KEYS:
+            vs = [r[k] for r in rs if r[k] is not None]
+            m[k] = statistics.median(vs) if vs else 0.0
+            m[k + "_range"] = (min(vs), max(vs)) if vs else (0.0, 0.0)
+        out.append(m)
+    return out
+
+
+def table(rows, md_path):
+    """Markdown: per level, each server's tokens/s and TTFT as median (min–max) over rounds."""
+    ms = medians(rows)
+    servers = sorted({m["server"] for m in ms})
+    by = {(m["server"], m["concurrency"]): m for m in ms}
+    lines = ["| clients | server | tokens/s | TTFT p50 s | TTFT p99 s | rounds | errors |",
+             "|---|---|---|---|---|---|---|"]
+    for c in sorted({m["concurrency"] for m in ms}):
+        for s in servers:
+            m = by.get((s, c))
+            if m is None:
+                continue
+            cells = [f"{m[k]:.3g} ({m[k + '_range'][0]:.3g}–{m[k + '_range'][1]:.3g})" for k in KEYS]
+            lines.append(f"| {c} | {s} | " + " | ".join(cells) + f" | {m['rounds']} | {m['errors']} |")
+    with open(md_path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def chart(rows, svg_path):
     """Two panels, hand-written SVG (no plotting library in the venv): tokens/s and TTFT p50
-    (bars) with p99 (ticks) per concurrency, one colour per server."""
+    (bars) with p99 (ticks) per concurrency, one colour per server; medians over the rounds."""
+    rows = medians(rows)
     servers = sorted({r["server"] for r in rows})
     levels = sorted({r["concurrency"] for r in rows})
     colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
@@ -157,15 +201,20 @@ def main():
     p.add_argument("--prompt-tokens", type=int, default=32)
     p.add_argument("--new-tokens", type=int, default=32)
     p.add_argument("--vocab", type=int, default=32000)
+    p.add_argument("--round", type=int, default=1, help="recorded with each row")
     p.add_argument("--out")
     p.add_argument("--chart", help="a results .jsonl to draw")
     p.add_argument("--svg")
+    p.add_argument("--table", help="with --chart: also write the min/median/max table here")
     args = p.parse_args()
     if args.chart:
         with open(args.chart, encoding="utf-8") as f:
-            chart([json.loads(line) for line in f if line.strip()], args.svg)
+            rows = [json.loads(line) for line in f if line.strip()]
+        chart(rows, args.svg)
+        if args.table:
+            table(rows, args.table)
         return
-    level(args, 1)  # warm-up, not recorded
+    level(args, 1, warm_up=True)  # not recorded
     for c in [int(x) for x in args.concurrency.split(",")]:
         row = level(args, c)
         print(json.dumps(row), flush=True)

@@ -1,5 +1,5 @@
 """The official `openai` Python client against a running `sketchrt serve` (OpenAiClientTest starts
-it): models, completions, chat, streaming with usage, n choices and the errors it maps to its own
+it): models, completions, chat, streaming with usage, n choices, logprobs and the errors it maps to its own
 exception types. Expected texts come from the Java test, which runs each set alone.
 
 usage: python3 openai_client_check.py BASE_URL API_KEY EXPECTED.json
@@ -79,6 +79,25 @@ def main(base_url, key, expected_file):
     )
     got = [c.text for c in sorted(n.choices, key=lambda c: c.index)]
     check(got == want["n_seeded"], f"n=2: {got} vs {want['n_seeded']}")
+
+    # logprobs parse into the client's types: completions' legacy object and chat's content list
+    lp = client.completions.create(
+        model="sub", prompt=want["prompt"], max_tokens=8, temperature=0, logprobs=2
+    ).choices[0].logprobs
+    check(len(lp.tokens) == len(lp.token_logprobs) == len(lp.text_offset), f"logprobs {lp}")
+    check(all(v <= 0 for v in lp.token_logprobs), f"log-probabilities {lp.token_logprobs}")
+    check(all(max(top.values()) == v for top, v in zip(lp.top_logprobs, lp.token_logprobs)), "greedy")
+    content = client.chat.completions.create(
+        model="sub",
+        messages=[{"role": "user", "content": want["prompt"]}],
+        max_tokens=4,
+        temperature=0,
+        logprobs=True,
+        top_logprobs=2,
+    ).choices[0].logprobs.content
+    check(all(len(t.top_logprobs) == 2 and t.logprob == t.top_logprobs[0].logprob for t in content),
+          f"chat logprobs {content}")
+    check(all(bytes(t.bytes).decode("utf-8") == t.token for t in content), "bytes are the token's")
 
     try:
         client.completions.create(model="mul", prompt="1", max_tokens=1)

@@ -78,6 +78,16 @@ public final class ServeCommand implements Callable<Integer> {
   int maxWaiting;
 
   @Option(
+      names = "--max-prefill-tokens",
+      defaultValue = "" + io.sketchrt.runtime.Scheduler.DEFAULT_PREFILL_TOKENS,
+      paramLabel = "N",
+      description =
+          "Prompt tokens one engine step prefills, in chunks of at most N: more shortens the wait"
+              + " for a first token under load and lengthens the steps decoding rows share"
+              + " (default: ${DEFAULT-VALUE}).")
+  int maxPrefillTokens;
+
+  @Option(
       names = "--allow-runtime-tuned",
       description = "Serve POST /v1/load_tuned and /v1/unload_tuned (off by default).")
   boolean allowRuntimeTuned;
@@ -104,6 +114,7 @@ public final class ServeCommand implements Callable<Integer> {
             apiKey,
             maxBatch,
             maxWaiting,
+            maxPrefillTokens,
             allowRuntimeTuned,
             ServeOptions.defaults().bufferedTokens(),
             Duration.ofSeconds(drainSeconds));

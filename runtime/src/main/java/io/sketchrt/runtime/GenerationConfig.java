@@ -24,6 +24,10 @@ public final class GenerationConfig {
   private final double lengthPenalty;
   private final EarlyStopping earlyStopping;
   private final String tunedSet;
+  private final int logprobs;
+
+  /** The most alternatives {@link Builder#logprobs(int)} reports per token (OpenAI's chat cap). */
+  public static final int MAX_LOGPROBS = 20;
 
   /**
    * When beam search stops, as transformers' {@code early_stopping}: {@link #HEURISTIC} (False, the
@@ -74,6 +78,15 @@ public final class GenerationConfig {
     this.lengthPenalty = b.lengthPenalty;
     this.earlyStopping = b.earlyStopping;
     this.tunedSet = b.tunedSet;
+    this.logprobs = b.logprobs;
+  }
+
+  /**
+   * Whether each token carries {@link TokenLogprobs}: -1 no, else with that many most likely
+   * alternatives (0 to {@link #MAX_LOGPROBS}).
+   */
+  public int logprobs() {
+    return logprobs;
   }
 
   /**
@@ -182,6 +195,7 @@ public final class GenerationConfig {
     b.lengthPenalty = lengthPenalty;
     b.earlyStopping = earlyStopping;
     b.tunedSet = tunedSet;
+    b.logprobs = logprobs;
     return b;
   }
 
@@ -212,6 +226,7 @@ public final class GenerationConfig {
         + ", earlyStopping="
         + earlyStopping
         + (tunedSet == null ? "" : ", tunedSet=" + tunedSet)
+        + (logprobs < 0 ? "" : ", logprobs=" + logprobs)
         + "]";
   }
 
@@ -233,6 +248,7 @@ public final class GenerationConfig {
     private double lengthPenalty = 1.0;
     private EarlyStopping earlyStopping = EarlyStopping.HEURISTIC;
     private String tunedSet;
+    private int logprobs = -1;
 
     private Builder() {}
 
@@ -300,6 +316,15 @@ public final class GenerationConfig {
       return this;
     }
 
+    /**
+     * Report each sampled token's log-probability and its {@code top} most likely alternatives
+     * ({@link Token#logprobs()}); -1 (the default): none. Beam search does not report them.
+     */
+    public Builder logprobs(int top) {
+      this.logprobs = top;
+      return this;
+    }
+
     public Builder earlyStopping(EarlyStopping mode) {
       this.earlyStopping = java.util.Objects.requireNonNull(mode, "early stopping");
       return this;
@@ -325,7 +350,11 @@ public final class GenerationConfig {
       require(
           Double.isFinite(lengthPenalty),
           "length penalty must be a finite number (got " + lengthPenalty + ")");
+      require(
+          logprobs >= -1 && logprobs <= MAX_LOGPROBS,
+          "logprobs must be -1 (off) or 0 to " + MAX_LOGPROBS + " (got " + logprobs + ")");
       if (numBeams > 1) {
+        require(logprobs < 0, "beam search does not report logprobs (num-beams " + numBeams + ")");
         require(
             temperature == 0,
             "beam search does not sample: use temperature 0 with num-beams "

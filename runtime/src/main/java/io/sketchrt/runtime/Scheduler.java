@@ -15,11 +15,14 @@ public record Scheduler(int maxRows, int prefillTokensPerStep, int prefillChunk)
   }
 
   /**
-   * 16 rows, 32 prompt tokens per step in chunks of 32: on a CPU a 32-token chunk costs about as
-   * much as two decode steps, so a step with a prefill in it stays within three decode steps.
+   * The default prompt tokens per step (and chunk): on a CPU a 32-token chunk costs about as much
+   * as two decode steps, so a step with a prefill in it stays within three decode steps.
    */
+  public static final int DEFAULT_PREFILL_TOKENS = 32;
+
+  /** 16 rows, {@link #DEFAULT_PREFILL_TOKENS} prompt tokens per step in chunks as large. */
   public static Scheduler defaults() {
-    return new Scheduler(16, 32, 32);
+    return new Scheduler(16, DEFAULT_PREFILL_TOKENS, DEFAULT_PREFILL_TOKENS);
   }
 
   /** Whether a queued request may join a batch of {@code running} rows. */

@@ -20,6 +20,8 @@ final class Sequence {
   private long[] generated;
   private int count;
   private StopReason stop;
+  private final int logprobs;
+  private TokenLogprobs pendingLogprobs; // of the id sample() returned, for accept()
 
   /**
    * @param sampler null where tokens come from elsewhere (beam search)
@@ -40,6 +42,7 @@ final class Sequence {
     this.eos = eosIds.stream().mapToLong(Integer::longValue).toArray();
     this.maxNewTokens = config.maxNewTokens();
     this.contextLimit = contextLimit;
+    this.logprobs = config.logprobs();
     this.generated = new long[Math.max(1, Math.min(config.maxNewTokens(), 64))];
     if (trackSeen && config.repetitionPenalty() != 1.0) {
       seen = new boolean[vocab];
@@ -60,9 +63,13 @@ final class Sequence {
     return prompt;
   }
 
-  /** The next id from this row's logits at {@code offset}. */
+  /** The next id from this row's logits at {@code offset} (and its logprobs, when asked for). */
   int sample(float[] logits, int offset, int vocab) {
-    return sampler.next(logits, offset, vocab, seen);
+    int id = sampler.next(logits, offset, vocab, seen);
+    if (logprobs >= 0) {
+      pendingLogprobs = TokenLogprobs.of(logits, offset, vocab, id, logprobs);
+    }
+    return id;
   }
 
   /**
@@ -107,7 +114,9 @@ final class Sequence {
         visible += text.flush();
       }
     }
-    return new Token(row, id, visible, reason);
+    TokenLogprobs lp = pendingLogprobs;
+    pendingLogprobs = null;
+    return new Token(row, id, visible, reason, lp);
   }
 
   /** Ends a running sequence with {@link StopReason#CANCELLED} and no further token. */

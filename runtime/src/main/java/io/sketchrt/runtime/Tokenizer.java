@@ -183,6 +183,29 @@ public final class Tokenizer implements AutoCloseable {
     }
   }
 
+  /**
+   * The text token {@code id} adds after token {@code previous} (-1: none), special tokens spelled
+   * out: a token's own text for logprobs. Decoding it in context keeps the leading space that
+   * decoding it alone would strip (SentencePiece's "▁the" is " the" after a word).
+   */
+  public String tokenText(long previous, long id) {
+    var read = lifecycle.readLock();
+    read.lock();
+    try {
+      checkOpen();
+      if (previous < 0) {
+        return hf.decode(new long[] {id}, false);
+      }
+      String head = hf.decode(new long[] {previous}, false);
+      String pair = hf.decode(new long[] {previous, id}, false);
+      return pair.startsWith(head)
+          ? pair.substring(head.length())
+          : hf.decode(new long[] {id}, false);
+    } finally {
+      read.unlock();
+    }
+  }
+
   private long[] encodeRaw(String text, boolean addSpecialTokens) {
     var read = lifecycle.readLock();
     read.lock();

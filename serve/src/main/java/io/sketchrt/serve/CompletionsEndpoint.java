@@ -51,7 +51,7 @@ final class CompletionsEndpoint {
         chat ? List.of(Prompts.chat(body, model)) : Prompts.completion(body, model);
     // completions: 16 tokens unless asked (OpenAI's default); chat: up to the context
     SamplingParams params =
-        SamplingParams.parse(body, chat ? model.card().maxPositionEmbeddings() : 16);
+        SamplingParams.parse(body, chat ? model.card().maxPositionEmbeddings() : 16, chat);
     if (prompts.size() * params.n() > options.capacity()) {
       throw ApiException.badRequest(
           "n",
@@ -68,18 +68,25 @@ final class CompletionsEndpoint {
         choices.add(new Generation.Choice(p, params.config(set, i)));
       }
     }
-    Responses responses = new Responses(chat, modelId);
+    long[] lastPromptIds = new long[choices.size()];
+    for (int i = 0; i < lastPromptIds.length; i++) {
+      long[] p = choices.get(i).prompt();
+      lastPromptIds[i] = p.length == 0 ? -1 : p[p.length - 1];
+    }
+    Responses responses = new Responses(chat, modelId, tokenText(model), lastPromptIds);
     if (!params.stream()) {
-      Generation g = Generation.submit(loop, admission, choices, modelId, metrics, null);
+      Generation g =
+          Generation.submit(
+              loop, admission, choices, modelId, metrics, null, params.logprobs() >= 0);
       List<GenerationResult> results = g.results();
       if (results.stream().anyMatch(r -> r.stopReason() == StopReason.CANCELLED)) {
         throw ApiException.unavailable("the request was cancelled: the server is shutting down");
       }
-      Exchanges.json(ex, 200, responses.whole(results, promptTokens));
+      Exchanges.json(ex, 200, responses.whole(results, g.tokens(), promptTokens));
       return;
     }
     ChoiceEvents events = new ChoiceEvents(options.bufferedTokens());
-    Generation g = Generation.submit(loop, admission, choices, modelId, metrics, events);
+    Generation g = Generation.submit(loop, admission, choices, modelId, metrics, events, false);
     try {
       stream(ex, g, events, responses, chat, params.includeUsage(), promptTokens);
     } catch (IOException e) {
@@ -104,7 +111,7 @@ final class CompletionsEndpoint {
     OutputStream out = ex.getResponseBody();
     if (chat) {
       for (int i = 0; i < g.size(); i++) {
-        frame(out, responses.chunk(i, "assistant", "", null, includeUsage));
+        frame(out, responses.roleChunk(i, includeUsage));
       }
       out.flush();
     }
@@ -119,7 +126,7 @@ final class CompletionsEndpoint {
           String finish = t.token().isLast() ? FinishReason.of(t.token().stopReason()) : null;
           // one chunk per token, its text empty while a character or stop string is incomplete
           // (or for a model without a tokenizer): clients count tokens and time the first
-          frame(out, responses.chunk(t.choice(), null, text, finish, includeUsage));
+          frame(out, responses.chunk(t.choice(), t.token(), text, finish, includeUsage));
           out.flush();
         }
         case ChoiceEvents.Finished f -> {
@@ -145,6 +152,15 @@ final class CompletionsEndpoint {
     }
     out.write(DONE);
     out.flush();
+  }
+
+  /** A token's own text after the one before it, for logprobs ("[id]" without a tokenizer). */
+  private static Responses.TokenText tokenText(Model model) {
+    if (!model.hasTokenizer()) {
+      return (previous, id) -> "[" + id + "]";
+    }
+    io.sketchrt.runtime.Tokenizer t = model.tokenizer();
+    return t::tokenText;
   }
 
   private static void frame(OutputStream out, ObjectNode chunk) throws IOException {

@@ -4,6 +4,7 @@ import io.sketchrt.runtime.Engine;
 import io.sketchrt.runtime.EngineLoop;
 import io.sketchrt.runtime.GenerationResult;
 import io.sketchrt.runtime.Request;
+import io.sketchrt.runtime.Token;
 import io.sketchrt.runtime.TokenListener;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,17 +19,20 @@ import java.util.concurrent.Semaphore;
 final class Generation {
   private final List<Engine.Handle> handles = new ArrayList<>();
   private final ChoiceEvents events;
+  private final List<List<Token>> tokens; // per choice, when kept for the whole response
 
   /** One choice: its prompt and settings. */
   record Choice(long[] prompt, io.sketchrt.runtime.GenerationConfig config) {}
 
-  private Generation(ChoiceEvents events) {
+  private Generation(ChoiceEvents events, boolean keepTokens) {
     this.events = events;
+    this.tokens = keepTokens ? new ArrayList<>() : null;
   }
 
   /**
    * Takes a permit per choice (429 when the server is full) and submits every choice. {@code
-   * events} null: no streaming, the results are all that is wanted.
+   * events} null: no streaming, the results are all that is wanted, with every choice's tokens when
+   * {@code keepTokens} (their logprobs).
    */
   static Generation submit(
       EngineLoop loop,
@@ -36,12 +40,13 @@ final class Generation {
       List<Choice> choices,
       String modelId,
       ServerMetrics metrics,
-      ChoiceEvents events) {
+      ChoiceEvents events,
+      boolean keepTokens) {
     if (!admission.tryAcquire(choices.size())) {
       throw ApiException.tooManyRequests(
           "the server is full (running and waiting requests at their limit): retry shortly");
     }
-    Generation g = new Generation(events);
+    Generation g = new Generation(events, keepTokens);
     long arrived = System.nanoTime();
     int submitted = 0;
     try {
@@ -49,9 +54,16 @@ final class Generation {
         Choice c = choices.get(i);
         ChoiceTiming timing = new ChoiceTiming(arrived, metrics);
         int index = i;
+        List<Token> kept = g.tokens == null ? null : new ArrayList<>();
+        if (kept != null) {
+          g.tokens.add(kept);
+        }
         TokenListener listener =
             t -> {
               timing.token();
+              if (kept != null) {
+                kept.add(t); // read after the result completes, on the same engine thread before
+              }
               if (events != null) {
                 events.offerToken(index, t);
               }
@@ -89,6 +101,11 @@ final class Generation {
     for (Engine.Handle h : handles) {
       h.cancel();
     }
+  }
+
+  /** Every choice's tokens, in order, or null unless kept. */
+  List<List<Token>> tokens() {
+    return tokens;
   }
 
   int size() {

@@ -62,7 +62,10 @@ public final class OpenAiServer implements AutoCloseable {
 
   /** Starts the engine over {@code model} (which the caller owns and closes after this server). */
   public void serve(Model model) throws SketchrtException {
-    EngineLoop l = EngineLoop.start(model, new Scheduler(options.maxBatch(), 32, 32));
+    EngineLoop l =
+        EngineLoop.start(
+            model,
+            new Scheduler(options.maxBatch(), options.prefillTokens(), options.prefillTokens()));
     l.setStepListener(
         (rows, prefill, nanos) -> {
           metrics.onStep(rows);

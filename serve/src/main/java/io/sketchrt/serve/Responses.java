@@ -3,6 +3,9 @@ package io.sketchrt.serve;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sketchrt.runtime.GenerationResult;
+import io.sketchrt.runtime.Token;
+import io.sketchrt.runtime.TokenLogprobs;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
 
@@ -15,10 +18,26 @@ final class Responses {
   private final String id;
   private final long created = System.currentTimeMillis() / 1000;
   private final String model;
+  private final TokenText tokenText;
+  private final long[] previous; // per choice: the token before the next one rendered
+  private final int[] textOffsets; // per choice: where the next token's text starts
 
-  Responses(boolean chat, String model) {
+  /** The text a token adds after the one before it (-1: none). */
+  @FunctionalInterface
+  interface TokenText {
+    String of(long previous, long id);
+  }
+
+  /**
+   * {@code tokenText} spells tokens for logprobs; {@code lastPromptIds}: each choice's last prompt
+   * token (-1: none), which its first generated token follows.
+   */
+  Responses(boolean chat, String model, TokenText tokenText, long[] lastPromptIds) {
     this.chat = chat;
     this.model = model;
+    this.tokenText = tokenText;
+    this.previous = lastPromptIds.clone();
+    this.textOffsets = new int[lastPromptIds.length];
     this.id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
   }
 
@@ -31,8 +50,11 @@ final class Responses {
     return o;
   }
 
-  /** The whole response: every choice's text and finish reason, and the usage. */
-  ObjectNode whole(List<GenerationResult> results, int promptTokens) {
+  /**
+   * The whole response: every choice's text and finish reason, and the usage; with {@code tokens}
+   * (per choice, null: none), their logprobs.
+   */
+  ObjectNode whole(List<GenerationResult> results, List<List<Token>> tokens, int promptTokens) {
     ObjectNode o = head(chat ? "chat.completion" : "text_completion");
     ArrayNode choices = o.putArray("choices");
     int generated = 0;
@@ -47,7 +69,11 @@ final class Responses {
       } else {
         c.put("text", r.text());
       }
-      c.putNull("logprobs");
+      if (tokens == null) {
+        c.putNull("logprobs");
+      } else {
+        c.set("logprobs", logprobs(i, tokens.get(i)));
+      }
       c.put("finish_reason", FinishReason.of(r.stopReason()));
       generated += r.tokens().length;
     }
@@ -55,11 +81,21 @@ final class Responses {
     return o;
   }
 
+  /** A chat stream's first chunk of choice {@code index}: the assistant's role, no text. */
+  ObjectNode roleChunk(int index, boolean withUsage) {
+    return chunk(index, "assistant", null, "", null, withUsage);
+  }
+
   /**
-   * A stream chunk of choice {@code index}: its new text, the finish reason with the last. A chat's
-   * first chunk per choice ({@code role} non-null) names the assistant's role.
+   * A stream chunk of choice {@code index}: token {@code token}'s new text (and its logprobs when
+   * it has them), the finish reason with the last.
    */
-  ObjectNode chunk(int index, String role, String text, String finishReason, boolean withUsage) {
+  ObjectNode chunk(int index, Token token, String text, String finishReason, boolean withUsage) {
+    return chunk(index, null, token, text, finishReason, withUsage);
+  }
+
+  private ObjectNode chunk(
+      int index, String role, Token token, String text, String finishReason, boolean withUsage) {
     ObjectNode o = head(chat ? "chat.completion.chunk" : "text_completion");
     ObjectNode c = o.putArray("choices").addObject();
     c.put("index", index);
@@ -74,7 +110,11 @@ final class Responses {
     } else {
       c.put("text", text == null ? "" : text);
     }
-    c.putNull("logprobs");
+    if (token == null || token.logprobs() == null) {
+      c.putNull("logprobs");
+    } else {
+      c.set("logprobs", logprobs(index, List.of(token)));
+    }
     c.put("finish_reason", finishReason);
     if (withUsage) {
       o.putNull("usage");
@@ -88,6 +128,58 @@ final class Responses {
     o.putArray("choices");
     o.set("usage", usage(promptTokens, generated));
     return o;
+  }
+
+  /**
+   * OpenAI's logprobs object for choice {@code index}'s next {@code tokens}: chat's {@code
+   * {content: [{token, logprob, bytes, top_logprobs}]}}, or completions' {@code {tokens,
+   * token_logprobs, top_logprobs, text_offset}}, whose top_logprobs map also holds the chosen token
+   * (as vLLM's and OpenAI's do). Every alternative is spelled after the same previous token as the
+   * chosen one.
+   */
+  private ObjectNode logprobs(int index, List<Token> tokens) {
+    ObjectNode o = Json.object();
+    ArrayNode content = chat ? o.putArray("content") : null;
+    ArrayNode texts = chat ? null : o.putArray("tokens");
+    ArrayNode chosen = chat ? null : o.putArray("token_logprobs");
+    ArrayNode tops = chat ? null : o.putArray("top_logprobs");
+    ArrayNode offsets = chat ? null : o.putArray("text_offset");
+    for (Token t : tokens) {
+      TokenLogprobs lp = t.logprobs();
+      long before = previous[index];
+      String text = tokenText.of(before, t.id());
+      if (chat) {
+        ArrayNode top = entry(content.addObject(), text, lp.logprob()).putArray("top_logprobs");
+        for (int k = 0; k < lp.topIds().length; k++) {
+          entry(top.addObject(), tokenText.of(before, lp.topIds()[k]), lp.topLogprobs()[k]);
+        }
+      } else {
+        texts.add(text);
+        chosen.add(lp.logprob());
+        ObjectNode top = tops.addObject();
+        for (int k = 0; k < lp.topIds().length; k++) {
+          top.put(tokenText.of(before, lp.topIds()[k]), lp.topLogprobs()[k]);
+        }
+        top.put(text, lp.logprob());
+        offsets.add(textOffsets[index]);
+      }
+      textOffsets[index] += text.length();
+      previous[index] = t.id();
+    }
+    if (chat) {
+      o.putNull("refusal");
+    }
+    return o;
+  }
+
+  private static ObjectNode entry(ObjectNode e, String text, float logprob) {
+    e.put("token", text);
+    e.put("logprob", logprob);
+    ArrayNode bytes = e.putArray("bytes");
+    for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+      bytes.add(b & 0xff);
+    }
+    return e;
   }
 
   private static ObjectNode usage(int prompt, int generated) {

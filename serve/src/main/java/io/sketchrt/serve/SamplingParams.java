@@ -14,6 +14,8 @@ import java.util.List;
  * @param seed null: each request draws its own
  * @param ignoreEos vLLM's extension: generate through end-of-sequence tokens (fixed output lengths,
  *     for benchmarks)
+ * @param logprobs -1: none; else each token's logprob with that many alternatives (completions'
+ *     {@code logprobs: N}, chat's {@code logprobs: true} with {@code top_logprobs: N})
  */
 record SamplingParams(
     int maxTokens,
@@ -24,10 +26,11 @@ record SamplingParams(
     int n,
     boolean stream,
     boolean includeUsage,
-    boolean ignoreEos) {
+    boolean ignoreEos,
+    int logprobs) {
 
   /** Reads the fields; {@code defaultMaxTokens} applies when neither max_tokens field is there. */
-  static SamplingParams parse(ObjectNode body, int defaultMaxTokens) {
+  static SamplingParams parse(ObjectNode body, int defaultMaxTokens, boolean chat) {
     int maxTokens = Fields.integer(body, "max_completion_tokens", 1, 0);
     maxTokens = Fields.integer(body, "max_tokens", 1, maxTokens);
     if (maxTokens == 0) {
@@ -51,7 +54,26 @@ record SamplingParams(
         Fields.integer(body, "n", 1, 1),
         stream,
         includeUsage,
-        Fields.bool(body, "ignore_eos", false));
+        Fields.bool(body, "ignore_eos", false),
+        logprobs(body, chat));
+  }
+
+  private static int logprobs(ObjectNode body, boolean chat) {
+    int max = GenerationConfig.MAX_LOGPROBS;
+    String field = chat ? "top_logprobs" : "logprobs";
+    int top = Fields.integer(body, field, 0, -1);
+    if (top > max) {
+      throw ApiException.badRequest(
+          field, "'" + field + "' must be an integer in [0, " + max + "]");
+    }
+    if (!chat) {
+      return top;
+    }
+    boolean on = Fields.bool(body, "logprobs", false);
+    if (top >= 0 && !on) {
+      throw ApiException.badRequest("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+    }
+    return on ? Math.max(top, 0) : -1;
   }
 
   private static List<String> stop(ObjectNode body) {
@@ -91,7 +113,8 @@ record SamplingParams(
             .temperature(temperature)
             .topP(topP)
             .stopStrings(stop)
-            .tunedSet(tunedSet);
+            .tunedSet(tunedSet)
+            .logprobs(logprobs);
     if (seed != null) {
       b.seed(seed + i);
     }

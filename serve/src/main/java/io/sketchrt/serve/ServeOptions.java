@@ -9,6 +9,8 @@ import java.time.Duration;
  * @param apiKey null: no key asked for
  * @param maxBatch rows of the running batch (the engine's KV-cache slots)
  * @param maxWaiting requests queued beyond the batch before a 429
+ * @param prefillTokens prompt tokens an engine step prefills, in chunks of at most as many: more
+ *     shortens the wait for a first token under load, and lengthens the decode steps it shares
  * @param allowRuntimeTuned whether {@code /v1/load_tuned} and {@code /v1/unload_tuned} are served
  * @param bufferedTokens tokens one streaming request may have waiting for its client before it is
  *     cancelled as too slow
@@ -20,6 +22,7 @@ public record ServeOptions(
     String apiKey,
     int maxBatch,
     int maxWaiting,
+    int prefillTokens,
     boolean allowRuntimeTuned,
     int bufferedTokens,
     Duration drainGrace) {
@@ -34,6 +37,10 @@ public record ServeOptions(
     if (maxWaiting < 0) {
       throw new IllegalArgumentException("--max-waiting must be >= 0 (got " + maxWaiting + ")");
     }
+    if (prefillTokens < 1) {
+      throw new IllegalArgumentException(
+          "--max-prefill-tokens must be at least 1 (got " + prefillTokens + ")");
+    }
     if (bufferedTokens < 1) {
       throw new IllegalArgumentException("buffered tokens must be at least 1");
     }
@@ -42,7 +49,10 @@ public record ServeOptions(
     }
   }
 
-  /** Loopback, an ephemeral port, no key, 16 rows, 64 waiting, 30 s of grace. */
+  /**
+   * Loopback, an ephemeral port, no key, 16 rows, 64 waiting, the engine's prefill budget, 30 s of
+   * grace.
+   */
   public static ServeOptions defaults() {
     return new ServeOptions(
         "127.0.0.1",
@@ -50,6 +60,7 @@ public record ServeOptions(
         null,
         16,
         64,
+        io.sketchrt.runtime.Scheduler.DEFAULT_PREFILL_TOKENS,
         false,
         4096,
         Duration.ofSeconds(io.sketchrt.format.ServeContract.DRAIN_GRACE_SECONDS));
@@ -57,32 +68,64 @@ public record ServeOptions(
 
   public ServeOptions withPort(int p) {
     return new ServeOptions(
-        host, p, apiKey, maxBatch, maxWaiting, allowRuntimeTuned, bufferedTokens, drainGrace);
+        host,
+        p,
+        apiKey,
+        maxBatch,
+        maxWaiting,
+        prefillTokens,
+        allowRuntimeTuned,
+        bufferedTokens,
+        drainGrace);
   }
 
   public ServeOptions withApiKey(String key) {
     return new ServeOptions(
-        host, port, key, maxBatch, maxWaiting, allowRuntimeTuned, bufferedTokens, drainGrace);
+        host,
+        port,
+        key,
+        maxBatch,
+        maxWaiting,
+        prefillTokens,
+        allowRuntimeTuned,
+        bufferedTokens,
+        drainGrace);
   }
 
   public ServeOptions withLimits(int batch, int waiting) {
     return new ServeOptions(
-        host, port, apiKey, batch, waiting, allowRuntimeTuned, bufferedTokens, drainGrace);
+        host,
+        port,
+        apiKey,
+        batch,
+        waiting,
+        prefillTokens,
+        allowRuntimeTuned,
+        bufferedTokens,
+        drainGrace);
   }
 
   public ServeOptions withRuntimeTuned(boolean allow) {
     return new ServeOptions(
-        host, port, apiKey, maxBatch, maxWaiting, allow, bufferedTokens, drainGrace);
+        host, port, apiKey, maxBatch, maxWaiting, prefillTokens, allow, bufferedTokens, drainGrace);
   }
 
   public ServeOptions withBufferedTokens(int n) {
     return new ServeOptions(
-        host, port, apiKey, maxBatch, maxWaiting, allowRuntimeTuned, n, drainGrace);
+        host, port, apiKey, maxBatch, maxWaiting, prefillTokens, allowRuntimeTuned, n, drainGrace);
   }
 
   public ServeOptions withDrainGrace(Duration grace) {
     return new ServeOptions(
-        host, port, apiKey, maxBatch, maxWaiting, allowRuntimeTuned, bufferedTokens, grace);
+        host,
+        port,
+        apiKey,
+        maxBatch,
+        maxWaiting,
+        prefillTokens,
+        allowRuntimeTuned,
+        bufferedTokens,
+        grace);
   }
 
   /** Requests the server holds at once (running plus waiting); one more is a 429. */

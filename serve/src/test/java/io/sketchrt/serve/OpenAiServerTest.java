@@ -154,6 +154,91 @@ class OpenAiServerTest {
     }
   }
 
+  /** The first token's alternatives, token text to logprob, from either API's logprobs object. */
+  private static java.util.Map<String, Double> firstAlternatives(JsonNode logprobs, boolean chat) {
+    java.util.Map<String, Double> out = new java.util.HashMap<>();
+    if (chat) {
+      for (JsonNode t : logprobs.get("content").get(0).get("top_logprobs")) {
+        out.put(t.get("token").asText(), t.get("logprob").asDouble());
+        assertTrue(t.get("bytes").isArray());
+      }
+    } else {
+      logprobs
+          .get("top_logprobs")
+          .get(0)
+          .properties()
+          .forEach(e -> out.put(e.getKey(), e.getValue().asDouble()));
+    }
+    return out;
+  }
+
+  @Test
+  void logprobsAreTheModelsOwnWhateverTheSampling() throws Exception {
+    try (Running r = Running.start()) {
+      GenerationResult alone = ArithSets.alone(reference, "57-38=", "sub", greedy(8, "sub"));
+      JsonNode greedy =
+          r.client().post("/v1/completions", completion("sub", "57-38=", ",\"logprobs\":3")).body();
+      JsonNode choice = greedy.get("choices").get(0);
+      assertEquals(alone.text(), choice.get("text").asText(), "logprobs change no token");
+      JsonNode lp = choice.get("logprobs");
+      int n = alone.tokens().length;
+      assertEquals(n, lp.get("tokens").size());
+      assertEquals(n, lp.get("token_logprobs").size());
+      int offset = 0;
+      for (int i = 0; i < n; i++) {
+        double chosen = lp.get("token_logprobs").get(i).asDouble();
+        JsonNode top = lp.get("top_logprobs").get(i);
+        double best = Double.NEGATIVE_INFINITY;
+        double mass = 0;
+        for (JsonNode v : top) {
+          assertTrue(v.asDouble() <= 0, "a log-probability");
+          best = Math.max(best, v.asDouble());
+          mass += Math.exp(v.asDouble());
+        }
+        assertTrue(top.size() >= 3 && top.size() <= 4, "3 alternatives, with the chosen one");
+        assertEquals(best, chosen, 1e-6, "greedy takes the most likely token");
+        assertTrue(mass <= 1 + 1e-5, "probabilities of distinct tokens sum to at most 1");
+        assertEquals(offset, lp.get("text_offset").get(i).asInt());
+        offset += lp.get("tokens").get(i).asText().length();
+      }
+      // the first step sampled hot and streamed: its alternatives are the raw model's, the same
+      // as greedy's (chat's list holds the 3 alternatives; completions' map also the chosen one)
+      for (boolean chat : new boolean[] {false, true}) {
+        String path = chat ? "/v1/chat/completions" : "/v1/completions";
+        String head =
+            chat
+                ? "{\"model\":\"sub\",\"messages\":[{\"role\":\"user\",\"content\":\"57-38=\"}],"
+                    + "\"logprobs\":true,\"top_logprobs\":3,\"max_tokens\":1,"
+                : "{\"model\":\"sub\",\"prompt\":\"57-38=\",\"logprobs\":3,\"max_tokens\":1,";
+        JsonNode cold =
+            r.client().post(path, head + "\"temperature\":0}").body().get("choices").get(0);
+        List<String> frames =
+            r.client().stream(path, head + "\"temperature\":1.7,\"seed\":3,\"stream\":true}");
+        JsonNode hot = Json.MAPPER.readTree(frames.get(frames.size() - 2)).get("choices").get(0);
+        java.util.Map<String, Double> coldTop = firstAlternatives(cold.get("logprobs"), chat);
+        java.util.Map<String, Double> hotTop = firstAlternatives(hot.get("logprobs"), chat);
+        assertEquals(3, coldTop.size(), "greedy's chosen token is one of its top 3");
+        for (var e : coldTop.entrySet()) {
+          assertEquals(e.getValue(), hotTop.get(e.getKey()), 1e-6, "chat " + chat + " " + e);
+        }
+      }
+      assertError(
+          r.client()
+              .post(
+                  "/v1/chat/completions",
+                  "{\"model\":\"sub\",\"messages\":[{\"role\":\"user\",\"content\":\"1\"}],"
+                      + "\"top_logprobs\":2}"),
+          400,
+          "top_logprobs",
+          "needs 'logprobs'");
+      assertError(
+          r.client().post("/v1/completions", completion("sub", "1", ",\"logprobs\":21")),
+          400,
+          "logprobs",
+          "[0, 20]");
+    }
+  }
+
   @Test
   void nChoicesSampleWithSeedPlusTheirIndexAndStopCutsTheText() throws Exception {
     try (Running r = Running.start()) {
