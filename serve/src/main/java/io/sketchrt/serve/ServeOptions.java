@@ -67,65 +67,100 @@ public record ServeOptions(
   }
 
   public ServeOptions withPort(int p) {
-    return new ServeOptions(
-        host,
-        p,
-        apiKey,
-        maxBatch,
-        maxWaiting,
-        prefillTokens,
-        allowRuntimeTuned,
-        bufferedTokens,
-        drainGrace);
+    return new Copy(this).port(p).build();
   }
 
   public ServeOptions withApiKey(String key) {
-    return new ServeOptions(
-        host,
-        port,
-        key,
-        maxBatch,
-        maxWaiting,
-        prefillTokens,
-        allowRuntimeTuned,
-        bufferedTokens,
-        drainGrace);
+    return new Copy(this).apiKey(key).build();
   }
 
   public ServeOptions withLimits(int batch, int waiting) {
-    return new ServeOptions(
-        host,
-        port,
-        apiKey,
-        batch,
-        waiting,
-        prefillTokens,
-        allowRuntimeTuned,
-        bufferedTokens,
-        drainGrace);
+    return new Copy(this).maxBatch(batch).maxWaiting(waiting).build();
   }
 
   public ServeOptions withRuntimeTuned(boolean allow) {
-    return new ServeOptions(
-        host, port, apiKey, maxBatch, maxWaiting, prefillTokens, allow, bufferedTokens, drainGrace);
+    return new Copy(this).allowRuntimeTuned(allow).build();
   }
 
   public ServeOptions withBufferedTokens(int n) {
-    return new ServeOptions(
-        host, port, apiKey, maxBatch, maxWaiting, prefillTokens, allowRuntimeTuned, n, drainGrace);
+    return new Copy(this).bufferedTokens(n).build();
   }
 
   public ServeOptions withDrainGrace(Duration grace) {
-    return new ServeOptions(
-        host,
-        port,
-        apiKey,
-        maxBatch,
-        maxWaiting,
-        prefillTokens,
-        allowRuntimeTuned,
-        bufferedTokens,
-        grace);
+    return new Copy(this).drainGrace(grace).build();
+  }
+
+  /** These options with some fields changed: the one place the withers list every field. */
+  private static final class Copy {
+    private String host;
+    private int port;
+    private String apiKey;
+    private int maxBatch;
+    private int maxWaiting;
+    private int prefillTokens;
+    private boolean allowRuntimeTuned;
+    private int bufferedTokens;
+    private Duration drainGrace;
+
+    Copy(ServeOptions o) {
+      host = o.host;
+      port = o.port;
+      apiKey = o.apiKey;
+      maxBatch = o.maxBatch;
+      maxWaiting = o.maxWaiting;
+      prefillTokens = o.prefillTokens;
+      allowRuntimeTuned = o.allowRuntimeTuned;
+      bufferedTokens = o.bufferedTokens;
+      drainGrace = o.drainGrace;
+    }
+
+    Copy port(int p) {
+      port = p;
+      return this;
+    }
+
+    Copy apiKey(String k) {
+      apiKey = k;
+      return this;
+    }
+
+    Copy maxBatch(int n) {
+      maxBatch = n;
+      return this;
+    }
+
+    Copy maxWaiting(int n) {
+      maxWaiting = n;
+      return this;
+    }
+
+    Copy allowRuntimeTuned(boolean allow) {
+      allowRuntimeTuned = allow;
+      return this;
+    }
+
+    Copy bufferedTokens(int n) {
+      bufferedTokens = n;
+      return this;
+    }
+
+    Copy drainGrace(Duration grace) {
+      drainGrace = grace;
+      return this;
+    }
+
+    ServeOptions build() {
+      return new ServeOptions(
+          host,
+          port,
+          apiKey,
+          maxBatch,
+          maxWaiting,
+          prefillTokens,
+          allowRuntimeTuned,
+          bufferedTokens,
+          drainGrace);
+    }
   }
 
   /** Requests the server holds at once (running plus waiting); one more is a 429. */
