@@ -281,6 +281,40 @@ class EngineTest {
   }
 
   /**
+   * On a fixture where the best hypothesis needs reordered beams, every golden beam case of
+   * transformers, submitted one per step into an engine of 6 slots alongside sampled rows, gets
+   * transformers' tokens (a wrong slot copy changes them).
+   */
+  @Test
+  void beamSearchesInAFullEngineGiveTransformersTokens() throws Exception {
+    Path fixture = TestData.committed("testdata/fixtures").resolve("llama_gqa_g8");
+    com.fasterxml.jackson.databind.JsonNode golden =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(fixture.resolve("beam_golden.json").toFile());
+    Path out = ConvertThenGenerateTest.convert(fixture, tmp.resolve("llama_gqa_g8"));
+    try (Model m = Model.load(out);
+        Engine e = m.engine(new Scheduler(6, 8, 4))) {
+      assertTrue(m.kvInPlace());
+      GenerationConfig sampled = configs().get(1);
+      List<Engine.Handle> beams = new ArrayList<>();
+      List<long[]> expected = new ArrayList<>();
+      for (com.fasterxml.jackson.databind.JsonNode c : golden.get("cases")) {
+        long[] prompt = BeamSearchGoldenTest.longs(c.get("prompt"));
+        beams.add(e.submit(new Request(prompt, BeamSearchGoldenTest.config(c))));
+        expected.add(BeamSearchGoldenTest.longs(c.get("tokens")));
+        e.submit(new Request(prompt, sampled)); // a sampled row joins beside it
+        e.step();
+        assertTrue(e.activeRows() <= 6);
+      }
+      e.runUntilIdle();
+      for (int i = 0; i < beams.size(); i++) {
+        assertArrayEquals(
+            expected.get(i), beams.get(i).result().getNow(null).tokens(), "case " + i);
+      }
+    }
+  }
+
+  /**
    * Two tuned sets of one model (the example's subtraction fine-tune and its base LUTs, which add)
    * in one running batch: each request gets what its own set gives alone.
    */
