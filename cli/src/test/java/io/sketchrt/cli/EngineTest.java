@@ -218,6 +218,103 @@ class EngineTest {
   }
 
   /**
+   * A beam search is one request in N slots of a running batch: admitted only when N are free (the
+   * second waits, first in line, while one or two are), its prompt prefilled in chunks into one
+   * slot, its beams reordered by slot copies while sampled rows join and leave. Each gets the
+   * tokens of the padded batch on the concat graph (and the sampled rows their alone tokens).
+   */
+  @Test
+  void beamSearchesShareStepsWithSampledRowsAndGetThePaddedTokens() throws Exception {
+    try (Model m = Model.load(inPlace);
+        Model c = Model.load(concat)) {
+      List<long[]> prompts = prompts(m);
+      GenerationConfig beam = GenerationConfig.builder().maxNewTokens(8).numBeams(3).build();
+      GenerationConfig sampled = configs().get(1);
+      // prompt, config, step it joins at: a 17-token beam prompt (6 steps of prefill), a sampled
+      // row, a second beam search while the first runs, then sampled rows queued behind it
+      int[][] plan = {{5, 1, 0}, {6, 0, 0}, {0, 1, 2}, {1, 0, 3}, {2, 0, 4}, {3, 1, 6}, {4, 0, 9}};
+      long[][] expected = new long[plan.length][];
+      for (int i = 0; i < plan.length; i++) {
+        long[] p = prompts.get(plan[i][0]);
+        if (plan[i][1] == 1) {
+          expected[i] = c.generateTokens(List.of(p), beam).getFirst().tokens(); // padded, concat
+          assertArrayEquals(
+              expected[i], m.generateTokens(List.of(p), beam).getFirst().tokens(), "alone");
+        } else {
+          expected[i] = m.generateTokens(List.of(p), sampled).getFirst().tokens();
+        }
+      }
+      try (Engine e = m.engine(new Scheduler(5, 4, 3))) {
+        Engine.Handle[] h = new Engine.Handle[plan.length];
+        List<List<Long>> streamed = new ArrayList<>();
+        boolean beamWaited = false;
+        int next = 0;
+        for (int step = 0; !e.isIdle() || next < plan.length; step++) {
+          while (next < plan.length && plan[next][2] == step) {
+            int[] q = plan[next];
+            List<Long> sink = new ArrayList<>();
+            streamed.add(sink);
+            h[next++] =
+                e.submit(
+                    new Request(
+                        prompts.get(q[0]),
+                        q[1] == 1 ? beam : sampled,
+                        null,
+                        t -> sink.add((long) t.id())));
+          }
+          e.step();
+          assertTrue(e.activeRows() <= 5, "step " + step + ": " + e.activeRows() + " rows");
+          // a sampled head of the queue fits in any free slot: what waits with one free is a beam
+          beamWaited |= e.queued() > 0 && e.activeRows() < 5;
+        }
+        assertTrue(beamWaited, "the second beam search never waited for its slots");
+        for (int i = 0; i < plan.length; i++) {
+          GenerationResult r = h[i].result().getNow(null);
+          assertArrayEquals(
+              expected[i], r.tokens(), "request " + i + " " + Arrays.toString(plan[i]));
+          long[] ids = streamed.get(i).stream().mapToLong(Long::longValue).toArray();
+          assertArrayEquals(r.tokens(), ids, "listener saw the result's tokens");
+        }
+        assertEquals(0, e.activeRows());
+      }
+    }
+  }
+
+  /**
+   * On a fixture where the best hypothesis needs reordered beams, every golden beam case of
+   * transformers, submitted one per step into an engine of 6 slots alongside sampled rows, gets
+   * transformers' tokens (a wrong slot copy changes them).
+   */
+  @Test
+  void beamSearchesInAFullEngineGiveTransformersTokens() throws Exception {
+    Path fixture = TestData.committed("testdata/fixtures").resolve("llama_gqa_g8");
+    com.fasterxml.jackson.databind.JsonNode golden =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(fixture.resolve("beam_golden.json").toFile());
+    Path out = ConvertThenGenerateTest.convert(fixture, tmp.resolve("llama_gqa_g8"));
+    try (Model m = Model.load(out);
+        Engine e = m.engine(new Scheduler(6, 8, 4))) {
+      assertTrue(m.kvInPlace());
+      GenerationConfig sampled = configs().get(1);
+      List<Engine.Handle> beams = new ArrayList<>();
+      List<long[]> expected = new ArrayList<>();
+      for (com.fasterxml.jackson.databind.JsonNode c : golden.get("cases")) {
+        long[] prompt = BeamSearchGoldenTest.longs(c.get("prompt"));
+        beams.add(e.submit(new Request(prompt, BeamSearchGoldenTest.config(c))));
+        expected.add(BeamSearchGoldenTest.longs(c.get("tokens")));
+        e.submit(new Request(prompt, sampled)); // a sampled row joins beside it
+        e.step();
+        assertTrue(e.activeRows() <= 6);
+      }
+      e.runUntilIdle();
+      for (int i = 0; i < beams.size(); i++) {
+        assertArrayEquals(
+            expected.get(i), beams.get(i).result().getNow(null).tokens(), "case " + i);
+      }
+    }
+  }
+
+  /**
    * Two tuned sets of one model (the example's subtraction fine-tune and its base LUTs, which add)
    * in one running batch: each request gets what its own set gives alone.
    */
@@ -317,11 +414,12 @@ class EngineTest {
       assertThrows(IllegalArgumentException.class, () -> e.submit(new Request(new long[0], cfg)));
       assertThrows(
           IllegalArgumentException.class, () -> e.submit(new Request(new long[] {-1}, cfg)));
+      // a beam search needs all its beams' slots at once: more beams than slots never fit
       assertThrows(
           IllegalArgumentException.class,
           () ->
               e.submit(
-                  new Request(new long[] {1}, GenerationConfig.builder().numBeams(2).build())));
+                  new Request(new long[] {1}, GenerationConfig.builder().numBeams(17).build())));
     }
   }
 }

@@ -1,6 +1,8 @@
 package io.sketchrt.runtime;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Beam search for one prompt, step for step as Hugging Face transformers 5.x runs it ({@code
@@ -17,8 +19,10 @@ import java.util.Arrays;
  *       GenerationConfig.EarlyStopping}), or nothing can run on.
  * </ol>
  *
- * The answer is the best finished hypothesis. One instance per prompt; the caller runs its N beams
- * as N rows of a batch and reorders the KV cache rows by {@link #sourceBeams()} after each step.
+ * The answer is the best finished hypothesis. One instance per prompt, the one owner of these rules
+ * for both callers: {@link PaddedGenerator} runs the N beams as N rows of a batch and reorders the
+ * KV cache rows by {@link #sourceBeams()} after each step; the {@link Engine} runs them in N slots
+ * and copies a slot only for a beam that continues another beam's past.
  */
 final class BeamSearch {
   /** What transformers adds to exclude a candidate; exact in fp32. */
@@ -66,17 +70,7 @@ final class BeamSearch {
    */
   BeamSearch(GenerationConfig config, long[] prompt, long[] eos, int vocab, int maxNew) {
     this.beams = config.numBeams();
-    this.keep = Math.max(2, 1 + eos.length) * beams;
-    if (keep > (long) beams * vocab) {
-      throw new IllegalArgumentException(
-          "beam search keeps "
-              + keep
-              + " candidates per step, but "
-              + beams
-              + " beams x "
-              + vocab
-              + " tokens offer fewer: use fewer beams");
-    }
+    this.keep = checkCandidates(beams, eos.length, vocab);
     this.vocab = vocab;
     this.maxNew = maxNew;
     this.eos = eos.clone();
@@ -101,6 +95,25 @@ final class BeamSearch {
     this.sourceBeams = new int[beams];
   }
 
+  /**
+   * The candidates kept per step, K = max(2, 1 + #eos) * N; throws {@link IllegalArgumentException}
+   * when N beams over the vocabulary offer fewer (checked before a search is queued, too).
+   */
+  static int checkCandidates(int beams, int eosCount, int vocab) {
+    int keep = Math.max(2, 1 + eosCount) * beams;
+    if (keep > (long) beams * vocab) {
+      throw new IllegalArgumentException(
+          "beam search keeps "
+              + keep
+              + " candidates per step, but "
+              + beams
+              + " beams x "
+              + vocab
+              + " tokens offer fewer: use fewer beams");
+    }
+    return keep;
+  }
+
   boolean isDone() {
     return done;
   }
@@ -120,12 +133,24 @@ final class BeamSearch {
    * beam j.
    */
   void advance(float[] logits, int row0) {
+    int[] offsets = new int[beams];
+    for (int j = 0; j < beams; j++) {
+      offsets[j] = (row0 + j) * vocab;
+    }
+    advance(logits, offsets);
+  }
+
+  /**
+   * One step from beam j's logits at {@code logits[offsets[j] ...]}: the beams' rows need not be
+   * adjacent (engine slots), and the first step may give every beam the prompt's one row.
+   */
+  void advance(float[] logits, int[] offsets) {
     if (done) {
       throw new IllegalStateException("the beam search is done");
     }
     // Accumulated scores of every continuation                      [beams * vocab]
     for (int j = 0; j < beams; j++) {
-      logSoftmax(logits, (row0 + j) * vocab, scores, j * vocab);
+      logSoftmax(logits, offsets[j], scores, j * vocab);
       if (stamp != null) {
         penaliseRepeats(j);
       }
@@ -153,6 +178,33 @@ final class BeamSearch {
     }
     boolean exhausted = allFinished && earlyStopping == GenerationConfig.EarlyStopping.ON_FULL;
     done = !improvable || exhausted || allEnd;
+  }
+
+  /**
+   * Hands the answer to {@code sequence} as tokens of row {@code row}, all in this one step (the
+   * best beam is known only then): once the search is done, its best finished hypothesis, which
+   * must end the sequence; when {@code cancelled} before that, the best hypothesis so far, its last
+   * token ending the sequence CANCELLED (no token at all before the first step). The padded batch
+   * and the engine both end a search here.
+   */
+  List<Token> handOver(Sequence sequence, int row, boolean cancelled) {
+    List<Token> tokens = new ArrayList<>();
+    long[] answer = best();
+    if (done) {
+      for (long id : answer) {
+        tokens.add(sequence.accept(row, (int) id, false));
+      }
+      if (sequence.running()) {
+        throw new IllegalStateException(
+            "beam search ended on a hypothesis with no end: " + Arrays.toString(answer));
+      }
+    } else if (cancelled) {
+      for (int i = 0; i < answer.length && sequence.running(); i++) {
+        tokens.add(sequence.accept(row, (int) answer[i], i == answer.length - 1));
+      }
+      sequence.cancel(); // a no-op unless nothing was generated yet
+    }
+    return tokens;
   }
 
   /** The answer: the best finished hypothesis's tokens (EOS included when it ended on one). */

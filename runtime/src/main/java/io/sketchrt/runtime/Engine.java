@@ -16,6 +16,12 @@ import java.util.concurrent.CompletableFuture;
  * prompt tokens, in chunks, then runs one decode pass over every decoding row, so rows already
  * decoding keep getting a token per step while a long prompt is prefilled.
  *
+ * <p>A beam search ({@link GenerationConfig#numBeams()} N > 1) is one request in N slots, admitted
+ * only when N are free. Its prompt is prefilled once, into its first slot; every decode pass runs
+ * its beams as N rows beside the other requests, {@link BeamSearch} scores them, and a beam that
+ * continues another beam's past gets a copy of it ({@link SlotKvCache#copyRow}), the first time
+ * included (the prompt). Its tokens all arrive in the step its search ends.
+ *
  * <p>Needs a backend whose cache keeps rows apart (in-place graphs on ort-cpu). Not thread-safe:
  * one thread calls {@link #step()}; {@link #submit} and {@link Handle#cancel()} may come from any
  * thread.
@@ -25,7 +31,11 @@ public final class Engine implements AutoCloseable {
   private final DecoderSession session;
   private final Scheduler scheduler;
   private final SlotKvCache cache;
-  private final Row[] rows;
+  private final Row[] rows; // by slot: a beam search's Row in each of its slots
+
+  /** By slot: the token it feeds at the next decode pass (sampled or a beam's), -1: none. */
+  private final long[] nextIds;
+
   private final int vocab;
   private final int maxPositions;
   private final ArrayDeque<Handle> queue = new ArrayDeque<>();
@@ -41,6 +51,9 @@ public final class Engine implements AutoCloseable {
 
     /** A tuned-set slot the submitter acquired for this request (it goes with the row), or not. */
     int heldSlot = NOT_HELD;
+
+    /** The {@link Token#row()} of this request's tokens; -1: its first slot. */
+    int tokenRow = -1;
 
     static final int NOT_HELD = -2;
     final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
@@ -60,39 +73,66 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  /** A request in a slot. */
+  /** A request in its slots: one, or a beam search's N. */
   private static final class Row {
     final Handle handle;
-    final int slot;
+    final int[] slots; // ascending; fixed while it runs
+    final int slot; // the first of them: where the prompt is prefilled
     final int tunedSlot;
     final Sequence sequence;
+    final BeamSearch beams; // null: sampled
+
+    /** The slot whose cache holds beam j's past (all the first slot's until the first step). */
+    int[] beamSlots;
+
     int prefilled;
-    long nextToken = -1; // sampled, not yet fed
     long prefillNanos;
     long decodeNanos;
     int decodeSteps;
 
-    Row(Handle h, int slot, int tunedSlot, Model model, int vocab, int contextLimit) {
+    Row(Handle h, int[] slots, int tunedSlot, Model model, int vocab, int contextLimit) {
       this.handle = h;
-      this.slot = slot;
+      this.slots = slots;
+      this.slot = slots[0];
       this.tunedSlot = tunedSlot;
       GenerationConfig c = h.request.config();
       long seed = c.seed().orElseGet(() -> new SplittableRandom().nextLong());
+      List<Integer> eos = eos(model, c);
       this.sequence =
           new Sequence(
               h.request.prompt(),
               c,
               new Sampler(c, seed),
               model.hasTokenizer() ? model.tokenizer() : null,
-              c.eosTokenIds() != null ? c.eosTokenIds() : model.eosTokenIds(),
+              eos,
               contextLimit,
               vocab,
-              true);
+              !c.isBeamSearch());
+      long[] p = h.request.prompt();
+      this.beams =
+          c.isBeamSearch()
+              ? new BeamSearch(
+                  c,
+                  p,
+                  eos.stream().mapToLong(Integer::longValue).toArray(),
+                  vocab,
+                  Math.min(c.maxNewTokens(), contextLimit - p.length))
+              : null;
+      this.beamSlots = new int[slots.length];
+      Arrays.fill(beamSlots, slot);
     }
 
     long[] prompt() {
       return handle.request.prompt();
     }
+
+    int tokenRow() {
+      return handle.tokenRow >= 0 ? handle.tokenRow : slot;
+    }
+  }
+
+  private static List<Integer> eos(Model model, GenerationConfig c) {
+    return c.eosTokenIds() != null ? c.eosTokenIds() : model.eosTokenIds();
   }
 
   Engine(Model model, DecoderSession session, Scheduler scheduler) throws SketchrtException {
@@ -103,6 +143,8 @@ public final class Engine implements AutoCloseable {
     this.maxPositions = model.card().maxPositionEmbeddings();
     this.cache = session.newSlotCache(scheduler.maxRows(), maxPositions);
     this.rows = new Row[scheduler.maxRows()];
+    this.nextIds = new long[scheduler.maxRows()];
+    Arrays.fill(nextIds, -1);
     this.oneRow = new float[vocab];
   }
 
@@ -123,10 +165,21 @@ public final class Engine implements AutoCloseable {
    * {@link Generator}, whose sets are fixed when it is made.
    */
   Handle submit(Request request, int heldSlot) {
+    return submit(request, heldSlot, -1);
+  }
+
+  /** The same, its tokens labelled {@code tokenRow} (a Generator's prompt index; -1: the slot). */
+  Handle submit(Request request, int heldSlot, int tokenRow) {
     GenerationConfig c = request.config();
-    if (c.isBeamSearch()) {
+    if (c.numBeams() > scheduler.maxRows()) {
       throw new IllegalArgumentException(
-          "the engine samples one sequence per request; beam search runs through Generator");
+          "a beam search of "
+              + c.numBeams()
+              + " beams needs as many slots, the engine has "
+              + scheduler.maxRows());
+    }
+    if (c.isBeamSearch()) {
+      BeamSearch.checkCandidates(c.numBeams(), eos(model, c).size(), vocab);
     }
     long[] p = request.prompt();
     if (p.length == 0) {
@@ -145,6 +198,7 @@ public final class Engine implements AutoCloseable {
     }
     Handle h = new Handle(request);
     h.heldSlot = heldSlot;
+    h.tokenRow = tokenRow;
     synchronized (queue) {
       if (closed) {
         throw new IllegalStateException("the engine is closed");
@@ -158,7 +212,7 @@ public final class Engine implements AutoCloseable {
     return c.contextLimit() == 0 ? maxPositions : Math.min(c.contextLimit(), maxPositions);
   }
 
-  /** Rows running now (prefilling or decoding). */
+  /** Rows (slots) running now, prefilling or decoding: a beam search counts its N. */
   public int activeRows() {
     int n = 0;
     for (Row r : rows) {
@@ -174,13 +228,11 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  /** The tuned set of every running request (null entries: the model's default), by slot. */
+  /** The tuned set of every running request (null entries: the model's default), by first slot. */
   public List<String> runningTunedSets() {
     List<String> sets = new ArrayList<>();
-    for (Row r : rows) {
-      if (r != null) {
-        sets.add(setName(r.handle));
-      }
+    for (Row r : running()) {
+      sets.add(setName(r.handle));
     }
     return sets;
   }
@@ -219,13 +271,22 @@ public final class Engine implements AutoCloseable {
    * stays. For a driver whose step failed (see {@link EngineLoop}).
    */
   public void failRunning(Throwable error) {
-    for (Row r : rows) {
-      if (r != null) {
-        r.sequence.cancel();
-        vacate(r);
-        r.handle.result.completeExceptionally(error);
+    for (Row r : running()) {
+      r.sequence.cancel();
+      vacate(r);
+      r.handle.result.completeExceptionally(error);
+    }
+  }
+
+  /** Every running request once, by its first slot. */
+  private List<Row> running() {
+    List<Row> out = new ArrayList<>();
+    for (int s = 0; s < rows.length; s++) {
+      if (rows[s] != null && rows[s].slot == s) {
+        out.add(rows[s]);
       }
     }
+    return out;
   }
 
   /** True when nothing is queued or running. */
@@ -254,9 +315,9 @@ public final class Engine implements AutoCloseable {
   public void step() throws SketchrtException {
     long start = System.nanoTime();
     try (Model.Pass ignored = model.beginPass()) {
-      for (int s = 0; s < rows.length; s++) {
-        if (rows[s] != null && rows[s].handle.cancelled) {
-          cancel(rows[s]);
+      for (Row r : running()) {
+        if (r.handle.cancelled) {
+          cancel(r);
         }
       }
       admit();
@@ -275,7 +336,9 @@ public final class Engine implements AutoCloseable {
       Handle h;
       synchronized (queue) {
         h = queue.peek();
-        if (h == null || !scheduler.admits(activeRows())) {
+        // all or nothing: a beam search waits, first in line, until its N slots are free
+        if (h == null
+            || !h.cancelled && !scheduler.admits(activeRows(), h.request.config().numBeams())) {
           return;
         }
         queue.poll();
@@ -285,9 +348,11 @@ public final class Engine implements AutoCloseable {
         h.result.complete(result(null, h));
         continue;
       }
-      int slot = 0;
-      while (rows[slot] != null) {
-        slot++;
+      int[] slots = new int[h.request.config().numBeams()];
+      for (int i = 0, s = 0; i < slots.length; s++) {
+        if (rows[s] == null) {
+          slots[i++] = s;
+        }
       }
       int tunedSlot = h.heldSlot;
       if (tunedSlot == Handle.NOT_HELD) {
@@ -299,8 +364,11 @@ public final class Engine implements AutoCloseable {
           continue;
         }
       }
-      cache.clearRow(slot);
-      rows[slot] = new Row(h, slot, tunedSlot, model, vocab, contextLimit(h.request.config()));
+      Row r = new Row(h, slots, tunedSlot, model, vocab, contextLimit(h.request.config()));
+      for (int s : slots) {
+        cache.clearRow(s);
+        rows[s] = r;
+      }
       updateRowSlots();
     }
   }
@@ -312,8 +380,8 @@ public final class Engine implements AutoCloseable {
     prefillBudgetLeft = budget;
     // the shortest remaining prompt first: a short request waits for no long prompt's chunks
     List<Row> waiting = new ArrayList<>();
-    for (Row r : rows) {
-      if (r != null && r.prefilled < r.prompt().length) {
+    for (Row r : running()) {
+      if (r.prefilled < r.prompt().length) {
         waiting.add(r);
       }
     }
@@ -337,7 +405,13 @@ public final class Engine implements AutoCloseable {
       prefillBudgetLeft = budget;
       r.prefillNanos += System.nanoTime() - start;
       if (r.prefilled == r.prompt().length) {
-        accept(r, r.sequence.sample(oneRow, 0, vocab));
+        if (r.beams == null) {
+          accept(r, r.sequence.sample(oneRow, 0, vocab));
+        } else {
+          // every beam starts from the prompt's one row of logits (as N equal rows would give)
+          r.beams.advance(oneRow, new int[r.slots.length]);
+          afterBeamStep(r);
+        }
         joined.add(r);
       }
     }
@@ -348,10 +422,10 @@ public final class Engine implements AutoCloseable {
   private int decode(List<Row> justJoined) throws SketchrtException {
     int lo = Integer.MAX_VALUE;
     int hi = -1;
-    for (Row r : rows) {
-      if (decoding(r) && !justJoined.contains(r)) {
-        lo = Math.min(lo, r.slot);
-        hi = Math.max(hi, r.slot);
+    for (int s = 0; s < rows.length; s++) {
+      if (decoding(s) && !justJoined.contains(rows[s])) {
+        lo = Math.min(lo, s);
+        hi = Math.max(hi, s);
       }
     }
     if (hi < 0) {
@@ -362,44 +436,108 @@ public final class Engine implements AutoCloseable {
     long[] ids = new long[n];
     long[] pos = new long[n];
     boolean[] live = new boolean[n];
+    int ran = 0;
     for (int i = 0; i < n; i++) {
-      Row r = rows[lo + i];
-      live[i] = decoding(r) && !justJoined.contains(r);
-      ids[i] = live[i] ? r.nextToken : 0;
+      live[i] = decoding(lo + i) && !justJoined.contains(rows[lo + i]);
+      ids[i] = live[i] ? nextIds[lo + i] : 0;
       pos[i] = cache.rowLength(lo + i); // a dummy row writes past its length: overwritten later
+      ran += live[i] ? 1 : 0;
     }
     float[] logits = new float[n * vocab];
     session.forwardSlots(cache, lo, n, ids, pos, 1, live, logits);
     long elapsed = System.nanoTime() - start;
-    int ran = 0;
     for (int i = 0; i < n; i++) {
-      if (live[i]) {
-        Row r = rows[lo + i];
+      Row r = rows[lo + i];
+      // once per request, at its first slot (all its slots were live); a beam search that ended
+      // here has left its other slots empty
+      if (live[i] && r != null && r.slot == lo + i) {
         r.decodeNanos += elapsed;
         r.decodeSteps++;
-        ran++;
-        accept(r, r.sequence.sample(logits, i * vocab, vocab));
+        if (r.beams == null) {
+          accept(r, r.sequence.sample(logits, i * vocab, vocab));
+        } else {
+          int[] offsets = new int[r.beamSlots.length];
+          for (int j = 0; j < offsets.length; j++) {
+            offsets[j] = (r.beamSlots[j] - lo) * vocab;
+          }
+          r.beams.advance(logits, offsets);
+          afterBeamStep(r);
+        }
       }
     }
     return ran;
   }
 
-  private static boolean decoding(Row r) {
-    return r != null && r.sequence.running() && r.nextToken >= 0;
+  private boolean decoding(int slot) {
+    Row r = rows[slot];
+    return r != null && r.sequence.running() && nextIds[slot] >= 0;
   }
 
   /** Records a sampled token, hands it to the listener and ends the row when it should stop. */
   private void accept(Row r, int id) {
-    r.nextToken = id;
-    Token t = r.sequence.accept(r.slot, id, false);
+    nextIds[r.slot] = id;
+    Token t = r.sequence.accept(r.tokenRow(), id, false);
     emit(r, t);
     if (t.isLast()) {
       free(r);
     }
   }
 
-  /** Ends a running row with {@link StopReason#CANCELLED}: it has handed over all its tokens. */
+  /** A search that is done hands over its answer and ends; else its beams follow their parents. */
+  private void afterBeamStep(Row r) {
+    if (r.beams.isDone()) {
+      for (Token t : r.beams.handOver(r.sequence, r.tokenRow(), false)) {
+        emit(r, t);
+      }
+      free(r);
+      return;
+    }
+    followBeams(r);
+  }
+
+  /**
+   * Beam j continues beam {@code sourceBeams[j]}'s past. The first child of each parent takes the
+   * parent's slot as it is (no copy); every other child takes a slot whose past no beam continues
+   * and gets a copy of its parent's positions. Copies only read slots that stay as they are, so
+   * their order does not matter.
+   */
+  private void followBeams(Row r) {
+    int[] source = r.beams.sourceBeams();
+    int[] next = new int[source.length];
+    Arrays.fill(next, -1);
+    boolean[] kept = new boolean[rows.length]; // by slot: its past goes on in some beam
+    for (int j = 0; j < source.length; j++) {
+      int parent = r.beamSlots[source[j]];
+      if (!kept[parent]) {
+        kept[parent] = true;
+        next[j] = parent;
+      }
+    }
+    int spare = 0; // into r.slots: the next slot whose past nobody continues
+    for (int j = 0; j < source.length; j++) {
+      if (next[j] < 0) {
+        while (kept[r.slots[spare]]) {
+          spare++;
+        }
+        next[j] = r.slots[spare++];
+        int parent = r.beamSlots[source[j]];
+        cache.copyRow(parent, next[j], cache.rowLength(parent));
+      }
+      nextIds[next[j]] = r.beams.nextTokens()[j];
+    }
+    r.beamSlots = next;
+  }
+
+  /**
+   * Ends a running row with {@link StopReason#CANCELLED}: a sampled one has handed over all its
+   * tokens, a beam search hands over its best hypothesis so far.
+   */
   private void cancel(Row r) {
+    if (r.beams != null) {
+      for (Token t : r.beams.handOver(r.sequence, r.tokenRow(), true)) {
+        emit(r, t);
+      }
+    }
     r.sequence.cancel();
     free(r);
   }
@@ -411,7 +549,10 @@ public final class Engine implements AutoCloseable {
 
   /** Empties the row's slot and releases its tuned set. */
   private void vacate(Row r) {
-    rows[r.slot] = null;
+    for (int s : r.slots) {
+      rows[s] = null;
+      nextIds[s] = -1;
+    }
     model.releaseSlots(r.tunedSlot < 0 ? null : new int[] {r.tunedSlot});
     updateRowSlots();
   }
@@ -474,10 +615,8 @@ public final class Engine implements AutoCloseable {
       }
       queue.clear();
     }
-    for (Row r : rows) {
-      if (r != null) {
-        cancel(r);
-      }
+    for (Row r : running()) {
+      cancel(r);
     }
     cache.close();
   }

@@ -9,9 +9,10 @@ import java.util.SplittableRandom;
 
 /**
  * The {@link Generator} as a client of the {@link Engine}: every prompt is one request in its own
- * slot of a cache kept in place. The scheduler's budget covers every prompt, so the first step
- * prefills them all (each in one pass, no padding) and every later step is one decode pass: the
- * same steps as a padded batch, with one code path for the engine and its clients.
+ * slot of a cache kept in place (a beam search's in N slots). The scheduler's budget covers every
+ * prompt, so the first step prefills them all (each in one pass, no padding) and every later step
+ * is one decode pass: the same steps as a padded batch, with one code path for the engine and its
+ * clients.
  */
 final class EngineGenerator extends Generator {
   private final Engine engine;
@@ -26,10 +27,14 @@ final class EngineGenerator extends Generator {
       Tokenizer tokenizer,
       List<long[]> prompts,
       GenerationConfig config,
+      List<Integer> eosIds,
       List<String> tunedSets)
       throws SketchrtException {
     super(model);
     checkPrompts(model, tokenizer, prompts, config, session.vocabSize());
+    if (config.isBeamSearch()) { // refused here, as a padded batch does, before anything is held
+      BeamSearch.checkCandidates(config.numBeams(), eosIds.size(), session.vocabSize());
+    }
     int total = 0;
     int longest = 0;
     for (long[] p : prompts) {
@@ -44,7 +49,8 @@ final class EngineGenerator extends Generator {
     // stays until its row ends (each row releases its own).
     int[] slots = model.acquireSlots(tunedSets);
     try {
-      this.engine = new Engine(model, session, new Scheduler(prompts.size(), total, longest));
+      int rows = prompts.size() * config.numBeams();
+      this.engine = new Engine(model, session, new Scheduler(rows, total, longest));
     } catch (SketchrtException | RuntimeException e) {
       model.releaseSlots(slots);
       throw e;
@@ -53,7 +59,8 @@ final class EngineGenerator extends Generator {
       handles.add(
           engine.submit(
               new Request(prompts.get(i), seeded, tunedSets.get(i), stepTokens::add),
-              slots == null ? -1 : slots[i]));
+              slots == null ? -1 : slots[i],
+              i));
     }
     // engine.close() releases the rows' slots: a set unloaded meanwhile goes with its last user
     own(engine::close, prompts.size() + " prompt(s) through the engine, on " + model.directory());
@@ -88,7 +95,7 @@ final class EngineGenerator extends Generator {
       }
       engine.step();
       List<Token> tokens = new ArrayList<>(stepTokens);
-      tokens.sort(Comparator.comparingInt(Token::row)); // slot i is prompt i
+      tokens.sort(Comparator.comparingInt(Token::row)); // row i is prompt i
       return tokens;
     } finally {
       passLock.unlock();

@@ -17,15 +17,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * always finishes first, so the KV cache is never freed under it. A generator that is never closed
  * has its cache freed by a {@link java.lang.ref.Cleaner} once it is unreachable, with one warning.
  *
- * <p>Where the KV cache is kept in place (fp32 portable graphs on ort-cpu), a sampling generator is
- * a client of the continuous-batching {@link Engine}: its prompts are the engine's requests, each
- * in its own slot. Elsewhere, and for beam search, it runs a left-padded batch through one cache
- * whose rows follow their beams (DESIGN section 8). Either way every prompt gets the tokens it gets
- * alone.
+ * <p>Where the KV cache is kept in place (fp32 portable graphs on ort-cpu), a generator is a client
+ * of the continuous-batching {@link Engine}: its prompts are the engine's requests, each in its own
+ * slot (DESIGN section 8). Elsewhere (concat caches, TensorRT) it runs a left-padded batch through
+ * one cache. Either way every prompt gets the tokens it gets alone.
  *
- * <p>With {@link GenerationConfig#numBeams()} N > 1 every prompt runs as N rows of the batch (beam
- * search, {@link BeamSearch}). The best beam is known only when a prompt's search ends, so its
- * tokens all arrive in that step.
+ * <p>With {@link GenerationConfig#numBeams()} N > 1 every prompt runs as N rows (beam search,
+ * {@link BeamSearch}): N slots of the engine, or N rows of the padded batch, whose caches follow
+ * their beams. The best beam is known only when a prompt's search ends, so its tokens all arrive in
+ * that step.
  */
 public abstract sealed class Generator implements AutoCloseable, Iterable<Token>
     permits PaddedGenerator, EngineGenerator {

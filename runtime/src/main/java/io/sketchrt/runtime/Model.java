@@ -183,8 +183,8 @@ public final class Model implements AutoCloseable {
       names.add(n != null ? n : config.tunedSet() != null ? config.tunedSet() : defaultTunedSet());
     }
     List<Integer> eos = config.eosTokenIds() != null ? config.eosTokenIds() : eosTokenIds();
-    if (kvInPlace() && !config.isBeamSearch()) {
-      return new EngineGenerator(this, session, tokenizer, prompts, config, names);
+    if (kvInPlace()) { // sampling and beam search through the engine's slots
+      return new EngineGenerator(this, session, tokenizer, prompts, config, eos, names);
     }
     return new PaddedGenerator(this, session, tokenizer, prompts, config, eos, names);
   }

@@ -11,8 +11,8 @@ import java.util.SplittableRandom;
 /**
  * The {@link Generator} over a padded batch: a prefill pass over the left-padded prompts, then one
  * decode pass per token through a {@link KvCache} allocated once at the capacity this generation
- * can reach. It runs every backend (concat caches, TensorRT) and beam search, whose cache rows
- * follow their beams after each pass.
+ * can reach. It runs the backends whose KV cache is not kept in place (concat caches, TensorRT),
+ * beam search included: the cache rows follow their beams after each pass.
  */
 final class PaddedGenerator extends Generator {
 
@@ -232,17 +232,7 @@ final class PaddedGenerator extends Generator {
         lastToken[row0 + j] = search.nextTokens()[j];
         reordered |= sourceRows[row0 + j] != row0 + j;
       }
-      if (search.isDone()) {
-        for (long id : search.best()) {
-          tokens.add(accept(b, (int) id, false));
-        }
-        if (sequences[b].running()) {
-          throw new IllegalStateException(
-              "beam search ended on a hypothesis with no end: " + Arrays.toString(search.best()));
-        }
-      } else if (cancelling) {
-        handOverBestSoFar(b, tokens);
-      }
+      handOver(b, cancelling, tokens); // once done, or cancelled
     }
     if (reordered && active > 0) {
       cache.reorderRows(sourceRows);
@@ -250,11 +240,12 @@ final class PaddedGenerator extends Generator {
     return tokens;
   }
 
-  /** Cancelled beam search: the best hypothesis so far becomes the answer. */
-  private void handOverBestSoFar(int b, List<Token> tokens) {
-    long[] best = beamSearches[b].best();
-    for (int i = 0; i < best.length && sequences[b].running(); i++) {
-      tokens.add(accept(b, (int) best[i], i == best.length - 1));
+  /** A beam search that is done, or cancelled, hands over its answer (see BeamSearch.handOver). */
+  private void handOver(int b, boolean cancelling, List<Token> tokens) {
+    boolean was = sequences[b].running();
+    tokens.addAll(beamSearches[b].handOver(sequences[b], b, cancelling));
+    if (was && !sequences[b].running()) {
+      active--;
     }
   }
 
@@ -263,7 +254,7 @@ final class PaddedGenerator extends Generator {
     List<Token> tokens = new ArrayList<>();
     for (int b = 0; b < batch; b++) {
       if (sequences[b].running() && config.isBeamSearch()) {
-        handOverBestSoFar(b, tokens);
+        handOver(b, true, tokens);
       }
       if (sequences[b].running()) {
         sequences[b].cancel();

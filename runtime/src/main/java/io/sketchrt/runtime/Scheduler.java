@@ -25,8 +25,11 @@ public record Scheduler(int maxRows, int prefillTokensPerStep, int prefillChunk)
     return new Scheduler(16, DEFAULT_PREFILL_TOKENS, DEFAULT_PREFILL_TOKENS);
   }
 
-  /** Whether a queued request may join a batch of {@code running} rows. */
-  boolean admits(int running) {
-    return running < maxRows;
+  /**
+   * Whether a queued request of {@code width} rows (a beam search's beams, else 1) may join a batch
+   * of {@code running} rows: all of them at once, or not yet.
+   */
+  boolean admits(int running, int width) {
+    return running + width <= maxRows;
   }
 }

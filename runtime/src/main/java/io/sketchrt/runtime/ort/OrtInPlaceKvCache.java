@@ -124,6 +124,34 @@ final class OrtInPlaceKvCache implements SlotKvCache {
     rowLength[r] = 0;
   }
 
+  /** Head by head: one row's positions of a head are one run of [room, headDim]. */
+  @Override
+  public void copyRow(int source, int target, int positions) {
+    checkOpen();
+    if (source < 0 || source >= batch || target < 0 || target >= batch || source == target) {
+      throw new IllegalArgumentException(
+          "copyRow: rows " + source + " -> " + target + " of a batch of " + batch);
+    }
+    if (positions < 0 || positions > rowLength[source]) {
+      throw new IllegalArgumentException(
+          "copyRow: " + positions + " positions, row " + source + " holds " + rowLength[source]);
+    }
+    long bytes = headBytes(positions);
+    for (MemorySegment buffer : buffers) {
+      for (int h = 0; h < kvHeads; h++) {
+        long from = ((long) source * kvHeads + h) * headBytes(room);
+        long to = ((long) target * kvHeads + h) * headBytes(room);
+        MemorySegment.copy(buffer, from, buffer, to, bytes);
+      }
+    }
+    rowLength[target] = positions;
+  }
+
+  /** KV buffer {@code index}, [batch, kvHeads, room, headDim] (tests look inside). */
+  MemorySegment buffer(int index) {
+    return buffers[index];
+  }
+
   /** Adds {@code n} positions to row {@code r} after a slot pass. */
   void grow(int r, int n) {
     rowLength[r] += n;
