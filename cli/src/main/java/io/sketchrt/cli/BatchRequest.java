@@ -4,11 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.sketchrt.runtime.GenerationConfig;
-import io.sketchrt.runtime.StopReason;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -95,15 +93,6 @@ public record BatchRequest(
   /** The id as output text: a string id as it is, any other JSON value as JSON ({@code 7}). */
   public String idText() {
     return id.isTextual() ? id.asText() : id.toString();
-  }
-
-  /** OpenAI's finish_reason: "stop" at EOS or a stop string, else "length". */
-  public static String finishReason(StopReason r) {
-    return switch (r) {
-      case EOS, STOP_STRING -> "stop";
-      case MAX_NEW_TOKENS, CONTEXT_LIMIT -> "length";
-      case CANCELLED -> r.name().toLowerCase(Locale.ROOT);
-    };
   }
 
   private static Long seedOf(GenerationConfig c) {

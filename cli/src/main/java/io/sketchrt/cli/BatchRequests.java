@@ -80,7 +80,7 @@ final class BatchRequests {
       line.set("id", r.id());
       line.put("tuned", r.tuned() != null ? r.tuned() : model.defaultTunedSet());
       line.put("text", g.text());
-      line.put("finish_reason", BatchRequest.finishReason(g.stopReason()));
+      line.put("finish_reason", g.stopReason().finishReason());
       line.put("prompt_tokens", g.promptTokens());
       line.put("completion_tokens", g.tokens().length);
       out.println(json.writeValueAsString(line));

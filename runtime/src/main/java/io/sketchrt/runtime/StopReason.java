@@ -11,5 +11,18 @@ public enum StopReason {
   /** Prompt plus generated tokens reached the context limit. */
   CONTEXT_LIMIT,
   /** {@link Generator#cancel()}, {@link Generator#close()} or {@link Model#close()} stopped it. */
-  CANCELLED
+  CANCELLED;
+
+  /**
+   * OpenAI's {@code finish_reason}, the one mapping for serve, {@code generate --input} and Spark:
+   * "stop" (EOS or a stop string), "length" (max new tokens or the context), and vLLM's "abort" for
+   * a cancelled request.
+   */
+  public String finishReason() {
+    return switch (this) {
+      case EOS, STOP_STRING -> "stop";
+      case MAX_NEW_TOKENS, CONTEXT_LIMIT -> "length";
+      case CANCELLED -> "abort";
+    };
+  }
 }

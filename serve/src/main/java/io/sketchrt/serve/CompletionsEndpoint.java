@@ -123,7 +123,7 @@ final class CompletionsEndpoint {
         case null -> {}
         case ChoiceEvents.TokenEvent t -> {
           String text = t.token().text();
-          String finish = t.token().isLast() ? FinishReason.of(t.token().stopReason()) : null;
+          String finish = t.token().isLast() ? t.token().stopReason().finishReason() : null;
           // one chunk per token, its text empty while a character or stop string is incomplete
           // (or for a model without a tokenizer): clients count tokens and time the first
           frame(out, responses.chunk(t.choice(), t.token(), text, finish, includeUsage));

@@ -74,7 +74,7 @@ final class Responses {
       } else {
         c.set("logprobs", logprobs(i, tokens.get(i)));
       }
-      c.put("finish_reason", FinishReason.of(r.stopReason()));
+      c.put("finish_reason", r.stopReason().finishReason());
       generated += r.tokens().length;
     }
     o.set("usage", usage(promptTokens, generated));

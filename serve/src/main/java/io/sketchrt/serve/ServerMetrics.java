@@ -101,7 +101,7 @@ final class ServerMetrics {
     promptTokens.labelValues(model).inc(prompt);
     generationTokens.labelValues(model).inc(generated);
     if (reason != StopReason.CANCELLED) {
-      requestSuccess.labelValues(FinishReason.of(reason)).inc();
+      requestSuccess.labelValues(reason.finishReason()).inc();
     }
     if (generated > 1) {
       timePerOutputToken.observe(perToken);

@@ -78,7 +78,7 @@ class OpenAiServerTest {
           assertEquals(set, b.get("model").asText());
           JsonNode choice = b.get("choices").get(0);
           assertEquals(alone.text(), choice.get("text").asText(), prompt + " on " + set);
-          assertEquals(FinishReason.of(alone.stopReason()), choice.get("finish_reason").asText());
+          assertEquals(alone.stopReason().finishReason(), choice.get("finish_reason").asText());
           JsonNode usage = b.get("usage");
           assertEquals(alone.promptTokens(), usage.get("prompt_tokens").asInt());
           assertEquals(alone.tokens().length, usage.get("completion_tokens").asInt());
@@ -149,7 +149,7 @@ class OpenAiServerTest {
           finish = c.get("finish_reason").isNull() ? null : c.get("finish_reason").asText();
         }
         assertEquals(alone.text(), text.toString());
-        assertEquals(FinishReason.of(alone.stopReason()), finish);
+        assertEquals(alone.stopReason().finishReason(), finish);
       }
     }
   }

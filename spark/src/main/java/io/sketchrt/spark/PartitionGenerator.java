@@ -141,7 +141,7 @@ final class PartitionGenerator implements FlatMapFunction<Iterator<Tuple2<String
             p.id(),
             p.tuned(),
             g.text(),
-            BatchRequest.finishReason(g.stopReason()),
+            g.stopReason().finishReason(),
             g.promptTokens(),
             g.tokens().length);
       } catch (ExecutionException e) { // an unknown tuned set, a failed step
