@@ -184,23 +184,26 @@ public final class Tokenizer implements AutoCloseable {
   }
 
   /**
-   * The text token {@code id} adds after token {@code previous} (-1: none), special tokens spelled
-   * out: a token's own text for logprobs. Decoding it in context keeps the leading space that
-   * decoding it alone would strip (SentencePiece's "▁the" is " the" after a word).
+   * The text each of {@code ids} would add after token {@code previous} (-1: none), special tokens
+   * spelled out: tokens' own texts for logprobs (the chosen one and its alternatives, after the
+   * same token). Decoding in context keeps the leading space that decoding a token alone would
+   * strip (SentencePiece's "▁the" is " the" after a word).
    */
-  public String tokenText(long previous, long id) {
+  public String[] tokenTexts(long previous, long[] ids) {
     var read = lifecycle.readLock();
     read.lock();
     try {
       checkOpen();
-      if (previous < 0) {
-        return hf.decode(new long[] {id}, false);
+      String head = previous < 0 ? null : hf.decode(new long[] {previous}, false);
+      String[] out = new String[ids.length];
+      for (int i = 0; i < ids.length; i++) {
+        String pair = head == null ? null : hf.decode(new long[] {previous, ids[i]}, false);
+        out[i] =
+            pair != null && pair.startsWith(head)
+                ? pair.substring(head.length())
+                : hf.decode(new long[] {ids[i]}, false);
       }
-      String head = hf.decode(new long[] {previous}, false);
-      String pair = hf.decode(new long[] {previous, id}, false);
-      return pair.startsWith(head)
-          ? pair.substring(head.length())
-          : hf.decode(new long[] {id}, false);
+      return out;
     } finally {
       read.unlock();
     }

@@ -154,13 +154,18 @@ final class CompletionsEndpoint {
     out.flush();
   }
 
-  /** A token's own text after the one before it, for logprobs ("[id]" without a tokenizer). */
+  /** Tokens' own texts after the one before them, for logprobs ("[id]" without a tokenizer). */
   private static Responses.TokenText tokenText(Model model) {
     if (!model.hasTokenizer()) {
-      return (previous, id) -> "[" + id + "]";
+      return (previous, ids) -> {
+        String[] out = new String[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+          out[i] = "[" + ids[i] + "]";
+        }
+        return out;
+      };
     }
-    io.sketchrt.runtime.Tokenizer t = model.tokenizer();
-    return t::tokenText;
+    return model.tokenizer()::tokenTexts;
   }
 
   private static void frame(OutputStream out, ObjectNode chunk) throws IOException {

@@ -22,10 +22,10 @@ final class Responses {
   private final long[] previous; // per choice: the token before the next one rendered
   private final int[] textOffsets; // per choice: where the next token's text starts
 
-  /** The text a token adds after the one before it (-1: none). */
+  /** The texts tokens would add after the one before them (-1: none). */
   @FunctionalInterface
   interface TokenText {
-    String of(long previous, long id);
+    String[] of(long previous, long[] ids);
   }
 
   /**
@@ -146,19 +146,25 @@ final class Responses {
     ArrayNode offsets = chat ? null : o.putArray("text_offset");
     for (Token t : tokens) {
       TokenLogprobs lp = t.logprobs();
-      long before = previous[index];
-      String text = tokenText.of(before, t.id());
+      // the chosen token first, then its alternatives, all after the same previous token
+      long[] ids = new long[1 + lp.topIds().length];
+      ids[0] = t.id();
+      for (int k = 0; k < lp.topIds().length; k++) {
+        ids[k + 1] = lp.topIds()[k];
+      }
+      String[] spelled = tokenText.of(previous[index], ids);
+      String text = spelled[0];
       if (chat) {
         ArrayNode top = entry(content.addObject(), text, lp.logprob()).putArray("top_logprobs");
         for (int k = 0; k < lp.topIds().length; k++) {
-          entry(top.addObject(), tokenText.of(before, lp.topIds()[k]), lp.topLogprobs()[k]);
+          entry(top.addObject(), spelled[k + 1], lp.topLogprobs()[k]);
         }
       } else {
         texts.add(text);
         chosen.add(lp.logprob());
         ObjectNode top = tops.addObject();
         for (int k = 0; k < lp.topIds().length; k++) {
-          top.put(tokenText.of(before, lp.topIds()[k]), lp.topLogprobs()[k]);
+          top.put(spelled[k + 1], lp.topLogprobs()[k]);
         }
         top.put(text, lp.logprob());
         offsets.add(textOffsets[index]);
