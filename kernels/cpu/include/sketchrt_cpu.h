@@ -56,7 +56,7 @@ extern "C" {
 #define SKETCH_CPU_ERR_XQ_MISMATCH (-9)   /* xq not prepared, or for another m/k/groups */
 #define SKETCH_CPU_ERR_BITS (-10)         /* bits not in 1..4, or lut_bits not 8/16 */
 
-SKETCH_CPU_API int32_t sketch_cpu_abi_version(void);            /* 1 */
+SKETCH_CPU_API int32_t sketch_cpu_abi_version(void);            /* 2 */
 SKETCH_CPU_API int32_t sketch_cpu_best_path(void);              /* highest path this CPU supports */
 SKETCH_CPU_API int32_t sketch_cpu_path_supported(int32_t path); /* 1 or 0 */
 SKETCH_CPU_API const char* sketch_cpu_path_name(int32_t path);
@@ -86,7 +86,26 @@ SKETCH_CPU_API int32_t sketch_cpu_matmul(int32_t path, const void* xq, int64_t m
 SKETCH_CPU_API int32_t sketch_cpu_dense_bf16(int32_t path, const float* x, int64_t m, int64_t k, const uint16_t* w,
                                              float* y, int64_t n, int64_t n0, int64_t n1);
 
-/* Frees this thread's scratch (grown on demand by sketch_cpu_matmul). Optional, e.g. at thread exit. */
+/* GroupQueryAttention (ONNX Runtime com.microsoft semantics: fp32, no rotary, no window, no softcap, scale
+   given) over a KV cache updated in place.
+   q [B, S, H*D], k and v [B, S, KV*D]: the new tokens (rotary already applied to q and k).
+   cache_k, cache_v [B, KV, room, D]: past and present in one buffer.
+   seqlens_k [B] int32: total length - 1 of each row; row b's past is P_b = seqlens_k[b] + 1 - S, must be
+   >= 0 and P_b + S <= room (else SKETCH_CPU_ERR_SHAPE).
+   For each task t in [t0, t1) of the B*KV tasks (t = b*KV + kvh): writes k, v of head kvh of row b into the
+   cache at positions [P_b, P_b + S), then for the H/KV query heads h = kvh*(H/KV) .. +H/KV-1 and each new
+   token i: out[b, i, h*D:(h+1)*D] = sum_j softmax_j(scale * q[b,i,h] . K[b,kvh,j]) V[b,kvh,j] over
+   j in [0, P_b + i] (causal). Disjoint task ranges may run concurrently on several threads.
+   Paths: scalar (any D >= 1), AVX2 and AVX-512 (D a multiple of 16, at most 256; else SKETCH_CPU_ERR_SHAPE).
+   fp32 throughout (scores, softmax with max subtraction, sums); each K and V row is read once per task
+   and token for all H/KV query heads. Scratch: this thread's buffer (sketch_cpu_thread_scratch_free). */
+SKETCH_CPU_API int32_t sketch_cpu_gqa(int32_t path, const float* q, const float* k, const float* v, int64_t batch,
+                                      int64_t seq, int64_t heads, int64_t kv_heads, int64_t head_dim,
+                                      const int32_t* seqlens_k, float* cache_k, float* cache_v, int64_t room,
+                                      float scale, float* out, int64_t t0, int64_t t1);
+
+/* Frees this thread's scratch (grown on demand by sketch_cpu_matmul and sketch_cpu_gqa). Optional, e.g. at thread exit.
+ */
 SKETCH_CPU_API void sketch_cpu_thread_scratch_free(void);
 
 /* Single-threaded read bandwidth in GB/s (1e9 bytes/s) of a buffer of `bytes` bytes, best of

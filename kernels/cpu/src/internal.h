@@ -2,6 +2,7 @@
 #ifndef SKETCHRT_CPU_INTERNAL_H
 #define SKETCHRT_CPU_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define SK_BLOCK 64             /* columns per block of the activation layout */
@@ -46,5 +47,22 @@ void sk_dense_avx2(const float* x, int64_t m, int64_t k, const uint16_t* w, floa
 
 double sk_read_avx512(const void* p, int64_t bytes);
 double sk_read_avx2(const void* p, int64_t bytes);
+
+/* This thread's scratch (sketch_cpu.c), 64-byte aligned, grown on demand; NULL when allocation fails.
+   Freed by sketch_cpu_thread_scratch_free. */
+void* sk_thread_scratch(size_t bytes);
+
+/* Attention of one query token against `len` cached positions of one KV head, for `g` query heads:
+   q [g][d], kc / vc [len][d] (row stride d), out [g][d]. scratch: 64-byte aligned, at least
+   sk_attn_scratch_floats(g, len, d) floats. The vector kernels need d % 16 == 0, d <= 256. */
+#define SK_ATTN_MAX_D 256
+static inline int64_t sk_attn_lpad(int64_t len) { return (len + 15) & ~(int64_t)15; }
+static inline int64_t sk_attn_scratch_floats(int64_t g, int64_t len, int64_t d) {
+    return g * sk_attn_lpad(len) + 16 * d + g;
+}
+void sk_attn_avx512(const float* q, int64_t g, int64_t d, const float* kc, const float* vc, int64_t len, float scale,
+                    float* scratch, float* out);
+void sk_attn_avx2(const float* q, int64_t g, int64_t d, const float* kc, const float* vc, int64_t len, float scale,
+                  float* scratch, float* out);
 
 #endif

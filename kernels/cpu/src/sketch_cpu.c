@@ -54,7 +54,7 @@ static int sk_best(void) {
     return v;
 }
 
-int32_t sketch_cpu_abi_version(void) { return 1; }
+int32_t sketch_cpu_abi_version(void) { return 2; }
 int32_t sketch_cpu_best_path(void) { return sk_best(); }
 int32_t sketch_cpu_path_supported(int32_t path) { return path >= 0 && path <= sk_best(); }
 
@@ -229,7 +229,7 @@ void sk_dot_scalar(const sk_ctx* c, int64_t nt, int64_t nn, int64_t set, const i
 static __thread void* sk_tl_buf;
 static __thread size_t sk_tl_cap;
 
-static void* sk_scratch(size_t bytes) {
+void* sk_thread_scratch(size_t bytes) {
     if (bytes <= sk_tl_cap) return sk_tl_buf;
     free(sk_tl_buf);
     sk_tl_buf = NULL;
@@ -295,7 +295,7 @@ int32_t sketch_cpu_matmul(int32_t path, const void* xq, int64_t m, int64_t k, in
     const int64_t tile_bytes = use_prefill ? sk_align64(sk_prefill_tile_bytes(&c)) : 0;
     const int64_t res_bytes = sk_align64(m * SK_TILE_N * 4);
     const int64_t key_bytes = sk_align64(m * 8);
-    char* sc = (char*)sk_scratch((size_t)(tile_bytes + res_bytes + 2 * key_bytes));
+    char* sc = (char*)sk_thread_scratch((size_t)(tile_bytes + res_bytes + 2 * key_bytes));
     if (!sc) return SKETCH_CPU_ERR_NOMEM;
     void* tile = sc;
     float* res = (float*)(sc + tile_bytes);

@@ -497,7 +497,7 @@ static void test_dense(int path) {
 int main(void) {
     printf("sketchrt_cpu abi %d, best path %s\n", sketch_cpu_abi_version(),
            sketch_cpu_path_name(sketch_cpu_best_path()));
-    if (sketch_cpu_abi_version() != 1) FAIL("abi version %d", sketch_cpu_abi_version());
+    if (sketch_cpu_abi_version() != 2) FAIL("abi version %d", sketch_cpu_abi_version());
     test_errors();
     for (int path = 0; path <= 2; ++path) {
         if (!sketch_cpu_path_supported(path)) {

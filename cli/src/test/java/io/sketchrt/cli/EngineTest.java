@@ -24,6 +24,9 @@ import io.sketchrt.runtime.SketchrtException;
 import io.sketchrt.runtime.StopReason;
 import io.sketchrt.runtime.Token;
 import io.sketchrt.runtime.TokenListener;
+import io.sketchrt.runtime.ort.sketch.KernelChoice;
+import io.sketchrt.runtime.ort.sketch.KernelTimers;
+import io.sketchrt.runtime.ort.sketch.SketchKernels;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -104,6 +107,7 @@ class EngineTest {
       assertTrue(a.kvInPlace());
       assertFalse(b.kvInPlace());
       assertEquals(2 * a.kvBytesPerToken(), b.kvBytesPerToken(), "1x against 2x KV memory");
+      KernelTimers.reset();
       List<long[]> prompts = prompts(a);
       List<GenerationConfig> all = new ArrayList<>(configs());
       all.add(GenerationConfig.builder().maxNewTokens(8).numBeams(3).build());
@@ -115,6 +119,11 @@ class EngineTest {
           assertArrayEquals(y.get(i).tokens(), x.get(i).tokens(), "prompt " + i + ", " + cfg);
           assertEquals(y.get(i).stopReason(), x.get(i).stopReason());
         }
+      }
+      if (SketchKernels.effective(null) == KernelChoice.NEAR_EXACT) {
+        // the native library runs here: the in-place graph's attention was its kernel
+        KernelTimers.Totals t = KernelTimers.attention();
+        assertTrue(t.decodeCalls() + t.otherCalls() > 0, "native attention ran");
       }
     }
   }

@@ -13,6 +13,7 @@ import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
 import io.sketchrt.format.ActivationType;
 import io.sketchrt.format.GraphNames;
+import io.sketchrt.format.GroupQueryAttentionOp;
 import io.sketchrt.format.ModelCard;
 import io.sketchrt.format.SketchMatMulOp;
 import io.sketchrt.format.SketchrtVersion;
@@ -170,19 +171,15 @@ public final class Converter {
         }
         sources.put("config", Sources.digest(r.model().resolve("config.json")));
         SketchSummary summary = SketchSummary.of(sketch, !r.tuned().isEmpty());
+        // in place: GroupQueryAttention, whose function is com.microsoft's node
+        boolean kvInPlace = g.usesOp(GroupQueryAttentionOp.OP_TYPE);
         ModelWriter.Header header =
             new ModelWriter.Header(
                 "sketchrt_" + config.modelType(),
                 "SketchTune " + config.architecture() + " converted by sketchrt " + VERSION,
                 VERSION,
-                opsets(r.target(), g.usesDomain(MICROSOFT_DOMAIN)),
-                metadata(
-                    config,
-                    r,
-                    summary,
-                    sources,
-                    g.defaultedInputs(),
-                    g.usesDomain(MICROSOFT_DOMAIN)));
+                opsets(r.target(), kvInPlace),
+                metadata(config, r, summary, sources, g.defaultedInputs(), kvInPlace));
         ModelWriter.Result files;
         try {
           files =
@@ -268,8 +265,8 @@ public final class Converter {
     return m;
   }
 
-  /** ONNX Runtime's contrib-op domain (GroupQueryAttention). */
-  static final String MICROSOFT_DOMAIN = "com.microsoft";
+  /** ONNX Runtime's contrib-op domain (the function body of GroupQueryAttention). */
+  static final String MICROSOFT_DOMAIN = GroupQueryAttentionOp.MICROSOFT_DOMAIN;
 
   /**
    * KV in place (GroupQueryAttention) for fp32 portable graphs, the CPU path: ONNX Runtime's CPU

@@ -18,6 +18,7 @@ import io.sketchrt.converter.checkpoint.SketchedLinear;
 import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
 import io.sketchrt.format.GraphNames;
+import io.sketchrt.format.GroupQueryAttentionOp;
 import io.sketchrt.format.SketchMatMulOp;
 import io.sketchrt.format.Target;
 import java.lang.foreign.ValueLayout;
@@ -106,7 +107,8 @@ class ConvertOptionsTest {
         m.getOpsetImportList().stream()
             .collect(
                 Collectors.toMap(OperatorSetIdProto::getDomain, OperatorSetIdProto::getVersion));
-    // fp32 portable: attention through com.microsoft GroupQueryAttention, KV in place;
+    // fp32 portable: attention through GroupQueryAttention (com.microsoft's in its function), KV
+    // in place;
     // SketchMatMul version 2 (lut_index)
     assertEquals(Map.of("", 21L, "ai.sketchrt", 2L, "com.microsoft", 1L), opsets);
     Map<String, String> meta =
@@ -114,6 +116,29 @@ class ConvertOptionsTest {
             .collect(
                 Collectors.toMap(StringStringEntryProto::getKey, StringStringEntryProto::getValue));
     assertEquals(GraphNames.KV_IN_PLACE, meta.get(GraphNames.KV_CACHE_METADATA));
+    // attention is ai.sketchrt::GroupQueryAttention, whose function is com.microsoft's node
+    List<NodeProto> attention =
+        m.getGraph().getNodeList().stream()
+            .filter(n -> n.getOpType().equals(GroupQueryAttentionOp.OP_TYPE))
+            .toList();
+    assertEquals(2, attention.size(), "one attention node per layer of the fixture");
+    for (NodeProto n : attention) {
+      assertEquals("ai.sketchrt", n.getDomain());
+      assertEquals(
+          List.of(GroupQueryAttentionOp.ATTR_HEADS, GroupQueryAttentionOp.ATTR_KV_HEADS),
+          n.getAttributeList().stream().map(a -> a.getName()).toList());
+    }
+    FunctionProto gqa =
+        m.getFunctionsList().stream()
+            .filter(f -> f.getName().equals(GroupQueryAttentionOp.OP_TYPE))
+            .findFirst()
+            .orElseThrow();
+    assertEquals("ai.sketchrt", gqa.getDomain());
+    assertEquals(1, gqa.getNodeCount());
+    assertEquals(GroupQueryAttentionOp.MICROSOFT_DOMAIN, gqa.getNode(0).getDomain());
+    assertEquals(
+        List.of(GroupQueryAttentionOp.ATTR_HEADS, GroupQueryAttentionOp.ATTR_KV_HEADS),
+        gqa.getNode(0).getAttributeList().stream().map(a -> a.getRefAttrName()).toList());
     assertEquals("4", meta.get("sketchrt.sketch.bits"));
     assertEquals("4", meta.get("sketchrt.sketch.groups"));
     assertEquals("true", meta.get("sketchrt.sketch.tuned"));

@@ -43,6 +43,7 @@ public final class GraphBuilder {
   private final Map<String, Weight> weights = new LinkedHashMap<>();
   private final List<String> defaultedInputs = new ArrayList<>();
   private final Map<String, FunctionProto> functions = new LinkedHashMap<>();
+  private final List<ValueInfoProto> valueInfos = new ArrayList<>();
 
   /** Adds a one-output node of the default domain; returns {@code name + "/output_0"}. */
   public String op(String name, String opType, List<String> inputs, AttributeProto... attrs) {
@@ -101,8 +102,9 @@ public final class GraphBuilder {
     return Collections.unmodifiableList(defaultedInputs);
   }
 
-  public boolean usesDomain(String domain) {
-    return nodes.stream().anyMatch(n -> n.getDomain().equals(domain));
+  /** Whether any node has op type {@code opType}, in any domain. */
+  public boolean usesOp(String opType) {
+    return nodes.stream().anyMatch(n -> n.getOpType().equals(opType));
   }
 
   /** Registers a weight; its bytes are written later. Returns the name to use as an input. */
@@ -223,6 +225,14 @@ public final class GraphBuilder {
     outputs.add(valueInfo(name, type, dims));
   }
 
+  /**
+   * Declares the type of an intermediate value (graph value_info): for outputs of nodes whose
+   * function body the ONNX checker cannot infer (contrib ops), so the nodes after them type-check.
+   */
+  public void valueType(String name, DType type, Object... dims) {
+    valueInfos.add(valueInfo(name, type, dims));
+  }
+
   /** Adds a model-local function once (keyed by domain and name). */
   public void function(FunctionProto f) {
     functions.putIfAbsent(f.getDomain() + ":" + f.getName(), f);
@@ -256,6 +266,10 @@ public final class GraphBuilder {
 
   public List<ValueInfoProto> outputs() {
     return Collections.unmodifiableList(outputs);
+  }
+
+  public List<ValueInfoProto> valueInfos() {
+    return Collections.unmodifiableList(valueInfos);
   }
 
   public List<TensorProto> constants() {

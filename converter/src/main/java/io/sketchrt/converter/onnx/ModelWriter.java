@@ -78,6 +78,7 @@ public final class ModelWriter {
             .addAllNode(g.nodes())
             .addAllInput(g.inputs())
             .addAllOutput(g.outputs())
+            .addAllValueInfo(g.valueInfos())
             .addAllInitializer(g.constants());
     long total = 0;
     try (FileChannel data =

@@ -80,20 +80,23 @@ public final class DecodeFloor {
 
   /**
    * Per-token split of {@code stepMillis} from the kernels' timers, reset before the {@code steps}
-   * decode steps ran: sketched matmuls, the lm_head (DenseMatMul), and the rest.
+   * decode steps ran: sketched matmuls, the lm_head (DenseMatMul), attention (when sketchrt's
+   * kernel runs it) and the rest.
    */
   public static void breakdown(PrintWriter out, double stepMillis, long steps) {
     double sketch = KernelTimers.sketch().decodeNanos() / 1e6 / Math.max(1, steps);
     double lmHead = KernelTimers.dense().decodeNanos() / 1e6 / Math.max(1, steps);
+    double attention = KernelTimers.attention().decodeNanos() / 1e6 / Math.max(1, steps);
     out.printf(
         Locale.ROOT,
-        "decode breakdown: %.2f ms/token = sketched matmuls %.2f + lm_head %.2f + the rest %.2f"
-            + " (attention, norms, embeddings, ONNX Runtime; a lm_head outside sketchrt's kernel"
-            + " counts here)%n",
+        "decode breakdown: %.2f ms/token = sketched matmuls %.2f + lm_head %.2f + attention %.2f"
+            + " + the rest %.2f (norms, embeddings, ONNX Runtime; a lm_head or attention outside"
+            + " sketchrt's kernels counts here)%n",
         stepMillis,
         sketch,
         lmHead,
-        stepMillis - sketch - lmHead);
+        attention,
+        stepMillis - sketch - lmHead - attention);
     out.flush();
   }
 }

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
@@ -152,15 +153,25 @@ public final class GenerateBench {
     long[] prompt = randomPrompt(c);
     once(prompt, newTokens);
     double[] ms = new double[repeats];
+    KernelTimers.reset();
+    long steps = 0;
     for (int r = 0; r < repeats; r++) {
-      ms[r] = once(prompt, newTokens).decodeMillisPerToken();
+      GenerationResult res = once(prompt, newTokens);
+      ms[r] = res.decodeMillisPerToken();
+      steps += res.decodeSteps();
     }
+    // sketchrt's attention kernel times itself: the part of the step that grows with the context
+    long attention = KernelTimers.attention().decodeNanos();
     out.printf(
-        "decode at context %d: %.3f ms/token (%d tokens, median of %d)%s%n",
+        "decode at context %d: %.3f ms/token (%d tokens, median of %d)%s%s%n",
         c,
         median(ms),
         newTokens,
         repeats,
+        attention > 0
+            ? String.format(
+                Locale.ROOT, ", attention %.3f ms/token", attention / 1e6 / Math.max(1, steps))
+            : "",
         c != context ? " [context clipped to the model's max_position_embeddings]" : "");
     out.flush();
     return new ContextDecode(c, newTokens, median(ms));

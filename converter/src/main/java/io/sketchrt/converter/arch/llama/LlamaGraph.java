@@ -12,6 +12,7 @@ import io.sketchrt.converter.onnx.GraphBuilder;
 import io.sketchrt.converter.onnx.OnnxTypes;
 import io.sketchrt.converter.onnx.TensorSource;
 import io.sketchrt.converter.ops.DenseMatMul;
+import io.sketchrt.converter.ops.GroupQueryAttention;
 import io.sketchrt.converter.ops.SketchMatMul;
 import io.sketchrt.converter.tensor.DType;
 import io.sketchrt.converter.tensor.TensorData;
@@ -390,10 +391,10 @@ public class LlamaGraph implements DecoderGraph {
   }
 
   /**
-   * softmax(q Kᵀ / sqrt(D)) V as com.microsoft GroupQueryAttention over rotated q and k: it writes
-   * row b's new keys and values at positions seqlens_k[b] + 1 - S ... seqlens_k[b] of present,
-   * which may be the past buffer itself (in place), and attends causally to positions 0 ... its
-   * own.
+   * softmax(q Kᵀ / sqrt(D)) V as ai.sketchrt GroupQueryAttention (com.microsoft's contract, see
+   * GroupQueryAttentionOp) over rotated q and k: it writes row b's new keys and values at positions
+   * seqlens_k[b] + 1 - S ... seqlens_k[b] of present, which may be the past buffer itself (in
+   * place), and attends causally to positions 0 ... its own.
    */
   private String groupQueryAttention(
       int i, String p, String hf, String q, String k, String v, Shared s)
@@ -406,18 +407,19 @@ public class LlamaGraph implements DecoderGraph {
     q = mergeHeads(p + "/q_merge", q, heads, d);
     k = mergeHeads(p + "/k_merge", k, kvHeads, d);
     List<String> outs =
-        g.node(
+        GroupQueryAttention.add(
+            g,
+            options.sketchDomain(),
             p + "/GroupQueryAttention",
-            "com.microsoft",
-            "GroupQueryAttention",
             List.of(
                 q, k, v, pastName(i, "key"), pastName(i, "value"), s.seqlensK(), s.totalLength()),
             List.of(
                 p + "/GroupQueryAttention/output_0",
                 presentName(i, "key"),
                 presentName(i, "value")),
-            Attrs.i("num_heads", heads),
-            Attrs.i("kv_num_heads", kvHeads)); // scale: the default 1/sqrt(D)
+            heads,
+            kvHeads,
+            d); // scale: the default 1/sqrt(D)
     // out = ctx W_oᵀ                                                 [B, S, hidden]
     return linear(
         p + "/o_proj", hf + ".o_proj", outs.get(0), hidden, (long) heads * d, hasBias("o_proj"));

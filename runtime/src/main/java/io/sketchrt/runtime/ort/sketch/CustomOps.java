@@ -73,20 +73,20 @@ final class CustomOps {
   interface Kernel {
     String name();
 
-    /** Computes the node's output; returns the rows of X it multiplied (for the timers). */
+    /** Computes the node's outputs; returns the rows of its input it ran over (for the timers). */
     long compute(MemorySegment context) throws Throwable;
   }
 
   /** The live kernels of one op type, keyed by the handle ONNX Runtime holds. */
   static final class Kernels {
     private final String opType;
-    private final boolean dense;
+    private final KernelTimers.Kind kind;
     private final Map<Long, Kernel> live = new ConcurrentHashMap<>();
     private final AtomicLong next = new AtomicLong(1);
 
-    Kernels(String opType) {
+    Kernels(String opType, KernelTimers.Kind kind) {
       this.opType = opType;
-      this.dense = !opType.equals(SketchMatMulOps.OP_TYPE);
+      this.kind = kind;
     }
 
     /** Stores {@code kernel} and hands its handle to ONNX Runtime through {@code kernelOut}. */
@@ -108,7 +108,7 @@ final class CustomOps {
         }
         long start = System.nanoTime();
         long rows = kernel.compute(context);
-        KernelTimers.record(dense, rows, System.nanoTime() - start);
+        KernelTimers.record(kind, rows, System.nanoTime() - start);
         return MemorySegment.NULL;
       } catch (SketchNode.NodeException e) {
         return OrtCApi.status(OrtCApi.ORT_INVALID_ARGUMENT, e.getMessage());

@@ -17,7 +17,8 @@ import java.lang.invoke.MethodHandles;
  */
 final class DenseMatMulOps {
   static final String OP_TYPE = "DenseMatMul";
-  private static final CustomOps.Kernels KERNELS = new CustomOps.Kernels(OP_TYPE);
+  private static final CustomOps.Kernels KERNELS =
+      new CustomOps.Kernels(OP_TYPE, KernelTimers.Kind.DENSE);
   private static final MemorySegment NAME;
 
   /** The struct to add to the custom-op domain. */

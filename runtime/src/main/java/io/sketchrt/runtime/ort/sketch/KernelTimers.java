@@ -4,9 +4,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Wall time spent inside sketchrt's kernels, for the bench's per-token breakdown: {@code
- * SketchMatMul} and {@code DenseMatMul} (the lm_head) separately, and calls with one row of X
- * (batch-1 decode steps) apart from the others (prefill). Two {@code nanoTime} calls per node call,
- * about 150 calls per token: well under a microsecond per node.
+ * SketchMatMul}, {@code DenseMatMul} (the lm_head) and {@code GroupQueryAttention} separately, and
+ * calls with one row of X (batch-1 decode steps) apart from the others (prefill). Two {@code
+ * nanoTime} calls per node call, about 150 calls per token: well under a microsecond per node.
  */
 public final class KernelTimers {
   private KernelTimers() {}
@@ -14,7 +14,14 @@ public final class KernelTimers {
   /** What one op type accumulated: nanoseconds and calls, for one-row calls and the others. */
   public record Totals(long decodeNanos, long decodeCalls, long otherNanos, long otherCalls) {}
 
-  private static final LongAdder[] ADDERS = new LongAdder[8];
+  /** What a kernel is, for {@link #record}. */
+  enum Kind {
+    SKETCH,
+    DENSE,
+    ATTENTION
+  }
+
+  private static final LongAdder[] ADDERS = new LongAdder[4 * Kind.values().length];
 
   static {
     for (int i = 0; i < ADDERS.length; i++) {
@@ -22,9 +29,9 @@ public final class KernelTimers {
     }
   }
 
-  /** Records one call of op type {@code dense ? DenseMatMul : SketchMatMul} over {@code rows}. */
-  static void record(boolean dense, long rows, long nanos) {
-    int base = (dense ? 4 : 0) + (rows == 1 ? 0 : 2);
+  /** Records one call of a kernel of {@code kind} over {@code rows} rows of its input. */
+  static void record(Kind kind, long rows, long nanos) {
+    int base = 4 * kind.ordinal() + (rows == 1 ? 0 : 2);
     ADDERS[base].add(nanos);
     ADDERS[base + 1].increment();
   }
@@ -34,7 +41,11 @@ public final class KernelTimers {
   }
 
   public static Totals dense() {
-    return totals(4);
+    return totals(4 * Kind.DENSE.ordinal());
+  }
+
+  public static Totals attention() {
+    return totals(4 * Kind.ATTENTION.ordinal());
   }
 
   public static void reset() {

@@ -2,6 +2,7 @@ package io.sketchrt.runtime.ort.sketch;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -33,7 +34,7 @@ import java.util.Locale;
 final class NativeSketchLibrary {
   private NativeSketchLibrary() {}
 
-  static final int ABI_VERSION = 1;
+  static final int ABI_VERSION = 2;
   static final int PATH_SCALAR = 0;
   static final int PATH_AVX2 = 1;
   static final int PATH_AVX512 = 2;
@@ -50,6 +51,7 @@ final class NativeSketchLibrary {
   private static final MethodHandle PATH_SUPPORTED;
   static final MethodHandle DENSE_BF16;
   static final MethodHandle READ_SECONDS;
+  static final MethodHandle GQA;
 
   private static final String FAILURE;
   private static final int PATH;
@@ -57,7 +59,7 @@ final class NativeSketchLibrary {
 
   static {
     String failure = null;
-    MethodHandle[] h = new MethodHandle[9];
+    MethodHandle[] h = new MethodHandle[10];
     int path = -1;
     String pathName = "java";
     try {
@@ -127,6 +129,30 @@ final class NativeSketchLibrary {
               lib,
               "sketch_cpu_read_seconds",
               FunctionDescriptor.of(JAVA_DOUBLE, ADDRESS, JAVA_LONG));
+      h[9] =
+          bind(
+              linker,
+              lib,
+              "sketch_cpu_gqa",
+              FunctionDescriptor.of(
+                  JAVA_INT,
+                  JAVA_INT,
+                  ADDRESS,
+                  ADDRESS,
+                  ADDRESS,
+                  JAVA_LONG,
+                  JAVA_LONG,
+                  JAVA_LONG,
+                  JAVA_LONG,
+                  JAVA_LONG,
+                  ADDRESS,
+                  ADDRESS,
+                  ADDRESS,
+                  JAVA_LONG,
+                  JAVA_FLOAT,
+                  ADDRESS,
+                  JAVA_LONG,
+                  JAVA_LONG));
       int cpu = (int) best.invokeExact();
       path = Math.min(cpu, requestedPath());
       if (path < PATH_AVX2) {
@@ -151,6 +177,7 @@ final class NativeSketchLibrary {
     PATH_SUPPORTED = h[6];
     DENSE_BF16 = h[7];
     READ_SECONDS = h[8];
+    GQA = h[9];
     FAILURE = failure;
     PATH = path;
     PATH_NAME = pathName;

@@ -31,7 +31,8 @@ final class SketchMatMulOps {
   private static final int INPUT_OUTPUT_REQUIRED = 0;
   private static final int INPUT_OUTPUT_OPTIONAL = 1;
 
-  private static final CustomOps.Kernels KERNELS = new CustomOps.Kernels(OP_TYPE);
+  private static final CustomOps.Kernels KERNELS =
+      new CustomOps.Kernels(OP_TYPE, KernelTimers.Kind.SKETCH);
   private static final Map<Long, OpType> OP_TYPES = new ConcurrentHashMap<>();
 
   /**
@@ -122,6 +123,12 @@ final class SketchMatMulOps {
         OrtCApi.check(
             (MemorySegment) OrtCApi.CustomOpDomain_Add.invokeExact(created, DenseMatMulOps.STRUCT),
             "CustomOpDomain_Add");
+        // in-place attention, native only: elsewhere its function (com.microsoft's op) runs
+        if (NativeSketchLibrary.failure() == null) {
+          OrtCApi.check(
+              (MemorySegment) OrtCApi.CustomOpDomain_Add.invokeExact(created, AttentionOps.STRUCT),
+              "CustomOpDomain_Add");
+        }
         domain = created; // never released: sessions built from it may outlive any options object
         if (slots == null) {
           DOMAINS.put(impl, domain);

@@ -413,6 +413,13 @@ final class SketchNode implements CustomOps.Kernel {
 
   static MemorySegment output(MemorySegment context, long[] dims, long bytes, MemorySegment out)
       throws Throwable {
+    return output(context, 0, dims, bytes, out);
+  }
+
+  /** Output {@code index} with shape {@code dims}, as ONNX Runtime allocates or binds it. */
+  static MemorySegment output(
+      MemorySegment context, long index, long[] dims, long bytes, MemorySegment out)
+      throws Throwable {
     for (int i = 0; i < dims.length; i++) {
       out.setAtIndex(JAVA_LONG, 1 + i, dims[i]);
     }
@@ -420,7 +427,7 @@ final class SketchNode implements CustomOps.Kernel {
     OrtCApi.check(
         (MemorySegment)
             OrtCApi.KernelContext_GetOutput.invokeExact(
-                context, 0L, dimsArg, (long) dims.length, out),
+                context, index, dimsArg, (long) dims.length, out),
         "KernelContext_GetOutput");
     MemorySegment value = out.get(ADDRESS, 0);
     OrtCApi.check(
