@@ -76,8 +76,9 @@ final class OrtInPlaceKvCache implements SlotKvCache {
   }
 
   /**
-   * Makes room for {@code positions} in every row (at most the capacity): doubles the room and
-   * copies each row's cached positions, head by head, into the wider layout.
+   * Makes room for {@code positions} in every row (at most the capacity): doubles the room, or
+   * takes the power of two above {@code positions} when that is more, and copies each row's cached
+   * positions, head by head, into the wider layout.
    */
   void ensureRoom(int positions) {
     checkOpen();
@@ -89,7 +90,10 @@ final class OrtInPlaceKvCache implements SlotKvCache {
           "the KV cache holds " + capacity + " positions, " + positions + " requested");
     }
     int oldRoom = room;
-    int grown = (int) Math.min(capacity, Math.max(positions, 2L * room));
+    // a power of two: a prompt of 1984 positions leaves room for its decode steps, instead of
+    // growing (a new buffer and a copy of every row) again at its first new token
+    int grown =
+        (int) Math.min(capacity, Math.max(Long.highestOneBit(positions - 1) << 1, 2L * room));
     Arena fresh = Arena.ofShared();
     MemorySegment[] old = buffers;
     MemorySegment[] wider = allocate(fresh, grown);
