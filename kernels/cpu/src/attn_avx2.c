@@ -58,12 +58,13 @@ static inline void prefetch_block(const float* p, int64_t bytes) {
 
 /* lanes < n all ones */
 static inline __m256 lane_mask(int64_t n) {
-    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+    return _mm256_castsi256_ps(
+        _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
 }
 
 /* o[0 .. 8W) += sum_{j < nv} p[j] * vb[j * d + 0 .. 8W) */
-static inline __attribute__((always_inline)) void vacc(const float* p, const float* vb, int64_t d, int64_t nv,
-                                                       float* o, const int W) {
+static inline __attribute__((always_inline)) void vacc(const float* p, const float* vb, int64_t d, int64_t nv, float* o,
+                                                       const int W) {
     __m256 a0[4], a1[4];
 #pragma GCC unroll 4
     for (int w = 0; w < W; ++w) {

@@ -14,8 +14,9 @@
 #include "internal.h"
 
 #ifndef SK_ATTN_PF
-#define SK_ATTN_PF 0 /* bytes ahead the K / V streams are prefetched into L2; 0 (none) measured best: the
-                        hardware prefetcher follows the two sequential streams (4096 cost 10-30 %) */
+#define SK_ATTN_PF                                                                         \
+    0 /* bytes ahead the K / V streams are prefetched into L2; 0 (none) measured best: the \
+         hardware prefetcher follows the two sequential streams (4096 cost 10-30 %) */
 #endif
 
 static inline __m512 exp512(__m512 x) {
@@ -92,8 +93,8 @@ static inline __attribute__((always_inline)) void vacc2(const float* p0, const f
 }
 
 /* o[0 .. 16W) += sum_{j < nv} p[j] * vb[j * d + 0 .. 16W) */
-static inline __attribute__((always_inline)) void vacc(const float* p, const float* vb, int64_t d, int64_t nv,
-                                                       float* o, const int W) {
+static inline __attribute__((always_inline)) void vacc(const float* p, const float* vb, int64_t d, int64_t nv, float* o,
+                                                       const int W) {
     __m512 a0[4], a1[4];
 #pragma GCC unroll 4
     for (int w = 0; w < W; ++w) {

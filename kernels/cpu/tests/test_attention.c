@@ -84,7 +84,8 @@ static void run_case(int64_t B, int64_t S, int64_t H, int64_t KV, int64_t D, int
     poison(ck0, nc);
     poison(cv0, nc);
     for (int64_t t = 0; t < T; ++t)
-        for (int64_t j = 0; j < P[t / KV] * D; ++j) ck0[t * room * D + j] = uni(-1, 1), cv0[t * room * D + j] = uni(-2, 2);
+        for (int64_t j = 0; j < P[t / KV] * D; ++j)
+            ck0[t * room * D + j] = uni(-1, 1), cv0[t * room * D + j] = uni(-2, 2);
     /* q.k of U(-1,1) vectors has standard deviation sqrt(D) / 3 */
     const float scale = large ? (float)(15.0 / (sqrt((double)D) / 3.0)) : (float)(1.0 / sqrt((double)D));
 
@@ -122,9 +123,9 @@ static void run_case(int64_t B, int64_t S, int64_t H, int64_t KV, int64_t D, int
     for (int path = 0; path <= 2; ++path) {
         if (!sketch_cpu_path_supported(path) || (path > 0 && D % 16 != 0)) continue;
         char tag[160];
-        snprintf(tag, sizeof tag, "path %s B=%lld S=%lld H=%lld KV=%lld D=%lld past=%lld%s%s", sketch_cpu_path_name(path),
-                 (long long)B, (long long)S, (long long)H, (long long)KV, (long long)D, (long long)past,
-                 vary ? " varied" : "", large ? " large" : "");
+        snprintf(tag, sizeof tag, "path %s B=%lld S=%lld H=%lld KV=%lld D=%lld past=%lld%s%s",
+                 sketch_cpu_path_name(path), (long long)B, (long long)S, (long long)H, (long long)KV, (long long)D,
+                 (long long)past, vary ? " varied" : "", large ? " large" : "");
         for (int split = 0; split < 2; ++split) {
             float* o = split ? out1 : out;
             memcpy(ck, ck0, nc * 4);
@@ -136,7 +137,8 @@ static void run_case(int64_t B, int64_t S, int64_t H, int64_t KV, int64_t D, int
             } else {
                 const int64_t mid = T / 2;
                 rc = sketch_cpu_gqa(path, q, k, v, B, S, H, KV, D, seqlens, ck, cv, room, scale, o, mid, T);
-                if (rc == 0) rc = sketch_cpu_gqa(path, q, k, v, B, S, H, KV, D, seqlens, ck, cv, room, scale, o, 0, mid);
+                if (rc == 0)
+                    rc = sketch_cpu_gqa(path, q, k, v, B, S, H, KV, D, seqlens, ck, cv, room, scale, o, 0, mid);
             }
             if (rc != 0) {
                 FAIL("%s split=%d: rc %d (%s)", tag, split, rc, sketch_cpu_error_string(rc));
