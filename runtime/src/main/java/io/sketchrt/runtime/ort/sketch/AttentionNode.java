@@ -1,10 +1,8 @@
 package io.sketchrt.runtime.ort.sketch;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.sketchrt.format.GroupQueryAttentionOp;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
@@ -18,7 +16,6 @@ import java.util.Arrays;
  * does that); otherwise the past is first copied into present, as ONNX Runtime's own kernel does.
  */
 final class AttentionNode implements CustomOps.Kernel {
-  private static final int INT32 = 6;
   private static final int SCALAR_PATH = 0;
 
   private final String name;
@@ -35,8 +32,8 @@ final class AttentionNode implements CustomOps.Kernel {
 
   static AttentionNode create(MemorySegment info, int path) throws Throwable {
     String name = SketchNode.nodeName(info);
-    long heads = attribute(info, name, GroupQueryAttentionOp.ATTR_HEADS);
-    long kvHeads = attribute(info, name, GroupQueryAttentionOp.ATTR_KV_HEADS);
+    long heads = SketchNode.intAttribute(info, where(name), GroupQueryAttentionOp.ATTR_HEADS);
+    long kvHeads = SketchNode.intAttribute(info, where(name), GroupQueryAttentionOp.ATTR_KV_HEADS);
     if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0 || heads > 4096) {
       throw new SketchNode.NodeException(
           where(name)
@@ -46,6 +43,11 @@ final class AttentionNode implements CustomOps.Kernel {
               + kvHeads);
     }
     return new AttentionNode(name, path, (int) heads, (int) kvHeads);
+  }
+
+  /** query, key, value, past_key, past_value: float; seqlens_k, total_sequence_length: int32. */
+  static ElementType inputType(int index) {
+    return index >= GroupQueryAttentionOp.INPUT_SEQLENS_K ? ElementType.INT32 : ElementType.FLOAT;
   }
 
   @Override
@@ -70,15 +72,15 @@ final class AttentionNode implements CustomOps.Kernel {
       if (in[i] == null) {
         throw bad("input " + i + " is required");
       }
-      int expected = i >= GroupQueryAttentionOp.INPUT_SEQLENS_K ? INT32 : ElementType.FLOAT.onnx;
-      if (in[i].onnxType() != expected) {
+      ElementType expected = inputType(i);
+      if (in[i].onnxType() != expected.onnx) {
         throw bad(
             "input "
                 + i
                 + " is "
                 + ElementType.onnxName(in[i].onnxType())
                 + ", expected "
-                + (expected == INT32 ? "int32" : "float"));
+                + expected);
       }
     }
     SketchNode.Tensor q = in[GroupQueryAttentionOp.INPUT_QUERY];
@@ -203,24 +205,6 @@ final class AttentionNode implements CustomOps.Kernel {
     long run = room * d * Float.BYTES;
     for (long h = 0; h < batch * kvHeads; h++) {
       MemorySegment.copy(past, h * run, present, h * presentRoom * d * Float.BYTES, run);
-    }
-  }
-
-  private static long attribute(MemorySegment info, String node, String attribute)
-      throws Throwable {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment value = arena.allocate(JAVA_LONG);
-      MemorySegment status =
-          (MemorySegment)
-              OrtCApi.KernelInfoGetAttribute_int64.invokeExact(
-                  info, arena.allocateFrom(attribute), value);
-      try {
-        OrtCApi.check(status, "attribute " + attribute);
-      } catch (OrtCApi.OrtCallException e) {
-        throw new SketchNode.NodeException(
-            where(node) + "integer attribute '" + attribute + "' is missing or invalid");
-      }
-      return value.get(JAVA_LONG, 0);
     }
   }
 }

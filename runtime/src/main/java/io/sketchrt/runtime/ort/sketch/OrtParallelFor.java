@@ -1,6 +1,9 @@
 package io.sketchrt.runtime.ort.sketch;
 
+import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -54,11 +57,7 @@ final class OrtParallelFor implements ParallelRunner {
       OrtCApi.check(
           (MemorySegment)
               OrtCApi.KernelContext_ParallelFor.invokeExact(
-                  context,
-                  OrtParallelFor.taskStub(),
-                  (long) tasks,
-                  0L,
-                  MemorySegment.ofAddress(id)),
+                  context, TASK, (long) tasks, 0L, MemorySegment.ofAddress(id)),
           "KernelContext_ParallelFor");
     } catch (RuntimeException | Error e) {
       throw e;
@@ -76,12 +75,23 @@ final class OrtParallelFor implements ParallelRunner {
     }
   }
 
-  private static MemorySegment taskStub() {
-    return SketchMatMulOps.PARALLEL_TASK;
+  /** {@code void fn(void* job, size_t index)}, the task {@code KernelContext_ParallelFor} runs. */
+  private static final MemorySegment TASK =
+      CustomOps.stub(
+          MethodHandles.lookup(),
+          "parallelTask",
+          FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+
+  /** The upcall, on a pool thread; never throws: a failure is kept for the caller. */
+  private static void parallelTask(MemorySegment job, long index) {
+    try {
+      runTask(job.address(), index);
+    } catch (Throwable e) {
+      // runTask records task failures itself; this only guards the JVM
+    }
   }
 
-  /** Called from the upcall stub on a pool thread. */
-  static void runTask(long id, long index) {
+  private static void runTask(long id, long index) {
     OrtParallelFor job = JOBS.get(id);
     if (job == null) {
       return;

@@ -68,10 +68,10 @@ final class SketchNode implements CustomOps.Kernel {
       MemorySegment info, ElementType xType, ElementType lutType, KernelImpl impl, LutSlots slots)
       throws Throwable {
     String name = nodeName(info);
-    long bits = attribute(info, name, "bits");
-    long groups = attribute(info, name, "groups");
-    long k = attribute(info, name, "K");
-    long n = attribute(info, name, "N");
+    long bits = intAttribute(info, where(name), "bits");
+    long groups = intAttribute(info, where(name), "groups");
+    long k = intAttribute(info, where(name), "K");
+    long n = intAttribute(info, where(name), "N");
     if (k > Integer.MAX_VALUE || n > Integer.MAX_VALUE || groups > Integer.MAX_VALUE) {
       throw new NodeException(where(name) + "K=" + k + ", N=" + n + " are too large");
     }
@@ -163,8 +163,8 @@ final class SketchNode implements CustomOps.Kernel {
     }
   }
 
-  private static long attribute(MemorySegment info, String node, String attribute)
-      throws Throwable {
+  /** An int64 attribute of the node; {@code where} opens the error message ("X node 'n': "). */
+  static long intAttribute(MemorySegment info, String where, String attribute) throws Throwable {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment out = arena.allocate(JAVA_LONG);
       MemorySegment status =
@@ -175,7 +175,7 @@ final class SketchNode implements CustomOps.Kernel {
         OrtCApi.check(status, "attribute " + attribute);
       } catch (OrtCApi.OrtCallException e) {
         throw new NodeException(
-            where(node)
+            where
                 + "integer attribute '"
                 + attribute
                 + "' is missing or invalid ("
