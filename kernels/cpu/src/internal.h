@@ -45,6 +45,13 @@ void sk_dense_avx512(const float* x, int64_t m, int64_t k, const uint16_t* w, fl
 void sk_dense_avx2(const float* x, int64_t m, int64_t k, const uint16_t* w, float* y, int64_t n, int64_t n0,
                    int64_t n1);
 
+/* fp32 activations quantised per (row, group) into the prepared layout (sketch_cpu_prepare_x), bit for
+   bit the scalar result: xs [m][groups], data [m][groups][nblk*64]. Returns SKETCH_CPU_OK or
+   SKETCH_CPU_ERR_X_NONFINITE. */
+int32_t sk_prepare_x_avx512(const float* x, int64_t m, int64_t k, int64_t groups, int64_t nblk, float* xs,
+                            int16_t* data);
+int32_t sk_prepare_x_avx2(const float* x, int64_t m, int64_t k, int64_t groups, int64_t nblk, float* xs, int16_t* data);
+
 double sk_read_avx512(const void* p, int64_t bytes);
 double sk_read_avx2(const void* p, int64_t bytes);
 

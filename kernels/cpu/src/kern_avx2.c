@@ -1,9 +1,11 @@
 /* AVX2 + FMA kernels. Only entered after sketch_cpu_path_supported(AVX2). */
 #pragma GCC target("avx2,fma")
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #include "internal.h"
+#include "sketchrt_cpu.h"
 
 #define R2 4 /* rows per micro-kernel pass (ymm register budget) */
 
@@ -157,4 +159,62 @@ void sk_dense_avx2(const float* x, int64_t m, int64_t k, const uint16_t* w, floa
             }
         }
     }
+}
+
+/* Activations (see kern_avx512.c): the absmax and the rounding in ymm, the even/odd split through a
+   small buffer. */
+
+int32_t sk_prepare_x_avx2(const float* x, int64_t m, int64_t k, int64_t groups, int64_t nblk, float* xs,
+                          int16_t* data) {
+    const int64_t gc = k / groups, gstride = nblk * SK_BLOCK;
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    const __m256 big = _mm256_set1_ps(3.402823466e38f);
+    const __m256i lim = _mm256_set1_epi32(8191), nlim = _mm256_set1_epi32(-8191);
+    int32_t buf[SK_BLOCK];
+    for (int64_t r = 0; r < m; ++r) {
+        for (int64_t g = 0; g < groups; ++g) {
+            const float* xg = x + r * k + g * gc;
+            __m256 amax = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
+            int64_t c = 0;
+            for (; c + 8 <= gc; c += 8) {
+                const __m256 a = _mm256_and_ps(_mm256_loadu_ps(xg + c), absmask);
+                bad = _mm256_or_ps(bad, _mm256_cmp_ps(a, big, _CMP_NLE_UQ));
+                amax = _mm256_max_ps(amax, a);
+            }
+            float lanes[8];
+            _mm256_storeu_ps(lanes, amax);
+            float am = 0.0f;
+            for (int i = 0; i < 8; ++i) am = lanes[i] > am ? lanes[i] : am;
+            int nonfinite = _mm256_movemask_ps(bad) != 0;
+            for (; c < gc; ++c) {
+                const float a = fabsf(xg[c]);
+                nonfinite |= !(a <= 3.402823466e38f);
+                am = a > am ? a : am;
+            }
+            if (nonfinite) return SKETCH_CPU_ERR_X_NONFINITE;
+            xs[r * groups + g] = am / 8191.0f;
+            const float invs = am > 0.0f ? 8191.0f / am : 0.0f;
+            const __m256 inv = _mm256_set1_ps(invs);
+            int16_t* out = data + (r * groups + g) * gstride;
+            for (int64_t b = 0; b < nblk; ++b) {
+                const int64_t c0 = b * SK_BLOCK;
+                const int64_t cnt = gc - c0 < SK_BLOCK ? gc - c0 : SK_BLOCK;
+                int64_t j = 0;
+                for (; j + 8 <= cnt; j += 8) {
+                    const __m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xg + c0 + j), inv));
+                    _mm256_storeu_si256((__m256i*)(buf + j), _mm256_max_epi32(_mm256_min_epi32(v, lim), nlim));
+                }
+                for (; j < SK_BLOCK; ++j) {
+                    long e = j < cnt ? lrintf(xg[c0 + j] * invs) : 0;
+                    buf[j] = (int32_t)(e > 8191 ? 8191 : (e < -8191 ? -8191 : e));
+                }
+                int16_t* ob = out + b * SK_BLOCK;
+                for (int64_t i = 0; i < 32; ++i) {
+                    ob[i] = (int16_t)buf[2 * i];
+                    ob[32 + i] = (int16_t)buf[2 * i + 1];
+                }
+            }
+        }
+    }
+    return SKETCH_CPU_OK;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "sketchrt_cpu.h"
 
 /* Codes stream from DRAM once per call: the hardware prefetcher alone keeps one core at about 5 GB/s
    of them; asking for the bytes 16 KB ahead into L2 gives about 18 GB/s (measured, 64 MB of codes). */
@@ -316,6 +317,60 @@ void sk_prefill_avx512(const sk_ctx* c, int64_t nt, int64_t nn, int64_t set, con
             default: prefill_r(c, nt, nn, set, rows + r0, tile, out, 6); break;
         }
     }
+}
+
+/* ---------------------------------------------------------------- activations
+
+   Per (row, group): absmax (NaN and Inf caught by one unordered compare), then per 64-column block
+   x * (8191 / absmax) rounded to nearest-even (vcvtps2dq, as lrintf), clamped to +-8191, even columns
+   to int16 0..31 and odd ones to 32..63. The same float operations as the scalar code: same bits. */
+
+int32_t sk_prepare_x_avx512(const float* x, int64_t m, int64_t k, int64_t groups, int64_t nblk, float* xs,
+                            int16_t* data) {
+    const int64_t gc = k / groups, gstride = nblk * SK_BLOCK;
+    const __m512 big = _mm512_set1_ps(3.402823466e38f);
+    const __m512i lim = _mm512_set1_epi32(8191), nlim = _mm512_set1_epi32(-8191);
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    for (int64_t r = 0; r < m; ++r) {
+        for (int64_t g = 0; g < groups; ++g) {
+            const float* xg = x + r * k + g * gc;
+            __m512 amax = _mm512_setzero_ps();
+            __mmask16 bad = 0;
+            for (int64_t c = 0; c < gc; c += 16) {
+                const __mmask16 mk = gc - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (gc - c)) - 1u);
+                const __m512 a = _mm512_abs_ps(_mm512_maskz_loadu_ps(mk, xg + c));
+                bad |= _mm512_cmp_ps_mask(a, big, _CMP_NLE_UQ);
+                amax = _mm512_max_ps(amax, a);
+            }
+            if (bad) return SKETCH_CPU_ERR_X_NONFINITE;
+            const float am = _mm512_reduce_max_ps(amax);
+            xs[r * groups + g] = am / 8191.0f;
+            const __m512 inv = _mm512_set1_ps(am > 0.0f ? 8191.0f / am : 0.0f);
+            int16_t* out = data + (r * groups + g) * gstride;
+            for (int64_t b = 0; b < nblk; ++b) {
+                __m512i q[4];
+                for (int i = 0; i < 4; ++i) {
+                    const int64_t c = b * SK_BLOCK + 16 * i;
+                    const int64_t left = gc - c;
+                    const __mmask16 mk = left >= 16  ? (__mmask16)0xFFFF
+                                         : left <= 0 ? (__mmask16)0
+                                                     : (__mmask16)((1u << left) - 1u);
+                    const __m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(mk, xg + c), inv));
+                    q[i] = _mm512_max_epi32(_mm512_min_epi32(v, lim), nlim);
+                }
+                int16_t* ob = out + b * SK_BLOCK;
+                _mm256_storeu_si256((__m256i*)ob, _mm512_cvtepi32_epi16(_mm512_permutex2var_epi32(q[0], even, q[1])));
+                _mm256_storeu_si256((__m256i*)(ob + 16),
+                                    _mm512_cvtepi32_epi16(_mm512_permutex2var_epi32(q[2], even, q[3])));
+                _mm256_storeu_si256((__m256i*)(ob + 32),
+                                    _mm512_cvtepi32_epi16(_mm512_permutex2var_epi32(q[0], odd, q[1])));
+                _mm256_storeu_si256((__m256i*)(ob + 48),
+                                    _mm512_cvtepi32_epi16(_mm512_permutex2var_epi32(q[2], odd, q[3])));
+            }
+        }
+    }
+    return SKETCH_CPU_OK;
 }
 
 /* ---------------------------------------------------------------- bandwidth */

@@ -162,6 +162,14 @@ int32_t sketch_cpu_prepare_x(int32_t path, const void* x, int32_t x_type, int64_
     char* base = (char*)xq;
     float* xs = (float*)(base + so);
     int16_t* data = (int16_t*)(base + doff);
+    sk_xq_header h = {SK_XQ_MAGIC, 0, m, k, groups};
+    if (x_type == SKETCH_CPU_TYPE_FLOAT && path >= SKETCH_CPU_PATH_AVX2) {
+        const int32_t rc = path == SKETCH_CPU_PATH_AVX512
+                               ? sk_prepare_x_avx512((const float*)x, m, k, groups, nblk, xs, data)
+                               : sk_prepare_x_avx2((const float*)x, m, k, groups, nblk, xs, data);
+        if (rc == SKETCH_CPU_OK) memcpy(base, &h, sizeof h);
+        return rc;
+    }
     float buf[SK_BLOCK];
     for (int64_t r = 0; r < m; ++r) {
         for (int64_t g = 0; g < groups; ++g) {
@@ -191,7 +199,6 @@ int32_t sketch_cpu_prepare_x(int32_t path, const void* x, int32_t x_type, int64_
             }
         }
     }
-    sk_xq_header h = {SK_XQ_MAGIC, 0, m, k, groups};
     memcpy(base, &h, sizeof h);
     return SKETCH_CPU_OK;
 }

@@ -389,6 +389,46 @@ static void test_errors(void) {
     free_case(&c);
 }
 
+/* The vector activation quantisers must give the scalar bytes, and catch NaN and Inf anywhere. */
+static void test_prepare_x(int path) {
+    static const int64_t shapes[][3] = {{1, 2048, 4}, {3, 96, 3}, {2, 40, 2}, {5, 5632, 4}, {1, 2, 1}, {4, 510, 1}};
+    int checked = 0;
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; ++si) {
+        const int64_t m = shapes[si][0], k = shapes[si][1], g = shapes[si][2];
+        float* x = xalloc((size_t)(m * k) * 4);
+        for (int64_t i = 0; i < m * k; ++i) x[i] = (float)uniform(-1.0, 1.0) * (i % 97 == 0 ? 20.0f : 1.0f);
+        for (int64_t c = 0; c < k / g; ++c) x[c] = 0.0f; /* an all-zero group: scale 0 */
+        if (m > 1) x[k + 1] = 1e-30f;                    /* a tiny one */
+        const int64_t bytes = sketch_cpu_x_bytes(m, k, g);
+        unsigned char* want = xalloc((size_t)bytes);
+        unsigned char* got = xalloc((size_t)bytes);
+        memset(want, 0, (size_t)bytes);
+        memset(got, 0, (size_t)bytes);
+        int rc = sketch_cpu_prepare_x(SKETCH_CPU_PATH_SCALAR, x, 1, m, k, g, want);
+        rc |= sketch_cpu_prepare_x(path, x, 1, m, k, g, got);
+        if (rc || memcmp(want, got, (size_t)bytes))
+            FAIL("prepare_x path=%s m=%lld k=%lld g=%lld: differs from the scalar bytes (rc %d)",
+                 sketch_cpu_path_name(path), (long long)m, (long long)k, (long long)g, rc);
+        const float poison[] = {NAN, INFINITY, -INFINITY};
+        for (int pi = 0; pi < 3; ++pi) {
+            const int64_t at[] = {0, m * k - 1, (m * k) / 2};
+            for (int ai = 0; ai < 3; ++ai) {
+                const float keep = x[at[ai]];
+                x[at[ai]] = poison[pi];
+                if (sketch_cpu_prepare_x(path, x, 1, m, k, g, got) != SKETCH_CPU_ERR_X_NONFINITE)
+                    FAIL("prepare_x path=%s k=%lld: %g at %lld not caught", sketch_cpu_path_name(path), (long long)k,
+                         (double)poison[pi], (long long)at[ai]);
+                x[at[ai]] = keep;
+            }
+        }
+        ++checked;
+        free(x);
+        free(want);
+        free(got);
+    }
+    (void)checked;
+}
+
 /* Concurrent calls from several threads over disjoint [n0, n1) ranges must equal one call. */
 typedef struct {
     int path;
@@ -511,6 +551,7 @@ int main(void) {
         test_approx(path);
         test_threads(path);
         test_dense(path);
+        test_prepare_x(path);
         printf("path %s: worst rel err vs float64 %.3g (y f32), %.3g (y in x type), vs scalar %.3g\n",
                sketch_cpu_path_name(path), worst[path], worst_store[path], worst_agree[path]);
     }
