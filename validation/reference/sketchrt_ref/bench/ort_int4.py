@@ -29,6 +29,28 @@ import time
 import numpy as np
 
 
+def pin_defaults(src_model: str, out_dir: str) -> str:
+    """A copy of the graph (beside a link to its weights) where every input with a default
+    initializer - sketchrt's `lut_index`, the tuned set to run - is that constant, so that ORT can
+    fold the sketched weights; as an overridable input it would keep them as runtime Gathers."""
+    import onnx
+
+    m = onnx.load(src_model, load_external_data=False)
+    inits = {i.name for i in m.graph.initializer}
+    pinned = [i for i in m.graph.input if i.name in inits]
+    for i in pinned:
+        m.graph.input.remove(i)
+    data = os.path.join(os.path.dirname(os.path.abspath(src_model)), "model.onnx.data")
+    link = os.path.join(out_dir, "model.onnx.data")
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink(data, link)
+    out = os.path.join(out_dir, "pinned.onnx")
+    onnx.save(m, out)
+    print(f"pinned graph inputs to their defaults: {[i.name for i in pinned]}", flush=True)
+    return out
+
+
 def fold(src_model: str, out_model: str) -> None:
     import onnxruntime as ort
 
@@ -78,7 +100,10 @@ def quantize(sketchrt_dir: str, out_dir: str, block_size: int = 32, accuracy_lev
     os.makedirs(out_dir, exist_ok=True)
     t0 = time.time()
     folded = os.path.join(out_dir, "folded.onnx")
-    fold(os.path.join(sketchrt_dir, "model.onnx"), folded)
+    pinned = pin_defaults(os.path.join(sketchrt_dir, "model.onnx"), out_dir)
+    fold(pinned, folded)
+    os.remove(pinned)
+    os.remove(os.path.join(out_dir, "model.onnx.data"))
     m = onnx.load(folded, load_external_data=False)
     ops = {}
     for n in m.graph.node:
@@ -87,8 +112,14 @@ def quantize(sketchrt_dir: str, out_dir: str, block_size: int = 32, accuracy_lev
     if left:
         raise SystemExit(f"ORT did not inline/fold {left}: the folded graph still has them")
     print(f"folded in {time.time() - t0:.0f} s: {ops.get('MatMul', 0)} MatMul nodes", flush=True)
+    sketched = sum(1 for n in onnx.load(os.path.join(sketchrt_dir, "model.onnx"), load_external_data=False).graph.node
+                   if n.op_type in ("SketchMatMul", "DenseMatMul"))
     m = onnx.load(folded)  # with the fp32 weights
-    print(f"{gemm_to_matmul(m)} Gemm(transB=1) nodes rewritten to MatMul", flush=True)
+    rewritten = gemm_to_matmul(m)
+    print(f"{rewritten} Gemm(transB=1) nodes rewritten to MatMul", flush=True)
+    if rewritten + ops.get("MatMul", 0) < sketched:
+        raise SystemExit(f"ORT folded only {rewritten + ops.get('MatMul', 0)} of the {sketched} sketched/dense "
+                         "linears into constant weights: the int4 peer would run the rest in fp32")
     q = MatMulNBitsQuantizer(m, bits=4, block_size=block_size, is_symmetric=True, accuracy_level=accuracy_level)
     q.process()
     out = os.path.join(out_dir, "model.onnx")
