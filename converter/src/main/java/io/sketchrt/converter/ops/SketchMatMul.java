@@ -169,7 +169,7 @@ public final class SketchMatMul {
    * for row b the set {@code lut_index[b]}:
    *
    * <pre>
-   *   W    = Reshape(GatherElements(Reshape(lut, [-1, N, G, E]), Expand(idx[None], [T, N, G, K/G]), axis=3), [-1, K])
+   *   W    = Flatten(GatherElements(Reshape(lut, [-1, N, G, E]), Expand(idx[None], [T, N, G, K/G]), axis=3), axis=2)
    *   Yall = Reshape(Gemm(Flatten(X), W, transB=1), [B, -1, T, N])
    *   Y    = Reshape(GatherElements(Yall, Expand(lut_index[:, None, None, None], [B, S, 1, N]), axis=2)
    *                  + bias, [..., N])
@@ -220,9 +220,9 @@ public final class SketchMatMul {
     body.add(
         node("Cast", List.of("idx_u8_t"), "idx", Attrs.i("to", TensorProto.DataType.INT32_VALUE)));
     body.add(node("GatherElements", List.of("lut_4d", "idx"), "w_grouped", Attrs.i("axis", 3)));
-    body.add(node("Shape", List.of("X"), "k_dim", Attrs.i("start", -1)));
-    body.add(node("Concat", List.of("minus_one", "k_dim"), "w_shape", Attrs.i("axis", 0)));
-    body.add(node("Reshape", List.of("w_grouped", "w_shape"), "w")); // [T*N, K]
+    // [T*N, K] from the codes' shape alone: with X's shape in it, W would not be a constant and
+    // ONNX Runtime would gather the dense weights again at every run instead of folding them.
+    body.add(node("Flatten", List.of("w_grouped"), "w", Attrs.i("axis", 2)));
     // One Gemm for every row and set, then each row keeps its own set's N columns.
     body.add(node("Flatten", List.of("X"), "x_2d", Attrs.i("axis", -1)));
     body.add(node("Gemm", List.of("x_2d", "w"), "y_all_2d", Attrs.i("transB", 1)));
