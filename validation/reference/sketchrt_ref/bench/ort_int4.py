@@ -30,7 +30,8 @@ import numpy as np
 
 
 def pin_defaults(src_model: str, out_dir: str) -> str:
-    """A copy of the graph (beside a link to its weights) where every input with a default
+    """A copy of the graph (beside a hard link to its weights: ORT refuses a symbolic link that
+    leaves the model's folder) where every input with a default
     initializer - sketchrt's `lut_index`, the tuned set to run - is that constant, so that ORT can
     fold the sketched weights; as an overridable input it would keep them as runtime Gathers."""
     import onnx
@@ -44,7 +45,11 @@ def pin_defaults(src_model: str, out_dir: str) -> str:
     link = os.path.join(out_dir, "model.onnx.data")
     if os.path.lexists(link):
         os.remove(link)
-    os.symlink(data, link)
+    try:
+        os.link(data, link)
+    except OSError:  # another filesystem
+        import shutil
+        shutil.copyfile(data, link)
     out = os.path.join(out_dir, "pinned.onnx")
     onnx.save(m, out)
     print(f"pinned graph inputs to their defaults: {[i.name for i in pinned]}", flush=True)
