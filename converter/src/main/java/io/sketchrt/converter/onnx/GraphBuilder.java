@@ -96,7 +96,6 @@ public final class GraphBuilder {
     return List.copyOf(outputs);
   }
 
-  /** Whether any node is of {@code domain}. */
   /** The graph inputs declared with a default ({@link #inputWithDefault}), in order. */
   public List<String> defaultedInputs() {
     return Collections.unmodifiableList(defaultedInputs);
