@@ -95,7 +95,8 @@ class SketchMatMulTest {
     TensorData lut = TensorData.ofFloats(all, sets, N, groups, 1L << bits);
     long[] xShape = {4, 2, K};
     Path model =
-        writeModel(lut, codes, bias, bits, groups, xShape, tmp.resolve("v2" + withBias), true);
+        writeModel(
+            lut, codes, bias, bits, groups, xShape, tmp.resolve("v2" + withBias), true, false);
     float[] x = TestTensors.randomFloats(rng, DType.F32, 1.0, xShape).toFloatArray();
     for (int[] index : new int[][] {{2, 0, 1, 2}, {1}, {0, 0, 0, 0}}) {
       double[] expected = new double[(int) (4 * 2 * N)];
@@ -233,24 +234,13 @@ class SketchMatMulTest {
       long[] xShape,
       Path dir)
       throws Exception {
-    return writeModel(lut, codes, bias, bits, groups, xShape, dir, false);
+    return writeModel(lut, codes, bias, bits, groups, xShape, dir, false, false);
   }
 
-  /** The same, with a graph input lut_index int32 [B] when {@code lutIndex}. */
-  static Path writeModel(
-      TensorData lut,
-      TensorData codes,
-      TensorData bias,
-      int bits,
-      int groups,
-      long[] xShape,
-      Path dir,
-      boolean lutIndex)
-      throws Exception {
-    return writeModel(lut, codes, bias, bits, groups, xShape, dir, lutIndex, false);
-  }
-
-  /** The same, X's last dimension symbolic too when {@code unknownK}. */
+  /**
+   * The same, with a graph input lut_index int32 [B] when {@code lutIndex}, and X's last dimension
+   * symbolic when {@code unknownK}.
+   */
   static Path writeModel(
       TensorData lut,
       TensorData codes,
