@@ -31,9 +31,9 @@ import numpy as np
 
 def pin_defaults(src_model: str, out_dir: str) -> str:
     """A copy of the graph (beside a hard link to its weights: ORT refuses a symbolic link that
-    leaves the model's folder) where every input with a default
-    initializer - sketchrt's `lut_index`, the tuned set to run - is that constant, so that ORT can
-    fold the sketched weights; as an overridable input it would keep them as runtime Gathers."""
+    leaves the model's folder) where every input with a default initializer - sketchrt's
+    `lut_index` - is that constant: the peer runs the graph's own LUTs and has no set to select.
+    (The fold of the sketched weights does not need it: they depend on codes and LUTs only.)"""
     import onnx
 
     m = onnx.load(src_model, load_external_data=False)
