@@ -11,8 +11,8 @@ import java.lang.foreign.MemorySegment;
  */
 final class AttentionOps implements CustomOps.Op {
   static final String OP_TYPE = GroupQueryAttentionOp.OP_TYPE;
-  private static final CustomOps.Kernels KERNELS =
-      new CustomOps.Kernels(OP_TYPE, KernelTimers.Kind.ATTENTION);
+  private static final CustomOps.OpName NAME =
+      new CustomOps.OpName(OP_TYPE, KernelTimers.Kind.ATTENTION);
 
   /** The struct to add to the custom-op domain. */
   static final MemorySegment STRUCT = CustomOps.struct(new AttentionOps());
@@ -20,8 +20,8 @@ final class AttentionOps implements CustomOps.Op {
   private AttentionOps() {}
 
   @Override
-  public CustomOps.Kernels kernels() {
-    return KERNELS;
+  public CustomOps.OpName name() {
+    return NAME;
   }
 
   @Override

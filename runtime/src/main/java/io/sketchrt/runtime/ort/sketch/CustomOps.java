@@ -58,8 +58,8 @@ final class CustomOps {
 
   /** One op type as ONNX Runtime sees it: its signature, and the kernel it makes for a node. */
   interface Op {
-    /** The op type's name and live-kernel bookkeeping (shared by the structs of one op type). */
-    Kernels kernels();
+    /** The op type's name and timer (shared by the structs of one op type). */
+    OpName name();
 
     int inputCount();
 
@@ -90,19 +90,19 @@ final class CustomOps {
   }
 
   /** One op type: its name (as ONNX Runtime reads it) and the timer its kernels report to. */
-  static final class Kernels {
+  static final class OpName {
     private final String opType;
     private final KernelTimers.Kind kind;
-    private final MemorySegment name;
+    private final MemorySegment cString;
 
-    Kernels(String opType, KernelTimers.Kind kind) {
+    OpName(String opType, KernelTimers.Kind kind) {
       this.opType = opType;
       this.kind = kind;
-      this.name = Arena.global().allocateFrom(opType);
+      this.cString = Arena.global().allocateFrom(opType);
     }
   }
 
-  private record Live(Kernel kernel, Kernels type) {}
+  private record Live(Kernel kernel, OpName type) {}
 
   private static final Map<Long, Op> OPS = new ConcurrentHashMap<>();
   private static final Map<Long, Live> LIVE = new ConcurrentHashMap<>();
@@ -167,7 +167,7 @@ final class CustomOps {
 
   private static MemorySegment getName(MemorySegment op) {
     try {
-      return OPS.get(op.address()).kernels().name;
+      return OPS.get(op.address()).name().cString;
     } catch (Throwable e) {
       return MemorySegment.NULL;
     }
@@ -242,9 +242,9 @@ final class CustomOps {
     String opType = "custom op";
     try {
       Op o = OPS.get(op.address());
-      opType = o.kernels().opType;
+      opType = o.name().opType;
       long id = NEXT_KERNEL.getAndIncrement();
-      LIVE.put(id, new Live(o.create(info), o.kernels()));
+      LIVE.put(id, new Live(o.create(info), o.name()));
       kernelOut.reinterpret(ADDRESS.byteSize()).set(ADDRESS, 0, MemorySegment.ofAddress(id));
       return MemorySegment.NULL;
     } catch (SketchNode.NodeException e) {

@@ -8,8 +8,8 @@ import java.lang.foreign.MemorySegment;
  */
 final class DenseMatMulOps implements CustomOps.Op {
   static final String OP_TYPE = "DenseMatMul";
-  private static final CustomOps.Kernels KERNELS =
-      new CustomOps.Kernels(OP_TYPE, KernelTimers.Kind.DENSE);
+  private static final CustomOps.OpName NAME =
+      new CustomOps.OpName(OP_TYPE, KernelTimers.Kind.DENSE);
 
   /** The struct to add to the custom-op domain. */
   static final MemorySegment STRUCT = CustomOps.struct(new DenseMatMulOps());
@@ -17,8 +17,8 @@ final class DenseMatMulOps implements CustomOps.Op {
   private DenseMatMulOps() {}
 
   @Override
-  public CustomOps.Kernels kernels() {
-    return KERNELS;
+  public CustomOps.OpName name() {
+    return NAME;
   }
 
   @Override

@@ -22,8 +22,8 @@ final class SketchMatMulOps {
     ElementType.FLOAT, ElementType.FLOAT16, ElementType.BFLOAT16
   };
 
-  private static final CustomOps.Kernels KERNELS =
-      new CustomOps.Kernels(OP_TYPE, KernelTimers.Kind.SKETCH);
+  private static final CustomOps.OpName NAME =
+      new CustomOps.OpName(OP_TYPE, KernelTimers.Kind.SKETCH);
 
   /**
    * One struct: X and LUT types, the kernel it creates, and the tuned-set slots of the model it
@@ -32,8 +32,8 @@ final class SketchMatMulOps {
   private record OpType(ElementType x, ElementType lut, KernelImpl impl, LutSlots slots)
       implements CustomOps.Op {
     @Override
-    public CustomOps.Kernels kernels() {
-      return KERNELS;
+    public CustomOps.OpName name() {
+      return NAME;
     }
 
     /** X, codes, lut, bias (optional), lut_index (optional, version 2). */
