@@ -190,9 +190,10 @@ public final class SketchKernelBench {
       GenerationConfig cfg =
           GenerationConfig.builder().maxNewTokens(newTokens).eosTokenIds(List.of()).build();
       // warm-up: JIT (see the class comment), ONNX Runtime arenas
-      for (long steps = 0; steps == 0 || steps < warmupSteps; ) {
+      long steps = 0;
+      do {
         steps += Math.max(1, once(m, ids, cfg).decodeSteps());
-      }
+      } while (steps < warmupSteps);
       double[] prefill = new double[repeats];
       double[] decode = new double[repeats];
       KernelTimers.reset();
