@@ -29,19 +29,20 @@ import time
 import numpy as np
 
 
-def pin_defaults(src_model: str, out_dir: str) -> str:
-    """A copy of the graph (beside a hard link to its weights: ORT refuses a symbolic link that
-    leaves the model's folder) where every input with a default initializer - sketchrt's
-    `lut_index` - is that constant: the peer runs the graph's own LUTs and has no set to select.
-    (The fold of the sketched weights does not need it: they depend on codes and LUTs only.)"""
+def pin_lut_index(m, src_dir: str, out_dir: str) -> str:
+    """Graph m (loaded from src_dir without its weights) written to out_dir as pinned.onnx, beside a
+    hard link to its weights (ORT refuses a symbolic link that leaves the model's folder), with
+    sketchrt's `lut_index` input made its default constant: the peer runs the graph's own LUTs and
+    has no set to select. num_logits_to_keep stays an input (the bench feeds 1, so prefill computes
+    only the last position's logits, as sketchrt's does). The fold of the sketched weights does not
+    need the pin: they depend on codes and LUTs only."""
     import onnx
 
-    m = onnx.load(src_model, load_external_data=False)
     inits = {i.name for i in m.graph.initializer}
-    pinned = [i for i in m.graph.input if i.name in inits]
+    pinned = [i for i in m.graph.input if i.name == "lut_index" and i.name in inits]
     for i in pinned:
         m.graph.input.remove(i)
-    data = os.path.join(os.path.dirname(os.path.abspath(src_model)), "model.onnx.data")
+    data = os.path.join(os.path.abspath(src_dir), "model.onnx.data")
     link = os.path.join(out_dir, "model.onnx.data")
     if os.path.lexists(link):
         os.remove(link)
@@ -52,7 +53,7 @@ def pin_defaults(src_model: str, out_dir: str) -> str:
         shutil.copyfile(data, link)
     out = os.path.join(out_dir, "pinned.onnx")
     onnx.save(m, out)
-    print(f"pinned graph inputs to their defaults: {[i.name for i in pinned]}", flush=True)
+    print(f"pinned to their defaults: {[i.name for i in pinned]}", flush=True)
     return out
 
 
@@ -105,7 +106,9 @@ def quantize(sketchrt_dir: str, out_dir: str, block_size: int = 32, accuracy_lev
     os.makedirs(out_dir, exist_ok=True)
     t0 = time.time()
     folded = os.path.join(out_dir, "folded.onnx")
-    pinned = pin_defaults(os.path.join(sketchrt_dir, "model.onnx"), out_dir)
+    src = onnx.load(os.path.join(sketchrt_dir, "model.onnx"), load_external_data=False)
+    sketched = sum(1 for n in src.graph.node if n.op_type in ("SketchMatMul", "DenseMatMul"))
+    pinned = pin_lut_index(src, sketchrt_dir, out_dir)
     fold(pinned, folded)
     os.remove(pinned)
     os.remove(os.path.join(out_dir, "model.onnx.data"))
@@ -117,8 +120,6 @@ def quantize(sketchrt_dir: str, out_dir: str, block_size: int = 32, accuracy_lev
     if left:
         raise SystemExit(f"ORT did not inline/fold {left}: the folded graph still has them")
     print(f"folded in {time.time() - t0:.0f} s: {ops.get('MatMul', 0)} MatMul nodes", flush=True)
-    sketched = sum(1 for n in onnx.load(os.path.join(sketchrt_dir, "model.onnx"), load_external_data=False).graph.node
-                   if n.op_type in ("SketchMatMul", "DenseMatMul"))
     m = onnx.load(folded)  # with the fp32 weights
     rewritten = gemm_to_matmul(m)
     print(f"{rewritten} Gemm(transB=1) nodes rewritten to MatMul", flush=True)
