@@ -98,11 +98,16 @@ SKETCH_CPU_API int32_t sketch_cpu_dense_bf16(int32_t path, const float* x, int64
    j in [0, P_b + i] (causal). Disjoint task ranges may run concurrently on several threads.
    Paths: scalar (any D >= 1), AVX2 and AVX-512 (D a multiple of 16, at most 256; else SKETCH_CPU_ERR_SHAPE).
    fp32 throughout (scores, softmax with max subtraction, sums); each K and V row is read once per task
-   and token for all H/KV query heads. Scratch: this thread's buffer (sketch_cpu_thread_scratch_free). */
+   and token for all H/KV query heads. Scratch: this thread's buffer (sketch_cpu_thread_scratch_free).
+   Rotary (rope_cos and rope_sin both given, else both NULL): [B, S, D] each, the HF layout (the two halves
+   repeated). q and k are rotated first, x * cos + rotate_half(x) * sin with rotate_half(x) = cat(-x[D/2:],
+   x[:D/2]), as three separate fp32 roundings (no FMA): the same bits as ONNX's Mul, Mul, Add. The cache
+   receives the rotated keys; q and k themselves are not written. D must then be even. */
 SKETCH_CPU_API int32_t sketch_cpu_gqa(int32_t path, const float* q, const float* k, const float* v, int64_t batch,
                                       int64_t seq, int64_t heads, int64_t kv_heads, int64_t head_dim,
-                                      const int32_t* seqlens_k, float* cache_k, float* cache_v, int64_t room,
-                                      float scale, float* out, int64_t t0, int64_t t1);
+                                      const int32_t* seqlens_k, const float* rope_cos, const float* rope_sin,
+                                      float* cache_k, float* cache_v, int64_t room, float scale, float* out, int64_t t0,
+                                      int64_t t1);
 
 /* Frees this thread's scratch (grown on demand by sketch_cpu_matmul and sketch_cpu_gqa). Optional, e.g. at thread exit.
  */

@@ -54,9 +54,21 @@ static double now(void) {
 
 static double worst[3][2]; /* [path][large scores] max error / max|ref| */
 
+/* x * c + rotate_half(x) * s as the kernel's contract states it: each product and the sum rounded in fp32 */
+static void test_rope(const float* x, const float* c, const float* s, int64_t d, float* y) {
+    const int64_t h = d / 2;
+    for (int64_t j = 0; j < d; ++j) {
+        const float r = j < h ? -x[j + h] : x[j - h];
+        const float a = x[j] * c[j], b = r * s[j];
+        y[j] = a + b;
+    }
+}
+
 /* One configuration; every path that supports D. vary: rows get different pasts. large: scale * q.k
-   spans about +-50. */
-static void run_case(int64_t B, int64_t S, int64_t H, int64_t KV, int64_t D, int64_t past, int vary, int large) {
+   spans about +-50. rotary: the kernel gets cos and sin (angles of positions P_b + i) and rotates q and k
+   itself; the reference attends over q and k rotated by test_rope, and the cache must hold the rotated k. */
+static void run_case(int64_t B, int64_t S, int64_t H, int64_t KV, int64_t D, int64_t past, int vary, int large,
+                     int rotary) {
     const int64_t G = H / KV, T = B * KV;
     int64_t P[8], maxp = 0;
     int32_t seqlens[8];
@@ -81,6 +93,24 @@ static void run_case(int64_t B, int64_t S, int64_t H, int64_t KV, int64_t D, int
     double* sc = xalloc((maxp + S) * 8);
     for (int64_t i = 0; i < nq; ++i) q[i] = uni(-1, 1);
     for (int64_t i = 0; i < nk; ++i) k[i] = uni(-1, 1), v[i] = uni(-2, 2);
+    float *rc_cos = NULL, *rc_sin = NULL, *qe = q, *ke = k;
+    if (rotary) {
+        rc_cos = xalloc(B * S * D * 4), rc_sin = xalloc(B * S * D * 4), qe = xalloc(nq * 4), ke = xalloc(nk * 4);
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t i = 0; i < S; ++i)
+                for (int64_t j = 0; j < D; ++j) {
+                    const double a = (double)(P[b] + i) * pow(10000.0, -2.0 * (double)(j % (D / 2)) / (double)D);
+                    rc_cos[(b * S + i) * D + j] = (float)cos(a), rc_sin[(b * S + i) * D + j] = (float)sin(a);
+                }
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t i = 0; i < S; ++i) {
+                const float *c = rc_cos + (b * S + i) * D, *sn = rc_sin + (b * S + i) * D;
+                for (int64_t h = 0; h < H; ++h)
+                    test_rope(q + ((b * S + i) * H + h) * D, c, sn, D, qe + ((b * S + i) * H + h) * D);
+                for (int64_t h = 0; h < KV; ++h)
+                    test_rope(k + ((b * S + i) * KV + h) * D, c, sn, D, ke + ((b * S + i) * KV + h) * D);
+            }
+    }
     poison(ck0, nc);
     poison(cv0, nc);
     for (int64_t t = 0; t < T; ++t)
@@ -96,11 +126,11 @@ static void run_case(int64_t B, int64_t S, int64_t H, int64_t KV, int64_t D, int
             const float* pv = cv0 + (b * KV + kvh) * room * D;
             for (int64_t i = 0; i < S; ++i)
                 for (int64_t h = kvh * G; h < (kvh + 1) * G; ++h) {
-                    const float* qh = q + ((b * S + i) * H + h) * D;
+                    const float* qh = qe + ((b * S + i) * H + h) * D;
                     const int64_t len = P[b] + i + 1;
                     double m = -INFINITY, sum = 0;
                     for (int64_t j = 0; j < len; ++j) {
-                        const float* kr = j < P[b] ? pk + j * D : k + ((b * S + j - P[b]) * KV + kvh) * D;
+                        const float* kr = j < P[b] ? pk + j * D : ke + ((b * S + j - P[b]) * KV + kvh) * D;
                         double s = 0;
                         for (int64_t c = 0; c < D; ++c) s += (double)qh[c] * kr[c];
                         sc[j] = s * scale;
@@ -123,9 +153,9 @@ static void run_case(int64_t B, int64_t S, int64_t H, int64_t KV, int64_t D, int
     for (int path = 0; path <= 2; ++path) {
         if (!sketch_cpu_path_supported(path) || (path > 0 && D % 16 != 0)) continue;
         char tag[160];
-        snprintf(tag, sizeof tag, "path %s B=%lld S=%lld H=%lld KV=%lld D=%lld past=%lld%s%s",
+        snprintf(tag, sizeof tag, "path %s B=%lld S=%lld H=%lld KV=%lld D=%lld past=%lld%s%s%s",
                  sketch_cpu_path_name(path), (long long)B, (long long)S, (long long)H, (long long)KV, (long long)D,
-                 (long long)past, vary ? " varied" : "", large ? " large" : "");
+                 (long long)past, vary ? " varied" : "", large ? " large" : "", rotary ? " rotary" : "");
         for (int split = 0; split < 2; ++split) {
             float* o = split ? out1 : out;
             memcpy(ck, ck0, nc * 4);
@@ -133,12 +163,15 @@ static void run_case(int64_t B, int64_t S, int64_t H, int64_t KV, int64_t D, int
             poison(o, nq + guard);
             int32_t rc;
             if (!split) {
-                rc = sketch_cpu_gqa(path, q, k, v, B, S, H, KV, D, seqlens, ck, cv, room, scale, o, 0, T);
+                rc = sketch_cpu_gqa(path, q, k, v, B, S, H, KV, D, seqlens, rc_cos, rc_sin, ck, cv, room, scale, o, 0,
+                                    T);
             } else {
                 const int64_t mid = T / 2;
-                rc = sketch_cpu_gqa(path, q, k, v, B, S, H, KV, D, seqlens, ck, cv, room, scale, o, mid, T);
+                rc = sketch_cpu_gqa(path, q, k, v, B, S, H, KV, D, seqlens, rc_cos, rc_sin, ck, cv, room, scale, o, mid,
+                                    T);
                 if (rc == 0)
-                    rc = sketch_cpu_gqa(path, q, k, v, B, S, H, KV, D, seqlens, ck, cv, room, scale, o, 0, mid);
+                    rc = sketch_cpu_gqa(path, q, k, v, B, S, H, KV, D, seqlens, rc_cos, rc_sin, ck, cv, room, scale, o,
+                                        0, mid);
             }
             if (rc != 0) {
                 FAIL("%s split=%d: rc %d (%s)", tag, split, rc, sketch_cpu_error_string(rc));
@@ -160,7 +193,7 @@ static void run_case(int64_t B, int64_t S, int64_t H, int64_t KV, int64_t D, int
                         if (j < P[b]) {
                             ek = ck0[x], ev = cv0[x];
                         } else if (j < P[b] + S) {
-                            ek = k[((b * S + j - P[b]) * KV + kvh) * D + c];
+                            ek = ke[((b * S + j - P[b]) * KV + kvh) * D + c];
                             ev = v[((b * S + j - P[b]) * KV + kvh) * D + c];
                         } else {
                             if (!is_poison(ck + x) || !is_poison(cv + x)) {
@@ -194,6 +227,7 @@ static void run_case(int64_t B, int64_t S, int64_t H, int64_t KV, int64_t D, int
         }
     }
     free(q), free(k), free(v), free(ck0), free(cv0), free(ck), free(cv), free(out), free(out1), free(ref), free(sc);
+    if (rotary) free(rc_cos), free(rc_sin), free(qe), free(ke);
 }
 
 static void test_errors(void) {
@@ -208,40 +242,54 @@ static void test_errors(void) {
         const int32_t rc_ = sketch_cpu_gqa(__VA_ARGS__);                                                   \
         if (rc_ != (want)) FAIL("error test line %d: rc %d, expected %d", __LINE__, rc_, (int32_t)(want)); \
     } while (0)
-    EXPECT(0, best, q, k, k, B, S, H, KV, D, sl, c, c + 2048, room, 1.0f, o, 0, B * KV);
-    EXPECT(0, best, q, k, k, B, S, H, KV, D, sl, c, c + 2048, room, 1.0f, o, 1, 1);
-    EXPECT(SKETCH_CPU_ERR_PATH, 7, q, k, k, B, S, H, KV, D, sl, c, c + 2048, room, 1.0f, o, 0, B * KV);
-    EXPECT(SKETCH_CPU_ERR_PATH, -1, q, k, k, B, S, H, KV, D, sl, c, c + 2048, room, 1.0f, o, 0, B * KV);
-    if (best < 2) EXPECT(SKETCH_CPU_ERR_PATH, 2, q, k, k, B, S, H, KV, D, sl, c, c + 2048, room, 1.0f, o, 0, B * KV);
-    EXPECT(SKETCH_CPU_ERR_NULL, best, NULL, k, k, B, S, H, KV, D, sl, c, c + 2048, room, 1.0f, o, 0, B * KV);
-    EXPECT(SKETCH_CPU_ERR_NULL, best, q, NULL, k, B, S, H, KV, D, sl, c, c + 2048, room, 1.0f, o, 0, B * KV);
-    EXPECT(SKETCH_CPU_ERR_NULL, best, q, k, NULL, B, S, H, KV, D, sl, c, c + 2048, room, 1.0f, o, 0, B * KV);
-    EXPECT(SKETCH_CPU_ERR_NULL, best, q, k, k, B, S, H, KV, D, NULL, c, c + 2048, room, 1.0f, o, 0, B * KV);
-    EXPECT(SKETCH_CPU_ERR_NULL, best, q, k, k, B, S, H, KV, D, sl, NULL, c + 2048, room, 1.0f, o, 0, B * KV);
-    EXPECT(SKETCH_CPU_ERR_NULL, best, q, k, k, B, S, H, KV, D, sl, c, NULL, room, 1.0f, o, 0, B * KV);
-    EXPECT(SKETCH_CPU_ERR_NULL, best, q, k, k, B, S, H, KV, D, sl, c, c + 2048, room, 1.0f, NULL, 0, B * KV);
-    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, 6, 4, D, sl, c, c + 2048, room, 1.0f, o, 0, B * 4);
-    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, 0, S, H, KV, D, sl, c, c + 2048, room, 1.0f, o, 0, 0);
-    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, 0, H, KV, D, sl, c, c + 2048, room, 1.0f, o, 0, B * KV);
-    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, 0, KV, D, sl, c, c + 2048, room, 1.0f, o, 0, B * KV);
-    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, H, 0, D, sl, c, c + 2048, room, 1.0f, o, 0, 0);
-    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, H, KV, 0, sl, c, c + 2048, room, 1.0f, o, 0, B * KV);
-    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, H, KV, D, sl, c, c + 2048, 0, 1.0f, o, 0, B * KV);
-    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, H, KV, D, sl, c, c + 2048, room, 1.0f, o, -1, B * KV);
-    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, H, KV, D, sl, c, c + 2048, room, 1.0f, o, 2, 1);
-    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, H, KV, D, sl, c, c + 2048, room, 1.0f, o, 0, B * KV + 1);
+    EXPECT(0, best, q, k, k, B, S, H, KV, D, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 0, B * KV);
+    EXPECT(0, best, q, k, k, B, S, H, KV, D, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 1, 1);
+    EXPECT(SKETCH_CPU_ERR_PATH, 7, q, k, k, B, S, H, KV, D, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 0, B * KV);
+    EXPECT(SKETCH_CPU_ERR_PATH, -1, q, k, k, B, S, H, KV, D, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 0, B * KV);
+    if (best < 2)
+        EXPECT(SKETCH_CPU_ERR_PATH, 2, q, k, k, B, S, H, KV, D, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 0, B * KV);
+    EXPECT(SKETCH_CPU_ERR_NULL, best, NULL, k, k, B, S, H, KV, D, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 0,
+           B * KV);
+    EXPECT(SKETCH_CPU_ERR_NULL, best, q, NULL, k, B, S, H, KV, D, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 0,
+           B * KV);
+    EXPECT(SKETCH_CPU_ERR_NULL, best, q, k, NULL, B, S, H, KV, D, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 0,
+           B * KV);
+    EXPECT(SKETCH_CPU_ERR_NULL, best, q, k, k, B, S, H, KV, D, NULL, NULL, NULL, c, c + 2048, room, 1.0f, o, 0, B * KV);
+    EXPECT(SKETCH_CPU_ERR_NULL, best, q, k, k, B, S, H, KV, D, sl, NULL, NULL, NULL, c + 2048, room, 1.0f, o, 0,
+           B * KV);
+    EXPECT(SKETCH_CPU_ERR_NULL, best, q, k, k, B, S, H, KV, D, sl, NULL, NULL, c, NULL, room, 1.0f, o, 0, B * KV);
+    EXPECT(SKETCH_CPU_ERR_NULL, best, q, k, k, B, S, H, KV, D, sl, NULL, NULL, c, c + 2048, room, 1.0f, NULL, 0,
+           B * KV);
+    /* rotary: cos and sin come together; D must be even */
+    EXPECT(SKETCH_CPU_ERR_NULL, best, q, k, k, B, S, H, KV, D, sl, k, NULL, c, c + 2048, room, 1.0f, o, 0, B * KV);
+    EXPECT(SKETCH_CPU_ERR_NULL, best, q, k, k, B, S, H, KV, D, sl, NULL, k, c, c + 2048, room, 1.0f, o, 0, B * KV);
+    EXPECT(0, best, q, k, k, B, S, H, KV, D, sl, k, k, c, c + 2048, room, 1.0f, o, 0, B * KV);
+    EXPECT(SKETCH_CPU_ERR_SHAPE, SKETCH_CPU_PATH_SCALAR, q, k, k, B, S, H, KV, 23, sl, k, k, c, c + 2048, room, 1.0f, o,
+           0, B * KV);
+    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, 6, 4, D, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 0, B * 4);
+    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, 0, S, H, KV, D, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 0, 0);
+    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, 0, H, KV, D, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 0, B * KV);
+    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, 0, KV, D, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 0, B * KV);
+    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, H, 0, D, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 0, 0);
+    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, H, KV, 0, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 0, B * KV);
+    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, H, KV, D, sl, NULL, NULL, c, c + 2048, 0, 1.0f, o, 0, B * KV);
+    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, H, KV, D, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, -1, B * KV);
+    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, H, KV, D, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 2, 1);
+    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, H, KV, D, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 0,
+           B * KV + 1);
     int32_t neg[2] = {3, 0}; /* P = 0 + 1 - 2 < 0 */
-    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, H, KV, D, neg, c, c + 2048, room, 1.0f, o, 0, B * KV);
+    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, H, KV, D, neg, NULL, NULL, c, c + 2048, room, 1.0f, o, 0, B * KV);
     int32_t big[2] = {3, 16}; /* P + S = 17 > room */
-    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, H, KV, D, big, c, c + 2048, room, 1.0f, o, 0, B * KV);
+    EXPECT(SKETCH_CPU_ERR_SHAPE, best, q, k, k, B, S, H, KV, D, big, NULL, NULL, c, c + 2048, room, 1.0f, o, 0, B * KV);
     int32_t full[2] = {15, 15}; /* P + S = 16 = room */
-    EXPECT(0, best, q, k, k, B, S, H, KV, D, full, c, c + 2048, room, 1.0f, o, 0, B * KV);
+    EXPECT(0, best, q, k, k, B, S, H, KV, D, full, NULL, NULL, c, c + 2048, room, 1.0f, o, 0, B * KV);
     for (int path = 1; path <= best; ++path) {
-        EXPECT(SKETCH_CPU_ERR_SHAPE, path, q, k, k, B, S, H, KV, 24, sl, c, c + 2048, room, 1.0f, o, 0, B * KV);
-        EXPECT(SKETCH_CPU_ERR_SHAPE, path, q, k, k, 1, 1, 1, 1, 272, sl, c, c + 2048, room, 1.0f, o, 0, 1);
-        EXPECT(0, path, q, k, k, 1, 1, 1, 1, 256, sl, c, c + 2048, 4, 1.0f, o, 0, 1);
+        EXPECT(SKETCH_CPU_ERR_SHAPE, path, q, k, k, B, S, H, KV, 24, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 0,
+               B * KV);
+        EXPECT(SKETCH_CPU_ERR_SHAPE, path, q, k, k, 1, 1, 1, 1, 272, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 0, 1);
+        EXPECT(0, path, q, k, k, 1, 1, 1, 1, 256, sl, NULL, NULL, c, c + 2048, 4, 1.0f, o, 0, 1);
     }
-    EXPECT(0, SKETCH_CPU_PATH_SCALAR, q, k, k, B, S, H, KV, 24, sl, c, c + 2048, room, 1.0f, o, 0, B * KV);
+    EXPECT(0, SKETCH_CPU_PATH_SCALAR, q, k, k, B, S, H, KV, 24, sl, NULL, NULL, c, c + 2048, room, 1.0f, o, 0, B * KV);
 #undef EXPECT
     free(buf);
 }
@@ -273,8 +321,8 @@ static int bench(double seconds) {
             while (now() < t_end || calls < 4 * layers) {
                 const int64_t l = cold ? calls % layers : 0;
                 const double t0 = now();
-                const int32_t rc = sketch_cpu_gqa(path, q, k, k, 1, 1, H, KV, D, sl, ck + l * nc, cv + l * nc, room,
-                                                  0.125f, out, 0, KV);
+                const int32_t rc = sketch_cpu_gqa(path, q, k, k, 1, 1, H, KV, D, sl, NULL, NULL, ck + l * nc,
+                                                  cv + l * nc, room, 0.125f, out, 0, KV);
                 const double dt = now() - t0;
                 if (rc != 0) {
                     printf("FAIL: rc %d\n", rc);
@@ -303,7 +351,7 @@ static int bench(double seconds) {
             double best = 1e30;
             for (int r = 0; r < 5; ++r) {
                 const double t0 = now();
-                sketch_cpu_gqa(path, qp, kp, kp, 1, S, H, KV, D, slp, ck, cv, room, 0.125f, op, 0, KV);
+                sketch_cpu_gqa(path, qp, kp, kp, 1, S, H, KV, D, slp, NULL, NULL, ck, cv, room, 0.125f, op, 0, KV);
                 const double dt = now() - t0;
                 if (dt < best) best = dt;
             }
@@ -331,14 +379,14 @@ int main(int argc, char** argv) {
                     for (int64_t B = 1; B <= 3; B += 2) {
                         /* decode: rows with different pasts; prefill: equal pasts (and varied for S = 3) */
                         const int vary = B > 1 && (ss[si] == 1 || ss[si] == 3);
-                        const int large = (cases % 3) == 2;
-                        run_case(B, ss[si], hk[a][0], hk[a][1], ds[di], pasts[pi], vary, large);
+                        const int large = (cases % 3) == 2, rotary = cases % 2;
+                        run_case(B, ss[si], hk[a][0], hk[a][1], ds[di], pasts[pi], vary, large, rotary);
                         ++cases;
                     }
     /* odd head_dim (scalar only) and a large-score decode at D=128 */
-    run_case(3, 1, 8, 2, 24, 17, 1, 0);
-    run_case(2, 3, 8, 2, 24, 16, 0, 1);
-    run_case(3, 1, 32, 4, 128, 1000, 1, 1);
+    run_case(3, 1, 8, 2, 24, 17, 1, 0, 0);
+    run_case(2, 3, 8, 2, 24, 16, 0, 1, 1);
+    run_case(3, 1, 32, 4, 128, 1000, 1, 1, 1);
     cases += 3;
     for (int p = 0; p <= 2; ++p)
         if (sketch_cpu_path_supported(p))

@@ -116,7 +116,8 @@ class ConvertOptionsTest {
             .collect(
                 Collectors.toMap(StringStringEntryProto::getKey, StringStringEntryProto::getValue));
     assertEquals(GraphNames.KV_IN_PLACE, meta.get(GraphNames.KV_CACHE_METADATA));
-    // attention is ai.sketchrt::GroupQueryAttention, whose function is com.microsoft's node
+    // attention is ai.sketchrt::GroupQueryAttention, which rotates q and k itself (cos and sin
+    // inputs); its function rotates them with standard operators, then calls com.microsoft's node
     List<NodeProto> attention =
         m.getGraph().getNodeList().stream()
             .filter(n -> n.getOpType().equals(GroupQueryAttentionOp.OP_TYPE))
@@ -127,18 +128,24 @@ class ConvertOptionsTest {
       assertEquals(
           List.of(GroupQueryAttentionOp.ATTR_HEADS, GroupQueryAttentionOp.ATTR_KV_HEADS),
           n.getAttributeList().stream().map(a -> a.getName()).toList());
+      assertEquals(GroupQueryAttentionOp.INPUTS, n.getInputCount(), n.getInputList().toString());
     }
+    assertTrue(
+        m.getGraph().getNodeList().stream().noneMatch(n -> n.getOpType().equals("Split")),
+        "no rotary Split left in the graph: GroupQueryAttention rotates");
     FunctionProto gqa =
         m.getFunctionsList().stream()
             .filter(f -> f.getName().equals(GroupQueryAttentionOp.OP_TYPE))
             .findFirst()
             .orElseThrow();
     assertEquals("ai.sketchrt", gqa.getDomain());
-    assertEquals(1, gqa.getNodeCount());
-    assertEquals(GroupQueryAttentionOp.MICROSOFT_DOMAIN, gqa.getNode(0).getDomain());
+    NodeProto inner = gqa.getNode(gqa.getNodeCount() - 1);
+    assertEquals(GroupQueryAttentionOp.MICROSOFT_DOMAIN, inner.getDomain());
+    assertEquals(List.of("query_rot", "key_rot"), inner.getInputList().subList(0, 2));
+    assertEquals(GroupQueryAttentionOp.REQUIRED_INPUTS, inner.getInputCount());
     assertEquals(
         List.of(GroupQueryAttentionOp.ATTR_HEADS, GroupQueryAttentionOp.ATTR_KV_HEADS),
-        gqa.getNode(0).getAttributeList().stream().map(a -> a.getRefAttrName()).toList());
+        inner.getAttributeList().stream().map(a -> a.getRefAttrName()).toList());
     assertEquals("4", meta.get("sketchrt.sketch.bits"));
     assertEquals("4", meta.get("sketchrt.sketch.groups"));
     assertEquals("true", meta.get("sketchrt.sketch.tuned"));

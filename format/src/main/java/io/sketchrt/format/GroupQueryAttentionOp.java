@@ -3,10 +3,12 @@ package io.sketchrt.format;
 /**
  * The {@code ai.sketchrt} {@code GroupQueryAttention} operator's identity: the {@code
  * com.microsoft} GroupQueryAttention contract, restricted to what sketchrt's in-place graphs use
- * (fp32, rotary applied before it, no window or softcap, scale 1/sqrt(D)), so that sketchrt's
- * native kernel can run it. A model-local function of the same name forwards to {@code
- * com.microsoft} GroupQueryAttention where no kernel is registered, so the graph stays runnable by
- * any ONNX Runtime.
+ * (fp32, no window or softcap, scale 1/sqrt(D)), so that sketchrt's native kernel can run it, plus
+ * the rotary embedding: given cos and sin, the node rotates q and k itself (graphs converted before
+ * that rotate them before the node and leave the two inputs out). A model-local function of the
+ * same name does the rotation with standard operators and forwards to {@code com.microsoft}
+ * GroupQueryAttention where no kernel is registered, so the graph stays runnable by any ONNX
+ * Runtime.
  *
  * <p>Row b's new keys and values go to positions seqlens_k[b] + 1 - S ... seqlens_k[b] of present,
  * which may be the past buffer itself (in place); its queries attend causally to positions 0 ...
@@ -36,7 +38,19 @@ public final class GroupQueryAttentionOp {
 
   public static final int INPUT_TOTAL_LENGTH = 6;
 
-  public static final int INPUTS = 7;
+  /**
+   * Optional, together: cos and sin [B, S, D] of each new token's position (the two halves
+   * repeated, as Hugging Face's rotary embedding gives them). q and k are then rotated first: x cos
+   * + rotate_half(x) sin, rotate_half(x) = cat(-x[..., D/2:], x[..., :D/2]).
+   */
+  public static final int INPUT_COS = 7;
+
+  public static final int INPUT_SIN = 8;
+
+  /** Inputs a node has without the rotary ones. */
+  public static final int REQUIRED_INPUTS = 7;
+
+  public static final int INPUTS = 9;
 
   /** Outputs: output [B, S, H*D], present_key and present_value [B, KV, room, D]. */
   public static final int OUTPUTS = 3;

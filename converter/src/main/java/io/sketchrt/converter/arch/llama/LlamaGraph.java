@@ -48,8 +48,9 @@ public class LlamaGraph implements DecoderGraph {
   private final Set<String> sketchUsed = new HashSet<>();
 
   /**
-   * What every layer's attention shares: rotary tables gathered once, and the mask ({@code
-   * allowed}, concat attention) or GroupQueryAttention's per-row lengths (in place).
+   * What every layer's attention shares: cos and sin computed once ([B, S, D] for
+   * GroupQueryAttention, which rotates q and k itself; [B, 1, S, D] for concat attention), and the
+   * mask ({@code allowed}, concat attention) or GroupQueryAttention's per-row lengths (in place).
    */
   protected record Shared(
       String cos, String sin, String allowed, String seqlensK, String totalLength) {}
@@ -98,8 +99,9 @@ public class LlamaGraph implements DecoderGraph {
         g.op("/model/embed_tokens/Gather", "Gather", List.of(embedding, GraphNames.INPUT_IDS));
     Shared shared =
         kvInPlace()
-            ? new Shared(rotary("cos"), rotary("sin"), null, seqlensK(), totalLength())
-            : new Shared(rotary("cos"), rotary("sin"), attentionMask(), null, null);
+            ? new Shared(
+                rotary("cos", false), rotary("sin", false), null, seqlensK(), totalLength())
+            : new Shared(rotary("cos", true), rotary("sin", true), attentionMask(), null, null);
     for (int i = 0; i < cfg.numLayers(); i++) {
       x = decoderLayer(i, x, shared);
     }
@@ -161,11 +163,11 @@ public class LlamaGraph implements DecoderGraph {
 
   /**
    * cos (or sin) of position_ids × inv_freq (the two halves repeated), computed in fp32 inside the
-   * graph, then cast to the activation type and unsqueezed for the head axis [B, 1, S, D]. Only
-   * inv_freq [D] is stored: a table per position would grow with max_position_embeddings (1M
-   * positions made a 0.5 MB model 129 MB).
+   * graph, then cast to the activation type [B, S, D], and unsqueezed for the head axis [B, 1, S,
+   * D] when {@code perHead}. Only inv_freq [D] is stored: a table per position would grow with
+   * max_position_embeddings (1M positions made a 0.5 MB model 129 MB).
    */
-  private String rotary(String which) throws ConvertException {
+  private String rotary(String which, boolean perHead) throws ConvertException {
     int d = cfg.headDim();
     String p = "/model/rotary_emb/" + which;
     // angle[b, s, i] = position_ids[b, s] * inv_freq[i mod D/2]                      [B, S, D]
@@ -178,7 +180,7 @@ public class LlamaGraph implements DecoderGraph {
     if (act != DType.F32) {
       value = g.op(p + "/Cast", "Cast", List.of(value), to(act));
     }
-    return g.op(p + "/Unsqueeze", "Unsqueeze", List.of(value, g.int64s(1)));
+    return perHead ? g.op(p + "/Unsqueeze", "Unsqueeze", List.of(value, g.int64s(1))) : value;
   }
 
   private String rotaryPositions;
@@ -322,16 +324,15 @@ public class LlamaGraph implements DecoderGraph {
         linear(p + "/k_proj", hf + ".k_proj", x, (long) kvHeads * d, hidden, hasBias("k_proj"));
     String v =
         linear(p + "/v_proj", hf + ".v_proj", x, (long) kvHeads * d, hidden, hasBias("v_proj"));
-    String vRows = v; // GroupQueryAttention takes values unsplit      [B, S, KV*D]
+    if (kvInPlace()) {
+      return groupQueryAttention(i, p, hf, q, k, v, s);
+    }
     // split heads                                                    [B, H, S, D], [B, KV, S, D]
     q = splitHeads(p + "/q", q, heads, d);
     k = splitHeads(p + "/k", k, kvHeads, d);
     // q = q cos + rotate_half(q) sin, same for k
     q = applyRotary(p + "/q_rotary", q, s);
     k = applyRotary(p + "/k_rotary", k, s);
-    if (kvInPlace()) {
-      return groupQueryAttention(i, p, hf, q, k, vRows, s);
-    }
     v = splitHeads(p + "/v", v, kvHeads, d);
     // K = cat(past_k, k), V = cat(past_v, v) along the sequence      [B, KV, T, D]
     String keys =
@@ -392,9 +393,10 @@ public class LlamaGraph implements DecoderGraph {
 
   /**
    * softmax(q Kᵀ / sqrt(D)) V as ai.sketchrt GroupQueryAttention (com.microsoft's contract, see
-   * GroupQueryAttentionOp) over rotated q and k: it writes row b's new keys and values at positions
-   * seqlens_k[b] + 1 - S ... seqlens_k[b] of present, which may be the past buffer itself (in
-   * place), and attends causally to positions 0 ... its own.
+   * GroupQueryAttentionOp), which rotates q and k [B, S, n*D] itself with the shared cos and sin
+   * (no per-layer head split, rotation and merge in the graph): it writes row b's new keys and
+   * values at positions seqlens_k[b] + 1 - S ... seqlens_k[b] of present, which may be the past
+   * buffer itself (in place), and attends causally to positions 0 ... its own.
    */
   private String groupQueryAttention(
       int i, String p, String hf, String q, String k, String v, Shared s)
@@ -403,16 +405,21 @@ public class LlamaGraph implements DecoderGraph {
     int kvHeads = cfg.numKeyValueHeads();
     int d = cfg.headDim();
     long hidden = cfg.hiddenSize();
-    // merge heads back                                               [B, S, H*D], [B, S, KV*D]
-    q = mergeHeads(p + "/q_merge", q, heads, d);
-    k = mergeHeads(p + "/k_merge", k, kvHeads, d);
     List<String> outs =
         GroupQueryAttention.add(
             g,
             options.sketchDomain(),
             p + "/GroupQueryAttention",
             List.of(
-                q, k, v, pastName(i, "key"), pastName(i, "value"), s.seqlensK(), s.totalLength()),
+                q,
+                k,
+                v,
+                pastName(i, "key"),
+                pastName(i, "value"),
+                s.seqlensK(),
+                s.totalLength(),
+                s.cos(),
+                s.sin()),
             List.of(
                 p + "/GroupQueryAttention/output_0",
                 presentName(i, "key"),
@@ -423,12 +430,6 @@ public class LlamaGraph implements DecoderGraph {
     // out = ctx W_oᵀ                                                 [B, S, hidden]
     return linear(
         p + "/o_proj", hf + ".o_proj", outs.get(0), hidden, (long) heads * d, hasBias("o_proj"));
-  }
-
-  /** [B, n, S, D] -> [B, S, n*D]. */
-  private String mergeHeads(String p, String x, int n, int d) {
-    String t = g.op(p + "/Transpose", "Transpose", List.of(x), Attrs.ints("perm", 0, 2, 1, 3));
-    return g.op(p + "/Reshape", "Reshape", List.of(t, g.int64s(0, 0, (long) n * d)));
   }
 
   /** down_proj(silu(gate_proj(x)) * up_proj(x)), silu(z) = z * sigmoid(z) [B, S, hidden]. */

@@ -4,13 +4,15 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import io.sketchrt.format.GroupQueryAttentionOp;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
  * The kernel of one {@code GroupQueryAttention} node in one session: checks the shapes at each
  * call, then runs {@code sketch_cpu_gqa}, one downcall per (row, key/value head) task on ONNX
- * Runtime's pool. Each task writes its head's new keys and values into the cache and reads the
- * head's cached positions once for every query head that shares it.
+ * Runtime's pool. Each task writes its head's new keys (rotated, when the node has cos and sin) and
+ * values into the cache and reads the head's cached positions once for every query head that shares
+ * it.
  *
  * <p>The cache is updated in place when present is bound to the past buffer (sketchrt's runtime
  * does that); otherwise the past is first copied into present, as ONNX Runtime's own kernel does.
@@ -45,9 +47,15 @@ final class AttentionNode implements CustomOps.Kernel {
     return new AttentionNode(name, path, (int) heads, (int) kvHeads);
   }
 
-  /** query, key, value, past_key, past_value: float; seqlens_k, total_sequence_length: int32. */
+  /**
+   * query, key, value, past_key, past_value: float; seqlens_k, total_sequence_length: int32; cos,
+   * sin: float.
+   */
   static ElementType inputType(int index) {
-    return index >= GroupQueryAttentionOp.INPUT_SEQLENS_K ? ElementType.INT32 : ElementType.FLOAT;
+    return index == GroupQueryAttentionOp.INPUT_SEQLENS_K
+            || index == GroupQueryAttentionOp.INPUT_TOTAL_LENGTH
+        ? ElementType.INT32
+        : ElementType.FLOAT;
   }
 
   @Override
@@ -66,10 +74,17 @@ final class AttentionNode implements CustomOps.Kernel {
   @Override
   public long compute(MemorySegment context) throws Throwable {
     MemorySegment out = SketchNode.OUT.get();
+    OrtCApi.check(
+        (MemorySegment) OrtCApi.KernelContext_GetInputCount.invokeExact(context, out),
+        "KernelContext_GetInputCount");
+    long given = out.get(ValueLayout.JAVA_LONG, 0);
     SketchNode.Tensor[] in = new SketchNode.Tensor[GroupQueryAttentionOp.INPUTS];
     for (int i = 0; i < in.length; i++) {
-      in[i] = SketchNode.input(name, context, i, out);
+      in[i] = i < given ? SketchNode.input(name, context, i, out) : null;
       if (in[i] == null) {
+        if (i >= GroupQueryAttentionOp.REQUIRED_INPUTS) {
+          continue;
+        }
         throw bad("input " + i + " is required");
       }
       ElementType expected = inputType(i);
@@ -90,6 +105,8 @@ final class AttentionNode implements CustomOps.Kernel {
     SketchNode.Tensor pastV = in[GroupQueryAttentionOp.INPUT_PAST_VALUE];
     SketchNode.Tensor seqlens = in[GroupQueryAttentionOp.INPUT_SEQLENS_K];
     SketchNode.Tensor total = in[GroupQueryAttentionOp.INPUT_TOTAL_LENGTH];
+    SketchNode.Tensor cos = in[GroupQueryAttentionOp.INPUT_COS];
+    SketchNode.Tensor sin = in[GroupQueryAttentionOp.INPUT_SIN];
     long[] pd = pastK.dims();
     if (pd.length != 4 || pd[1] != kvHeads || !Arrays.equals(pd, pastV.dims())) {
       throw bad(
@@ -137,6 +154,25 @@ final class AttentionNode implements CustomOps.Kernel {
               + ", total_sequence_length "
               + total.elements());
     }
+    if ((cos == null) != (sin == null)) {
+      throw bad("cos and sin come together (rotary), or neither");
+    }
+    long[] rotaryShape = {batch, seq, d};
+    if (cos != null
+        && (d % 2 != 0
+            || !Arrays.equals(cos.dims(), rotaryShape)
+            || !Arrays.equals(sin.dims(), rotaryShape))) {
+      throw bad(
+          "cos "
+              + Arrays.toString(cos.dims())
+              + " and sin "
+              + Arrays.toString(sin.dims())
+              + " must both be "
+              + Arrays.toString(rotaryShape)
+              + " with an even head size");
+    }
+    MemorySegment cosData = cos == null ? MemorySegment.NULL : cos.data();
+    MemorySegment sinData = sin == null ? MemorySegment.NULL : sin.data();
     long totalLength = total.data().reinterpret(4).get(JAVA_INT, 0);
     long presentRoom = Math.max(room, totalLength);
     long[] presentDims = {batch, kvHeads, presentRoom, d};
@@ -171,6 +207,8 @@ final class AttentionNode implements CustomOps.Kernel {
                             (long) kvHeads,
                             d,
                             lengths,
+                            cosData,
+                            sinData,
                             presentK,
                             presentV,
                             presentRoom,

@@ -5,9 +5,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The {@code OrtCustomOp} struct for {@code ai.sketchrt::GroupQueryAttention} (fp32 query, keys,
- * values and cache, int32 lengths), added to the same domain as {@code SketchMatMul} where the
- * native library runs; elsewhere ONNX Runtime inlines the node's function, com.microsoft
- * GroupQueryAttention. {@link CustomOps} implements it.
+ * values, cache and rotary cos / sin, int32 lengths), added to the same domain as {@code
+ * SketchMatMul} where the native library runs; elsewhere ONNX Runtime inlines the node's function,
+ * com.microsoft GroupQueryAttention. {@link CustomOps} implements it.
  */
 final class AttentionOps implements CustomOps.Op {
   static final String OP_TYPE = GroupQueryAttentionOp.OP_TYPE;
@@ -32,6 +32,12 @@ final class AttentionOps implements CustomOps.Op {
   @Override
   public int inputType(int index) {
     return AttentionNode.inputType(index).onnx;
+  }
+
+  /** cos and sin: graphs converted before the node took the rotary leave them out. */
+  @Override
+  public boolean inputOptional(int index) {
+    return index >= GroupQueryAttentionOp.REQUIRED_INPUTS;
   }
 
   @Override

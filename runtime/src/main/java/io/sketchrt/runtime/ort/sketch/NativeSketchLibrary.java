@@ -148,6 +148,8 @@ final class NativeSketchLibrary {
                   ADDRESS,
                   ADDRESS,
                   ADDRESS,
+                  ADDRESS,
+                  ADDRESS,
                   JAVA_LONG,
                   JAVA_FLOAT,
                   ADDRESS,
