@@ -48,8 +48,10 @@ def timed(cmd: list[str], cwd: str | None = None) -> tuple[str, int]:
 def run_sketchrt(a, prompts: list[int]) -> list[dict]:
     out = []
     for p in prompts:
+        # -XX:MaxNewSize=32m as the sketchrt launcher runs the JVM: G1's young generation would
+        # otherwise grow to ~120 MB of touched (resident) pages
         stdout, rss = timed([a.java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                             "--add-modules", "jdk.incubator.vector", "-Xmx2g", "-cp", a.jar,
+                             "--add-modules", "jdk.incubator.vector", "-Xmx2g", "-XX:MaxNewSize=32m", "-cp", a.jar,
                              "io.sketchrt.validation.bench.SketchKernelBench", "--model", os.path.join(a.dir, "sketchrt"),
                              "--threads", str(a.threads), "--kernels", "near-exact", "--prompt", str(p),
                              "--new", str(a.new), "--repeats", "1"])
