@@ -146,6 +146,31 @@ class ConvertOptionsTest {
     assertEquals(
         List.of(GroupQueryAttentionOp.ATTR_HEADS, GroupQueryAttentionOp.ATTR_KV_HEADS),
         inner.getAttributeList().stream().map(a -> a.getRefAttrName()).toList());
+    // the bf16 checkpoint's embedding table stays bf16, each gathered row widened exactly
+    TensorProto table =
+        m.getGraph().getInitializerList().stream()
+            .filter(t -> t.getName().equals("model.embed_tokens.weight"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals(TensorProto.DataType.BFLOAT16_VALUE, table.getDataType());
+    NodeProto gather =
+        m.getGraph().getNodeList().stream()
+            .filter(n -> n.getInputList().contains("model.embed_tokens.weight"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals("Gather", gather.getOpType());
+    assertTrue(
+        m.getGraph().getNodeList().stream()
+            .anyMatch(
+                n ->
+                    n.getOpType().equals("Cast")
+                        && n.getInput(0).equals(gather.getOutput(0))
+                        && n.getAttributeList().stream()
+                            .anyMatch(
+                                a ->
+                                    a.getName().equals("to")
+                                        && a.getI() == TensorProto.DataType.FLOAT_VALUE)),
+        "the gathered bf16 rows are cast to fp32");
     assertEquals("4", meta.get("sketchrt.sketch.bits"));
     assertEquals("4", meta.get("sketchrt.sketch.groups"));
     assertEquals("true", meta.get("sketchrt.sketch.tuned"));

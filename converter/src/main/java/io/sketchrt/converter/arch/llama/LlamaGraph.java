@@ -94,9 +94,24 @@ public class LlamaGraph implements DecoderGraph {
   public GraphBuilder build() throws IOException, ConvertException, CheckpointException {
     declareInputsAndOutputs();
     // x = embed_tokens[input_ids]                                   [B, S, hidden]
-    String embedding = weight("model.embed_tokens.weight", cfg.vocabSize(), cfg.hiddenSize());
-    String x =
-        g.op("/model/embed_tokens/Gather", "Gather", List.of(embedding, GraphNames.INPUT_IDS));
+    String embedding;
+    String x;
+    if (keptBf16("model.embed_tokens.weight")) {
+      // fp32 model, bf16 checkpoint table: stored bf16 (half the bytes on disk and of the pages
+      // a lookup maps), each gathered row widened exactly
+      embedding =
+          g.weight(
+              "model.embed_tokens.weight",
+              TensorSource.of(
+                  checked("model.embed_tokens.weight", cfg.vocabSize(), cfg.hiddenSize()),
+                  DType.BF16));
+      String rows =
+          g.op("/model/embed_tokens/Gather", "Gather", List.of(embedding, GraphNames.INPUT_IDS));
+      x = g.op("/model/embed_tokens/Cast", "Cast", List.of(rows), to(DType.F32));
+    } else {
+      embedding = weight("model.embed_tokens.weight", cfg.vocabSize(), cfg.hiddenSize());
+      x = g.op("/model/embed_tokens/Gather", "Gather", List.of(embedding, GraphNames.INPUT_IDS));
+    }
     Shared shared =
         kvInPlace()
             ? new Shared(
@@ -490,7 +505,10 @@ public class LlamaGraph implements DecoderGraph {
       throws IOException, ConvertException, CheckpointException {
     long v = cfg.vocabSize();
     long hidden = cfg.hiddenSize();
-    if (!sketch.containsKey("lm_head") && !cfg.tieWordEmbeddings() && bf16DenseLmHead()) {
+    if (!sketch.containsKey("lm_head")
+        && !cfg.tieWordEmbeddings()
+        && weights.contains("lm_head.weight")
+        && keptBf16("lm_head.weight")) {
       // fp32 model, bf16 checkpoint head: keep it bf16 [V, hidden]; the kernel widens exactly
       String w =
           g.weight(
@@ -500,22 +518,26 @@ public class LlamaGraph implements DecoderGraph {
     if (sketch.containsKey("lm_head") || !cfg.tieWordEmbeddings()) {
       return linear("/lm_head", "lm_head", x, v, hidden, false);
     }
-    // tied: W_lm = embed_tokens
+    // tied: W_lm = embed_tokens, a DenseMatMul over it where the table is kept bf16 [V, hidden]
+    if (keptBf16("model.embed_tokens.weight")) {
+      return DenseMatMul.add(g, options.sketchDomain(), "/lm_head/DenseMatMul", x, embedding);
+    }
     String wt =
         g.op("/lm_head/Transpose", "Transpose", List.of(embedding), Attrs.ints("perm", 1, 0));
     return g.op("/lm_head/MatMul", "MatMul", List.of(x, wt));
   }
 
   /**
-   * Whether the untied lm_head becomes a {@code DenseMatMul} over its bf16 weight: only for fp32
-   * activations (bf16 to fp32 is exact) and the portable domain, whose runtimes run the node's
-   * function where no kernel is registered.
+   * Whether checkpoint tensor {@code name} (the embedding table or the untied lm_head) stays bf16
+   * in an fp32 graph, widened where it is read (a Cast after the lookup; {@code DenseMatMul} for
+   * the lm_head): only for fp32 activations (bf16 to fp32 is exact) and the portable domain, whose
+   * runtimes run {@code DenseMatMul}'s function where no kernel is registered.
    */
-  private boolean bf16DenseLmHead() throws IOException, CheckpointException {
+  private boolean keptBf16(String name) throws IOException, CheckpointException {
     return act == DType.F32
         && SketchMatMulOp.DOMAIN.equals(options.sketchDomain())
-        && weights.contains("lm_head.weight")
-        && weights.get("lm_head.weight").dtype() == DType.BF16;
+        && weights.contains(name)
+        && weights.get(name).dtype() == DType.BF16;
   }
 
   /**
