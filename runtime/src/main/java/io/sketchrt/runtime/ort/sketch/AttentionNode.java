@@ -135,16 +135,7 @@ final class AttentionNode implements CustomOps.Kernel {
               + "]");
     }
     long seq = qd[1];
-    long[] kvShape = {batch, seq, kvHeads * d};
-    if (!Arrays.equals(k.dims(), kvShape) || !Arrays.equals(v.dims(), kvShape)) {
-      throw bad(
-          "key "
-              + Arrays.toString(k.dims())
-              + " and value "
-              + Arrays.toString(v.dims())
-              + " must both be "
-              + Arrays.toString(kvShape));
-    }
+    requireBoth("key", k, "value", v, new long[] {batch, seq, kvHeads * d});
     if (seqlens.elements() != batch || total.elements() != 1) {
       throw bad(
           "seqlens_k has "
@@ -157,19 +148,11 @@ final class AttentionNode implements CustomOps.Kernel {
     if ((cos == null) != (sin == null)) {
       throw bad("cos and sin come together (rotary), or neither");
     }
-    long[] rotaryShape = {batch, seq, d};
-    if (cos != null
-        && (d % 2 != 0
-            || !Arrays.equals(cos.dims(), rotaryShape)
-            || !Arrays.equals(sin.dims(), rotaryShape))) {
-      throw bad(
-          "cos "
-              + Arrays.toString(cos.dims())
-              + " and sin "
-              + Arrays.toString(sin.dims())
-              + " must both be "
-              + Arrays.toString(rotaryShape)
-              + " with an even head size");
+    if (cos != null) {
+      if (d % 2 != 0) {
+        throw bad("the rotary (cos and sin) needs an even head size, not " + d);
+      }
+      requireBoth("cos", cos, "sin", sin, new long[] {batch, seq, d});
     }
     MemorySegment cosData = cos == null ? MemorySegment.NULL : cos.data();
     MemorySegment sinData = sin == null ? MemorySegment.NULL : sin.data();
@@ -232,6 +215,23 @@ final class AttentionNode implements CustomOps.Kernel {
               }
             });
     return batch * seq;
+  }
+
+  /** Both tensors of a pair (key and value, cos and sin) must have {@code shape}. */
+  private void requireBoth(
+      String first, SketchNode.Tensor a, String second, SketchNode.Tensor b, long[] shape) {
+    if (!Arrays.equals(a.dims(), shape) || !Arrays.equals(b.dims(), shape)) {
+      throw bad(
+          first
+              + " "
+              + Arrays.toString(a.dims())
+              + " and "
+              + second
+              + " "
+              + Arrays.toString(b.dims())
+              + " must both be "
+              + Arrays.toString(shape));
+    }
   }
 
   /** Past into present, head by head, unless present is the past buffer itself (in place). */
