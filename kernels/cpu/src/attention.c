@@ -38,8 +38,8 @@ static void attn_scalar(const float* q, int64_t g, int64_t d, const float* kc, c
     }
 }
 
-/* y = x * c + rotate_half(x) * s over one head (d even). Kept a plain multiply and add: this file is built
-   without FMA (no -march), so each product and the sum round separately, as ONNX's Mul, Mul, Add do. */
+/* y = x * c + rotate_half(x) * s over one head (d even). Each product and the sum round separately, as
+   ONNX's Mul, Mul, Add do: this file is built with -ffp-contract=off (CMakeLists.txt). */
 static void rope(const float* x, const float* c, const float* s, int64_t d, float* y) {
     const int64_t h = d / 2;
     for (int64_t j = 0; j < h; ++j) {

@@ -505,10 +505,7 @@ public class LlamaGraph implements DecoderGraph {
       throws IOException, ConvertException, CheckpointException {
     long v = cfg.vocabSize();
     long hidden = cfg.hiddenSize();
-    if (!sketch.containsKey("lm_head")
-        && !cfg.tieWordEmbeddings()
-        && weights.contains("lm_head.weight")
-        && keptBf16("lm_head.weight")) {
+    if (!sketch.containsKey("lm_head") && !cfg.tieWordEmbeddings() && keptBf16("lm_head.weight")) {
       // fp32 model, bf16 checkpoint head: keep it bf16 [V, hidden]; the kernel widens exactly
       String w =
           g.weight(
