@@ -17,7 +17,8 @@
 # folder to rebuild): fixture/ (make_fixtures --tinyllama|--midsize), sketchrt/ (sketchrt convert),
 # dense/ (training-time model, fp16, + a small sentencepiece tokenizer.model), f16.gguf + q4_0.gguf,
 # ort-int4/ (folded + MatMulNBits block 32, accuracy level 4, symmetric). Then ROUNDS (default 3)
-# interleaved rounds (sketchrt, llama.cpp, ORT, sketchrt, ...) and one markdown table per shape.
+# interleaved rounds (sketchrt, llama.cpp, ORT, sketchrt, ...), one markdown table per shape and
+# build/peers/peers_tok_s.svg (sketchrt_ref.bench.peer_chart).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 shapes="${1:-all}"; rounds="${2:-3}"
@@ -78,3 +79,6 @@ for shape in $shapes; do
     --threads "$THREADS" --prompts "$PROMPTS" --new "$NEW" --llama-bench "$LLAMA_CPP_DIR/build/bin/llama-bench" \
     --java "$java" --jar "$SKETCHRT_JAR") | tee "$d/table.md"
 done
+# the tables as a picture: the last run of each shape (validation/docs/peers_tok_s.svg is one)
+results=(); for shape in $shapes; do results+=("$root/build/peers/$shape/results.jsonl"); done
+(cd "$ref" && "$PYTHON" -m sketchrt_ref.bench.peer_chart "${results[@]}" --svg "$root/build/peers/peers_tok_s.svg")

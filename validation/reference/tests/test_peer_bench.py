@@ -46,3 +46,22 @@ def test_gemm_to_matmul_keeps_the_result():
     x = np.ones((2, 4), np.float32)
     y = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
     np.testing.assert_allclose(y, x @ w.T, rtol=1e-5)
+
+
+def test_chart_takes_the_last_run_and_draws_every_bar():
+    from sketchrt_ref.bench import peer_chart
+
+    def rows(run_rounds, base):
+        return [{"runtime": n, "prompt": p, "round": r, "shape": "s", "threads": 2,
+                 "prefill_tok_s": base + 10.0 * r + p, "decode_tok_s": (base + r) if p == 32 else None}
+                for r in range(1, run_rounds + 1) for n in peer_chart.RUNTIMES for p in (32, 512)]
+
+    old, new = rows(2, 1000.0), rows(3, 0.0)
+    last = peer_chart.last_run(old + new)
+    assert last == new
+    gs = peer_chart.groups(last)
+    assert [g for g, _ in gs] == ["decode", "prefill(32)", "prefill(512)"]
+    assert gs[0][1]["sketchrt"] == [1.0, 2.0, 3.0]
+    out = peer_chart.svg([("s", gs)])
+    assert out.count("<rect") == 3 * 3 + 3  # a bar per runtime and group, and the legend
+    assert "sketchrt decode: median 2.0, min 1.0, max 3.0 tok/s" in out
