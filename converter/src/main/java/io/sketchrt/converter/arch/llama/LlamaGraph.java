@@ -94,23 +94,20 @@ public class LlamaGraph implements DecoderGraph {
   public GraphBuilder build() throws IOException, ConvertException, CheckpointException {
     declareInputsAndOutputs();
     // x = embed_tokens[input_ids]                                   [B, S, hidden]
-    String embedding;
-    String x;
-    if (keptBf16("model.embed_tokens.weight")) {
-      // fp32 model, bf16 checkpoint table: stored bf16 (half the bytes on disk and of the pages
-      // a lookup maps), each gathered row widened exactly
-      embedding =
-          g.weight(
-              "model.embed_tokens.weight",
-              TensorSource.of(
-                  checked("model.embed_tokens.weight", cfg.vocabSize(), cfg.hiddenSize()),
-                  DType.BF16));
-      String rows =
-          g.op("/model/embed_tokens/Gather", "Gather", List.of(embedding, GraphNames.INPUT_IDS));
-      x = g.op("/model/embed_tokens/Cast", "Cast", List.of(rows), to(DType.F32));
-    } else {
-      embedding = weight("model.embed_tokens.weight", cfg.vocabSize(), cfg.hiddenSize());
-      x = g.op("/model/embed_tokens/Gather", "Gather", List.of(embedding, GraphNames.INPUT_IDS));
+    // A bf16 checkpoint table stays bf16 in an fp32 graph (half the bytes on disk and of the pages
+    // a
+    // lookup maps): each gathered row is widened exactly.
+    String table = "model.embed_tokens.weight";
+    boolean bf16Table = keptBf16(table);
+    String embedding =
+        g.weight(
+            table,
+            TensorSource.of(
+                checked(table, cfg.vocabSize(), cfg.hiddenSize()), bf16Table ? DType.BF16 : act));
+    String x =
+        g.op("/model/embed_tokens/Gather", "Gather", List.of(embedding, GraphNames.INPUT_IDS));
+    if (bf16Table) {
+      x = g.op("/model/embed_tokens/Cast", "Cast", List.of(x), to(DType.F32));
     }
     Shared shared =
         kvInPlace()
